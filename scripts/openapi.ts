@@ -1,0 +1,24 @@
+import { writeFileSync } from 'node:fs'
+import { buildApp } from '../src/app'
+import type { Database } from '../src/db/client'
+
+/** The OpenAPI document as the app serves it. Building routes touches no database, so none is opened. */
+export async function generateOpenApi(): Promise<string> {
+  const offline = {
+    driver: 'pg',
+    db: undefined as unknown as Database['db'],
+    ping: async () => {},
+    close: async () => {},
+  } satisfies Database
+  const app = await buildApp({ database: offline, jwtSecret: 'x'.repeat(32) })
+  await app.ready()
+  const doc = `${JSON.stringify(app.swagger(), null, 2)}\n`
+  await app.close()
+  return doc
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const doc = await generateOpenApi()
+  writeFileSync(new URL('../openapi/openapi.json', import.meta.url), doc)
+  console.log('wrote openapi/openapi.json')
+}

@@ -1,0 +1,109 @@
+import helmet from '@fastify/helmet'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Ajv from 'ajv'
+import addFormats from 'ajv-formats'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Database } from './db/client'
+import { activitiesRoutes } from './modules/activities/routes'
+import { auditRoutes } from './modules/audit/routes'
+import { identityRoutes } from './modules/identity/routes'
+import { ledgerRoutes } from './modules/ledger/routes'
+import { membersRoutes } from './modules/members/routes'
+import { orgRoutes } from './modules/org/routes'
+import { reportsRoutes } from './modules/reports/routes'
+import { rewardsRoutes } from './modules/rewards/routes'
+import { rubricsRoutes } from './modules/rubrics/routes'
+import { scoringRoutes } from './modules/scoring/routes'
+import { systemRoutes } from './modules/system/routes'
+import { authPlugin } from './plugins/auth'
+import { dbPlugin } from './plugins/db'
+import { errorsPlugin } from './plugins/errors'
+import { openapiPlugin } from './plugins/openapi'
+
+export interface AppOptions {
+  database: Database
+  jwtSecret: string
+  timezone?: string
+  redemptionHoldDays?: number
+  logger?: FastifyServerOptions['logger']
+  /** Rate limits on login and certificate verification; tests of other things may raise them. */
+  loginRateLimit?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    settings: { timezone: string; redemptionHoldDays: number; loginRateLimit: number }
+  }
+}
+
+function makeAjv(coerce: boolean) {
+  const ajv = new Ajv({
+    // Bodies are taken as sent (a "5" is not a number); query strings and params are text by nature.
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: true,
+    strict: false,
+  })
+  addFormats(ajv)
+  return ajv
+}
+
+/** Builds the whole application; never listens (server.ts does, tests inject). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: 'x-request-id',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const bodyAjv = makeAjv(false)
+  const otherAjv = makeAjv(true)
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? bodyAjv.compile(schema) : otherAjv.compile(schema),
+  )
+
+  app.decorate('settings', {
+    timezone: options.timezone ?? 'Asia/Shanghai',
+    redemptionHoldDays: options.redemptionHoldDays ?? 7,
+    loginRateLimit: options.loginRateLimit ?? 10,
+  })
+
+  // Every /api/v1 route that is not public is documented as needing a bearer token.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/') || route.config?.public || !route.schema) return
+    route.schema.security ??= [{ bearerAuth: [] }]
+  })
+  app.addHook('onSend', async (request, reply) => {
+    if (request.headers.authorization) reply.header('cache-control', 'no-store')
+  })
+
+  await app.register(helmet, { contentSecurityPolicy: false, global: true })
+  await app.register(errorsPlugin)
+  await app.register(dbPlugin, { database: options.database })
+  await app.register(openapiPlugin)
+  await app.register(authPlugin, { secret: options.jwtSecret })
+
+  await app.register(systemRoutes)
+  await app.register(
+    async (api) => {
+      await api.register(identityRoutes)
+      await api.register(orgRoutes)
+      await api.register(membersRoutes)
+      await api.register(activitiesRoutes)
+      await api.register(rubricsRoutes)
+      await api.register(scoringRoutes)
+      await api.register(ledgerRoutes)
+      await api.register(rewardsRoutes)
+      await api.register(reportsRoutes)
+      await api.register(auditRoutes)
+    },
+    { prefix: '/api/v1' },
+  )
+  return app
+}

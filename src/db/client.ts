@@ -1,0 +1,140 @@
+import { PGlite } from '@electric-sql/pglite'
+import { type SQL, sql } from 'drizzle-orm'
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import pg from 'pg'
+
+/**
+ * One type for both drivers. A transaction handle is a PgDatabase too, so every repo function takes
+ * `Db` and works the same inside or outside a transaction (inside one, always pass the `tx`).
+ */
+export type Db = PgDatabase<PgQueryResultHKT>
+
+export interface Database {
+  db: Db
+  driver: 'pg' | 'pglite'
+  /** The underlying pg Pool (pg driver only): hot paths and benchmarks may use prepared statements on it. */
+  pool?: pg.Pool
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string
+  dataDir?: string
+  timezone: string
+  poolSize?: number
+  statementTimeoutMs?: number
+  onPoolError?: (err: Error) => void
+}
+
+// Return bigint (int8) and numeric columns as strings from raw queries: never as JS floats.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v)
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.databaseUrl) return openPg(opts.databaseUrl, opts)
+  return openPglite(opts.dataDir ?? './data', opts.timezone)
+}
+
+function openPg(url: string, opts: DatabaseOptions): Database {
+  const statementTimeout = opts.statementTimeoutMs ?? 5000
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    // Session settings for every connection: the service time zone makes `::date` and date_trunc agree
+    // with the API's dates; timeouts make a stalled database answer as an error, never hang a request.
+    options: `-c timezone=${opts.timezone} -c statement_timeout=${statementTimeout} -c idle_in_transaction_session_timeout=${statementTimeout * 4}`,
+    application_name: 'volunteer-points',
+  })
+  // A backend killed under us (pg_terminate_backend, failover) emits 'error' on an idle client;
+  // without a listener Node would crash the whole process.
+  pool.on('error', (err) => opts.onPoolError?.(err))
+  const db = drizzlePg(pool, { casing: 'snake_case' }) as unknown as Db
+  return {
+    db,
+    driver: 'pg',
+    pool,
+    async ping() {
+      await pool.query('select 1')
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}
+
+async function openPglite(dataDir: string, timezone: string): Promise<Database> {
+  const client = await PGlite.create(dataDir)
+  await client.exec(`SET TIME ZONE '${timezone.replace(/'/g, "''")}'`)
+  const db = drizzlePglite(client, { casing: 'snake_case' }) as unknown as Db
+  return {
+    db,
+    driver: 'pglite',
+    async ping() {
+      await client.query('select 1')
+    },
+    async close() {
+      await client.close()
+    },
+  }
+}
+
+/** Raw SQL rows, the same on both drivers. Use for queries the builder cannot say well. */
+export async function rows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] }
+  return result.rows
+}
+
+export async function one<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T | undefined> {
+  return (await rows<T>(db, query))[0]
+}
+
+const RETRYABLE = new Set(['40001', '40P01'])
+
+export function pgErrorCode(err: unknown): string | undefined {
+  let e: unknown = err
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+export function pgConstraint(err: unknown): string | undefined {
+  let e: unknown = err
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const c = (e as { constraint?: unknown }).constraint
+    if (typeof c === 'string') return c
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/**
+ * One database transaction for one command. Serialization failures and deadlocks (40001, 40P01) are
+ * retried a bounded number of times with jitter: they mean "try again", never "the request was bad".
+ */
+export async function transaction<T>(
+  db: Db,
+  fn: (tx: Db) => Promise<T>,
+  opts: { isolationLevel?: 'read committed' | 'repeatable read' | 'serializable'; attempts?: number } = {},
+): Promise<T> {
+  const attempts = opts.attempts ?? 5
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction((tx) => fn(tx as unknown as Db), {
+        isolationLevel: opts.isolationLevel ?? 'read committed',
+      })
+    } catch (err) {
+      const code = pgErrorCode(err)
+      if (attempt >= attempts || !code || !RETRYABLE.has(code)) throw err
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt))
+    }
+  }
+}
+
+export { sql }

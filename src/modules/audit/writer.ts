@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm'
+import type { Db } from '../../db/client'
+import type { Caller } from '../identity/scope'
+
+export type AuditTargetType =
+  | 'org_unit'
+  | 'user'
+  | 'member'
+  | 'team'
+  | 'activity'
+  | 'service_request'
+  | 'service_certificate'
+  | 'rubric'
+  | 'claim'
+  | 'scoring_round'
+  | 'objection'
+  | 'ledger_transaction'
+  | 'reward'
+  | 'redemption'
+
+export interface AuditEvent {
+  action: string
+  targetType: AuditTargetType
+  targetId: string
+  /** The unit the target belongs to: whoever holds secretary or admin over it may read the event. */
+  orgUnitId?: string | null
+  before?: unknown
+  after?: unknown
+}
+
+/**
+ * Writes an audit event. Call it with the same `tx` as the change it records, so the event exists if and
+ * only if the change does. `caller` is null for the system (bootstrap, expiry sweep).
+ */
+export async function recordAudit(tx: Db, caller: Caller | null, event: AuditEvent): Promise<void> {
+  await tx.execute(
+    sql`insert into audit_events (actor_user_id, action, target_type, target_id, org_unit_id, org_path, before, after)
+        values (${caller?.userId ?? null}, ${event.action}, ${event.targetType}, ${event.targetId},
+                ${event.orgUnitId ?? null},
+                (select path from org_units where id = ${event.orgUnitId ?? null}),
+                ${event.before === undefined ? null : JSON.stringify(event.before)}::jsonb,
+                ${event.after === undefined ? null : JSON.stringify(event.after)}::jsonb)`,
+  )
+}

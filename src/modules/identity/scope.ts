@@ -1,0 +1,130 @@
+import { sql } from 'drizzle-orm'
+import { type Db, one } from '../../db/client'
+import type { Role } from '../../db/schema/identity'
+import { forbidden, notFound } from '../../shared/errors'
+
+export interface Grant {
+  id: string
+  role: Role
+  orgUnitId: string
+  /** Materialised path of the granted unit: the grant covers every unit whose path starts with it. */
+  path: string
+}
+
+/** Who is calling, as every service sees it. Built by the auth plugin from the token and the database. */
+export interface Caller {
+  userId: string
+  username: string
+  /** The member record linked to this user, if any (a member sees their own records). */
+  memberId: string | null
+  grants: Grant[]
+}
+
+/**
+ * Every authorisation decision goes through these few functions, so the rules live in one place:
+ * - a role an operation never allows is 403 `forbidden` (requireRole);
+ * - an object outside every matching grant's subtree is 404 `not_found`, exactly as if it did not exist.
+ * `admin` counts as every role.
+ */
+export function hasRole(caller: Caller, roles: readonly Role[]): boolean {
+  return caller.grants.some((g) => g.role === 'admin' || roles.includes(g.role))
+}
+
+export function requireRole(caller: Caller, roles: readonly Role[]): void {
+  if (!hasRole(caller, roles)) throw forbidden()
+}
+
+export function isAdmin(caller: Caller): boolean {
+  return caller.grants.some((g) => g.role === 'admin')
+}
+
+/** The paths under which the caller holds one of `roles` (admin grants included). */
+export function scopePaths(caller: Caller, roles: readonly Role[]): string[] {
+  const paths = caller.grants.filter((g) => g.role === 'admin' || roles.includes(g.role)).map((g) => g.path)
+  // Drop paths inside another path of the list: fewer LIKE terms, same coverage.
+  return paths.filter((p, i) => !paths.some((q, j) => j !== i && p !== q && p.startsWith(q)))
+}
+
+export function coversPath(caller: Caller, path: string, roles: readonly Role[]): boolean {
+  return caller.grants.some((g) => (g.role === 'admin' || roles.includes(g.role)) && path.startsWith(g.path))
+}
+
+/**
+ * SQL condition "pathExpr lies inside one of the caller's subtrees for these roles", for list queries.
+ * Uses the text_pattern_ops index on org_units.path.
+ */
+export function pathInScope(pathExpr: ReturnType<typeof sql>, caller: Caller, roles: readonly Role[]) {
+  const paths = scopePaths(caller, roles)
+  if (paths.length === 0) return sql`false`
+  return sql`(${sql.join(
+    paths.map((p) => sql`${pathExpr} like ${`${p}%`}`),
+    sql` or `,
+  )})`
+}
+
+export interface UnitRow {
+  id: string
+  parentId: string | null
+  kind: string
+  name: string
+  path: string
+}
+
+export async function findUnit(db: Db, unitId: string): Promise<UnitRow | undefined> {
+  return one<UnitRow>(
+    db,
+    sql`select id, parent_id as "parentId", kind, name, path from org_units where id = ${unitId}`,
+  )
+}
+
+/** The unit, if the caller holds one of `roles` over it; else 404 (403 if no such role anywhere). */
+export async function requireUnitInScope(db: Db, caller: Caller, unitId: string, roles: readonly Role[]) {
+  requireRole(caller, roles)
+  const unit = await findUnit(db, unitId)
+  if (!unit || !coversPath(caller, unit.path, roles)) throw notFound('org unit')
+  return unit
+}
+
+export interface VisibleMember {
+  id: string
+  orgUnitId: string
+  name: string
+  path: string
+}
+
+/**
+ * The member, if the caller may see them: they are the caller's own member record (when `allowSelf`),
+ * or their home unit or a community they registered with (双报到) lies in a subtree where the caller
+ * holds one of `roles`. Otherwise 404, whether or not the member exists.
+ */
+export async function requireMemberVisible(
+  db: Db,
+  caller: Caller,
+  memberId: string,
+  roles: readonly Role[],
+  opts: { allowSelf?: boolean } = { allowSelf: true },
+): Promise<VisibleMember> {
+  const self = opts.allowSelf !== false && caller.memberId === memberId
+  if (!self && !hasRole(caller, roles)) {
+    // A plain member asking for someone else: not theirs to know it exists.
+    if (caller.memberId) throw notFound('member')
+    throw forbidden()
+  }
+  const row = await one<VisibleMember & { regPaths: string[] | null }>(
+    db,
+    sql`select m.id, m.org_unit_id as "orgUnitId", m.name, u.path,
+          (select array_agg(ru.path) from member_registrations r join org_units ru on ru.id = r.org_unit_id
+            where r.member_id = m.id) as "regPaths"
+        from members m join org_units u on u.id = m.org_unit_id where m.id = ${memberId}`,
+  )
+  if (!row) throw notFound('member')
+  if (self) return row
+  const paths = [row.path, ...(row.regPaths ?? [])]
+  if (!paths.some((p) => coversPath(caller, p, roles))) throw notFound('member')
+  return { id: row.id, orgUnitId: row.orgUnitId, name: row.name, path: row.path }
+}
+
+/** Members are only sure of themselves: a caller with no staff role but a member link. */
+export function isOnlyMember(caller: Caller): boolean {
+  return caller.grants.every((g) => g.role === 'member')
+}

@@ -1,0 +1,85 @@
+import { buildApp } from './app'
+import { ConfigError, loadConfig } from './config'
+import { openDatabase } from './db/client'
+import { migrate } from './db/migrate'
+import { bootstrapAdmin, ensureRoot } from './modules/identity/bootstrap'
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`config: ${err.message}`)
+      process.exit(78)
+    }
+    throw err
+  }
+  const logger = {
+    level: config.logLevel,
+    redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken'],
+  }
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    timezone: config.timezone,
+    poolSize: config.poolSize,
+    statementTimeoutMs: config.statementTimeoutMs,
+    onPoolError: (err) => app?.log.warn({ err }, 'idle database connection failed; the pool will replace it'),
+  })
+  await migrate(database)
+  await ensureRoot(database.db)
+  const bootstrapped = await bootstrapAdmin(
+    database.db,
+    config.bootstrapAdminUsername,
+    config.bootstrapAdminPassword,
+  )
+
+  app = await buildApp({
+    database,
+    jwtSecret: config.jwtSecret,
+    timezone: config.timezone,
+    redemptionHoldDays: config.redemptionHoldDays,
+    logger,
+  })
+  if (bootstrapped) app.log.info({ username: config.bootstrapAdminUsername }, 'bootstrap admin created')
+  if (database.driver === 'pglite') {
+    const { loadDemoIfEmpty } = await import('./modules/identity/demo')
+    const logins = await loadDemoIfEmpty(database.db)
+    if (logins) {
+      app.log.info('demo organisation loaded; demo logins (username / password):')
+      for (const l of logins) app.log.info(`  ${l.role.padEnd(12)} ${l.username} / ${l.password}`)
+    }
+  }
+
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) return
+    closing = true
+    app?.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    const force = setTimeout(() => process.exit(1), 15_000)
+    force.unref()
+    try {
+      await app?.close()
+      await database.close()
+      process.exit(0)
+    } catch (err) {
+      app?.log.error({ err }, 'error during shutdown')
+      process.exit(1)
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+
+  await app.listen({ port: config.port, host: config.host })
+  const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
+  app.log.info(
+    `serving on ${where} (database: ${database.driver === 'pg' ? 'PostgreSQL at DATABASE_URL' : `embedded PGlite in ${config.dataDir}`}); docs at ${where}/docs`,
+  )
+}
+
+main().catch((err) => {
+  console.error('fatal: could not start:', err instanceof Error ? err.message : err)
+  process.exit(1)
+})

@@ -1,0 +1,103 @@
+/** The stable error codes of API.md, with the HTTP status each one always has. */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  recused: 403,
+  not_found: 404,
+  conflict: 409,
+  invalid_state: 409,
+  idempotency_key_reused: 409,
+  quorum_not_met: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  insufficient_points: 422,
+  out_of_stock: 422,
+  below_threshold: 422,
+  limit_reached: 422,
+  out_of_range: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
+} as const
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+const TITLES: Record<ErrorCode, string> = {
+  validation_failed: 'Request is not valid',
+  unauthorized: 'Not authenticated',
+  forbidden: 'Not allowed',
+  recused: 'Recused from this action',
+  not_found: 'Not found',
+  conflict: 'Conflict',
+  invalid_state: 'Not allowed in the current state',
+  idempotency_key_reused: 'Idempotency key reused with another request',
+  quorum_not_met: 'Quorum not met',
+  payload_too_large: 'Request body too large',
+  unsupported_media_type: 'Unsupported media type',
+  insufficient_points: 'Insufficient points',
+  out_of_stock: 'Out of stock',
+  below_threshold: 'Below the redemption threshold',
+  limit_reached: 'Limit reached',
+  out_of_range: 'Out of range',
+  rate_limited: 'Too many requests',
+  internal_error: 'Internal error',
+  unavailable: 'Service unavailable',
+}
+
+export interface FieldError {
+  field: string
+  message: string
+  [k: string]: unknown
+}
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: ErrorCode
+  errors?: FieldError[] | Array<Record<string, unknown>>
+  [k: string]: unknown
+}
+
+/** A rule said no. Thrown by services; the error plugin turns it into application/problem+json. */
+export class DomainError extends Error {
+  readonly status: number
+  constructor(
+    readonly code: ErrorCode,
+    detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail)
+    this.name = 'DomainError'
+    this.status = ERROR_STATUS[code]
+  }
+
+  toProblem(): Problem {
+    return problem(this.code, this.message, this.extra)
+  }
+}
+
+export function problem(code: ErrorCode, detail: string, extra: Record<string, unknown> = {}): Problem {
+  return {
+    type: `https://volunteer-points.example/problems/${code.replace(/_/g, '-')}`,
+    title: TITLES[code],
+    status: ERROR_STATUS[code],
+    detail,
+    code,
+    ...extra,
+  }
+}
+
+export const notFound = (what = 'resource') => new DomainError('not_found', `${what} not found`)
+export const forbidden = (detail = 'your roles do not allow this action') =>
+  new DomainError('forbidden', detail)
+export const invalidState = (detail: string) => new DomainError('invalid_state', detail)
+export const validation = (field: string, message: string) =>
+  new DomainError('validation_failed', `${field}: ${message}`, { errors: [{ field, message }] })
+
+/** Rebuilds the error a stored problem body stands for (idempotent replays of a refused request). */
+export function domainErrorFromProblem(body: Problem): DomainError {
+  const { type: _t, title: _ti, status: _s, detail, code, ...extra } = body
+  return new DomainError(code, detail, extra)
+}

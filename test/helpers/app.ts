@@ -1,0 +1,46 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { buildApp } from '../../src/app'
+import type { Database } from '../../src/db/client'
+import { openTestDatabase } from './db'
+
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123'
+
+export interface TestApp {
+  app: FastifyInstance
+  database: Database
+  db: Database['db']
+  /** Signs a real access token for a user id. */
+  token(userId: string): string
+  /** app.inject with `as` (a user id) turned into a bearer token. */
+  call(opts: InjectOptions & { as?: string }): Promise<LightMyRequestResponse>
+}
+
+/**
+ * The real app on this file's real database (a fresh pool each call: two calls behave like two API
+ * processes sharing one database).
+ */
+export async function buildTestApp(
+  opts: { loginRateLimit?: number; poolSize?: number; beforeReady?: (app: FastifyInstance) => void } = {},
+): Promise<TestApp> {
+  const database = await openTestDatabase({ poolSize: opts.poolSize })
+  const app = await buildApp({
+    database,
+    jwtSecret: TEST_JWT_SECRET,
+    timezone: 'Asia/Shanghai',
+    loginRateLimit: opts.loginRateLimit ?? 1000,
+  })
+  opts.beforeReady?.(app)
+  await app.ready()
+  const token = (userId: string) => app.signAccessToken(userId)
+  return {
+    app,
+    database,
+    db: database.db,
+    token,
+    call: ({ as, headers, ...rest }) =>
+      app.inject({
+        ...rest,
+        headers: { ...(headers ?? {}), ...(as ? { authorization: `Bearer ${token(as)}` } : {}) },
+      } as InjectOptions),
+  }
+}

@@ -1,0 +1,4 @@
+import { afterAll } from 'vitest'
+import { cleanupTestDatabase } from './helpers/db'
+
+afterAll(cleanupTestDatabase)

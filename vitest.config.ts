@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    globalSetup: ['./test/global-setup.ts'],
+    setupFiles: ['./test/setup.ts'],
+    include: ['test/**/*.test.ts'],
+    // Each file runs in its own process with its own database cloned from a migrated template,
+    // so files run in parallel and nothing is truncated.
+    pool: 'forks',
+    fileParallelism: true,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+})
