@@ -1,5 +1,7 @@
+import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import underPressure from '@fastify/under-pressure'
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -19,6 +21,7 @@ import { authPlugin } from './plugins/auth'
 import { dbPlugin } from './plugins/db'
 import { errorsPlugin } from './plugins/errors'
 import { openapiPlugin } from './plugins/openapi'
+import { problem } from './shared/errors'
 
 export interface AppOptions {
   database: Database
@@ -28,6 +31,10 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Rate limits on login and certificate verification; tests of other things may raise them. */
   loginRateLimit?: number
+  /** Browser origins allowed by CORS; none by default (the API is called by servers, kiosks and mini-programs). */
+  corsOrigins?: string[]
+  /** Shed load with 503 when the event loop lags this much (ms); 0 turns it off. */
+  maxEventLoopDelayMs?: number
 }
 
 declare module 'fastify' {
@@ -83,8 +90,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (request.headers.authorization) reply.header('cache-control', 'no-store')
   })
 
-  await app.register(helmet, { contentSecurityPolicy: false, global: true })
   await app.register(errorsPlugin)
+  await app.register(helmet, { contentSecurityPolicy: false, global: true })
+  // Closed unless origins are configured: a browser page elsewhere cannot call the API with a user's token.
+  await app.register(cors, { origin: options.corsOrigins?.length ? options.corsOrigins : false })
+  if ((options.maxEventLoopDelayMs ?? 1000) > 0) {
+    // Under overload answer 503 quickly (a retry is safe) instead of letting every request time out.
+    await app.register(underPressure, {
+      maxEventLoopDelay: options.maxEventLoopDelayMs ?? 1000,
+      retryAfter: 1,
+      exposeStatusRoute: false,
+      pressureHandler: (_req, reply) => {
+        reply
+          .code(503)
+          .header('retry-after', '1')
+          .type('application/problem+json')
+          .send(problem('unavailable', 'the service is overloaded; retry shortly'))
+      },
+    })
+  }
   await app.register(dbPlugin, { database: options.database })
   await app.register(openapiPlugin)
   await app.register(authPlugin, { secret: options.jwtSecret })

@@ -21,6 +21,7 @@ const Env = Type.Object({
   REDEMPTION_HOLD_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 7 }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
+  CORS_ORIGINS: Type.String({ default: '' }),
 })
 type Env = Static<typeof Env>
 
@@ -37,6 +38,8 @@ export interface Config {
   redemptionHoldDays: number
   poolSize: number
   statementTimeoutMs: number
+  /** Browser origins allowed by CORS; empty (the default) means no cross-origin access at all. */
+  corsOrigins: string[]
 }
 
 export class ConfigError extends Error {}
@@ -85,6 +88,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redemptionHoldDays: env.REDEMPTION_HOLD_DAYS,
     poolSize: env.DB_POOL_SIZE,
     statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+    corsOrigins: env.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   }
 }
 

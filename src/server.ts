@@ -41,6 +41,7 @@ async function main() {
     jwtSecret: config.jwtSecret,
     timezone: config.timezone,
     redemptionHoldDays: config.redemptionHoldDays,
+    corsOrigins: config.corsOrigins,
     logger,
   })
   if (bootstrapped) app.log.info({ username: config.bootstrapAdminUsername }, 'bootstrap admin created')

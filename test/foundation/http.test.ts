@@ -169,3 +169,28 @@ describe('errors as application/problem+json', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff')
   })
 })
+
+describe('CORS', () => {
+  const preflight = {
+    method: 'OPTIONS' as const,
+    url: '/api/v1/_domain',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+  }
+
+  it('is closed by default: no origin is allowed', async () => {
+    const res = await t.call(preflight)
+    expect(res.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
+  it('allows exactly the configured origins', async () => {
+    const open = await buildTestApp({ corsOrigins: ['https://kiosk.example'] })
+    const allowed = await open.call({
+      ...preflight,
+      headers: { ...preflight.headers, origin: 'https://kiosk.example' },
+    })
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://kiosk.example')
+    const other = await open.call(preflight)
+    expect(other.headers['access-control-allow-origin']).toBeUndefined()
+    await open.app.close()
+  })
+})

@@ -20,7 +20,12 @@ export interface TestApp {
  * processes sharing one database).
  */
 export async function buildTestApp(
-  opts: { loginRateLimit?: number; poolSize?: number; beforeReady?: (app: FastifyInstance) => void } = {},
+  opts: {
+    loginRateLimit?: number
+    poolSize?: number
+    corsOrigins?: string[]
+    beforeReady?: (app: FastifyInstance) => void
+  } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: opts.poolSize })
   const app = await buildApp({
@@ -28,6 +33,7 @@ export async function buildTestApp(
     jwtSecret: TEST_JWT_SECRET,
     timezone: 'Asia/Shanghai',
     loginRateLimit: opts.loginRateLimit ?? 1000,
+    corsOrigins: opts.corsOrigins,
   })
   opts.beforeReady?.(app)
   await app.ready()
