@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import autocannon from 'autocannon'
+
+export interface Proc {
+  name: string
+  url: string
+  child: ChildProcess
+  /** Peak resident set size (VmHWM) in MiB, read from /proc while the process lives. */
+  peakRssMb(): number
+  stop(): Promise<void>
+}
+
+/** Starts a Node process pinned to one core (taskset), waits until `readyPath` answers 200. */
+export async function startPinned(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  opts: { cpu: number; port: number; readyPath?: string; nodeArgs?: string[] },
+): Promise<Proc> {
+  const args = ['-c', String(opts.cpu), process.execPath, '--import', 'tsx', ...(opts.nodeArgs ?? []), script]
+  const child = spawn('taskset', args, {
+    env: { ...process.env, ...env, PORT: String(opts.port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000)
+  })
+  const url = `http://127.0.0.1:${opts.port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited early: ${stderr}`)
+    try {
+      const r = await fetch(url + (opts.readyPath ?? '/healthz'))
+      if (r.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not become ready: ${stderr}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return {
+    name,
+    url,
+    child,
+    peakRssMb() {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
+        // taskset execs node in place, so the pid is node's.
+        const m = status.match(/VmHWM:\s+(\d+) kB/)
+        return m ? Number(m[1]) / 1024 : Number.NaN
+      } catch {
+        return Number.NaN
+      }
+    },
+    async stop() {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+    },
+  }
+}
+
+export interface Sample {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+}
+
+export interface LoadSpec {
+  url: string
+  connections: number
+  seconds: number
+  /** Fixed offered rate (requests per second over all connections); saturation when unset. */
+  rate?: number
+  requests: autocannon.Request[]
+  headers?: Record<string, string>
+}
+
+export async function load(spec: LoadSpec): Promise<Sample> {
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.seconds,
+    overallRate: spec.rate,
+    headers: spec.headers,
+    requests: spec.requests,
+  })
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  }
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+export function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a'
+}
+
+/** Runs A and B alternately (A B A B ...) so slow drift of a shared machine hits both alike. */
+export async function interleaved(
+  repeats: number,
+  a: () => Promise<Sample>,
+  b: () => Promise<Sample>,
+): Promise<{ a: Sample[]; b: Sample[] }> {
+  const out = { a: [] as Sample[], b: [] as Sample[] }
+  for (let i = 0; i < repeats; i++) {
+    out.a.push(await a())
+    out.b.push(await b())
+  }
+  return out
+}
+
+export function summarise(label: string, real: Sample[], base: Sample[] | undefined) {
+  const ratios = base ? real.map((r, i) => r.rps / base[i]!.rps) : []
+  return {
+    label,
+    rps: median(real.map((s) => s.rps)),
+    rpsMin: Math.min(...real.map((s) => s.rps)),
+    rpsMax: Math.max(...real.map((s) => s.rps)),
+    p50: median(real.map((s) => s.p50)),
+    p99: median(real.map((s) => s.p99)),
+    errors: real.reduce((n, s) => n + s.errors + s.non2xx, 0),
+    baselineRps: base ? median(base.map((s) => s.rps)) : undefined,
+    ratio: base ? median(ratios) : undefined,
+    ratios,
+  }
+}
