@@ -1,0 +1,228 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import { users } from './identity'
+import { members, teams } from './members'
+import { orgUnits } from './org'
+
+/**
+ * 志愿服务活动. Hours are integer hundredths (cents) everywhere. A verified activity is final: a trigger
+ * (migration activities_guards) refuses any change to its participants and any way back to open.
+ */
+export const activities = pgTable(
+  'activities',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    orgUnitId: uuid()
+      .notNull()
+      .references(() => orgUnits.id),
+    teamId: uuid().references(() => teams.id),
+    title: text().notNull(),
+    rubricItemCode: text(),
+    startsAt: timestamp({ withTimezone: true }).notNull(),
+    endsAt: timestamp({ withTimezone: true }).notNull(),
+    location: text(),
+    status: text().$type<'open' | 'verified'>().notNull().default('open'),
+    verifiedAt: timestamp({ withTimezone: true }),
+    verifiedBy: uuid().references(() => users.id),
+    createdBy: uuid()
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('activities_unit_starts_idx').on(t.orgUnitId, t.startsAt, t.id),
+    check('activities_period_chk', sql`${t.endsAt} > ${t.startsAt}`),
+    check('activities_status_chk', sql`${t.status} in ('open','verified')`),
+    check(
+      'activities_verified_chk',
+      sql`(${t.status} = 'verified') = (${t.verifiedAt} is not null and ${t.verifiedBy} is not null)`,
+    ),
+    check('activities_title_chk', sql`length(${t.title}) between 1 and 200`),
+  ],
+)
+
+/** One member's hours at one activity. Hours > 0 here; <= the activity's length in a trigger. */
+export const activityParticipants = pgTable(
+  'activity_participants',
+  {
+    activityId: uuid()
+      .notNull()
+      .references(() => activities.id),
+    memberId: uuid()
+      .notNull()
+      .references(() => members.id),
+    hoursCents: bigint({ mode: 'number' }).notNull(),
+    recordedBy: uuid()
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.activityId, t.memberId] }),
+    index('activity_participants_member_idx').on(t.memberId),
+    check('activity_participants_hours_chk', sql`${t.hoursCents} > 0`),
+  ],
+)
+
+export const SERVICE_REQUEST_STATUSES = [
+  'open',
+  'dispatched',
+  'accepted',
+  'completed',
+  'confirmed',
+  'cancelled',
+] as const
+export type ServiceRequestStatus = (typeof SERVICE_REQUEST_STATUSES)[number]
+
+/**
+ * 群众点单 > 社区派单 > 党员接单. Every step is a conditional UPDATE on `status`; the CHECKs below keep each
+ * state's columns consistent, and a trigger (migration activities_guards) refuses illegal transitions.
+ */
+export const serviceRequests = pgTable(
+  'service_requests',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    orgUnitId: uuid()
+      .notNull()
+      .references(() => orgUnits.id),
+    requesterName: text().notNull(),
+    requesterContact: text(),
+    title: text().notNull(),
+    description: text().notNull(),
+    status: text().$type<ServiceRequestStatus>().notNull().default('open'),
+    memberId: uuid().references(() => members.id),
+    dispatchedAt: timestamp({ withTimezone: true }),
+    dispatchedBy: uuid().references(() => users.id),
+    acceptedAt: timestamp({ withTimezone: true }),
+    completedAt: timestamp({ withTimezone: true }),
+    hoursCents: bigint({ mode: 'number' }),
+    completionNote: text(),
+    confirmedAt: timestamp({ withTimezone: true }),
+    confirmedBy: uuid().references(() => users.id),
+    rating: integer(),
+    feedback: text(),
+    cancelledAt: timestamp({ withTimezone: true }),
+    cancelledBy: uuid().references(() => users.id),
+    cancelReason: text(),
+    createdBy: uuid()
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('service_requests_unit_idx').on(t.orgUnitId, t.createdAt, t.id),
+    index('service_requests_member_idx').on(t.memberId, t.status),
+    check(
+      'service_requests_status_chk',
+      sql`${t.status} in ('open','dispatched','accepted','completed','confirmed','cancelled')`,
+    ),
+    check(
+      'service_requests_member_chk',
+      sql`${t.status} not in ('dispatched','accepted','completed','confirmed') or ${t.memberId} is not null`,
+    ),
+    check(
+      'service_requests_open_chk',
+      sql`${t.status} <> 'open' or (${t.memberId} is null and ${t.acceptedAt} is null)`,
+    ),
+    check(
+      'service_requests_completed_chk',
+      sql`(${t.status} in ('completed','confirmed')) = (${t.hoursCents} is not null and ${t.completedAt} is not null)`,
+    ),
+    check(
+      'service_requests_confirmed_chk',
+      sql`(${t.status} = 'confirmed') = (${t.confirmedAt} is not null and ${t.rating} is not null)`,
+    ),
+    check(
+      'service_requests_cancelled_chk',
+      sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null)`,
+    ),
+    check('service_requests_hours_chk', sql`${t.hoursCents} is null or ${t.hoursCents} between 1 and 2400`),
+    check('service_requests_rating_chk', sql`${t.rating} is null or ${t.rating} between 1 and 5`),
+  ],
+)
+
+/** A member turning a dispatched request down: the request goes back to open, this row remembers why. */
+export const serviceRequestDeclines = pgTable(
+  'service_request_declines',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    requestId: uuid()
+      .notNull()
+      .references(() => serviceRequests.id),
+    memberId: uuid()
+      .notNull()
+      .references(() => members.id),
+    reason: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('service_request_declines_request_idx').on(t.requestId, t.createdAt)],
+)
+
+/**
+ * 志愿服务记录证明: an immutable snapshot (a trigger refuses UPDATE and DELETE). The serial is unique per
+ * issuing unit and year; `serviceCertificateSerials` hands out the next number under a row lock.
+ */
+export const serviceCertificates = pgTable(
+  'service_certificates',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    memberId: uuid()
+      .notNull()
+      .references(() => members.id),
+    issuerOrgUnitId: uuid()
+      .notNull()
+      .references(() => orgUnits.id),
+    serialYear: integer().notNull(),
+    serialSeq: integer().notNull(),
+    serialNumber: text().notNull(),
+    verificationCode: text().notNull(),
+    periodFrom: date({ mode: 'string' }).notNull(),
+    periodTo: date({ mode: 'string' }).notNull(),
+    memberName: text().notNull(),
+    maskedIdentity: text(),
+    totalHoursCents: bigint({ mode: 'number' }).notNull(),
+    records: jsonb().notNull(),
+    issuerName: text().notNull(),
+    issuedBy: uuid()
+      .notNull()
+      .references(() => users.id),
+    issuedByName: text().notNull(),
+    issuedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('service_certificates_serial_uq').on(t.issuerOrgUnitId, t.serialYear, t.serialSeq),
+    uniqueIndex('service_certificates_code_uq').on(t.verificationCode),
+    index('service_certificates_member_idx').on(t.memberId),
+    check('service_certificates_period_chk', sql`${t.periodFrom} <= ${t.periodTo}`),
+    check('service_certificates_total_chk', sql`${t.totalHoursCents} >= 0`),
+    check('service_certificates_code_chk', sql`length(${t.verificationCode}) >= 20`),
+    check('service_certificates_seq_chk', sql`${t.serialSeq} > 0`),
+  ],
+)
+
+export const serviceCertificateSerials = pgTable(
+  'service_certificate_serials',
+  {
+    orgUnitId: uuid()
+      .notNull()
+      .references(() => orgUnits.id),
+    year: integer().notNull(),
+    lastSeq: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgUnitId, t.year] })],
+)
