@@ -1,0 +1,7 @@
+export {
+  type ActivityForClaims,
+  activityForClaims,
+  foreignEvidence,
+  type ServiceRequestForClaim,
+  serviceRequestForClaim,
+} from './claims'
