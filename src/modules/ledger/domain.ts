@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto'
+import type { LedgerKind } from '../../db/schema/ledger'
+
+/**
+ * Pure ledger rules. Amounts are integer hundredths. Every posting moves exactly one member's account
+ * (the "member leg") and, for balance movements, one office account in the opposite direction.
+ */
+
+/** Kinds that count towards lifetimeEarned (API.md: every movement except redemptions). */
+export const EARNING_KINDS: readonly LedgerKind[] = ['award', 'deduction', 'adjustment', 'reversal']
+/** Kinds a secretary may reverse. Holds, posts and voids are settled through their redemption instead. */
+export const REVERSIBLE_KINDS: readonly LedgerKind[] = ['award', 'deduction', 'adjustment']
+
+export interface Leg {
+  /** The member account's balance change. */
+  amount: number
+  /** The member account's held change (holds +, posts and voids -). */
+  heldChange: number
+  /** The member account's lifetimeEarned change. */
+  earnedChange: number
+  /** The other account and its amount (-amount), when the balance moves. */
+  counterAccountId: string | null
+}
+
+export interface Entry {
+  accountId: string
+  amount: number
+  heldChange: number
+}
+
+/** The entries a leg stands for: the member entry first, then the counter entry. */
+export function entriesOf(memberAccountId: string, leg: Leg): Entry[] {
+  const out: Entry[] = [{ accountId: memberAccountId, amount: leg.amount, heldChange: leg.heldChange }]
+  if (leg.counterAccountId && leg.amount !== 0) {
+    out.push({ accountId: leg.counterAccountId, amount: -leg.amount, heldChange: 0 })
+  }
+  return out
+}
+
+/** Double entry: the same rule the deferred trigger ledger_transactions_balanced checks at commit. */
+export function assertBalanced(entries: readonly Entry[]): void {
+  if (entries.length === 0) throw new Error('a ledger transaction needs entries')
+  let total = 0
+  for (const e of entries) {
+    if (!Number.isSafeInteger(e.amount) || !Number.isSafeInteger(e.heldChange)) {
+      throw new Error('ledger amounts are integer hundredths')
+    }
+    if (e.amount === 0 && e.heldChange === 0) throw new Error('a ledger entry must move something')
+    total += e.amount
+  }
+  if (total !== 0) throw new Error(`ledger transaction does not balance (sum ${total})`)
+}
+
+/** The member leg of each kind, from a positive or signed amount. */
+export function legFor(kind: LedgerKind, amount: number, counterAccountId: string | null): Leg {
+  switch (kind) {
+    case 'award':
+    case 'deduction':
+    case 'adjustment':
+    case 'reversal':
+      return { amount, heldChange: 0, earnedChange: amount, counterAccountId }
+    case 'hold':
+      return { amount: 0, heldChange: amount, earnedChange: 0, counterAccountId: null }
+    case 'post':
+      return { amount: -amount, heldChange: -amount, earnedChange: 0, counterAccountId }
+    case 'void':
+      return { amount: 0, heldChange: -amount, earnedChange: 0, counterAccountId: null }
+  }
+}
+
+/** What a transaction says, as hashed into its member's chain (everything but the timestamps). */
+export interface ChainContent {
+  id: string
+  kind: LedgerKind
+  memberId: string
+  memo: string
+  reason: string | null
+  referenceType: string | null
+  referenceId: string | null
+  actorUserId: string | null
+  amount: number
+  heldChange: number
+  counterAccountId: string | null
+  counterAmount: number
+}
+
+/**
+ * Canonical text of a transaction. The effective date is appended by SQL (`|YYYY-MM-DD`) because the
+ * database decides "today" in the service time zone; verifyLedger appends the stored date the same way.
+ */
+export function canonicalContent(c: ChainContent): string {
+  const lower = (s: string | null) => (s === null ? null : s.toLowerCase())
+  return JSON.stringify([
+    lower(c.id),
+    c.kind,
+    lower(c.memberId),
+    c.memo,
+    c.reason,
+    c.referenceType,
+    lower(c.referenceId),
+    lower(c.actorUserId),
+    c.amount,
+    c.heldChange,
+    lower(c.counterAccountId),
+    c.counterAmount,
+  ])
+}
+
+/** One link: sha256(previous hash || content || '|' || effective date), hex. Mirrors the SQL in repo.ts. */
+export function chainHash(previous: string, content: string, effectiveDate: string): string {
+  return createHash('sha256').update(`${previous}${content}|${effectiveDate}`, 'utf8').digest('hex')
+}
+
+/** One finding of verifyLedger. */
+export interface Problem {
+  type:
+    | 'unbalanced'
+    | 'balance_mismatch'
+    | 'held_mismatch'
+    | 'earned_mismatch'
+    | 'running_balance_mismatch'
+    | 'chain_broken'
+    | 'chain_head_mismatch'
+  detail: string
+  transactionId?: string
+  accountId?: string
+  memberId?: string
+}
