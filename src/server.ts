@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config'
 import { openDatabase } from './db/client'
 import { migrate } from './db/migrate'
 import { bootstrapAdmin, ensureRoot } from './modules/identity/bootstrap'
+import { startRedemptionSweep } from './modules/rewards/sweep'
 
 async function main() {
   let config: ReturnType<typeof loadConfig>
@@ -73,6 +74,8 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
 
+  // Releases lapsed redemption holds; safe with any number of processes (FOR UPDATE SKIP LOCKED).
+  startRedemptionSweep(app)
   await app.listen({ port: config.port, host: config.host })
   const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
   app.log.info(

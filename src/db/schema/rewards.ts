@@ -1,15 +1,5 @@
 import { sql } from 'drizzle-orm'
-import {
-  bigint,
-  boolean,
-  check,
-  index,
-  integer,
-  pgTable,
-  text,
-  timestamp,
-  uuid,
-} from 'drizzle-orm/pg-core'
+import { bigint, boolean, check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { users } from './identity'
 import { members } from './members'
 import { orgUnits } from './org'
@@ -102,12 +92,13 @@ export const redemptions = pgTable(
   (t) => [
     index('redemptions_member_reward_idx').on(t.memberId, t.rewardId, t.createdAt),
     index('redemptions_org_unit_idx').on(t.orgUnitId, t.createdAt, t.id),
-    index('redemptions_reserved_idx')
-      .on(t.createdAt)
-      .where(sql`${t.status} = 'reserved'`),
+    index('redemptions_reserved_idx').on(t.createdAt).where(sql`${t.status} = 'reserved'`),
     check('redemptions_status_chk', sql`${t.status} in ('reserved','fulfilled','cancelled','expired')`),
     check('redemptions_quantity_chk', sql`${t.quantity} > 0`),
-    check('redemptions_amount_chk', sql`${t.pointsCost} > 0 and ${t.amount} = ${t.pointsCost} * ${t.quantity}`),
+    check(
+      'redemptions_amount_chk',
+      sql`${t.pointsCost} > 0 and ${t.amount} = ${t.pointsCost} * ${t.quantity}`,
+    ),
     check(
       'redemptions_timestamps_chk',
       sql`(${t.status} = 'fulfilled') = (${t.fulfilledAt} is not null)

@@ -1,3 +1,270 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
+import type { RewardsContext } from './dto'
+import * as redemptions from './redemptions'
+import {
+  CancelRedemptionBody,
+  CreateRedemptionBody,
+  CreateRewardBody,
+  ListRedemptionsQuery,
+  ListRewardsQuery,
+  ListStockQuery,
+  ReceiveStockBody,
+  Redemption,
+  Reward,
+  StockChange,
+  StockMovement,
+  UpdateRewardBody,
+  WriteOffStockBody,
+} from './schemas'
+import * as rewards from './service'
 
-export const rewardsRoutes: FastifyPluginAsyncTypebox = async (_app) => {}
+const tags = ['rewards']
+
+function context(app: FastifyInstance): RewardsContext {
+  return { timezone: app.settings.timezone, holdDays: app.settings.redemptionHoldDays }
+}
+
+function replay<T>(reply: FastifyReply, result: { status: number; body: T; replayed: boolean }) {
+  if (result.replayed) reply.header('idempotent-replayed', 'true')
+  return reply.code(result.status).send(result.body)
+}
+
+export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = () => context(app)
+
+  app.post(
+    '/rewards',
+    {
+      schema: {
+        tags,
+        operationId: 'createReward',
+        summary: "Add a reward to a community office's catalogue (clerk)",
+        body: CreateRewardBody,
+        response: { 201: Reward, ...problems(403, 404) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await rewards.createReward(app.db, request.caller, request.body, ctx())),
+  )
+
+  app.get(
+    '/rewards',
+    {
+      schema: {
+        tags,
+        operationId: 'listRewards',
+        summary: 'Catalogues the caller may see, with stock on hand, reserved and available',
+        description:
+          'Members see their own community and the communities they registered with (双报到); staff see ' +
+          'communities inside or above their units. `orgUnitId` narrows to the catalogue for that unit.',
+        querystring: ListRewardsQuery,
+        response: { 200: Page(Reward), ...problems(404) },
+      },
+    },
+    async (request) => rewards.listRewards(app.db, request.caller, request.query, ctx()),
+  )
+
+  app.get(
+    '/rewards/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'getReward',
+        summary: 'One reward with its stock',
+        params: IdParams,
+        response: { 200: Reward, ...problems(404) },
+      },
+    },
+    async (request) => rewards.getReward(app.db, request.caller, request.params.id, ctx()),
+  )
+
+  app.patch(
+    '/rewards/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'updateReward',
+        summary: 'Change name, description, price, yearly limit or active flag (clerk)',
+        description:
+          'A new price applies to new redemptions; reserved ones keep the price they were made at.',
+        params: IdParams,
+        body: UpdateRewardBody,
+        response: { 200: Reward, ...problems(403, 404) },
+      },
+    },
+    async (request) => rewards.updateReward(app.db, request.caller, request.params.id, request.body, ctx()),
+  )
+
+  app.post(
+    '/rewards/:id/stock',
+    {
+      schema: {
+        tags,
+        operationId: 'receiveStock',
+        summary: 'Record stock received at the office (clerk, Idempotency-Key)',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: ReceiveStockBody,
+        response: { 201: StockChange, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      replay(
+        reply,
+        await rewards.receiveStock(
+          app.db,
+          request.caller,
+          request.headers['idempotency-key'],
+          request.params.id,
+          request.body,
+          ctx(),
+        ),
+      ),
+  )
+
+  app.post(
+    '/rewards/:id/write-offs',
+    {
+      schema: {
+        tags,
+        operationId: 'writeOffStock',
+        summary: 'Write off damaged or lost units, with a reason (clerk, Idempotency-Key)',
+        description:
+          'Only available units can be written off (reserved ones are promised): else 422 out_of_stock.',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: WriteOffStockBody,
+        response: { 201: StockChange, ...problems(403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) =>
+      replay(
+        reply,
+        await rewards.writeOffStock(
+          app.db,
+          request.caller,
+          request.headers['idempotency-key'],
+          request.params.id,
+          request.body,
+          ctx(),
+        ),
+      ),
+  )
+
+  app.get(
+    '/rewards/:id/stock',
+    {
+      schema: {
+        tags,
+        operationId: 'listStockMovements',
+        summary: "The reward's stock ledger, newest first: who moved how many and why (clerk)",
+        params: IdParams,
+        querystring: ListStockQuery,
+        response: { 200: Page(StockMovement), ...problems(403, 404) },
+      },
+    },
+    async (request) =>
+      rewards.listStockMovements(app.db, request.caller, request.params.id, request.query, ctx()),
+  )
+
+  app.post(
+    '/redemptions',
+    {
+      schema: {
+        tags,
+        operationId: 'createRedemption',
+        summary:
+          'Reserve a reward for a member: points held, stock reserved (the member, a clerk; Idempotency-Key)',
+        description:
+          'Checks in this order, the first failing one answers: member visible (404), reward in scope and in ' +
+          "the member's catalogue (404), reward active (409 invalid_state), lifetime earned points reach the " +
+          'nearest redemptionThreshold (422 below_threshold), yearly per-member limit counting reserved and ' +
+          'fulfilled units (422 limit_reached), stock available (422 out_of_stock), points available ' +
+          '(422 insufficient_points). A reserved redemption lapses after the hold period (REDEMPTION_HOLD_DAYS).',
+        headers: IdempotencyHeaders,
+        body: CreateRedemptionBody,
+        response: { 201: Redemption, ...problems(403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) =>
+      replay(
+        reply,
+        await redemptions.createRedemption(
+          app.db,
+          request.caller,
+          request.headers['idempotency-key'],
+          request.body,
+          ctx(),
+        ),
+      ),
+  )
+
+  app.get(
+    '/redemptions',
+    {
+      schema: {
+        tags,
+        operationId: 'listRedemptions',
+        summary: "Redemptions, newest first: a clerk's offices, a member's own",
+        querystring: ListRedemptionsQuery,
+        response: { 200: Page(Redemption), ...problems(403, 404) },
+      },
+    },
+    async (request) => redemptions.listRedemptions(app.db, request.caller, request.query, ctx()),
+  )
+
+  app.get(
+    '/redemptions/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'getRedemption',
+        summary: 'One redemption (clerk in scope, the member)',
+        params: IdParams,
+        response: { 200: Redemption, ...problems(403, 404) },
+      },
+    },
+    async (request) => redemptions.getRedemption(app.db, request.caller, request.params.id, ctx()),
+  )
+
+  app.post(
+    '/redemptions/:id/fulfil',
+    {
+      schema: {
+        tags,
+        operationId: 'fulfilRedemption',
+        summary: 'Hand the reward over: the held points are posted, the stock handed out (clerk)',
+        description:
+          'Only a reserved redemption; otherwise (also when a cancel won a race) 409 invalid_state.',
+        params: IdParams,
+        response: { 200: Redemption, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) => redemptions.fulfilRedemption(app.db, request.caller, request.params.id, ctx()),
+  )
+
+  app.post(
+    '/redemptions/:id/cancel',
+    {
+      schema: {
+        tags,
+        operationId: 'cancelRedemption',
+        summary: 'Cancel a reserved redemption: hold voided, stock released (clerk, the member)',
+        description: 'Only a reserved redemption; otherwise 409 invalid_state. The body is optional.',
+        params: IdParams,
+        body: CancelRedemptionBody,
+        response: { 200: Redemption, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) =>
+      redemptions.cancelRedemption(
+        app.db,
+        request.caller,
+        request.params.id,
+        request.body?.reason?.trim() || null,
+        ctx(),
+      ),
+  )
+}

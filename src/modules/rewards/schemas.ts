@@ -1,0 +1,133 @@
+import Type, { type Static } from 'typebox'
+import { Body, DateTime, Decimal, DecimalInput, Id, PageQuery } from '../../shared/schemas'
+
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
+const Description = Type.String({ maxLength: 2000 })
+const PerMemberLimit = Type.Integer({
+  minimum: 1,
+  maximum: 100_000,
+  description: 'Units one member may take per calendar year (reserved and fulfilled count)',
+})
+
+export const Reward = Type.Object({
+  id: Id,
+  orgUnitId: Type.String({ format: 'uuid', description: 'The community office that keeps this reward' }),
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  pointsCost: Decimal,
+  perMemberLimit: Type.Union([Type.Integer(), Type.Null()]),
+  active: Type.Boolean(),
+  stockOnHand: Type.Integer({ description: 'Units in the office: received - handed out - written off' }),
+  reserved: Type.Integer({ description: 'Units held for reserved redemptions' }),
+  available: Type.Integer({ description: 'stockOnHand - reserved: what can still be redeemed' }),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+})
+export type Reward = Static<typeof Reward>
+
+export const CreateRewardBody = Body({
+  orgUnitId: Id,
+  name: Name,
+  description: Type.Optional(Description),
+  pointsCost: DecimalInput,
+  perMemberLimit: Type.Optional(Type.Union([PerMemberLimit, Type.Null()])),
+  active: Type.Optional(Type.Boolean({ default: true })),
+})
+export type CreateRewardBody = Static<typeof CreateRewardBody>
+
+export const UpdateRewardBody = Body({
+  name: Type.Optional(Name),
+  description: Type.Optional(Type.Union([Description, Type.Null()])),
+  pointsCost: Type.Optional(DecimalInput),
+  perMemberLimit: Type.Optional(Type.Union([PerMemberLimit, Type.Null()])),
+  active: Type.Optional(Type.Boolean()),
+})
+export type UpdateRewardBody = Static<typeof UpdateRewardBody>
+
+export const ListRewardsQuery = Type.Object({
+  orgUnitId: Type.Optional(Id),
+  active: Type.Optional(Type.Boolean()),
+  ...PageQuery,
+})
+export type ListRewardsQuery = Static<typeof ListRewardsQuery>
+
+const Quantity = Type.Integer({ minimum: 1, maximum: 100_000 })
+
+export const ReceiveStockBody = Body({
+  quantity: Quantity,
+  note: Type.Optional(Type.String({ maxLength: 500 })),
+})
+export type ReceiveStockBody = Static<typeof ReceiveStockBody>
+
+export const WriteOffStockBody = Body({
+  quantity: Quantity,
+  reason: Type.String({ minLength: 1, maxLength: 500, pattern: '\\S' }),
+})
+export type WriteOffStockBody = Static<typeof WriteOffStockBody>
+
+export const StockMovement = Type.Object({
+  id: Id,
+  rewardId: Id,
+  kind: Type.Union([
+    Type.Literal('received'),
+    Type.Literal('reserved'),
+    Type.Literal('handed_out'),
+    Type.Literal('released'),
+    Type.Literal('written_off'),
+  ]),
+  quantity: Type.Integer(),
+  redemptionId: Type.Union([Id, Type.Null()]),
+  note: Type.Union([Type.String(), Type.Null()]),
+  actorUserId: Type.Union([Id, Type.Null()], { description: 'null: the system (expiry sweep)' }),
+  createdAt: DateTime,
+})
+export type StockMovement = Static<typeof StockMovement>
+
+export const StockChange = Type.Object({ movement: StockMovement, reward: Reward })
+
+export const RedemptionStatus = Type.Union(
+  [Type.Literal('reserved'), Type.Literal('fulfilled'), Type.Literal('cancelled'), Type.Literal('expired')],
+  { description: 'reserved (points held, stock reserved) > fulfilled | cancelled | expired (final)' },
+)
+
+export const Redemption = Type.Object({
+  id: Id,
+  memberId: Id,
+  rewardId: Id,
+  rewardName: Type.String(),
+  orgUnitId: Id,
+  quantity: Type.Integer(),
+  pointsCost: Decimal,
+  amount: Decimal,
+  status: RedemptionStatus,
+  createdAt: DateTime,
+  expiresAt: Type.Union([DateTime, Type.Null()], { description: 'when a reserved redemption lapses' }),
+  fulfilledAt: Type.Union([DateTime, Type.Null()]),
+  cancelledAt: Type.Union([DateTime, Type.Null()]),
+  cancelReason: Type.Union([Type.String(), Type.Null()]),
+  expiredAt: Type.Union([DateTime, Type.Null()]),
+})
+export type Redemption = Static<typeof Redemption>
+
+export const CreateRedemptionBody = Body({
+  memberId: Id,
+  rewardId: Id,
+  quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
+})
+export type CreateRedemptionBody = Static<typeof CreateRedemptionBody>
+
+export const CancelRedemptionBody = Type.Union(
+  [Body({ reason: Type.Optional(Type.String({ maxLength: 500 })) }), Type.Null()],
+  { description: 'optional' },
+)
+
+export const ListRedemptionsQuery = Type.Object({
+  orgUnitId: Type.Optional(Id),
+  memberId: Type.Optional(Id),
+  rewardId: Type.Optional(Id),
+  status: Type.Optional(RedemptionStatus),
+  ...PageQuery,
+})
+export type ListRedemptionsQuery = Static<typeof ListRedemptionsQuery>
+
+export const ListStockQuery = Type.Object({ ...PageQuery })

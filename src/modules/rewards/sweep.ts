@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify'
+import { type Db, transaction } from '../../db/client'
+import { lockExpired } from './redemption-repo'
+import { endReserved } from './redemptions'
+
+export interface SweepOptions {
+  /** Reserved redemptions older than this many days are released. */
+  holdDays: number
+  timezone: string
+  /** The sweep's idea of now (tests move it forward instead of waiting a week). */
+  now?: Date
+  /** Upper bound on releases per call, so one call never runs for long. */
+  max?: number
+}
+
+/**
+ * Releases reserved redemptions whose hold period is over: status expired, stock released, points hold
+ * voided, one audit event each (actor: the system). Each redemption is released in its own short
+ * transaction, taken with FOR UPDATE SKIP LOCKED: any number of processes may sweep at once and each
+ * redemption is released exactly once; one a clerk is fulfilling right now is skipped (and if the clerk
+ * wins, the sweep's conditional update finds it no longer reserved).
+ */
+export async function sweepExpiredRedemptions(db: Db, opts: SweepOptions): Promise<{ released: string[] }> {
+  const now = opts.now ?? new Date()
+  const cutoff = new Date(now.getTime() - opts.holdDays * 86_400_000)
+  const max = opts.max ?? 500
+  const released: string[] = []
+  const ctx = { timezone: opts.timezone, holdDays: opts.holdDays }
+  while (released.length < max) {
+    const id = await transaction(db, async (tx) => {
+      const [due] = await lockExpired(tx, cutoff, 1)
+      if (!due) return null
+      await endReserved(tx, null, { ...due, status: 'reserved' }, 'expire', ctx)
+      return due.id
+    })
+    if (!id) break
+    released.push(id)
+  }
+  return { released }
+}
+
+/**
+ * Runs the sweep inside the server every `intervalMs` (default one minute). The timer is unref'd so it
+ * never keeps a process alive, a run never overlaps the previous one, and app.close() stops the timer
+ * and waits for a run in progress. Call before the app is ready (it adds an onClose hook).
+ */
+export function startRedemptionSweep(app: FastifyInstance, opts: { intervalMs?: number } = {}) {
+  let running: Promise<void> | undefined
+  let stopped = false
+  const run = () => {
+    if (running || stopped) return
+    running = sweepExpiredRedemptions(app.db, {
+      holdDays: app.settings.redemptionHoldDays,
+      timezone: app.settings.timezone,
+    })
+      .then(({ released }) => {
+        if (released.length) app.log.info({ released: released.length }, 'expired redemptions released')
+      })
+      .catch((err) => app.log.error({ err }, 'redemption sweep failed; it runs again at the next interval'))
+      .finally(() => {
+        running = undefined
+      })
+  }
+  const timer = setInterval(run, opts.intervalMs ?? 60_000)
+  timer.unref()
+  app.addHook('onClose', async () => {
+    stopped = true
+    clearInterval(timer)
+    await running
+  })
+  return { runNow: run }
+}

@@ -1,0 +1,119 @@
+import { sql } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { one } from '../../src/db/client'
+import { buildTestApp, type TestApp } from '../helpers/app'
+import { createMemberUser, createWorld, type World } from '../helpers/factories'
+import { balance, givePoints, redeem, redemptionStatuses, stockedReward, stockOf } from '../helpers/rewards'
+
+// Two app instances, each with its own pool: two API processes on one database.
+let one_: TestApp
+let two: TestApp
+let w: World
+
+beforeAll(async () => {
+  one_ = await buildTestApp({ poolSize: 12 })
+  two = await buildTestApp({ poolSize: 12 })
+  w = await createWorld(one_.db)
+})
+
+const app = (i: number) => (i % 2 === 0 ? one_ : two)
+const codes = (results: { statusCode: number; json(): { code?: string } }[]) => {
+  const out: Record<string, number> = {}
+  for (const r of results) {
+    const k = r.statusCode === 201 || r.statusCode === 200 ? String(r.statusCode) : (r.json().code ?? '?')
+    out[k] = (out[k] ?? 0) + 1
+  }
+  return out
+}
+
+describe('concurrent redemptions across two API processes', () => {
+  it('one member, a balance covering exactly K: exactly K reserved and available 0.00', async () => {
+    const K = 4
+    const member = await createMemberUser(one_.db, w.branchA)
+    await givePoints(one_.db, member.memberId, K * 1_500)
+    // Two rewards, so the race is decided by the ledger's conditional hold, not by one reward's row lock.
+    const r1 = await stockedReward(one_, w.clerkA, w.communityA, { pointsCost: '15.00', stock: 50 })
+    const r2 = await stockedReward(one_, w.clerkA, w.communityA, { pointsCost: '15.00', stock: 50 })
+    const results = await Promise.all(
+      Array.from({ length: 3 * K }, (_, i) =>
+        redeem(app(i), i % 3 === 0 ? w.clerkA : member.userId, {
+          memberId: member.memberId,
+          rewardId: (i % 4 < 2 ? r1 : r2).id,
+        }),
+      ),
+    )
+    expect(codes(results)).toEqual({ '201': K, insufficient_points: 2 * K })
+    expect(await balance(one_.db, member.memberId)).toMatchObject({
+      balance: K * 1_500,
+      held: K * 1_500,
+      available: 0,
+    })
+    const s1 = await stockOf(one_.db, r1.id)
+    const s2 = await stockOf(one_.db, r2.id)
+    expect(s1.reserved + s2.reserved).toBe(K)
+    const reservedRows = await one<{ n: string }>(
+      one_.db,
+      sql`select count(*) as n from redemptions where member_id = ${member.memberId} and status = 'reserved'`,
+    )
+    expect(Number(reservedRows!.n)).toBe(K)
+  })
+
+  it('many members racing for the last N units: exactly N reserved, the rest out_of_stock', async () => {
+    const N = 3
+    const members = await Promise.all(Array.from({ length: 10 }, () => createMemberUser(one_.db, w.branchA)))
+    for (const m of members) await givePoints(one_.db, m.memberId, 5_000)
+    const { id: rewardId } = await stockedReward(one_, w.clerkA, w.communityA, { stock: N })
+    const results = await Promise.all(
+      members.map((m, i) => redeem(app(i), m.userId, { memberId: m.memberId, rewardId })),
+    )
+    expect(codes(results)).toEqual({ '201': N, out_of_stock: members.length - N })
+    expect(await stockOf(one_.db, rewardId)).toMatchObject({ stockOnHand: N, reserved: N, available: 0 })
+    expect(await redemptionStatuses(one_.db, rewardId)).toEqual({ reserved: N })
+    let held = 0
+    for (const m of members) held += (await balance(one_.db, m.memberId)).held
+    expect(held).toBe(N * 1_000)
+  })
+
+  it('fulfil racing cancel: one 200 and one 409 invalid_state for each redemption, never both', async () => {
+    const member = await createMemberUser(one_.db, w.branchA)
+    await givePoints(one_.db, member.memberId, 10_000)
+    const { id: rewardId } = await stockedReward(one_, w.clerkA, w.communityA, { stock: 6 })
+    const ids: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const res = await redeem(one_, member.userId, { memberId: member.memberId, rewardId })
+      expect(res.statusCode, res.body).toBe(201)
+      ids.push(res.json().id)
+    }
+    const pairs = await Promise.all(
+      ids.map((id, i) =>
+        Promise.all([
+          app(i).call({ method: 'POST', url: `/api/v1/redemptions/${id}/fulfil`, as: w.clerkA }),
+          app(i + 1).call({ method: 'POST', url: `/api/v1/redemptions/${id}/cancel`, as: member.userId }),
+        ]),
+      ),
+    )
+    let fulfilled = 0
+    for (const [fulfil, cancel] of pairs) {
+      expect([fulfil!.statusCode, cancel!.statusCode].sort()).toEqual([200, 409])
+      const loser = fulfil!.statusCode === 409 ? fulfil! : cancel!
+      expect(loser.json().code).toBe('invalid_state')
+      if (fulfil!.statusCode === 200) fulfilled++
+    }
+    const statuses = await redemptionStatuses(one_.db, rewardId)
+    expect(statuses).toEqual({
+      ...(fulfilled ? { fulfilled } : {}),
+      ...(6 - fulfilled ? { cancelled: 6 - fulfilled } : {}),
+    })
+    expect(await stockOf(one_.db, rewardId)).toMatchObject({
+      stockOnHand: 6 - fulfilled,
+      reserved: 0,
+      handedOut: fulfilled,
+      available: 6 - fulfilled,
+    })
+    expect(await balance(one_.db, member.memberId)).toMatchObject({
+      balance: 10_000 - fulfilled * 1_000,
+      held: 0,
+      available: 10_000 - fulfilled * 1_000,
+    })
+  })
+})
