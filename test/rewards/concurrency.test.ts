@@ -74,6 +74,39 @@ describe('concurrent redemptions across two API processes', () => {
     expect(held).toBe(N * 1_000)
   })
 
+  it('one member racing past a yearly limit of L: exactly L reserved, the rest limit_reached', async () => {
+    const L = 2
+    const member = await createMemberUser(one_.db, w.branchA)
+    await givePoints(one_.db, member.memberId, 10_000)
+    const { id: rewardId } = await stockedReward(one_, w.clerkA, w.communityA, {
+      stock: 20,
+      perMemberLimit: L,
+    })
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        redeem(app(i), member.userId, { memberId: member.memberId, rewardId }),
+      ),
+    )
+    expect(codes(results)).toEqual({ '201': L, limit_reached: 8 - L })
+    expect(await stockOf(one_.db, rewardId)).toMatchObject({ reserved: L })
+  })
+
+  it('the same Idempotency-Key sent to both processes at once reserves once and answers alike', async () => {
+    const member = await createMemberUser(one_.db, w.branchA)
+    await givePoints(one_.db, member.memberId, 10_000)
+    const { id: rewardId } = await stockedReward(one_, w.clerkA, w.communityA, { stock: 20 })
+    const key = `same-${rewardId}`
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        redeem(app(i), member.userId, { memberId: member.memberId, rewardId }, key),
+      ),
+    )
+    expect(results.map((r) => r.statusCode)).toEqual(Array(6).fill(201))
+    expect(new Set(results.map((r) => r.json().id)).size).toBe(1)
+    expect(await redemptionStatuses(one_.db, rewardId)).toEqual({ reserved: 1 })
+    expect(await balance(one_.db, member.memberId)).toMatchObject({ held: 1_000 })
+  })
+
   it('fulfil racing cancel: one 200 and one 409 invalid_state for each redemption, never both', async () => {
     const member = await createMemberUser(one_.db, w.branchA)
     await givePoints(one_.db, member.memberId, 10_000)

@@ -31,6 +31,10 @@ import type { CreateRedemptionBody, ListRedemptionsQuery } from './schemas'
 
 const CLERK = ['clerk'] as const
 
+// Lock order, the same in every path so two transactions never wait on each other in a circle:
+// redemption row (fulfil, cancel, sweep) > reward row (reserve, stock movement) > ledger accounts (hold,
+// capture, release). Creating locks no redemption row, so it starts at the reward.
+
 async function currentDto(tx: Db, id: string, ctx: RewardsContext) {
   return redemptionDto((await dRepo.findRedemption(tx, id))!, ctx)
 }
