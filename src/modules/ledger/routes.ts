@@ -1,3 +1,174 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
+import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
+import { createAdjustment, reverseTransaction } from './corrections'
+import { exportMemberLedger, getBalance, getLedgerTransaction, listMemberLedger } from './queries'
+import {
+  Balance,
+  CreateAdjustmentBody,
+  LedgerQuery,
+  LedgerRow,
+  LedgerTransaction,
+  ReverseBody,
+  VerifyQuery,
+  VerifyResult,
+} from './schemas'
+import { verifyLedger } from './verify'
 
-export const ledgerRoutes: FastifyPluginAsyncTypebox = async (_app) => {}
+const tags = ['ledger']
+
+function replay<T>(reply: FastifyReply, result: { status: number; body: T; replayed: boolean }) {
+  if (result.replayed) reply.header('idempotent-replayed', 'true')
+  return reply.code(result.status).send(result.body)
+}
+
+export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/members/:id/balance',
+    {
+      schema: {
+        tags,
+        operationId: 'getBalance',
+        summary: "A member's points: balance, held, available and lifetime earned",
+        description:
+          'available = balance - held. lifetimeEarned counts every movement except redemptions (scoring ' +
+          'results, deductions, adjustments and their reversals). The member, or staff whose units cover them.',
+        params: IdParams,
+        response: { 200: Balance, ...problems(403, 404) },
+      },
+    },
+    async (request) => getBalance(app.db, request.caller, request.params.id),
+  )
+
+  app.get(
+    '/members/:id/ledger',
+    {
+      schema: {
+        tags,
+        operationId: 'listMemberLedger',
+        summary: "A member's ledger, newest first (JSON or CSV)",
+        description:
+          'Each row is one transaction as it touched the member: the amount, the balance after it, and the ' +
+          'held points it reserved or released. `from`/`to` are dates of `createdAt` in the service time ' +
+          'zone, both included. `Accept: text/csv` returns every row of the period as CSV.',
+        params: IdParams,
+        querystring: LedgerQuery,
+        response: {
+          200: {
+            description: 'A page of rows, or the whole period as text/csv',
+            content: {
+              'application/json': { schema: Page(LedgerRow) },
+              'text/csv': { schema: { type: 'string' } },
+            },
+          },
+          ...problems(403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { caller, params, query } = request
+      if (wantsCsv(request)) {
+        const all = await exportMemberLedger(app.db, caller, params.id, query, app.settings.timezone)
+        const csv = toCsv(
+          [
+            { header: 'createdAt', value: (r) => r.createdAt },
+            { header: 'effectiveDate', value: (r) => r.effectiveDate },
+            { header: 'kind', value: (r) => r.kind },
+            { header: 'amount', value: (r) => r.amount },
+            { header: 'balanceAfter', value: (r) => r.balanceAfter },
+            { header: 'heldChange', value: (r) => r.heldChange },
+            { header: 'heldAfter', value: (r) => r.heldAfter },
+            { header: 'memo', value: (r) => r.memo },
+            { header: 'transactionId', value: (r) => r.transactionId },
+          ],
+          all,
+        )
+        return sendCsv(reply, `ledger-${params.id}.csv`, csv)
+      }
+      return listMemberLedger(app.db, caller, params.id, query, app.settings.timezone)
+    },
+  )
+
+  app.get(
+    '/ledger/transactions/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'getLedgerTransaction',
+        summary: 'One ledger transaction with all its entries',
+        params: IdParams,
+        response: { 200: LedgerTransaction, ...problems(403, 404) },
+      },
+    },
+    async (request) => getLedgerTransaction(app.db, request.caller, request.params.id),
+  )
+
+  app.post(
+    '/ledger/adjustments',
+    {
+      schema: {
+        tags,
+        operationId: 'createAdjustment',
+        summary: "Adjust a member's points by hand (secretary, Idempotency-Key)",
+        description:
+          'A signed amount against the branch issuance account; `reason` is required and kept on the ' +
+          'transaction. A negative adjustment may leave a debt (negative balance).',
+        headers: IdempotencyHeaders,
+        body: CreateAdjustmentBody,
+        response: { 201: LedgerTransaction, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      replay(
+        reply,
+        await createAdjustment(app.db, request.caller, request.headers['idempotency-key'], request.body),
+      ),
+  )
+
+  app.post(
+    '/ledger/transactions/:id/reverse',
+    {
+      schema: {
+        tags,
+        operationId: 'reverseTransaction',
+        summary: 'Reverse an award, deduction or adjustment, once (secretary, Idempotency-Key)',
+        description:
+          'Posts the mirror image of the original, naming it. A transaction is reversed at most once ' +
+          '(409 invalid_state after that); holds, posts and voids are settled through their redemption.',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: ReverseBody,
+        response: { 201: LedgerTransaction, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      replay(
+        reply,
+        await reverseTransaction(
+          app.db,
+          request.caller,
+          request.headers['idempotency-key'],
+          request.params.id,
+          request.body,
+        ),
+      ),
+  )
+
+  app.get(
+    '/ledger/verify',
+    {
+      schema: {
+        tags,
+        operationId: 'verifyLedger',
+        summary: 'Re-check the ledger of a unit: sums, cached balances and the tamper-evident hash chains',
+        description:
+          'Secretary over the unit (default: every unit the caller is secretary of). Lists every problem ' +
+          'found; `ok` is true when there is none.',
+        querystring: VerifyQuery,
+        response: { 200: VerifyResult, ...problems(403, 404) },
+      },
+    },
+    async (request) => verifyLedger(app.db, request.caller, request.query),
+  )
+}

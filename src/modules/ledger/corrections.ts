@@ -1,0 +1,139 @@
+import { sql } from 'drizzle-orm'
+import { type Db, one } from '../../db/client'
+import type { LedgerKind } from '../../db/schema/ledger'
+import { idempotent } from '../../plugins/idempotency'
+import { centsFromDb, formatCents, parseCents } from '../../shared/decimal'
+import { invalidState, notFound, validation } from '../../shared/errors'
+import { recordAudit } from '../audit/writer'
+import { type Caller, requireMemberVisible, requireRole } from '../identity/scope'
+import { legFor, REVERSIBLE_KINDS } from './domain'
+import { transactionView } from './queries'
+import * as repo from './repo'
+import type { CreateAdjustmentBody, LedgerTransaction, ReverseBody } from './schemas'
+import { postTransaction } from './service'
+
+/**
+ * Corrections a secretary makes by hand. Neither edits anything: an adjustment is a new posting against
+ * the member's branch issuance account, a reversal a new posting that mirrors the original and names it.
+ * Both need a reason (Body schema, the trim check here, and the CHECK ledger_transactions_reason_chk).
+ */
+
+function requireReason(reason: string): string {
+  const trimmed = reason.trim()
+  if (!trimmed) throw validation('reason', 'is required')
+  return trimmed
+}
+
+type Answer = { status: number; body: LedgerTransaction; replayed: boolean }
+
+async function answer(tx: Db, id: string): Promise<{ status: number; body: LedgerTransaction }> {
+  const view = await transactionView(tx, id)
+  if (!view) throw new Error(`ledger transaction ${id} vanished`)
+  return { status: 201, body: view }
+}
+
+export async function createAdjustment(
+  db: Db,
+  caller: Caller,
+  key: string,
+  body: CreateAdjustmentBody,
+): Promise<Answer> {
+  requireRole(caller, ['secretary']) // members (and other staff) can never adjust: 403
+  const amount = parseCents(body.amount, 'amount')
+  if (amount === 0) throw validation('amount', 'must not be zero')
+  const reason = requireReason(body.reason)
+  const request = { memberId: body.memberId.toLowerCase(), amount, reason }
+  return idempotent(db, caller, key, 'createAdjustment', request, async (tx) => {
+    const member = await requireMemberVisible(tx, caller, request.memberId, ['secretary'], {
+      allowSelf: false,
+    })
+    await repo.ensureMemberAccount(tx, member.id)
+    const issuance = await repo.ensureOfficeAccount(tx, 'issuance', { memberId: member.id })
+    const posted = await postTransaction(tx, caller, {
+      kind: 'adjustment',
+      memberId: member.id,
+      leg: legFor('adjustment', amount, issuance),
+      memo: reason,
+      reason,
+    })
+    if (!posted) throw new Error('member account vanished')
+    await recordAudit(tx, caller, {
+      action: 'ledger.adjust',
+      targetType: 'ledger_transaction',
+      targetId: posted.transactionId,
+      orgUnitId: member.orgUnitId,
+      after: {
+        memberId: member.id,
+        amount: formatCents(amount),
+        reason,
+        balanceAfter: formatCents(posted.balance),
+      },
+    })
+    return answer(tx, posted.transactionId)
+  })
+}
+
+interface OriginalRow {
+  id: string
+  kind: LedgerKind
+  memberId: string
+  amount: string
+  counterAccountId: string | null
+  reversedBy: string | null
+}
+
+export async function reverseTransaction(
+  db: Db,
+  caller: Caller,
+  key: string,
+  transactionId: string,
+  body: ReverseBody,
+): Promise<Answer> {
+  requireRole(caller, ['secretary'])
+  const reason = requireReason(body.reason)
+  const request = { transactionId: transactionId.toLowerCase(), reason }
+  return idempotent(db, caller, key, 'reverseTransaction', request, async (tx) => {
+    const original = await one<OriginalRow>(
+      tx,
+      sql`select t.id, t.kind, t.member_id as "memberId",
+                 (select e.amount from ledger_entries e where e.transaction_id = t.id and e.account_id = t.account_id) as amount,
+                 (select e.account_id from ledger_entries e where e.transaction_id = t.id and e.account_id <> t.account_id) as "counterAccountId",
+                 (select r.id from ledger_transactions r where r.kind = 'reversal' and r.reference_id = t.id) as "reversedBy"
+          from ledger_transactions t where t.id = ${request.transactionId}`,
+    )
+    if (!original) throw notFound('ledger transaction')
+    const member = await requireMemberVisible(tx, caller, original.memberId, ['secretary'], {
+      allowSelf: false,
+    }).catch(() => {
+      throw notFound('ledger transaction')
+    })
+    if (!REVERSIBLE_KINDS.includes(original.kind)) {
+      throw invalidState(
+        `a ${original.kind} cannot be reversed: only awards, deductions and adjustments can (holds are settled through their redemption)`,
+      )
+    }
+    if (original.reversedBy) throw invalidState('this transaction is already reversed')
+    const amount = -centsFromDb(original.amount)
+    // Reversal of a posting made before the counter account existed is impossible: every balance
+    // movement has its counter entry (sum to zero), so counterAccountId is always there for these kinds.
+    const posted = await postTransaction(tx, caller, {
+      kind: 'reversal',
+      memberId: original.memberId,
+      leg: legFor('reversal', amount, original.counterAccountId),
+      memo: `Reversal of ${original.kind}: ${reason}`,
+      reason,
+      referenceType: 'transaction',
+      referenceId: original.id,
+    })
+    if (!posted) throw new Error('member account vanished')
+    await recordAudit(tx, caller, {
+      action: 'ledger.reverse',
+      targetType: 'ledger_transaction',
+      targetId: posted.transactionId,
+      orgUnitId: member.orgUnitId,
+      before: { transactionId: original.id, kind: original.kind, amount: formatCents(-amount) },
+      after: { amount: formatCents(amount), reason, balanceAfter: formatCents(posted.balance) },
+    })
+    return answer(tx, posted.transactionId)
+  })
+}

@@ -1,0 +1,190 @@
+import { sql } from 'drizzle-orm'
+import { type Db, one, rows } from '../../db/client'
+import type { Role } from '../../db/schema/identity'
+import type { LedgerKind } from '../../db/schema/ledger'
+import { formatCents } from '../../shared/decimal'
+import { forbidden, notFound } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { addDays, startOfLocalDate } from '../../shared/time'
+import { type Caller, hasRole, requireMemberVisible } from '../identity/scope'
+import type { Balance, LedgerQuery, LedgerRow, LedgerTransaction } from './schemas'
+import { getBalanceCents } from './service'
+
+/**
+ * Who reads a member's points: the member, and staff whose units cover the member (secretary, grid
+ * worker, clerk at the counter). Panelists are left out on purpose: they score claims and need no
+ * balances. Outside that scope the member does not exist (404).
+ */
+export const LEDGER_READERS: readonly Role[] = ['secretary', 'grid_worker', 'clerk']
+
+export async function getBalance(db: Db, caller: Caller, memberId: string): Promise<Balance> {
+  await requireMemberVisible(db, caller, memberId, LEDGER_READERS)
+  const b = await getBalanceCents(db, memberId)
+  return {
+    memberId,
+    balance: formatCents(b.balance),
+    held: formatCents(b.held),
+    available: formatCents(b.available),
+    lifetimeEarned: formatCents(b.lifetimeEarned),
+  }
+}
+
+interface LedgerDbRow {
+  transactionId: string
+  kind: LedgerKind
+  amount: string
+  balanceAfter: string
+  heldChange: string
+  heldAfter: string
+  memo: string
+  effectiveDate: string
+  createdAt: string
+  version: string
+}
+
+const toRow = (r: LedgerDbRow): LedgerRow => ({
+  transactionId: r.transactionId,
+  kind: r.kind,
+  amount: formatCents(r.amount),
+  balanceAfter: formatCents(r.balanceAfter),
+  heldChange: formatCents(r.heldChange),
+  heldAfter: formatCents(r.heldAfter),
+  memo: r.memo,
+  effectiveDate: r.effectiveDate,
+  createdAt: r.createdAt,
+})
+
+/**
+ * One member's ledger, newest first. The rows are the member account's entries, whose `accountVersion`
+ * is a gapless per-account sequence: it is the keyset (an index range scan however deep the page), and
+ * `balanceAfter` is stored on the entry, so no page needs the rows before it.
+ */
+async function fetchLedger(
+  db: Db,
+  memberId: string,
+  q: { fromTs: Date | null; toTs: Date | null; beforeVersion: number | null; limit: number },
+): Promise<LedgerDbRow[]> {
+  return rows<LedgerDbRow>(
+    db,
+    sql`select t.id as "transactionId", t.kind, e.amount, e.balance_after as "balanceAfter",
+               e.held_change as "heldChange", e.held_after as "heldAfter", t.memo,
+               to_char(t.effective_date, 'YYYY-MM-DD') as "effectiveDate",
+               to_json(t.created_at) #>> '{}' as "createdAt", e.account_version as version
+        from ledger_accounts a
+          join ledger_entries e on e.account_id = a.id
+          join ledger_transactions t on t.id = e.transaction_id
+        where a.member_id = ${memberId}
+          ${q.beforeVersion !== null ? sql`and e.account_version < ${q.beforeVersion}` : sql``}
+          ${q.fromTs ? sql`and t.created_at >= ${q.fromTs.toISOString()}` : sql``}
+          ${q.toTs ? sql`and t.created_at < ${q.toTs.toISOString()}` : sql``}
+        order by e.account_version desc
+        limit ${q.limit}`,
+  )
+}
+
+function period(query: LedgerQuery, timezone: string) {
+  return {
+    fromTs: query.from ? startOfLocalDate(query.from, timezone) : null,
+    toTs: query.to ? startOfLocalDate(addDays(query.to, 1), timezone) : null,
+  }
+}
+
+export async function listMemberLedger(
+  db: Db,
+  caller: Caller,
+  memberId: string,
+  query: LedgerQuery,
+  timezone: string,
+): Promise<{ items: LedgerRow[]; nextCursor: string | null }> {
+  await requireMemberVisible(db, caller, memberId, LEDGER_READERS)
+  const limit = pageLimit(query.limit)
+  const cursor = decodeCursor(query.cursor, 1)
+  const found = await fetchLedger(db, memberId, {
+    ...period(query, timezone),
+    beforeVersion: cursor ? Number(cursor[0]) : null,
+    limit: limit + 1,
+  })
+  return toPage(found, limit, (r) => [Number(r.version)], toRow)
+}
+
+/** Every row of the period for a spreadsheet (CSV), newest first, read in pages to bound each query. */
+export async function exportMemberLedger(
+  db: Db,
+  caller: Caller,
+  memberId: string,
+  query: LedgerQuery,
+  timezone: string,
+  max = 100_000,
+): Promise<LedgerRow[]> {
+  await requireMemberVisible(db, caller, memberId, LEDGER_READERS)
+  const out: LedgerRow[] = []
+  let beforeVersion: number | null = null
+  while (out.length < max) {
+    const page = await fetchLedger(db, memberId, { ...period(query, timezone), beforeVersion, limit: 1000 })
+    out.push(...page.map(toRow))
+    if (page.length < 1000) break
+    beforeVersion = Number(page[page.length - 1]!.version)
+  }
+  return out.slice(0, max)
+}
+
+interface TransactionDbRow {
+  id: string
+  kind: LedgerKind
+  memberId: string
+  memo: string
+  reason: string | null
+  referenceType: LedgerTransaction['referenceType']
+  referenceId: string | null
+  reversedBy: string | null
+  effectiveDate: string
+  actorUserId: string | null
+  createdAt: string
+  entries: {
+    accountId: string
+    accountKind: 'member' | 'issuance' | 'redemption'
+    orgUnitId: string
+    memberId: string | null
+    amount: number
+    heldChange: number
+    balanceAfter: number | null
+  }[]
+}
+
+/** A transaction with all its entries, as the API shows it (used by the commands' answers too). */
+export async function transactionView(db: Db, id: string): Promise<LedgerTransaction | undefined> {
+  const row = await one<TransactionDbRow>(
+    db,
+    sql`select t.id, t.kind, t.member_id as "memberId", t.memo, t.reason, t.reference_type as "referenceType",
+               t.reference_id as "referenceId",
+               (select r.id from ledger_transactions r where r.kind = 'reversal' and r.reference_id = t.id) as "reversedBy",
+               to_char(t.effective_date, 'YYYY-MM-DD') as "effectiveDate", t.actor_user_id as "actorUserId",
+               to_json(t.created_at) #>> '{}' as "createdAt",
+               (select json_agg(json_build_object('accountId', e.account_id, 'accountKind', a.kind,
+                        'orgUnitId', a.org_unit_id, 'memberId', a.member_id, 'amount', e.amount,
+                        'heldChange', e.held_change, 'balanceAfter', e.balance_after) order by e.id)
+                  from ledger_entries e join ledger_accounts a on a.id = e.account_id
+                 where e.transaction_id = t.id) as entries
+        from ledger_transactions t where t.id = ${id}`,
+  )
+  if (!row) return undefined
+  return {
+    ...row,
+    entries: (row.entries ?? []).map((e) => ({
+      ...e,
+      amount: formatCents(e.amount),
+      heldChange: formatCents(e.heldChange),
+      balanceAfter: e.balanceAfter === null ? null : formatCents(e.balanceAfter),
+    })),
+  }
+}
+
+export async function getLedgerTransaction(db: Db, caller: Caller, id: string): Promise<LedgerTransaction> {
+  if (!caller.memberId && !hasRole(caller, LEDGER_READERS)) throw forbidden()
+  const view = await transactionView(db, id)
+  if (!view) throw notFound('ledger transaction')
+  await requireMemberVisible(db, caller, view.memberId, LEDGER_READERS).catch(() => {
+    throw notFound('ledger transaction')
+  })
+  return view
+}

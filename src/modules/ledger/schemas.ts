@@ -1,0 +1,105 @@
+import Type, { type Static } from 'typebox'
+import { LEDGER_KINDS } from '../../db/schema/ledger'
+import { Body, DateString, DateTime, Decimal, DecimalInput, Id, PageQuery } from '../../shared/schemas'
+
+const Kind = Type.Enum(LEDGER_KINDS, {
+  description:
+    'award / deduction (scoring results), adjustment, reversal, hold (points reserved for a redemption), ' +
+    'post (the held points paid out at hand-over), void (the hold released)',
+})
+
+export const Balance = Type.Object({
+  memberId: Id,
+  balance: Decimal,
+  held: Decimal,
+  available: Decimal,
+  lifetimeEarned: Decimal,
+})
+export type Balance = Static<typeof Balance>
+
+export const LedgerQuery = Type.Object({
+  from: Type.Optional(DateString),
+  to: Type.Optional(DateString),
+  ...PageQuery,
+})
+export type LedgerQuery = Static<typeof LedgerQuery>
+
+export const LedgerRow = Type.Object({
+  transactionId: Id,
+  kind: Kind,
+  amount: Decimal,
+  balanceAfter: Decimal,
+  heldChange: Type.String({
+    pattern: '^-?\\d+\\.\\d{2}$',
+    description: 'Change of held points (holds +, posts and voids -)',
+  }),
+  heldAfter: Decimal,
+  memo: Type.String(),
+  effectiveDate: DateString,
+  createdAt: DateTime,
+})
+export type LedgerRow = Static<typeof LedgerRow>
+
+export const LedgerEntry = Type.Object({
+  accountId: Id,
+  accountKind: Type.Union([Type.Literal('member'), Type.Literal('issuance'), Type.Literal('redemption')]),
+  orgUnitId: Id,
+  memberId: Type.Union([Id, Type.Null()]),
+  amount: Decimal,
+  heldChange: Decimal,
+  balanceAfter: Type.Union([Decimal, Type.Null()], { description: 'Member accounts only' }),
+})
+
+export const LedgerTransaction = Type.Object({
+  id: Id,
+  kind: Kind,
+  memberId: Id,
+  memo: Type.String(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  referenceType: Type.Union([
+    Type.Literal('claim'),
+    Type.Literal('redemption'),
+    Type.Literal('transaction'),
+    Type.Null(),
+  ]),
+  referenceId: Type.Union([Id, Type.Null()]),
+  reversedBy: Type.Union([Id, Type.Null()], { description: 'The reversal of this transaction, if any' }),
+  effectiveDate: DateString,
+  actorUserId: Type.Union([Id, Type.Null()]),
+  createdAt: DateTime,
+  entries: Type.Array(LedgerEntry),
+})
+export type LedgerTransaction = Static<typeof LedgerTransaction>
+
+export const CreateAdjustmentBody = Body({
+  memberId: Id,
+  amount: DecimalInput,
+  reason: Type.String({ minLength: 1, maxLength: 500 }),
+})
+export type CreateAdjustmentBody = Static<typeof CreateAdjustmentBody>
+
+export const ReverseBody = Body({ reason: Type.String({ minLength: 1, maxLength: 500 }) })
+export type ReverseBody = Static<typeof ReverseBody>
+
+export const VerifyQuery = Type.Object({
+  orgUnitId: Type.Optional(Id),
+})
+
+export const VerifyProblem = Type.Object({
+  type: Type.String({
+    description:
+      'unbalanced, balance_mismatch, held_mismatch, earned_mismatch, running_balance_mismatch, chain_broken, chain_head_mismatch',
+  }),
+  detail: Type.String(),
+  transactionId: Type.Optional(Id),
+  accountId: Type.Optional(Id),
+  memberId: Type.Optional(Id),
+})
+
+export const VerifyResult = Type.Object({
+  ok: Type.Boolean(),
+  checkedTransactions: Type.Integer(),
+  checkedAccounts: Type.Integer(),
+  problems: Type.Array(VerifyProblem),
+})
+export type VerifyResult = Static<typeof VerifyResult>
