@@ -1,4 +1,5 @@
 import jwt from '@fastify/jwt'
+import rateLimit from '@fastify/rate-limit'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -49,6 +50,14 @@ export const authPlugin = fp(
         allowedAud: TOKEN_AUDIENCE,
         requiredClaims: ['exp', 'iat', 'iss', 'aud', 'sub'],
       },
+    })
+
+    // Rate limits are opt-in per route (login, refresh, certificate verification use app.rateLimit()).
+    // The answer is a 429 rate_limited problem with Retry-After (seconds until the window resets).
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, context) =>
+        new DomainError('rate_limited', `too many attempts; retry in ${context.after}`),
     })
 
     const cache = new Map<string, { at: number; caller: Caller | null }>()

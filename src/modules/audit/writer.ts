@@ -42,3 +42,24 @@ export async function recordAudit(tx: Db, caller: Caller | null, event: AuditEve
                 ${event.after === undefined ? null : JSON.stringify(event.after)}::jsonb)`,
   )
 }
+
+/** Many events in one statement (a CSV import writes one per created row), same transaction rules. */
+export async function recordAuditMany(tx: Db, caller: Caller | null, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return
+  const payload = events.map((e) => ({
+    action: e.action,
+    targetType: e.targetType,
+    targetId: e.targetId,
+    orgUnitId: e.orgUnitId ?? null,
+    before: e.before ?? null,
+    after: e.after ?? null,
+  }))
+  await tx.execute(
+    sql`insert into audit_events (actor_user_id, action, target_type, target_id, org_unit_id, org_path, before, after)
+        select ${caller?.userId ?? null}::uuid, x.action, x."targetType", x."targetId", x."orgUnitId", o.path,
+               nullif(x.before, 'null'::jsonb), nullif(x.after, 'null'::jsonb)
+        from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb)
+          as x(action text, "targetType" text, "targetId" uuid, "orgUnitId" uuid, before jsonb, after jsonb)
+        left join org_units o on o.id = x."orgUnitId"`,
+  )
+}

@@ -1,3 +1,168 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { DomainError } from '../../shared/errors'
+import { IdParams, NoContent, problems } from '../../shared/schemas'
+import {
+  CreateUserBody,
+  Grant,
+  GrantRoleBody,
+  LoginBody,
+  Me,
+  RefreshBody,
+  TokenPair,
+  User,
+  UserRoleParams,
+} from './schemas'
+import * as service from './service'
 
-export const identityRoutes: FastifyPluginAsyncTypebox = async (_app) => {}
+const LOGIN_WINDOW_MS = 60_000
+
+export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const sign = (userId: string) => app.signAccessToken(userId)
+  const max = app.settings.loginRateLimit
+  // Two budgets per minute: per address (one client guessing many users) and per username (many
+  // addresses guessing one user). Counted in this process's memory: with N processes the budget is N times.
+  const byAddress = app.createRateLimit({
+    max,
+    timeWindow: LOGIN_WINDOW_MS,
+    keyGenerator: (request) => `login-ip:${request.ip}`,
+  })
+  const byUsername = app.createRateLimit({
+    max,
+    timeWindow: LOGIN_WINDOW_MS,
+    keyGenerator: (request: FastifyRequest) =>
+      `login-user:${String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()}`,
+  })
+  // The plugin's own route hook runs once per request, so both budgets are checked here by hand.
+  const limit =
+    (checks: ReturnType<typeof app.createRateLimit>[]) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      for (const check of checks) {
+        const result = await check(request)
+        if (!result.isAllowed && result.isExceeded) {
+          reply.header('retry-after', String(Math.max(1, result.ttlInSeconds)))
+          throw new DomainError('rate_limited', `too many attempts; retry in ${result.ttlInSeconds} s`)
+        }
+      }
+    }
+  const perAddress = limit([byAddress])
+  const loginLimit = limit([byAddress, byUsername])
+
+  app.post(
+    '/auth/login',
+    {
+      config: { public: true },
+      preHandler: loginLimit,
+      schema: {
+        tags: ['auth'],
+        operationId: 'login',
+        summary: 'Exchange username and password for an access token and a refresh token',
+        description:
+          'A wrong username and a wrong password give the same 401. Limited per address and per username: 429 rate_limited with Retry-After.',
+        body: LoginBody,
+        response: { 200: TokenPair, ...problems(429) },
+      },
+    },
+    async (request) => service.login(app.db, sign, request.body.username, request.body.password),
+  )
+
+  app.post(
+    '/auth/refresh',
+    {
+      config: { public: true },
+      preHandler: perAddress,
+      schema: {
+        tags: ['auth'],
+        operationId: 'refreshToken',
+        summary: 'Exchange a refresh token for a new pair (the old one is used up)',
+        description: 'Presenting a refresh token that was already used revokes its whole family (401).',
+        body: RefreshBody,
+        response: { 200: TokenPair, ...problems(429) },
+      },
+    },
+    async (request) => service.refresh(app.db, sign, request.body.refreshToken),
+  )
+
+  app.post(
+    '/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        operationId: 'logout',
+        summary: 'Revoke a refresh token and every token rotated from it',
+        body: RefreshBody,
+        response: { 204: NoContent, ...problems() },
+      },
+    },
+    async (request, reply) => {
+      await service.logout(app.db, request.caller, request.body.refreshToken)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.get(
+    '/me',
+    {
+      schema: {
+        tags: ['auth'],
+        operationId: 'getMe',
+        summary: 'Who you are: user, linked member, role grants',
+        response: { 200: Me, ...problems() },
+      },
+    },
+    async (request) => service.getMe(app.db, request.caller),
+  )
+
+  app.post(
+    '/users',
+    {
+      schema: {
+        tags: ['users'],
+        operationId: 'createUser',
+        summary:
+          'Create a login (admin, secretary); with memberId it is linked to that member with role member',
+        body: CreateUserBody,
+        response: { 201: User, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await service.createUser(app.db, request.caller, request.body)),
+  )
+
+  app.post(
+    '/users/:id/roles',
+    {
+      schema: {
+        tags: ['users'],
+        operationId: 'grantRole',
+        summary: 'Grant a role on a unit in your scope (admin, secretary; only admin grants admin)',
+        params: IdParams,
+        body: GrantRoleBody,
+        response: { 201: Grant, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const grant = await service.grantRole(app.db, request.caller, request.params.id, request.body)
+      app.forgetCaller(request.params.id)
+      return reply.code(201).send(grant)
+    },
+  )
+
+  app.delete(
+    '/users/:id/roles/:grantId',
+    {
+      schema: {
+        tags: ['users'],
+        operationId: 'revokeRole',
+        summary: 'Revoke a grant on a unit in your scope (admin, secretary; only admin revokes admin)',
+        params: UserRoleParams,
+        response: { 204: NoContent, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await service.revokeRole(app.db, request.caller, request.params.id, request.params.grantId)
+      app.forgetCaller(request.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+}

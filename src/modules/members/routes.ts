@@ -1,3 +1,188 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { DomainError } from '../../shared/errors'
+import { IdParams, problems } from '../../shared/schemas'
+import {
+  AddTeamMemberBody,
+  CreateMemberBody,
+  CreateTeamBody,
+  ImportMembersQuery,
+  ImportResult,
+  ListMembersQuery,
+  ListTeamsQuery,
+  Member,
+  MemberPage,
+  RegisterMemberBody,
+  Registration,
+  Team,
+  TeamMember,
+  TeamPage,
+  UpdateMemberBody,
+} from './schemas'
+import * as service from './service'
+import * as teams from './teams'
 
-export const membersRoutes: FastifyPluginAsyncTypebox = async (_app) => {}
+export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Spreadsheets arrive as text/csv (UTF-8, BOM allowed); only this plugin's routes accept it.
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+
+  app.post(
+    '/members',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'createMember',
+        summary: 'Add a member to a unit in your scope (secretary)',
+        body: CreateMemberBody,
+        response: { 201: Member, ...problems(403, 404) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await service.createMember(app.db, request.caller, request.body)),
+  )
+
+  app.get(
+    '/members',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'listMembers',
+        summary: 'Members in your scope by name (secretary, grid worker); a member sees only themselves',
+        querystring: ListMembersQuery,
+        response: { 200: MemberPage, ...problems(403, 404) },
+      },
+    },
+    async (request) => service.listMembers(app.db, request.caller, request.query),
+  )
+
+  app.post(
+    '/members/import',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'importMembers',
+        summary: 'Import members from CSV into a unit: all rows or none (secretary)',
+        description:
+          'Body text/csv, UTF-8 with or without BOM, header row with columns name,isPartyMember,phone,workUnit ' +
+          '(any order; phone and workUnit optional). isPartyMember: true/false, 1/0, yes/no or 是/否. ' +
+          'On any error nothing is created and the 400 lists errors:[{line, message}], the header being line 1.',
+        querystring: ImportMembersQuery,
+        body: {
+          content: {
+            'text/csv': { schema: Type.String({ description: 'CSV text' }) },
+          },
+        },
+        response: { 201: ImportResult, ...problems(403, 404, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      if (typeof request.body !== 'string') {
+        throw new DomainError('unsupported_media_type', 'send the file as Content-Type: text/csv')
+      }
+      const result = await service.importMembers(
+        app.db,
+        request.caller,
+        request.query.orgUnitId,
+        request.body,
+      )
+      return reply.code(201).send(result)
+    },
+  )
+
+  app.get(
+    '/members/:id',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'getMember',
+        summary: 'A member (secretary, grid worker in scope; the member themself)',
+        params: IdParams,
+        response: { 200: Member, ...problems(403, 404) },
+      },
+    },
+    async (request) => service.getMember(app.db, request.caller, request.params.id),
+  )
+
+  app.patch(
+    '/members/:id',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'updateMember',
+        summary: 'Change a member (secretary over their home unit; the member: phone and workUnit only)',
+        params: IdParams,
+        body: UpdateMemberBody,
+        response: { 200: Member, ...problems(403, 404) },
+      },
+    },
+    async (request) => service.updateMember(app.db, request.caller, request.params.id, request.body),
+  )
+
+  app.post(
+    '/members/:id/registrations',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'registerMember',
+        summary: '双报到: record that the member serves a residential community',
+        description: 'By the member, a secretary over the member, or a secretary over that community.',
+        params: IdParams,
+        body: RegisterMemberBody,
+        response: { 201: Registration, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await service.registerMember(app.db, request.caller, request.params.id, request.body.orgUnitId),
+        ),
+  )
+
+  app.post(
+    '/teams',
+    {
+      schema: {
+        tags: ['teams'],
+        operationId: 'createTeam',
+        summary: 'Create a volunteer team (志愿服务队) under a unit in your scope (secretary, grid worker)',
+        body: CreateTeamBody,
+        response: { 201: Team, ...problems(403, 404) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await teams.createTeam(app.db, request.caller, request.body)),
+  )
+
+  app.get(
+    '/teams',
+    {
+      schema: {
+        tags: ['teams'],
+        operationId: 'listTeams',
+        summary: 'Teams in your scope, by name (secretary, grid worker)',
+        querystring: ListTeamsQuery,
+        response: { 200: TeamPage, ...problems(403, 404) },
+      },
+    },
+    async (request) => teams.listTeams(app.db, request.caller, request.query),
+  )
+
+  app.post(
+    '/teams/:id/members',
+    {
+      schema: {
+        tags: ['teams'],
+        operationId: 'addTeamMember',
+        summary: 'Add a member you can see to a team in your scope (secretary, grid worker)',
+        params: IdParams,
+        body: AddTeamMemberBody,
+        response: { 201: TeamMember, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(await teams.addTeamMember(app.db, request.caller, request.params.id, request.body.memberId)),
+  )
+}

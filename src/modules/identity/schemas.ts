@@ -1,0 +1,68 @@
+import Type, { type Static } from 'typebox'
+import { ROLES, type Role } from '../../db/schema/identity'
+import { Body, DateTime, Id } from '../../shared/schemas'
+import { MIN_PASSWORD_LENGTH } from './passwords'
+
+export const RoleSchema = Type.Unsafe<Role>({
+  type: 'string',
+  enum: [...ROLES],
+  description: 'admin, secretary, panelist, grid_worker, clerk or member',
+})
+
+export const LoginBody = Body({
+  username: Type.String({ minLength: 1, maxLength: 200 }),
+  password: Type.String({ minLength: 1, maxLength: 1000 }),
+})
+export type LoginBody = Static<typeof LoginBody>
+
+export const RefreshBody = Body({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) })
+export type RefreshBody = Static<typeof RefreshBody>
+
+export const TokenPair = Type.Object({
+  accessToken: Type.String({ description: 'JWT (HS256), valid for expiresIn seconds' }),
+  refreshToken: Type.String({ description: 'Opaque, single use: each refresh returns a new one' }),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Seconds until the access token expires' }),
+})
+export type TokenPair = Static<typeof TokenPair>
+
+export const RoleGrant = Type.Object({ id: Id, role: RoleSchema, orgUnitId: Id })
+
+export const MeMember = Type.Object({ id: Id, name: Type.String(), orgUnitId: Id })
+
+export const Me = Type.Object({
+  user: Type.Object({ id: Id, username: Type.String() }),
+  member: Type.Union([MeMember, Type.Null()]),
+  roles: Type.Array(RoleGrant),
+})
+export type Me = Static<typeof Me>
+
+export const CreateUserBody = Body({
+  username: Type.String({ minLength: 3, maxLength: 64, pattern: '^[^\\s]+$', description: 'No spaces' }),
+  password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 200 }),
+  memberId: Type.Optional(Id),
+})
+export type CreateUserBody = Static<typeof CreateUserBody>
+
+export const User = Type.Object({
+  id: Id,
+  username: Type.String(),
+  memberId: Type.Union([Id, Type.Null()]),
+  roles: Type.Array(RoleGrant),
+  createdAt: DateTime,
+})
+export type User = Static<typeof User>
+
+export const GrantRoleBody = Body({ role: RoleSchema, orgUnitId: Id })
+export type GrantRoleBody = Static<typeof GrantRoleBody>
+
+export const Grant = Type.Object({
+  id: Id,
+  userId: Id,
+  role: RoleSchema,
+  orgUnitId: Id,
+  createdAt: DateTime,
+})
+export type Grant = Static<typeof Grant>
+
+export const UserRoleParams = Type.Object({ id: Id, grantId: Id })

@@ -1,0 +1,201 @@
+import { sql } from 'drizzle-orm'
+import { type Db, one, pgConstraint, pgErrorCode, rows, transaction } from '../../db/client'
+import type { Role } from '../../db/schema/identity'
+import { ACCESS_TOKEN_SECONDS } from '../../plugins/auth'
+import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
+import { recordAudit } from '../audit/writer'
+import { findMemberSummary } from '../members/service'
+import { hashPassword, verifyPassword } from './passwords'
+import type { CreateUserBody, Grant, GrantRoleBody, Me, TokenPair, User } from './schemas'
+import {
+  type Caller,
+  coversPath,
+  findUnit,
+  isAdmin,
+  requireMemberVisible,
+  requireRole,
+  requireUnitInScope,
+} from './scope'
+import { issueRefreshToken, revokeByToken, rotateRefreshToken } from './tokens'
+
+const GRANTERS = ['secretary'] as const // and admin, which counts as every role
+
+const badCredentials = () => new DomainError('unauthorized', 'username or password is wrong')
+
+function pair(accessToken: string, refreshToken: string): TokenPair {
+  return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_SECONDS }
+}
+
+/** Unknown user, disabled user and wrong password answer alike, after one Argon2 verification each. */
+export async function login(
+  db: Db,
+  sign: (userId: string) => string,
+  username: string,
+  password: string,
+): Promise<TokenPair> {
+  const user = await one<{ id: string; passwordHash: string; disabled: boolean }>(
+    db,
+    sql`select id, password_hash as "passwordHash", disabled_at is not null as disabled from users where username = ${username}`,
+  )
+  const ok = await verifyPassword(user?.passwordHash, password)
+  if (!user || !ok || user.disabled) throw badCredentials()
+  const refreshToken = await transaction(db, (tx) => issueRefreshToken(tx, user.id))
+  return pair(sign(user.id), refreshToken)
+}
+
+export async function refresh(db: Db, sign: (userId: string) => string, token: string): Promise<TokenPair> {
+  const outcome = await rotateRefreshToken(db, token)
+  if (!outcome.ok) {
+    const detail =
+      outcome.reason === 'reused'
+        ? 'this refresh token was already used; every token of its session is now revoked, log in again'
+        : 'the refresh token is invalid, expired or revoked'
+    throw new DomainError('unauthorized', detail)
+  }
+  return pair(sign(outcome.userId), outcome.refreshToken)
+}
+
+export async function logout(db: Db, caller: Caller, token: string): Promise<void> {
+  await revokeByToken(db, caller.userId, token)
+}
+
+export async function getMe(db: Db, caller: Caller): Promise<Me> {
+  return {
+    user: { id: caller.userId, username: caller.username },
+    member: caller.memberId ? ((await findMemberSummary(db, caller.memberId)) ?? null) : null,
+    roles: caller.grants.map((g) => ({ id: g.id, role: g.role, orgUnitId: g.orgUnitId })),
+  }
+}
+
+async function grantsOf(db: Db, userId: string) {
+  return rows<{ id: string; role: Role; orgUnitId: string }>(
+    db,
+    sql`select id, role, org_unit_id as "orgUnitId" from role_grants where user_id = ${userId} order by created_at, id`,
+  )
+}
+
+/**
+ * Creates a login. With `memberId` (a member the caller may see as secretary) the user is linked to that
+ * member and gets role `member` on the member's home unit, so they can see their own records at once.
+ */
+export async function createUser(db: Db, caller: Caller, body: CreateUserBody): Promise<User> {
+  requireRole(caller, GRANTERS)
+  const passwordHash = await hashPassword(body.password)
+  try {
+    return await transaction(db, async (tx) => {
+      const member = body.memberId
+        ? await requireMemberVisible(tx, caller, body.memberId, GRANTERS, { allowSelf: false })
+        : undefined
+      const user = (await one<{ id: string; createdAt: string }>(
+        tx,
+        sql`insert into users (username, password_hash, member_id)
+            values (${body.username}, ${passwordHash}, ${member?.id ?? null}) returning id, to_json(created_at)#>>'{}' as "createdAt"`,
+      ))!
+      if (member) {
+        await tx.execute(
+          sql`insert into role_grants (user_id, role, org_unit_id, granted_by)
+              values (${user.id}, 'member', ${member.orgUnitId}, ${caller.userId})`,
+        )
+      }
+      const out: User = {
+        id: user.id,
+        username: body.username,
+        memberId: member?.id ?? null,
+        roles: await grantsOf(tx, user.id),
+        createdAt: user.createdAt,
+      }
+      await recordAudit(tx, caller, {
+        action: 'user.create',
+        targetType: 'user',
+        targetId: user.id,
+        orgUnitId: member?.orgUnitId ?? null,
+        after: { username: out.username, memberId: out.memberId, roles: out.roles },
+      })
+      return out
+    })
+  } catch (err) {
+    if (pgErrorCode(err) === '23505' && pgConstraint(err)?.includes('username')) {
+      throw new DomainError('conflict', 'that username is taken')
+    }
+    if (pgErrorCode(err) === '23505' && pgConstraint(err)?.includes('member')) {
+      throw new DomainError('conflict', 'that member already has a login')
+    }
+    throw err
+  }
+}
+
+/** Nobody grants outside their own scope; only admin grants admin; secretaries grant every other role. */
+export async function grantRole(db: Db, caller: Caller, userId: string, body: GrantRoleBody): Promise<Grant> {
+  requireRole(caller, GRANTERS)
+  if (body.role === 'admin' && !isAdmin(caller)) throw forbidden('only an admin grants admin')
+  try {
+    return await transaction(db, async (tx) => {
+      await requireUnitInScope(tx, caller, body.orgUnitId, GRANTERS)
+      const user = await one<{ id: string; memberId: string | null }>(
+        tx,
+        sql`select id, member_id as "memberId" from users where id = ${userId} for update`,
+      )
+      if (!user) throw notFound('user')
+      if (body.role === 'member' && !user.memberId) {
+        throw validation('role', 'role member needs a user linked to a member record')
+      }
+      const grant = (await one<{ id: string; createdAt: string }>(
+        tx,
+        sql`insert into role_grants (user_id, role, org_unit_id, granted_by)
+            values (${userId}, ${body.role}, ${body.orgUnitId}, ${caller.userId}) returning id, to_json(created_at)#>>'{}' as "createdAt"`,
+      ))!
+      const out: Grant = {
+        id: grant.id,
+        userId,
+        role: body.role,
+        orgUnitId: body.orgUnitId,
+        createdAt: grant.createdAt,
+      }
+      await recordAudit(tx, caller, {
+        action: 'user.grant_role',
+        targetType: 'user',
+        targetId: userId,
+        orgUnitId: body.orgUnitId,
+        after: out,
+      })
+      return out
+    })
+  } catch (err) {
+    if (pgErrorCode(err) === '23505')
+      throw new DomainError('conflict', 'the user already holds that role there')
+    throw err
+  }
+}
+
+export async function revokeRole(db: Db, caller: Caller, userId: string, grantId: string): Promise<void> {
+  requireRole(caller, GRANTERS)
+  await transaction(db, async (tx) => {
+    const grant = await one<{ id: string; role: Role; orgUnitId: string; createdAt: string }>(
+      tx,
+      sql`select id, role, org_unit_id as "orgUnitId", to_json(created_at)#>>'{}' as "createdAt" from role_grants
+          where id = ${grantId} and user_id = ${userId} for update`,
+    )
+    const unit = grant ? await findUnit(tx, grant.orgUnitId) : undefined
+    if (!grant || !unit || !coversPath(caller, unit.path, GRANTERS)) throw notFound('role grant')
+    if (grant.role === 'admin') {
+      if (!isAdmin(caller)) throw forbidden('only an admin revokes admin')
+      // Serialise concurrent admin revocations so two of them cannot remove the last two admins together.
+      await tx.execute(sql`select pg_advisory_xact_lock(727003)`)
+      const others = await one<{ n: string }>(
+        tx,
+        sql`select count(*) as n from role_grants g join users u on u.id = g.user_id
+            where g.role = 'admin' and g.id <> ${grantId} and u.disabled_at is null`,
+      )
+      if (Number(others?.n ?? 0) === 0)
+        throw invalidState('this is the last admin grant; grant admin to someone else first')
+    }
+    await tx.execute(sql`delete from role_grants where id = ${grantId}`)
+    await recordAudit(tx, caller, {
+      action: 'user.revoke_role',
+      targetType: 'user',
+      targetId: userId,
+      orgUnitId: grant.orgUnitId,
+      before: { id: grant.id, userId, role: grant.role, orgUnitId: grant.orgUnitId },
+    })
+  })
+}

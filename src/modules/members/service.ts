@@ -1,0 +1,199 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { type Db, one, pgErrorCode, transaction } from '../../db/client'
+import { DomainError, forbidden, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit, recordAuditMany } from '../audit/writer'
+import {
+  type Caller,
+  coversPath,
+  findUnit,
+  hasRole,
+  pathInScope,
+  requireMemberVisible,
+  requireRole,
+  requireUnitInScope,
+} from '../identity/scope'
+import { type ImportError, parseMemberCsv } from './import'
+import * as repo from './repo'
+import type { CreateMemberBody, ListMembersQuery, Member, Registration, UpdateMemberBody } from './schemas'
+
+export const MEMBER_READERS = ['secretary', 'grid_worker'] as const
+export const MEMBER_WRITERS = ['secretary'] as const
+/** What a member may change on their own record; the rest (unit, status, ...) is the secretary's. */
+const SELF_EDITABLE = new Set(['phone', 'workUnit'])
+
+/** Name and home unit of a member, for other modules (getMe). No scope check: callers check first. */
+export async function findMemberSummary(db: Db, id: string) {
+  return one<{ id: string; name: string; orgUnitId: string }>(
+    db,
+    sql`select id, name, org_unit_id as "orgUnitId" from members where id = ${id}`,
+  )
+}
+
+export async function createMember(db: Db, caller: Caller, body: CreateMemberBody): Promise<Member> {
+  return transaction(db, async (tx) => {
+    await requireUnitInScope(tx, caller, body.orgUnitId, MEMBER_WRITERS)
+    const id = await repo.insertMember(tx, {
+      orgUnitId: body.orgUnitId,
+      name: body.name,
+      phone: body.phone ?? null,
+      isPartyMember: body.isPartyMember,
+      workUnit: body.workUnit ?? null,
+    })
+    const member = (await repo.findMember(tx, id))!
+    await recordAudit(tx, caller, {
+      action: 'member.create',
+      targetType: 'member',
+      targetId: id,
+      orgUnitId: body.orgUnitId,
+      after: member,
+    })
+    return member
+  })
+}
+
+/** Self, or staff reading over the member's home unit or a 双报到 community (404 otherwise). */
+export async function getMember(db: Db, caller: Caller, id: string): Promise<Member> {
+  await requireMemberVisible(db, caller, id, MEMBER_READERS)
+  return (await repo.findMember(db, id))!
+}
+
+export async function listMembers(db: Db, caller: Caller, query: ListMembersQuery) {
+  const limit = pageLimit(query.limit)
+  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const where: SQL[] = []
+  const staff = hasRole(caller, MEMBER_READERS)
+  if (!staff && !caller.memberId) requireRole(caller, MEMBER_READERS)
+  // A member without a staff role sees exactly one record: their own.
+  const inScope = sql`(${pathInScope(sql`u.path`, caller, MEMBER_READERS)} or exists (
+      select 1 from member_registrations r join org_units ru on ru.id = r.org_unit_id
+      where r.member_id = m.id and ${pathInScope(sql`ru.path`, caller, MEMBER_READERS)}))`
+  where.push(staff ? sql`(${inScope} or m.id = ${caller.memberId})` : sql`m.id = ${caller.memberId}`)
+  if (query.orgUnitId) {
+    const unit = await findUnit(db, query.orgUnitId)
+    if (!unit || (staff && !coversPath(caller, unit.path, MEMBER_READERS))) throw notFound('org unit')
+    const prefix = `${unit.path}%`
+    where.push(sql`(u.path like ${prefix} or exists (
+      select 1 from member_registrations r join org_units ru on ru.id = r.org_unit_id
+      where r.member_id = m.id and ru.path like ${prefix}))`)
+  }
+  if (query.q) where.push(sql`m.name ilike ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`)
+  if (query.status) where.push(sql`m.status = ${query.status}`)
+  return toPage(await repo.listMembers(db, where, after, limit), limit, (m) => [m.name, m.id])
+}
+
+export async function updateMember(
+  db: Db,
+  caller: Caller,
+  id: string,
+  body: UpdateMemberBody,
+): Promise<Member> {
+  return transaction(db, async (tx) => {
+    const visible = await requireMemberVisible(tx, caller, id, MEMBER_WRITERS)
+    const asSecretary = coversPath(caller, visible.path, MEMBER_WRITERS)
+    if (!asSecretary) {
+      if (caller.memberId !== id)
+        throw forbidden('only a secretary over the member’s home unit changes this member')
+      // Mass-assignment guard: a member cannot move themselves or change their own status.
+      const refused = Object.keys(body).filter((k) => !SELF_EDITABLE.has(k))
+      if (refused.length)
+        throw forbidden(`you may change only your phone and work unit, not ${refused.join(', ')}`)
+    }
+    if (body.orgUnitId && body.orgUnitId !== visible.orgUnitId) {
+      await requireUnitInScope(tx, caller, body.orgUnitId, MEMBER_WRITERS)
+    }
+    const before = (await repo.findMember(tx, id, true))!
+    await repo.updateMember(tx, id, body)
+    const after = (await repo.findMember(tx, id))!
+    await recordAudit(tx, caller, {
+      action: 'member.update',
+      targetType: 'member',
+      targetId: id,
+      orgUnitId: after.orgUnitId,
+      before,
+      after,
+    })
+    return after
+  })
+}
+
+/** CSV import: all rows or none. Errors name lines, counting the header as line 1. */
+export async function importMembers(db: Db, caller: Caller, orgUnitId: string, text: string) {
+  await requireUnitInScope(db, caller, orgUnitId, MEMBER_WRITERS)
+  const parsed = parseMemberCsv(text)
+  if ('errors' in parsed) throw importFailed(parsed.errors)
+  return transaction(db, async (tx) => {
+    await requireUnitInScope(tx, caller, orgUnitId, MEMBER_WRITERS)
+    const created = parsed.rows.length
+      ? await repo.insertMembers(
+          tx,
+          parsed.rows.map((r) => ({ ...r, orgUnitId })),
+        )
+      : []
+    await recordAuditMany(
+      tx,
+      caller,
+      created.map((m) => ({
+        action: 'member.import',
+        targetType: 'member' as const,
+        targetId: m.id,
+        orgUnitId,
+        after: { id: m.id, name: m.name, orgUnitId },
+      })),
+    )
+    return { created: created.length }
+  })
+}
+
+function importFailed(errors: ImportError[]) {
+  const first = errors[0]!
+  return new DomainError(
+    'validation_failed',
+    `the file has ${errors.length} error(s); nothing was imported. First: line ${first.line}: ${first.message}`,
+    { errors },
+  )
+}
+
+/**
+ * 双报到: the member, a secretary over the member, or a secretary over that community records that the
+ * member serves the residential community. That community then sees the member in its lists.
+ */
+export async function registerMember(
+  db: Db,
+  caller: Caller,
+  memberId: string,
+  orgUnitId: string,
+): Promise<Registration> {
+  try {
+    return await transaction(db, async (tx) => {
+      const member = await one<{ id: string; orgUnitId: string; path: string }>(
+        tx,
+        sql`select m.id, m.org_unit_id as "orgUnitId", u.path from members m join org_units u on u.id = m.org_unit_id
+            where m.id = ${memberId}`,
+      )
+      const unit = await findUnit(tx, orgUnitId)
+      const self = caller.memberId === memberId
+      const overMember = member && coversPath(caller, member.path, MEMBER_WRITERS)
+      const overCommunity = unit && coversPath(caller, unit.path, MEMBER_WRITERS)
+      if (!self && !hasRole(caller, MEMBER_WRITERS) && !caller.memberId) throw forbidden()
+      if (!member || !(self || overMember || overCommunity)) throw notFound('member')
+      if (!unit) throw notFound('org unit')
+      if (unit.kind !== 'community')
+        throw validation('orgUnitId', 'must be a residential community (kind community)')
+      const reg = await repo.insertRegistration(tx, memberId, orgUnitId)
+      const out = { id: reg.id, memberId, orgUnitId, createdAt: reg.createdAt }
+      await recordAudit(tx, caller, {
+        action: 'member.register',
+        targetType: 'member',
+        targetId: memberId,
+        orgUnitId: member.orgUnitId,
+        after: out,
+      })
+      return out
+    })
+  } catch (err) {
+    if (pgErrorCode(err) === '23505')
+      throw new DomainError('conflict', 'the member is already registered there')
+    throw err
+  }
+}

@@ -1,0 +1,110 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { type Db, one, rows } from '../../db/client'
+import type { OrgKind } from '../../db/schema/org'
+import { centsFromDb, formatCents } from '../../shared/decimal'
+import { DEFAULT_PUBLICITY_DAYS, DEFAULT_REDEMPTION_THRESHOLD_CENTS } from './domain'
+import type { OrgUnit } from './schemas'
+
+export interface UnitRecord {
+  id: string
+  parentId: string | null
+  kind: OrgKind
+  name: string
+  code: string | null
+  depth: number
+  path: string
+  redemptionThreshold: string | null
+  publicityDays: number | null
+  effThreshold: string | null
+  effPublicityDays: number | null
+  createdAt: string
+  updatedAt: string
+}
+
+// Ancestors come from the ids on the unit's own path (primary-key lookups), nearest first.
+const SELECT_UNIT = sql`
+  select u.id, u.parent_id as "parentId", u.kind, u.name, u.code, u.depth, u.path,
+    u.redemption_threshold as "redemptionThreshold", u.publicity_days as "publicityDays",
+    (select a.redemption_threshold from org_units a
+      where a.id = any(string_to_array(trim(both '/' from u.path), '/')::uuid[]) and a.redemption_threshold is not null
+      order by a.depth desc limit 1) as "effThreshold",
+    (select a.publicity_days from org_units a
+      where a.id = any(string_to_array(trim(both '/' from u.path), '/')::uuid[]) and a.publicity_days is not null
+      order by a.depth desc limit 1) as "effPublicityDays",
+    to_json(u.created_at)#>>'{}' as "createdAt", to_json(u.updated_at)#>>'{}' as "updatedAt"
+  from org_units u`
+
+export async function findUnitRecord(db: Db, id: string, lock = false): Promise<UnitRecord | undefined> {
+  return one<UnitRecord>(db, sql`${SELECT_UNIT} where u.id = ${id} ${lock ? sql`for update of u` : sql``}`)
+}
+
+export async function listUnitRecords(
+  db: Db,
+  where: SQL[],
+  after: [string, string] | undefined,
+  limit: number,
+): Promise<UnitRecord[]> {
+  const conds = [...where]
+  if (after) conds.push(sql`(u.name, u.id) > (${after[0]}, ${after[1]}::uuid)`)
+  const clause = conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``
+  return rows<UnitRecord>(db, sql`${SELECT_UNIT} ${clause} order by u.name, u.id limit ${limit + 1}`)
+}
+
+export async function insertUnit(
+  db: Db,
+  parent: { id: string; path: string },
+  unit: {
+    kind: OrgKind
+    name: string
+    code: string | null
+    threshold: number | null
+    publicityDays: number | null
+  },
+): Promise<string> {
+  const row = await one<{ id: string }>(
+    db,
+    sql`insert into org_units (id, parent_id, kind, name, code, path, depth, redemption_threshold, publicity_days)
+        select g.id, p.id, ${unit.kind}, ${unit.name}, ${unit.code}, p.path || g.id || '/', p.depth + 1,
+               ${unit.threshold}, ${unit.publicityDays}
+        from org_units p, (select gen_random_uuid() as id) g where p.id = ${parent.id}
+        returning id`,
+  )
+  return row!.id
+}
+
+export async function updateUnit(
+  db: Db,
+  id: string,
+  set: { name?: string; code?: string | null; threshold?: number | null; publicityDays?: number | null },
+): Promise<void> {
+  const parts: SQL[] = [sql`updated_at = now()`]
+  if (set.name !== undefined) parts.push(sql`name = ${set.name}`)
+  if (set.code !== undefined) parts.push(sql`code = ${set.code}`)
+  if (set.threshold !== undefined) parts.push(sql`redemption_threshold = ${set.threshold}`)
+  if (set.publicityDays !== undefined) parts.push(sql`publicity_days = ${set.publicityDays}`)
+  await db.execute(sql`update org_units set ${sql.join(parts, sql`, `)} where id = ${id}`)
+}
+
+export function toOrgUnit(r: UnitRecord): OrgUnit {
+  return {
+    id: r.id,
+    parentId: r.parentId,
+    kind: r.kind,
+    name: r.name,
+    code: r.code,
+    depth: r.depth,
+    settings: {
+      redemptionThreshold:
+        r.redemptionThreshold === null ? null : formatCents(centsFromDb(r.redemptionThreshold)),
+      publicityDays: r.publicityDays,
+    },
+    effectiveSettings: {
+      redemptionThreshold: formatCents(
+        r.effThreshold === null ? DEFAULT_REDEMPTION_THRESHOLD_CENTS : centsFromDb(r.effThreshold),
+      ),
+      publicityDays: r.effPublicityDays ?? DEFAULT_PUBLICITY_DAYS,
+    },
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  }
+}

@@ -1,0 +1,76 @@
+import Type, { type Static } from 'typebox'
+import { ORG_KINDS, type OrgKind } from '../../db/schema/org'
+import { Body, DateTime, Decimal, DecimalInput, Id, Page, PageQuery } from '../../shared/schemas'
+import { CREATABLE_KINDS } from './domain'
+
+export const OrgKindSchema = Type.Unsafe<OrgKind>({
+  type: 'string',
+  enum: [...ORG_KINDS],
+  description: 'From the top: root, province, city, district, street, community, branch, grid, microgrid',
+})
+
+const SettingsInput = Type.Object(
+  {
+    redemptionThreshold: Type.Optional(Type.Union([DecimalInput, Type.Null()])),
+    publicityDays: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 60 }), Type.Null()])),
+  },
+  {
+    additionalProperties: false,
+    description: 'Settings this unit sets; null clears one, so it inherits again from the nearest ancestor',
+  },
+)
+
+export const CreateOrgUnitBody = Body({
+  parentId: Id,
+  kind: Type.Unsafe<Exclude<OrgKind, 'root'>>({
+    type: 'string',
+    enum: [...CREATABLE_KINDS],
+    description: 'Must sit below the parent kind (levels may be skipped); the one root exists already',
+  }),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  code: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  settings: Type.Optional(SettingsInput),
+})
+export type CreateOrgUnitBody = Static<typeof CreateOrgUnitBody>
+
+export const UpdateOrgUnitBody = Body({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  code: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+  settings: Type.Optional(SettingsInput),
+})
+export type UpdateOrgUnitBody = Static<typeof UpdateOrgUnitBody>
+
+export const OrgUnit = Type.Object({
+  id: Id,
+  parentId: Type.Union([Id, Type.Null()]),
+  kind: OrgKindSchema,
+  name: Type.String(),
+  code: Type.Union([Type.String(), Type.Null()]),
+  depth: Type.Integer({ description: '0 for the root' }),
+  settings: Type.Object(
+    {
+      redemptionThreshold: Type.Union([Decimal, Type.Null()]),
+      publicityDays: Type.Union([Type.Integer(), Type.Null()]),
+    },
+    { description: 'What this unit itself sets (null: inherited)' },
+  ),
+  effectiveSettings: Type.Object(
+    {
+      redemptionThreshold: Decimal,
+      publicityDays: Type.Integer(),
+    },
+    { description: 'What applies here: the nearest unit up the tree that sets each value, else the default' },
+  ),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+})
+export type OrgUnit = Static<typeof OrgUnit>
+
+export const ListOrgUnitsQuery = Type.Object({
+  parentId: Type.Optional(Id),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the name' })),
+  ...PageQuery,
+})
+export type ListOrgUnitsQuery = Static<typeof ListOrgUnitsQuery>
+
+export const OrgUnitPage = Page(OrgUnit)

@@ -1,0 +1,120 @@
+import { type SQL, sql } from 'drizzle-orm'
+import { type Db, transaction } from '../../db/client'
+import type { OrgKind } from '../../db/schema/org'
+import { centsFromDb, parseCents } from '../../shared/decimal'
+import { notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit } from '../audit/writer'
+import { type Caller, requireRole, requireUnitInScope } from '../identity/scope'
+import { DEFAULT_PUBLICITY_DAYS, DEFAULT_REDEMPTION_THRESHOLD_CENTS, kindFitsUnder } from './domain'
+import * as repo from './repo'
+import type { CreateOrgUnitBody, ListOrgUnitsQuery, OrgUnit, UpdateOrgUnitBody } from './schemas'
+
+const WRITERS = ['secretary'] as const // admin counts as every role
+
+function thresholdCents(value: unknown): number | null {
+  if (value === null) return null
+  const cents = parseCents(value, 'settings.redemptionThreshold')
+  if (cents < 0) throw validation('settings.redemptionThreshold', 'must not be negative')
+  return cents
+}
+
+export async function createOrgUnit(db: Db, caller: Caller, body: CreateOrgUnitBody): Promise<OrgUnit> {
+  requireRole(caller, WRITERS)
+  const threshold =
+    body.settings?.redemptionThreshold === undefined
+      ? null
+      : thresholdCents(body.settings.redemptionThreshold)
+  return transaction(db, async (tx) => {
+    const parent = await requireUnitInScope(tx, caller, body.parentId, WRITERS)
+    if (!kindFitsUnder(parent.kind as OrgKind, body.kind)) {
+      throw validation('kind', `a ${body.kind} cannot sit under a ${parent.kind}`)
+    }
+    const id = await repo.insertUnit(tx, parent, {
+      kind: body.kind,
+      name: body.name,
+      code: body.code ?? null,
+      threshold,
+      publicityDays: body.settings?.publicityDays ?? null,
+    })
+    const unit = repo.toOrgUnit((await repo.findUnitRecord(tx, id))!)
+    await recordAudit(tx, caller, {
+      action: 'org_unit.create',
+      targetType: 'org_unit',
+      targetId: id,
+      orgUnitId: id,
+      after: unit,
+    })
+    return unit
+  })
+}
+
+/** Any signed-in user reads the directory: unit names are not secret (API.md). */
+export async function getOrgUnit(db: Db, id: string): Promise<OrgUnit> {
+  const found = await repo.findUnitRecord(db, id)
+  if (!found) throw notFound('org unit')
+  return repo.toOrgUnit(found)
+}
+
+export async function listOrgUnits(db: Db, query: ListOrgUnitsQuery) {
+  const limit = pageLimit(query.limit)
+  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const where: SQL[] = []
+  if (query.parentId) where.push(sql`u.parent_id = ${query.parentId}`)
+  if (query.q) where.push(sql`u.name ilike ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`)
+  const found = await repo.listUnitRecords(db, where, after, limit)
+  return toPage(found, limit, (r) => [r.name, r.id], repo.toOrgUnit)
+}
+
+export async function updateOrgUnit(
+  db: Db,
+  caller: Caller,
+  id: string,
+  body: UpdateOrgUnitBody,
+): Promise<OrgUnit> {
+  requireRole(caller, WRITERS)
+  const threshold =
+    body.settings?.redemptionThreshold === undefined
+      ? undefined
+      : thresholdCents(body.settings.redemptionThreshold)
+  return transaction(db, async (tx) => {
+    await requireUnitInScope(tx, caller, id, WRITERS)
+    const before = repo.toOrgUnit((await repo.findUnitRecord(tx, id, true))!)
+    await repo.updateUnit(tx, id, {
+      name: body.name,
+      code: body.code,
+      threshold,
+      publicityDays: body.settings?.publicityDays,
+    })
+    const after = repo.toOrgUnit((await repo.findUnitRecord(tx, id))!)
+    await recordAudit(tx, caller, {
+      action: 'org_unit.update',
+      targetType: 'org_unit',
+      targetId: id,
+      orgUnitId: id,
+      before,
+      after,
+    })
+    return after
+  })
+}
+
+export interface EffectiveSettings {
+  /** Points in hundredths. */
+  redemptionThresholdCents: number
+  publicityDays: number
+}
+
+/**
+ * The settings that apply at a unit (nearest ancestor that sets each, else the default). For other modules:
+ * rewards (threshold) and scoring (publicity days). Unknown unit: 404.
+ */
+export async function effectiveSettings(db: Db, unitId: string): Promise<EffectiveSettings> {
+  const found = await repo.findUnitRecord(db, unitId)
+  if (!found) throw notFound('org unit')
+  return {
+    redemptionThresholdCents:
+      found.effThreshold === null ? DEFAULT_REDEMPTION_THRESHOLD_CENTS : centsFromDb(found.effThreshold),
+    publicityDays: found.effPublicityDays ?? DEFAULT_PUBLICITY_DAYS,
+  }
+}
