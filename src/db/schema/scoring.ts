@@ -58,8 +58,14 @@ export const scoringRounds = pgTable(
     check('scoring_rounds_aggregation_chk', sql`${t.aggregation} in ('mean','median','trimmed_mean')`),
     check('scoring_rounds_period_chk', sql`${t.periodStart} <= ${t.periodEnd}`),
     check('scoring_rounds_quorum_chk', sql`${t.quorum} >= 1`),
-    check('scoring_rounds_publicity_chk', sql`${t.publicityDays} is null or ${t.publicityDays} between 0 and 60`),
-    check('scoring_rounds_divergence_chk', sql`${t.divergenceThreshold} is null or ${t.divergenceThreshold} >= 0`),
+    check(
+      'scoring_rounds_publicity_chk',
+      sql`${t.publicityDays} is null or ${t.publicityDays} between 0 and 60`,
+    ),
+    check(
+      'scoring_rounds_divergence_chk',
+      sql`${t.divergenceThreshold} is null or ${t.divergenceThreshold} >= 0`,
+    ),
     check(
       'scoring_rounds_publicity_state_chk',
       sql`${t.status} = 'scoring' or (${t.closedAt} is not null and ${t.publicityEndsAt} is not null)`,
@@ -121,7 +127,10 @@ export const claims = pgTable(
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    foreignKey({ columns: [t.rubricId, t.itemCode], foreignColumns: [rubricItems.rubricId, rubricItems.code] }),
+    foreignKey({
+      columns: [t.rubricId, t.itemCode],
+      foreignColumns: [rubricItems.rubricId, rubricItems.code],
+    }),
     index('claims_member_idx').on(t.memberId, t.createdAt),
     index('claims_unit_idx').on(t.orgUnitId, t.createdAt),
     index('claims_round_idx').on(t.roundId),
@@ -142,10 +151,7 @@ export const claims = pgTable(
       'claims_awarded_chk',
       sql`${t.awarded} is null or ${t.awarded} between least(0, ${t.result}) and greatest(0, ${t.result})`,
     ),
-    check(
-      'claims_round_state_chk',
-      sql`(${t.status} in ('submitted','withdrawn')) = (${t.roundId} is null)`,
-    ),
+    check('claims_round_state_chk', sql`(${t.status} in ('submitted','withdrawn')) = (${t.roundId} is null)`),
     check('claims_scored_chk', sql`${t.status} not in ('scored','posted') or ${t.result} is not null`),
     check('claims_posted_chk', sql`(${t.status} = 'posted') = (${t.awarded} is not null)`),
   ],

@@ -1,3 +1,99 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IdParams, Page, problems } from '../../shared/schemas'
+import { CreateRubricBody, ListRubricsQuery, ReplaceItemsBody, Rubric, RubricTemplate } from './schemas'
+import * as service from './service'
 
-export const rubricsRoutes: FastifyPluginAsyncTypebox = async (_app) => {}
+const tags = ['rubrics']
+
+export const rubricsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const tz = () => app.settings.timezone
+
+  app.get(
+    '/rubric-templates/default',
+    {
+      schema: {
+        tags,
+        operationId: 'getDefaultRubricTemplate',
+        summary: 'The default 20-item rubric (积分细则), to copy into a unit rubric',
+        response: { 200: RubricTemplate, ...problems() },
+      },
+    },
+    async () => service.getDefaultRubricTemplate(),
+  )
+
+  app.post(
+    '/rubrics',
+    {
+      schema: {
+        tags,
+        operationId: 'createRubric',
+        summary:
+          'Create a draft rubric for a unit and year, from items, the default template or another rubric',
+        body: CreateRubricBody,
+        response: { 201: Rubric, ...problems(403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const out = await service.createRubric(app.db, request.caller, request.body, tz())
+      return reply.code(201).send(out)
+    },
+  )
+
+  app.get(
+    '/rubrics',
+    {
+      schema: {
+        tags,
+        operationId: 'listRubrics',
+        summary: 'Rubrics you can read, newest first',
+        querystring: ListRubricsQuery,
+        response: { 200: Page(Rubric), ...problems() },
+      },
+    },
+    async (request) => service.listRubrics(app.db, request.caller, request.query, tz()),
+  )
+
+  app.get(
+    '/rubrics/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'getRubric',
+        summary: 'One rubric with its items',
+        params: IdParams,
+        response: { 200: Rubric, ...problems(404) },
+      },
+    },
+    async (request) => service.getRubric(app.db, request.caller, request.params.id, tz()),
+  )
+
+  app.put(
+    '/rubrics/:id/items',
+    {
+      schema: {
+        tags,
+        operationId: 'replaceRubricItems',
+        summary: 'Replace all items of a draft rubric (an active one never changes: 409 invalid_state)',
+        params: IdParams,
+        body: ReplaceItemsBody,
+        response: { 200: Rubric, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) =>
+      service.replaceRubricItems(app.db, request.caller, request.params.id, request.body.items, tz()),
+  )
+
+  app.post(
+    '/rubrics/:id/activate',
+    {
+      schema: {
+        tags,
+        operationId: 'activateRubric',
+        summary: 'Activate a draft rubric: one active per unit and year (409 conflict), frozen from now on',
+        params: IdParams,
+        response: { 200: Rubric, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) => service.activateRubric(app.db, request.caller, request.params.id, tz()),
+  )
+}

@@ -1,3 +1,257 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
+import { createClaim, getClaim, listClaims, withdrawClaim } from './claims'
+import { finalizeRound } from './finalize'
+import { fileObjection, resolveObjection } from './objections'
+import { getRoundResults } from './results'
+import { closeScoring, createScoringRound, getScoringRound, submitScore } from './rounds'
+import {
+  Claim,
+  CreateClaimBody,
+  CreateRoundBody,
+  FinalizeResult,
+  ListClaimsQuery,
+  Objection,
+  ObjectionBody,
+  ResolveBody,
+  ResultItem,
+  ResultsQuery,
+  Round,
+  RoundClaimParams,
+  Score,
+  ScoreBody,
+} from './schemas'
 
-export const scoringRoutes: FastifyPluginAsyncTypebox = async (_app) => {}
+type ResultRow = Awaited<ReturnType<typeof getRoundResults>>['items'][number]
+
+const RESULT_COLUMNS = [
+  { header: 'claimId', value: (r: ResultRow) => r.claimId },
+  { header: 'memberId', value: (r: ResultRow) => r.memberId },
+  { header: 'memberName', value: (r: ResultRow) => r.memberName },
+  { header: 'itemCode', value: (r: ResultRow) => r.itemCode },
+  { header: 'status', value: (r: ResultRow) => r.status },
+  { header: 'ceiling', value: (r: ResultRow) => r.ceiling },
+  { header: 'result', value: (r: ResultRow) => r.result },
+  { header: 'spread', value: (r: ResultRow) => r.spread },
+  { header: 'divergent', value: (r: ResultRow) => r.divergent },
+  { header: 'awarded', value: (r: ResultRow) => r.awarded },
+  { header: 'cappedAmount', value: (r: ResultRow) => r.cappedAmount },
+  { header: 'panelPoints', value: (r: ResultRow) => r.scores.map((s) => s.points).join(' ') },
+  { header: 'objections', value: (r: ResultRow) => r.objections.length },
+]
+
+export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const tz = () => app.settings.timezone
+
+  app.post(
+    '/claims',
+    {
+      schema: {
+        tags: ['claims'],
+        operationId: 'createClaim',
+        summary: 'Claim points under a rubric item (the member for self, or a secretary)',
+        description:
+          'The ceiling is min(pointsPerUnit * quantity, maxPerClaim), negative for deductions (which only a ' +
+          'secretary records). Evidence must be the member’s own verified activities and confirmed requests; ' +
+          'the same one backs at most one claim per item (409 conflict).',
+        body: CreateClaimBody,
+        response: { 201: Claim, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await createClaim(app.db, request.caller, request.body, tz())),
+  )
+
+  app.get(
+    '/claims',
+    {
+      schema: {
+        tags: ['claims'],
+        operationId: 'listClaims',
+        summary: 'Claims you may see (your own; a secretary’s or panelist’s units), newest first',
+        querystring: ListClaimsQuery,
+        response: { 200: Page(Claim), ...problems() },
+      },
+    },
+    async (request) => listClaims(app.db, request.caller, request.query, tz()),
+  )
+
+  app.get(
+    '/claims/:id',
+    {
+      schema: {
+        tags: ['claims'],
+        operationId: 'getClaim',
+        summary: 'One claim',
+        params: IdParams,
+        response: { 200: Claim, ...problems(404) },
+      },
+    },
+    async (request) => getClaim(app.db, request.caller, request.params.id, tz()),
+  )
+
+  app.post(
+    '/claims/:id/withdraw',
+    {
+      schema: {
+        tags: ['claims'],
+        operationId: 'withdrawClaim',
+        summary: 'Withdraw a claim while it is submitted (claimant or secretary)',
+        params: IdParams,
+        response: { 200: Claim, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) => withdrawClaim(app.db, request.caller, request.params.id, tz()),
+  )
+
+  app.post(
+    '/scoring-rounds',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'createScoringRound',
+        summary:
+          'Open a round: takes in the unit’s submitted claims of the period that are in no other round',
+        body: CreateRoundBody,
+        response: { 201: Round, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await createScoringRound(app.db, request.caller, request.body, tz())),
+  )
+
+  app.get(
+    '/scoring-rounds/:id',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'getScoringRound',
+        summary: 'A round with its claims and how many scores each has (values hidden until close)',
+        params: IdParams,
+        response: { 200: Round, ...problems(404) },
+      },
+    },
+    async (request) => getScoringRound(app.db, request.caller, request.params.id, tz()),
+  )
+
+  app.put(
+    '/scoring-rounds/:id/claims/:claimId/score',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'submitScore',
+        summary: 'Give or change your score of a claim until close (own claim: 403 recused)',
+        params: RoundClaimParams,
+        body: ScoreBody,
+        response: { 200: Score, ...problems(403, 404, 409, 422) },
+      },
+    },
+    async (request) =>
+      submitScore(app.db, request.caller, request.params.id, request.params.claimId, request.body, tz()),
+  )
+
+  app.post(
+    '/scoring-rounds/:id/close',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'closeScoring',
+        summary:
+          'Close scoring: results, spread, divergence; publicity starts (409 quorum_not_met names claims)',
+        params: IdParams,
+        response: { 200: Round, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) => closeScoring(app.db, request.caller, request.params.id, tz()),
+  )
+
+  app.get(
+    '/scoring-rounds/:id/results',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'getRoundResults',
+        summary:
+          'Results with every panel score and objection, after close; Accept: text/csv for a spreadsheet',
+        params: IdParams,
+        querystring: ResultsQuery,
+        response: {
+          200: {
+            description: 'Results (JSON page, or the whole round as CSV)',
+            content: {
+              'application/json': { schema: Page(ResultItem) },
+              'text/csv': { schema: Type.String() },
+            },
+          },
+          ...problems(404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (wantsCsv(request)) {
+        const all = await getRoundResults(app.db, request.caller, request.params.id, { all: true }, tz())
+        return sendCsv(reply, `round-${request.params.id}-results.csv`, toCsv(RESULT_COLUMNS, all.items))
+      }
+      return getRoundResults(app.db, request.caller, request.params.id, request.query, tz())
+    },
+  )
+
+  app.post(
+    '/claims/:id/objections',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'fileObjection',
+        summary: 'Object to a result during publicity (members of the branch)',
+        params: IdParams,
+        body: ObjectionBody,
+        response: { 201: Objection, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(await fileObjection(app.db, request.caller, request.params.id, request.body.reason, tz())),
+  )
+
+  app.post(
+    '/objections/:id/resolve',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'resolveObjection',
+        summary: 'Answer an objection: upheld (with a reply) or rescore (back to the panel)',
+        params: IdParams,
+        body: ResolveBody,
+        response: { 200: Objection, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) => resolveObjection(app.db, request.caller, request.params.id, request.body, tz()),
+  )
+
+  app.post(
+    '/scoring-rounds/:id/finalize',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'finalizeRound',
+        summary:
+          'After publicity, with no open objection: post every result to the ledger once, capped per year',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        response: { 200: FinalizeResult, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const out = await finalizeRound(
+        app.db,
+        request.caller,
+        request.params.id,
+        request.headers['idempotency-key'],
+      )
+      return reply.code(out.status as 200).send(out.body)
+    },
+  )
+}

@@ -1,0 +1,114 @@
+import { type Db, transaction } from '../../db/client'
+import { formatCents } from '../../shared/decimal'
+import { forbidden, invalidState, notFound } from '../../shared/errors'
+import { formatInZone } from '../../shared/time'
+import { recordAudit } from '../audit/writer'
+import { type Caller, requireUnitInScope } from '../identity/scope'
+import * as repo from './repo'
+import { iso } from './rounds'
+import type { ResolveBody } from './schemas'
+
+export function objectionOut(o: repo.ObjectionRow, tz: string) {
+  return {
+    id: o.id,
+    claimId: o.claimId,
+    roundId: o.roundId,
+    memberId: o.memberId,
+    reason: o.reason,
+    status: o.status,
+    reply: o.reply,
+    createdAt: formatInZone(o.createdAt, tz),
+    resolvedAt: iso(o.resolvedAt, tz),
+  }
+}
+
+/** 异议: a member of the round's branch objects to a result while it is on public notice. */
+export async function fileObjection(db: Db, caller: Caller, claimId: string, reason: string, tz: string) {
+  if (!caller.memberId) throw forbidden('objections are filed by members of the branch')
+  return transaction(db, async (tx) => {
+    const claim = await repo.findClaim(tx, claimId)
+    if (!claim?.roundId) throw notFound('claim')
+    // Share lock on the round: finalize (which takes it for update) cannot slip between check and insert.
+    const round = (await repo.findRound(tx, claim.roundId, 'share'))!
+    const home = await repo.homePath(tx, caller.memberId)
+    if (!home?.startsWith(round.path)) throw notFound('claim')
+    const now = new Date()
+    if (
+      round.status !== 'publicity' ||
+      claim.status !== 'scored' ||
+      !round.publicityEndsAt ||
+      now >= round.publicityEndsAt
+    ) {
+      throw invalidState('objections are filed only while the result is on public notice')
+    }
+    const objection = await repo.insertObjection(tx, {
+      claimId,
+      roundId: round.id,
+      memberId: caller.memberId!,
+      filedBy: caller.userId,
+      reason,
+    })
+    const out = objectionOut(objection, tz)
+    await recordAudit(tx, caller, {
+      action: 'objection.filed',
+      targetType: 'objection',
+      targetId: objection.id,
+      orgUnitId: round.orgUnitId,
+      after: out,
+    })
+    return out
+  })
+}
+
+/**
+ * The secretary answers: `upheld` keeps the result with a written reply; `rescore` sends the claim back to
+ * the panel (a new attempt) and the round back to scoring, so publicity starts again after the next close.
+ */
+export async function resolveObjection(db: Db, caller: Caller, id: string, body: ResolveBody, tz: string) {
+  return transaction(db, async (tx) => {
+    const found = await repo.findObjection(tx, id)
+    if (!found) throw notFound('objection')
+    // Lock order as everywhere: round, then claim, then the objection.
+    const round = (await repo.findRound(tx, found.roundId, 'update'))!
+    try {
+      await requireUnitInScope(tx, caller, round.orgUnitId, ['secretary'])
+    } catch (err) {
+      if ((err as { code?: string }).code === 'not_found') throw notFound('objection')
+      throw err
+    }
+    const claim = (await repo.findClaim(tx, found.claimId, true))!
+    const objection = (await repo.findObjection(tx, id, true))!
+    if (objection.status !== 'open') throw invalidState(`the objection is already ${objection.status}`)
+    const resolved = (await repo.resolveObjection(tx, id, {
+      status: body.decision,
+      reply: body.reply,
+      by: caller.userId,
+    }))!
+    if (body.decision === 'rescore' && claim.status === 'scored') {
+      await repo.reopenClaim(tx, claim.id)
+      await repo.reopenRound(tx, round.id)
+      await recordAudit(tx, caller, {
+        action: 'claim.rescore',
+        targetType: 'claim',
+        targetId: claim.id,
+        orgUnitId: claim.orgUnitId,
+        before: {
+          status: 'scored',
+          attempt: claim.attempt,
+          result: claim.result === null ? null : formatCents(claim.result),
+        },
+        after: { status: 'scoring', attempt: claim.attempt + 1 },
+      })
+    }
+    const out = objectionOut(resolved, tz)
+    await recordAudit(tx, caller, {
+      action: 'objection.resolved',
+      targetType: 'objection',
+      targetId: id,
+      orgUnitId: round.orgUnitId,
+      before: { status: 'open' },
+      after: out,
+    })
+    return out
+  })
+}

@@ -1,0 +1,270 @@
+import { type Db, transaction } from '../../db/client'
+import { formatCents, parseCents } from '../../shared/decimal'
+import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
+import { endOfDayAfter, formatInZone } from '../../shared/time'
+import { recordAudit } from '../audit/writer'
+import { type Caller, coversPath, requireUnitInScope } from '../identity/scope'
+import { effectiveSettings } from '../org/service'
+import { rubricWithItems } from '../rubrics/service'
+import { computeResult, defaultQuorum, inRange, requiredScores } from './domain'
+import * as repo from './repo'
+import type { CreateRoundBody, ScoreBody } from './schemas'
+
+export function iso(at: Date | null, tz: string): string | null {
+  return at ? formatInZone(at, tz) : null
+}
+
+async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string) {
+  const claims = await repo.roundClaims(db, round.id)
+  const scores = await repo.scoresOf(
+    db,
+    claims.map((c) => c.id),
+  )
+  return {
+    id: round.id,
+    orgUnitId: round.orgUnitId,
+    rubricId: round.rubricId,
+    periodStart: round.periodStart,
+    periodEnd: round.periodEnd,
+    panelUserIds: round.panelUserIds,
+    quorum: round.quorum,
+    aggregation: round.aggregation,
+    publicityDays: round.publicityDays,
+    divergenceThreshold: round.divergenceThreshold === null ? null : formatCents(round.divergenceThreshold),
+    status: round.status,
+    claimCount: claims.length,
+    // Only counts and "did I score it": the values stay hidden until the claim's scoring closes.
+    claims: claims.map((c) => {
+      const mine = scores.filter((s) => s.claimId === c.id)
+      return {
+        claimId: c.id,
+        memberId: c.memberId,
+        itemCode: c.itemCode,
+        ceiling: formatCents(c.ceiling),
+        status: c.status,
+        scoreCount: mine.length,
+        scoredByMe: mine.some((s) => s.panelistUserId === caller.userId),
+        recused: caller.memberId === c.memberId,
+      }
+    }),
+    closedAt: iso(round.closedAt, tz),
+    publicityEndsAt: iso(round.publicityEndsAt, tz),
+    finalizedAt: iso(round.finalizedAt, tz),
+    createdAt: formatInZone(round.createdAt, tz),
+  }
+}
+
+/**
+ * Who sees a round: secretaries and panelists over its unit, the users on its panel, and members of the
+ * branch (results are public to them after close). Anyone else gets 404.
+ */
+export async function requireRoundVisible(
+  db: Db,
+  caller: Caller,
+  id: string,
+  lock?: 'update' | 'share',
+): Promise<repo.RoundRow> {
+  const round = await repo.findRound(db, id, lock)
+  if (!round) throw notFound('scoring round')
+  if (
+    coversPath(caller, round.path, ['secretary', 'panelist']) ||
+    round.panelUserIds.includes(caller.userId)
+  ) {
+    return round
+  }
+  const home = await repo.homePath(db, caller.memberId)
+  if (home?.startsWith(round.path)) return round
+  throw notFound('scoring round')
+}
+
+export async function createScoringRound(db: Db, caller: Caller, body: CreateRoundBody, tz: string) {
+  if (body.periodStart > body.periodEnd) throw validation('periodEnd', 'must not be before periodStart')
+  const panel = [...new Set(body.panelUserIds.map((u) => u.toLowerCase()))].sort()
+  const quorum = body.quorum ?? defaultQuorum(panel.length)
+  if (quorum > panel.length) throw validation('quorum', `must not exceed the panel size ${panel.length}`)
+  const threshold =
+    body.divergenceThreshold === undefined
+      ? null
+      : parseCents(body.divergenceThreshold, 'divergenceThreshold')
+  if (threshold !== null && threshold < 0) throw validation('divergenceThreshold', 'must not be negative')
+  return transaction(db, async (tx) => {
+    const unit = await requireUnitInScope(tx, caller, body.orgUnitId, ['secretary'])
+    const rubric = await rubricWithItems(tx, body.rubricId)
+    if (!rubric || !unit.path.startsWith(rubric.path)) {
+      throw validation('rubricId', 'is not a rubric of this unit or above it')
+    }
+    if (rubric.status !== 'active') throw invalidState('a round scores under an active rubric')
+    const eligible = await repo.eligiblePanelists(tx, panel, unit.path)
+    const outsiders = panel.filter((u) => !eligible.has(u))
+    if (outsiders.length > 0) {
+      throw new DomainError(
+        'validation_failed',
+        `panelUserIds: ${outsiders.join(', ')} hold no panelist or secretary grant over this unit`,
+        { errors: outsiders.map((u) => ({ field: 'panelUserIds', message: `${u} is not a panelist here` })) },
+      )
+    }
+    const id = await repo.insertRound(tx, {
+      orgUnitId: unit.id,
+      rubricId: rubric.id,
+      periodStart: body.periodStart,
+      periodEnd: body.periodEnd,
+      quorum,
+      aggregation: body.aggregation ?? 'mean',
+      publicityDays: body.publicityDays ?? null,
+      divergenceThreshold: threshold,
+      createdBy: caller.userId,
+      panelUserIds: panel,
+    })
+    const taken = await repo.takeInClaims(tx, id, {
+      rubricId: rubric.id,
+      branchPath: unit.path,
+      periodStart: body.periodStart,
+      periodEnd: body.periodEnd,
+    })
+    if (taken === 0) throw invalidState('no submitted claim of this unit and period is waiting for a round')
+    const out = await roundOut(tx, caller, (await repo.findRound(tx, id))!, tz)
+    await recordAudit(tx, caller, {
+      action: 'scoring_round.created',
+      targetType: 'scoring_round',
+      targetId: id,
+      orgUnitId: unit.id,
+      after: { ...out, claims: out.claims.map((c) => c.claimId) },
+    })
+    return out
+  })
+}
+
+export async function getScoringRound(db: Db, caller: Caller, id: string, tz: string) {
+  return roundOut(db, caller, await requireRoundVisible(db, caller, id), tz)
+}
+
+export async function submitScore(
+  db: Db,
+  caller: Caller,
+  roundId: string,
+  claimId: string,
+  body: ScoreBody,
+  tz: string,
+) {
+  const points = parseCents(body.points, 'points')
+  return transaction(db, async (tx) => {
+    // Share lock: panelists score side by side, but never while the secretary is closing the round.
+    const round = await requireRoundVisible(tx, caller, roundId, 'share')
+    if (!round.panelUserIds.includes(caller.userId)) throw forbidden('you are not on this round’s panel')
+    const claim = await repo.findClaim(tx, claimId, true)
+    if (!claim || claim.roundId !== round.id) throw notFound('claim')
+    if (claim.memberId === caller.memberId) {
+      throw new DomainError('recused', 'nobody scores a claim of their own member record')
+    }
+    if (round.status !== 'scoring' || claim.status !== 'scoring') {
+      throw invalidState(`scores are given while the claim is being scored; it is ${claim.status}`)
+    }
+    if (!inRange(points, claim.ceiling)) {
+      const [lo, hi] = [Math.min(0, claim.ceiling), Math.max(0, claim.ceiling)].map(formatCents)
+      throw new DomainError('out_of_range', `points must lie between ${lo} and ${hi}`, { min: lo, max: hi })
+    }
+    const score = await repo.upsertScore(tx, {
+      claimId,
+      attempt: claim.attempt,
+      panelistUserId: caller.userId,
+      time: body.time,
+      content: body.content,
+      quality: body.quality,
+      points,
+      comment: body.comment ?? null,
+    })
+    // The values are audited at close (claim.result): written now, they would leak to the audit readers.
+    await recordAudit(tx, caller, {
+      action: 'claim.score_given',
+      targetType: 'claim',
+      targetId: claimId,
+      orgUnitId: claim.orgUnitId,
+      after: { roundId, attempt: claim.attempt, panelistUserId: caller.userId },
+    })
+    return {
+      claimId,
+      panelistUserId: score.panelistUserId,
+      time: score.time,
+      content: score.content,
+      quality: score.quality,
+      points: formatCents(score.points),
+      comment: score.comment,
+      updatedAt: formatInZone(score.updatedAt, tz),
+    }
+  })
+}
+
+export async function closeScoring(db: Db, caller: Caller, roundId: string, tz: string) {
+  return transaction(db, async (tx) => {
+    const round = await requireRoundVisible(tx, caller, roundId, 'update')
+    await requireUnitInScope(tx, caller, round.orgUnitId, ['secretary'])
+    if (round.status !== 'scoring') throw invalidState(`the round is ${round.status}, not scoring`)
+    const claims = (await repo.roundClaims(tx, round.id, true)).filter((c) => c.status === 'scoring')
+    const scores = await repo.scoresOf(
+      tx,
+      claims.map((c) => c.id),
+    )
+    const recusedUser = await repo.usersOfMembers(
+      tx,
+      claims.map((c) => c.memberId),
+    )
+    const short: { claimId: string; scores: number; required: number }[] = []
+    const computed = claims.map((c) => {
+      const eligible = round.panelUserIds.filter((u) => u !== recusedUser.get(c.memberId))
+      const given = scores.filter((s) => s.claimId === c.id && eligible.includes(s.panelistUserId))
+      const required = requiredScores(round.quorum, eligible.length)
+      if (given.length < required || eligible.length === 0) {
+        short.push({ claimId: c.id, scores: given.length, required })
+      }
+      return { claim: c, given }
+    })
+    if (short.length > 0) {
+      throw new DomainError(
+        'quorum_not_met',
+        `${short.length} claim(s) lack the quorum: ${short.map((s) => `${s.claimId} (${s.scores}/${s.required})`).join(', ')}`,
+        { claimIds: short.map((s) => s.claimId), claims: short },
+      )
+    }
+    for (const { claim, given } of computed) {
+      const r = computeResult(
+        round.aggregation,
+        given.map((s) => s.points),
+        claim.ceiling,
+        round.divergenceThreshold,
+      )
+      await repo.setResult(tx, claim.id, r)
+      await recordAudit(tx, caller, {
+        action: 'claim.result',
+        targetType: 'claim',
+        targetId: claim.id,
+        orgUnitId: claim.orgUnitId,
+        after: {
+          roundId,
+          attempt: claim.attempt,
+          result: formatCents(r.result),
+          spread: formatCents(r.spread),
+          divergent: r.divergent,
+          scores: given.map((s) => ({ ...s, points: formatCents(s.points) })),
+        },
+      })
+    }
+    const days = round.publicityDays ?? (await effectiveSettings(tx, round.orgUnitId)).publicityDays
+    const now = new Date()
+    await repo.closeRound(tx, round.id, now, endOfDayAfter(now, days, tz))
+    const out = await roundOut(tx, caller, (await repo.findRound(tx, round.id))!, tz)
+    await recordAudit(tx, caller, {
+      action: 'scoring_round.closed',
+      targetType: 'scoring_round',
+      targetId: round.id,
+      orgUnitId: round.orgUnitId,
+      before: { status: 'scoring' },
+      after: {
+        status: out.status,
+        closedAt: out.closedAt,
+        publicityEndsAt: out.publicityEndsAt,
+        publicityDays: days,
+      },
+    })
+    return out
+  })
+}

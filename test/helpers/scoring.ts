@@ -1,0 +1,121 @@
+import { sql } from 'drizzle-orm'
+import { expect } from 'vitest'
+import { type Db, one } from '../../src/db/client'
+import { localDate } from '../../src/shared/time'
+import type { TestApp } from './app'
+import { createMemberUser, createUser, type World } from './factories'
+
+/** Dates in the service zone: claims must fall in the rubric's year and not in the future. */
+export const today = () => localDate(new Date(), 'Asia/Shanghai')
+export const thisYear = () => Number(today().slice(0, 4))
+export const yearStart = () => `${thisYear()}-01-01`
+export const yearEnd = () => `${thisYear()}-12-31`
+
+/** An active rubric from the default template on `unitId` (branch A by default), made through the API. */
+export async function activeRubric(
+  t: TestApp,
+  w: World,
+  unitId = w.branchA,
+  as = w.secretaryA,
+): Promise<string> {
+  const created = await t.call({
+    method: 'POST',
+    url: '/api/v1/rubrics',
+    as,
+    payload: { orgUnitId: unitId, year: thisYear(), name: '2026 细则', fromTemplate: 'default' },
+  })
+  expect(created.statusCode, created.body).toBe(201)
+  const id = created.json().id as string
+  const activated = await t.call({ method: 'POST', url: `/api/v1/rubrics/${id}/activate`, as })
+  expect(activated.statusCode, activated.body).toBe(200)
+  return id
+}
+
+export async function claim(
+  t: TestApp,
+  as: string,
+  body: {
+    memberId: string
+    rubricId: string
+    itemCode: string
+    quantity?: string | number
+    occurredOn?: string
+  },
+): Promise<{ id: string; ceiling: string; status: string }> {
+  const res = await t.call({
+    method: 'POST',
+    url: '/api/v1/claims',
+    as,
+    payload: { occurredOn: today(), description: 'did it', ...body },
+  })
+  expect(res.statusCode, res.body).toBe(201)
+  return res.json()
+}
+
+/** Panel of branch A: the secretary and two committee members (panelists). */
+export async function panel(db: Db, w: World): Promise<string[]> {
+  const second = await createUser(db, { grants: [['panelist', w.branchA]] })
+  return [w.secretaryA, w.panelistA, second]
+}
+
+export async function openRound(
+  t: TestApp,
+  w: World,
+  body: { rubricId: string; panelUserIds: string[]; [k: string]: unknown },
+) {
+  const res = await t.call({
+    method: 'POST',
+    url: '/api/v1/scoring-rounds',
+    as: w.secretaryA,
+    payload: { orgUnitId: w.branchA, periodStart: yearStart(), periodEnd: yearEnd(), ...body },
+  })
+  expect(res.statusCode, res.body).toBe(201)
+  return res.json() as { id: string; status: string; claims: { claimId: string }[]; [k: string]: unknown }
+}
+
+export function score(
+  t: TestApp,
+  as: string,
+  roundId: string,
+  claimId: string,
+  points: string,
+  extra: Record<string, unknown> = {},
+) {
+  return t.call({
+    method: 'PUT',
+    url: `/api/v1/scoring-rounds/${roundId}/claims/${claimId}/score`,
+    as,
+    payload: { time: 4, content: 4, quality: 4, points, ...extra },
+  })
+}
+
+export async function scoreOk(t: TestApp, as: string, roundId: string, claimId: string, points: string) {
+  const res = await score(t, as, roundId, claimId, points)
+  expect(res.statusCode, res.body).toBe(200)
+}
+
+/** Time passes: the round's publicity ends now (the only way a test can wait out N days). */
+export async function endPublicity(db: Db, roundId: string): Promise<void> {
+  await db.execute(
+    sql`update scoring_rounds set publicity_ends_at = now() - interval '1 second' where id = ${roundId}`,
+  )
+}
+
+export function finalize(t: TestApp, as: string, roundId: string, key = crypto.randomUUID()) {
+  return t.call({
+    method: 'POST',
+    url: `/api/v1/scoring-rounds/${roundId}/finalize`,
+    as,
+    headers: { 'idempotency-key': key },
+  })
+}
+
+export async function countRows(db: Db, table: string, where = sql`true`): Promise<number> {
+  const row = await one<{ n: string }>(
+    db,
+    sql`select count(*) as n from ${sql.identifier(table)} where ${where}`,
+  )
+  return Number(row!.n)
+}
+
+export { createMemberUser }
