@@ -25,6 +25,8 @@ export async function buildTestApp(
     poolSize?: number
     corsOrigins?: string[]
     beforeReady?: (app: FastifyInstance) => void
+    /** Load shedding is off in tests (a busy shared machine lags the event loop); a test of it sets it. */
+    maxEventLoopDelayMs?: number
   } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: opts.poolSize })
@@ -34,6 +36,7 @@ export async function buildTestApp(
     timezone: 'Asia/Shanghai',
     loginRateLimit: opts.loginRateLimit ?? 1000,
     corsOrigins: opts.corsOrigins,
+    maxEventLoopDelayMs: opts.maxEventLoopDelayMs ?? 0,
   })
   opts.beforeReady?.(app)
   await app.ready()

@@ -89,6 +89,23 @@ describe('sweepExpiredRedemptions', () => {
     expect((await balance(t.db, w.memberA.memberId)).held).toBe(heldBefore - 12_000)
   })
 
+  it('one redemption that cannot be released is reported and skipped; the others are still released', async () => {
+    const { rewardId, ids } = await reserve(2)
+    // A reserved row with no hold and no reserved stock behind it: releasing it must fail.
+    const bad = await one<{ id: string }>(
+      t.db,
+      sql`insert into redemptions (id, member_id, reward_id, org_unit_id, quantity, points_cost, amount, created_by, created_at)
+          values (gen_random_uuid(), ${w.memberA.memberId}, ${rewardId}, ${w.communityA}, 5, 1000, 5000, ${w.clerkA},
+                  now() - interval '30 days')
+          returning id`,
+    )
+    const result = await sweepExpiredRedemptions(t.db, { holdDays: 7, timezone: TZ, now: inDays(8) })
+    expect(result.failed.map((f) => f.id)).toEqual([bad!.id])
+    expect(result.released).toEqual(expect.arrayContaining(ids))
+    expect(await redemptionStatuses(t.db, rewardId)).toEqual({ expired: 2, reserved: 1 })
+    expect(await stockOf(t.db, rewardId)).toMatchObject({ reserved: 0, available: 2 })
+  })
+
   it('a sweep racing a fulfil: the redemption ends exactly one way', async () => {
     const { rewardId, ids } = await reserve(4)
     const [fulfils] = await Promise.all([

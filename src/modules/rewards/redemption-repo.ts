@@ -136,11 +136,18 @@ export async function lockExpired(
   tx: Db,
   cutoff: Date,
   limit: number,
+  exclude: readonly string[] = [],
 ): Promise<{ id: string; memberId: string; orgUnitId: string }[]> {
+  const skip = exclude.length
+    ? sql`and id not in (${sql.join(
+        exclude.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )})`
+    : sql``
   return rows(
     tx,
     sql`select id, member_id as "memberId", org_unit_id as "orgUnitId" from redemptions
-        where status = 'reserved' and created_at < ${cutoff.toISOString()}
+        where status = 'reserved' and created_at < ${cutoff.toISOString()} ${skip}
         order by created_at, id limit ${limit} for update skip locked`,
   )
 }

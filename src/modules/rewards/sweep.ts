@@ -20,23 +20,40 @@ export interface SweepOptions {
  * redemption is released exactly once; one a clerk is fulfilling right now is skipped (and if the clerk
  * wins, the sweep's conditional update finds it no longer reserved).
  */
-export async function sweepExpiredRedemptions(db: Db, opts: SweepOptions): Promise<{ released: string[] }> {
+export async function sweepExpiredRedemptions(
+  db: Db,
+  opts: SweepOptions,
+): Promise<{ released: string[]; failed: { id: string; error: unknown }[] }> {
   const now = opts.now ?? new Date()
   const cutoff = new Date(now.getTime() - opts.holdDays * 86_400_000)
   const max = opts.max ?? 500
   const released: string[] = []
+  const failed: { id: string; error: unknown }[] = []
   const ctx = { timezone: opts.timezone, holdDays: opts.holdDays }
-  while (released.length < max) {
-    const id = await transaction(db, async (tx) => {
-      const [due] = await lockExpired(tx, cutoff, 1)
-      if (!due) return null
-      await endReserved(tx, null, { ...due, status: 'reserved' }, 'expire', ctx)
-      return due.id
-    })
-    if (!id) break
-    released.push(id)
+  while (released.length + failed.length < max) {
+    let picked: string | undefined
+    try {
+      const id = await transaction(db, async (tx) => {
+        // A redemption that failed in this run is skipped, so one bad row cannot stall all the others.
+        const [due] = await lockExpired(
+          tx,
+          cutoff,
+          1,
+          failed.map((f) => f.id),
+        )
+        if (!due) return null
+        picked = due.id
+        await endReserved(tx, null, { ...due, status: 'reserved' }, 'expire', ctx)
+        return due.id
+      })
+      if (!id) break
+      released.push(id)
+    } catch (error) {
+      if (!picked) throw error
+      failed.push({ id: picked, error })
+    }
   }
-  return { released }
+  return { released, failed }
 }
 
 /**
@@ -53,8 +70,11 @@ export function startRedemptionSweep(app: FastifyInstance, opts: { intervalMs?: 
       holdDays: app.settings.redemptionHoldDays,
       timezone: app.settings.timezone,
     })
-      .then(({ released }) => {
+      .then(({ released, failed }) => {
         if (released.length) app.log.info({ released: released.length }, 'expired redemptions released')
+        for (const f of failed) {
+          app.log.error({ err: f.error, redemptionId: f.id }, 'could not release an expired redemption')
+        }
       })
       .catch((err) => app.log.error({ err }, 'redemption sweep failed; it runs again at the next interval'))
       .finally(() => {
