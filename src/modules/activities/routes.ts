@@ -1,3 +1,159 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import { IdParams, problems } from '../../shared/schemas'
+import { certificateRoutes } from './certificates-routes'
+import { requestRoutes } from './requests-routes'
+import {
+  ActivityDetail,
+  ActivityPage,
+  CreateActivityBody,
+  ListActivitiesQuery,
+  Participant,
+  ParticipantParams,
+  PeriodQuery,
+  RecordParticipationBody,
+  ServiceHours,
+  type ServiceHoursRecord,
+} from './schemas'
+import * as service from './service'
 
-export const activitiesRoutes: FastifyPluginAsyncTypebox = async (_app) => {}
+const TAGS = ['activities']
+
+export const activitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/activities',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'createActivity',
+        summary: 'Record a volunteer activity of a unit in your scope (secretary, grid_worker)',
+        body: CreateActivityBody,
+        response: { 201: ActivityDetail, ...problems(403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const activity = await service.createActivity(app.db, request.caller, request.body)
+      return reply.code(201).header('location', `/api/v1/activities/${activity.id}`).send(activity)
+    },
+  )
+
+  app.get(
+    '/activities',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'listActivities',
+        summary:
+          'Activities of your units (or of ?orgUnitId= and below), newest first; from/to filter the start date',
+        querystring: ListActivitiesQuery,
+        response: { 200: ActivityPage, ...problems(403, 404) },
+      },
+    },
+    async (request) => service.listActivities(app.db, request.caller, request.query),
+  )
+
+  app.get(
+    '/activities/:id',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getActivity',
+        summary: 'An activity with its participants and their hours',
+        params: IdParams,
+        response: { 200: ActivityDetail, ...problems(403, 404) },
+      },
+    },
+    async (request) => service.getActivity(app.db, request.caller, request.params.id),
+  )
+
+  app.put(
+    '/activities/:id/participants/:memberId',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'recordParticipation',
+        summary: "Record (or correct, until verified) a member's hours at an activity",
+        description:
+          "0 < hours <= the activity's length (422 out_of_range above it). The member must belong to the activity's " +
+          'line of the organisation or have registered with its community (双报到), else 422 out_of_range. ' +
+          'After verification: 409 invalid_state. 201 when the member is new to the activity, 200 when replaced.',
+        params: ParticipantParams,
+        body: RecordParticipationBody,
+        response: { 200: Participant, 201: Participant, ...problems(403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { participant, created } = await service.recordParticipation(
+        app.db,
+        request.caller,
+        request.params.id,
+        request.params.memberId,
+        request.body,
+      )
+      return reply.code(created ? 201 : 200).send(participant)
+    },
+  )
+
+  app.post(
+    '/activities/:id/verify',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'verifyActivity',
+        summary: 'Verify all hours of an ended activity (secretary, grid_worker who did not take part)',
+        description:
+          'A participant is 403 recused. Verifying a verified activity changes nothing and answers it again. ' +
+          'With a rubricItemCode and an active rubric, scoring creates one claim per participant (once).',
+        params: IdParams,
+        response: { 200: ActivityDetail, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) => service.verifyActivity(app.db, request.caller, request.params.id),
+  )
+
+  app.get(
+    '/members/:id/service-hours',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getServiceHours',
+        summary: "A member's verified service hours in a period, with the records behind them; CSV",
+        description:
+          'Only verified hours count: participations in verified activities and confirmed service requests. ' +
+          'Dates are service-zone dates; both ends inclusive. `Accept: text/csv` gives the records as CSV.',
+        params: IdParams,
+        querystring: PeriodQuery,
+        response: {
+          200: {
+            description: 'The hours (JSON), or the records as CSV (UTF-8 with BOM) with Accept: text/csv',
+            content: {
+              'application/json': { schema: ServiceHours },
+              'text/csv': { schema: Type.String() },
+            },
+          },
+          ...problems(403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const hours = await service.getServiceHours(app.db, request.caller, request.params.id, request.query)
+      if (!wantsCsv(request)) return reply.type('application/json').send(hours)
+      const csv = toCsv<ServiceHoursRecord>(
+        [
+          { header: 'date', value: (r) => r.date },
+          { header: 'source', value: (r) => r.source },
+          { header: 'sourceId', value: (r) => r.sourceId },
+          { header: 'title', value: (r) => r.title },
+          { header: 'orgUnitId', value: (r) => r.orgUnitId },
+          { header: 'hours', value: (r) => r.hours },
+        ],
+        hours.records,
+      )
+      return sendCsv(reply, `service-hours-${request.params.id}.csv`, csv)
+    },
+  )
+
+  await app.register(requestRoutes)
+  await app.register(certificateRoutes)
+}

@@ -1,0 +1,101 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { DomainError } from '../../shared/errors'
+import { IdempotencyHeaders, IdParams, problems } from '../../shared/schemas'
+import * as service from './certificates'
+import { renderCertificatePdf } from './pdf'
+import {
+  CertificateVerification,
+  IssueCertificateBody,
+  ServiceCertificate,
+  VerificationCodeParams,
+} from './schemas'
+
+const TAGS = ['service certificates']
+const VERIFY_WINDOW_MS = 60_000
+
+export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // The auth plugin may already provide app.rateLimit(); if not, this plugin brings its own (opt-in per route).
+  if (!app.hasDecorator('rateLimit')) {
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, context) =>
+        new DomainError('rate_limited', `too many attempts; retry in ${context.after}`),
+    })
+  }
+  // Guessing codes is already hopeless (130 bits); the limit keeps anyone from trying at speed. Counted per
+  // address in this process's memory: with N processes the budget is N times as large.
+  const perAddress = app.rateLimit({
+    max: app.settings.loginRateLimit,
+    timeWindow: VERIFY_WINDOW_MS,
+    keyGenerator: (request) => `certificate-verify:${request.ip}`,
+  })
+
+  app.post(
+    '/members/:id/service-certificates',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'issueServiceCertificate',
+        summary: 'Issue a 志愿服务记录证明 of verified hours in a period (secretary, grid_worker); PDF',
+        description:
+          'Idempotent under Idempotency-Key. The serial number is unique per issuing unit and year. ' +
+          '`Accept: application/pdf` answers a printable A4 PDF (Chinese embedded as a Noto Sans SC subset).',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: IssueCertificateBody,
+        response: {
+          201: {
+            description: 'The certificate (JSON), or with Accept: application/pdf the printable PDF',
+            content: {
+              'application/json': { schema: ServiceCertificate },
+              'application/pdf': { schema: Type.String({ format: 'binary' }) },
+            },
+          },
+          ...problems(403, 404, 409, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await service.issueServiceCertificate(
+        app.db,
+        request.caller,
+        request.params.id,
+        request.body,
+        request.headers['idempotency-key'],
+      )
+      if (result.replayed) reply.header('idempotent-replayed', 'true')
+      const certificate = result.body
+      reply.code(201).header('location', `/api/v1/service-certificates/${certificate.verificationCode}`)
+      if (!/\bapplication\/pdf\b/i.test(request.headers.accept ?? '')) {
+        return reply.type('application/json').send(certificate)
+      }
+      const pdf = await renderCertificatePdf(certificate, app.settings.timezone)
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `inline; filename="certificate-${certificate.serialNumber}.pdf"`)
+        .send(pdf as unknown as string) // a Buffer goes out as is; the schema only documents it
+    },
+  )
+
+  app.get(
+    '/service-certificates/:verificationCode',
+    {
+      config: { public: true },
+      onRequest: perAddress,
+      schema: {
+        tags: TAGS,
+        operationId: 'verifyServiceCertificate',
+        summary: 'Check a certificate by its verification code (no token needed)',
+        description:
+          'Shows only validity, serial number, name, total hours, issue date and issuer. Unknown code: 404. ' +
+          'Case, spaces and hyphens in the code do not matter. Rate limited per address: 429 rate_limited.',
+        security: [],
+        params: VerificationCodeParams,
+        response: { 200: CertificateVerification, ...problems(404, 429) },
+      },
+    },
+    async (request) => service.verifyServiceCertificate(app.db, request.params.verificationCode),
+  )
+}
