@@ -115,6 +115,9 @@ describe('PATCH /api/v1/rewards/{id}', () => {
       sql`select before, after from audit_events where target_id = ${id} and action = 'reward.update'`,
     )
     expect(event).toMatchObject({ before: { pointsCost: '5.00' }, after: { pointsCost: '6.50' } })
+    const nothing = await t.call({ method: 'PATCH', url: `/api/v1/rewards/${id}`, as: w.clerkA, payload: {} })
+    expect(nothing.json()).toMatchObject({ pointsCost: '6.50', active: false })
+    expect(await auditCount(t.db, id, 'reward.update')).toBe(1)
   })
 
   it("another office's clerk gets 404, a member 403, and the reward is unchanged", async () => {

@@ -69,6 +69,7 @@ export async function updateReward(
 ) {
   return transaction(db, async (tx) => {
     const before = rewardDto(await requireClerkReward(tx, caller, id, true), ctx.timezone)
+    if (Object.values(body).every((v) => v === undefined)) return before
     await repo.updateReward(tx, id, {
       name: body.name?.trim(),
       description: body.description,
