@@ -1,0 +1,142 @@
+import { sql } from 'drizzle-orm'
+import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import { describe, expect, it } from 'vitest'
+import { type Db, one } from '../../src/db/client'
+import type { TestApp } from './app'
+import { createUser, createWorld, type World } from './factories'
+
+/**
+ * The authorisation matrix: one table per module, rows of (operation, request, expected status per actor),
+ * run as one test per cell. Every actor is placed relative to the TARGET unit, branch A:
+ * - inside: admin (root), secretary (on branch A), secretaryParent (on community A, the parent),
+ *   gridWorker and panelist (on branch A), clerk (on community A), member (member A's own login);
+ * - outside: secretaryChild (on grid A, below the target), secretarySibling (branch B),
+ *   gridWorkerSibling (branch B), memberSibling (member B's login);
+ * - anonymous: no token.
+ * Later modules add their rows for their operations; they never write new ad-hoc permission tests.
+ */
+export const ACTORS = [
+  'anonymous',
+  'admin',
+  'secretary',
+  'secretaryParent',
+  'secretaryChild',
+  'secretarySibling',
+  'panelist',
+  'gridWorker',
+  'gridWorkerSibling',
+  'clerk',
+  'member',
+  'memberSibling',
+] as const
+export type Actor = (typeof ACTORS)[number]
+
+export interface AuthzWorld extends World {
+  secretaryParent: string
+  secretaryChild: string
+  gridWorkerB: string
+  /** The user id acting as each actor (null: no token). */
+  as: Record<Actor, string | null>
+}
+
+export async function createAuthzWorld(db: Db): Promise<AuthzWorld> {
+  const w = await createWorld(db)
+  const secretaryParent = await createUser(db, { grants: [['secretary', w.communityA]] })
+  const secretaryChild = await createUser(db, { grants: [['secretary', w.gridA]] })
+  const gridWorkerB = await createUser(db, { grants: [['grid_worker', w.branchB]] })
+  return {
+    ...w,
+    secretaryParent,
+    secretaryChild,
+    gridWorkerB,
+    as: {
+      anonymous: null,
+      admin: w.admin,
+      secretary: w.secretaryA,
+      secretaryParent,
+      secretaryChild,
+      secretarySibling: w.secretaryB,
+      panelist: w.panelistA,
+      gridWorker: w.gridWorkerA,
+      gridWorkerSibling: gridWorkerB,
+      clerk: w.clerkA,
+      member: w.memberA.userId,
+      memberSibling: w.memberB.userId,
+    },
+  }
+}
+
+/**
+ * Expected statuses: `ok` for the listed actors, 404 for the listed outsiders, 401 for anonymous and
+ * `denied` (403 by default) for everyone else. Override single cells with `cells`.
+ */
+export function expectStatuses(spec: {
+  ok: number
+  allowed: readonly Actor[]
+  outside?: readonly Actor[]
+  denied?: number
+  cells?: Partial<Record<Actor, number>>
+}): Record<Actor, number> {
+  const out = {} as Record<Actor, number>
+  for (const a of ACTORS) {
+    out[a] =
+      a === 'anonymous'
+        ? 401
+        : spec.allowed.includes(a)
+          ? spec.ok
+          : spec.outside?.includes(a)
+            ? 404
+            : (spec.denied ?? 403)
+  }
+  return { ...out, ...spec.cells }
+}
+
+/** The usual shape: staff roles inside the target's subtree may, the same roles outside get 404. */
+export const INSIDE_SECRETARIES: readonly Actor[] = ['admin', 'secretary', 'secretaryParent']
+export const OUTSIDE_SECRETARIES: readonly Actor[] = ['secretaryChild', 'secretarySibling']
+
+export interface AuthzContext {
+  t: TestApp
+  w: AuthzWorld
+}
+
+export interface AuthzRow {
+  /** operationId of API.md */
+  operation: string
+  /** Builds the request afresh for each cell (create the objects it needs here, so cells stay independent). */
+  request: (ctx: AuthzContext, actor: Actor) => InjectOptions | Promise<InjectOptions>
+  expect: Record<Actor, number>
+  /** Extra assertions on one cell's answer. */
+  check?: (res: LightMyRequestResponse, ctx: AuthzContext, actor: Actor) => void | Promise<void>
+}
+
+const auditCount = async (db: Db) =>
+  Number((await one<{ n: string }>(db, sql`select count(*) as n from audit_events`))?.n ?? 0)
+
+/**
+ * One test per (row, actor). A refused cell (4xx) must also have written no audit event, i.e. changed
+ * nothing (every change writes one in its own transaction). Tests inside a file run one at a time, so
+ * the global count is safe to compare.
+ */
+export function runAuthzMatrix(title: string, context: () => AuthzContext, rows: AuthzRow[]): void {
+  describe(title, () => {
+    for (const row of rows) {
+      for (const actor of ACTORS) {
+        const expected = row.expect[actor]
+        it(`${row.operation} as ${actor} -> ${expected}`, async () => {
+          const ctx = context()
+          const request = await row.request(ctx, actor)
+          const userId = ctx.w.as[actor]
+          const before = await auditCount(ctx.t.db)
+          const res = await ctx.t.call({ ...request, ...(userId ? { as: userId } : {}) })
+          expect(res.statusCode, res.body).toBe(expected)
+          if (expected >= 400) {
+            expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+            expect(await auditCount(ctx.t.db)).toBe(before)
+          }
+          await row.check?.(res, ctx, actor)
+        })
+      }
+    }
+  })
+}

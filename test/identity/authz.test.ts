@@ -1,0 +1,231 @@
+import { sql } from 'drizzle-orm'
+import { beforeAll, expect } from 'vitest'
+import { one } from '../../src/db/client'
+import { buildTestApp, type TestApp } from '../helpers/app'
+import {
+  ACTORS,
+  type Actor,
+  type AuthzContext,
+  type AuthzRow,
+  type AuthzWorld,
+  createAuthzWorld,
+  expectStatuses,
+  INSIDE_SECRETARIES,
+  OUTSIDE_SECRETARIES,
+  runAuthzMatrix,
+} from '../helpers/authz'
+import { createMember, createUser, TEST_PASSWORD, uniq } from '../helpers/factories'
+
+let t: TestApp
+let w: AuthzWorld
+let loginName: string
+
+beforeAll(async () => {
+  t = await buildTestApp()
+  w = await createAuthzWorld(t.db)
+  loginName = uniq('matrix')
+  await createUser(t.db, { username: loginName })
+})
+
+const everyone = (status: number): Record<Actor, number> =>
+  Object.fromEntries(ACTORS.map((a) => [a, status])) as Record<Actor, number>
+const signedIn = (status: number) => ({ ...everyone(status), anonymous: 401 })
+const secretaries = (ok: number) =>
+  expectStatuses({ ok, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES })
+/** Staff who work with members (secretary, grid worker) in and out of the target's subtree. */
+const memberStaff = (ok: number) =>
+  expectStatuses({
+    ok,
+    allowed: [...INSIDE_SECRETARIES, 'gridWorker'],
+    outside: [...OUTSIDE_SECRETARIES, 'gridWorkerSibling'],
+  })
+
+const freshMember = ({ t, w }: AuthzContext) => createMember(t.db, w.branchA, { name: uniq('成员') })
+
+const rows: AuthzRow[] = [
+  {
+    operation: 'login',
+    request: () => ({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: loginName, password: TEST_PASSWORD },
+    }),
+    expect: everyone(200),
+  },
+  {
+    operation: 'refreshToken',
+    request: async ({ t }) => {
+      const pair = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: loginName, password: TEST_PASSWORD },
+        })
+      ).json()
+      return { method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: pair.refreshToken } }
+    },
+    expect: everyone(200),
+  },
+  {
+    operation: 'logout',
+    request: () => ({ method: 'POST', url: '/api/v1/auth/logout', payload: { refreshToken: uniq('rt') } }),
+    expect: signedIn(204),
+  },
+  { operation: 'getMe', request: () => ({ method: 'GET', url: '/api/v1/me' }), expect: signedIn(200) },
+  {
+    operation: 'createOrgUnit',
+    request: ({ w }) => ({
+      method: 'POST',
+      url: '/api/v1/org-units',
+      payload: { parentId: w.branchA, kind: 'grid', name: uniq('网格') },
+    }),
+    expect: secretaries(201),
+  },
+  {
+    operation: 'getOrgUnit',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/org-units/${w.branchA}` }),
+    expect: signedIn(200),
+  },
+  {
+    operation: 'listOrgUnits',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/org-units?parentId=${w.branchA}` }),
+    expect: signedIn(200),
+  },
+  {
+    operation: 'updateOrgUnit',
+    request: ({ w }) => ({
+      method: 'PATCH',
+      url: `/api/v1/org-units/${w.branchA}`,
+      payload: { code: uniq('c') },
+    }),
+    expect: secretaries(200),
+  },
+  {
+    operation: 'createUser',
+    request: async (ctx) => ({
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: { username: uniq('u'), password: 'a-long-enough-password', memberId: await freshMember(ctx) },
+    }),
+    expect: secretaries(201),
+    check: (res, _ctx, actor) => {
+      if (res.statusCode === 201) expect(res.json().roles[0].role, actor).toBe('member')
+    },
+  },
+  {
+    operation: 'grantRole',
+    request: async ({ t, w }) => ({
+      method: 'POST',
+      url: `/api/v1/users/${await createUser(t.db)}/roles`,
+      payload: { role: 'panelist', orgUnitId: w.branchA },
+    }),
+    expect: secretaries(201),
+  },
+  {
+    operation: 'revokeRole',
+    request: async ({ t, w }) => {
+      const userId = await createUser(t.db, { grants: [['grid_worker', w.branchA]] })
+      const grant = await one<{ id: string }>(t.db, sql`select id from role_grants where user_id = ${userId}`)
+      return { method: 'DELETE', url: `/api/v1/users/${userId}/roles/${grant!.id}` }
+    },
+    expect: secretaries(204),
+  },
+  {
+    operation: 'createMember',
+    request: ({ w }) => ({
+      method: 'POST',
+      url: '/api/v1/members',
+      payload: { orgUnitId: w.branchA, name: '赵六', isPartyMember: true },
+    }),
+    expect: secretaries(201),
+  },
+  {
+    operation: 'getMember',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/members/${w.memberA.memberId}` }),
+    // member A reads their own record; member B asking about member A learns nothing (404).
+    expect: { ...memberStaff(200), member: 200, memberSibling: 404 },
+  },
+  {
+    operation: 'listMembers',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/members?orgUnitId=${w.branchA}` }),
+    expect: { ...memberStaff(200), member: 200, memberSibling: 200 },
+    check: (res, { w }, actor) => {
+      // A member's list holds exactly their own record, whatever filter they send.
+      if (actor === 'member')
+        expect(res.json().items.map((m: { id: string }) => m.id)).toEqual([w.memberA.memberId])
+      if (actor === 'memberSibling') expect(res.json().items).toEqual([])
+    },
+  },
+  {
+    operation: 'updateMember',
+    request: async (ctx) => ({
+      method: 'PATCH',
+      url: `/api/v1/members/${await freshMember(ctx)}`,
+      payload: { phone: '13800000000' },
+    }),
+    expect: expectStatuses({
+      ok: 200,
+      allowed: INSIDE_SECRETARIES,
+      outside: [...OUTSIDE_SECRETARIES, 'member', 'memberSibling'],
+    }),
+  },
+  {
+    operation: 'importMembers',
+    request: ({ w }) => ({
+      method: 'POST',
+      url: `/api/v1/members/import?orgUnitId=${w.branchA}`,
+      headers: { 'content-type': 'text/csv' },
+      payload: 'name,isPartyMember\n钱七,true\n',
+    }),
+    expect: secretaries(201),
+  },
+  {
+    operation: 'registerMember',
+    request: async (ctx) => ({
+      method: 'POST',
+      url: `/api/v1/members/${await freshMember(ctx)}/registrations`,
+      payload: { orgUnitId: ctx.w.communityB },
+    }),
+    expect: expectStatuses({
+      ok: 201,
+      allowed: INSIDE_SECRETARIES,
+      outside: [...OUTSIDE_SECRETARIES, 'member', 'memberSibling'],
+    }),
+  },
+  {
+    operation: 'createTeam',
+    request: ({ w }) => ({
+      method: 'POST',
+      url: '/api/v1/teams',
+      payload: { orgUnitId: w.branchA, name: uniq('服务队') },
+    }),
+    expect: memberStaff(201),
+  },
+  {
+    operation: 'listTeams',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/teams?orgUnitId=${w.branchA}` }),
+    expect: memberStaff(200),
+  },
+  {
+    operation: 'addTeamMember',
+    request: async (ctx) => {
+      const team = await one<{ id: string }>(
+        ctx.t.db,
+        sql`insert into teams (org_unit_id, name) values (${ctx.w.branchA}, ${uniq('队')}) returning id`,
+      )
+      return {
+        method: 'POST',
+        url: `/api/v1/teams/${team!.id}/members`,
+        payload: { memberId: await freshMember(ctx) },
+      }
+    },
+    expect: memberStaff(201),
+  },
+  {
+    operation: 'listAuditEvents',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/audit-events?orgUnitId=${w.branchA}` }),
+    expect: secretaries(200),
+  },
+]
+
+runAuthzMatrix('authorisation matrix: identity, org, members, teams, audit', () => ({ t, w }), rows)
