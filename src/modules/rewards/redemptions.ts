@@ -13,6 +13,7 @@ import {
   requireMemberVisible,
   requireRole,
 } from '../identity/scope'
+import { effectiveSettings } from '../org/service'
 import {
   assertActive,
   assertCanEnd,
@@ -52,7 +53,7 @@ export async function createRedemption(
 ) {
   const cmd = { memberId: body.memberId, rewardId: body.rewardId, quantity: body.quantity ?? 1 }
   return idempotent(db, caller, key, 'createRedemption', cmd, async (tx) => {
-    await requireMemberVisible(tx, caller, cmd.memberId, CLERK, { allowSelf: true })
+    const member = await requireMemberVisible(tx, caller, cmd.memberId, CLERK, { allowSelf: true })
     // Locking the reward serialises its redemptions, so the yearly count below cannot be raced past
     // the limit; stock and points are guarded again by conditional UPDATEs.
     const reward = await repo.findReward(tx, cmd.rewardId, true)
@@ -62,11 +63,10 @@ export async function createRedemption(
       throw notFound('reward')
     }
     assertActive(reward)
-    const [balance, threshold] = await Promise.all([
-      getBalanceCents(tx, cmd.memberId),
-      repo.thresholdFor(tx, cmd.memberId),
-    ])
-    assertThreshold(balance.lifetimeEarned, threshold)
+    // The member's branch sets the bar (nearest unit up from their home unit that sets one).
+    const { redemptionThresholdCents } = await effectiveSettings(tx, member.orgUnitId)
+    const balance = await getBalanceCents(tx, cmd.memberId)
+    assertThreshold(balance.lifetimeEarned, redemptionThresholdCents)
     if (reward.perMemberLimit !== null) {
       const year = yearRange(localYear(new Date(), ctx.timezone), ctx.timezone)
       const taken = await repo.unitsTaken(tx, cmd.memberId, reward.id, year)

@@ -198,19 +198,6 @@ export async function listMovements(
   )
 }
 
-/** The nearest redemptionThreshold set on the member's home unit or above it; none set means 0. */
-export async function thresholdFor(db: Db, memberId: string): Promise<number> {
-  const row = await one<{ threshold: string | null }>(
-    db,
-    sql`select o.redemption_threshold as threshold
-        from members m join org_units mu on mu.id = m.org_unit_id
-        join org_units o on mu.path like o.path || '%'
-        where m.id = ${memberId} and o.redemption_threshold is not null
-        order by o.depth desc limit 1`,
-  )
-  return centsFromDb(row?.threshold ?? 0)
-}
-
 /** Units of this reward the member holds or took in [start, end): reserved and fulfilled count. */
 export async function unitsTaken(
   db: Db,
