@@ -164,6 +164,23 @@ describe('POST /api/v1/redemptions', () => {
     expect(two.json().code).toBe('limit_reached')
   })
 
+  it('without a token every rewards route answers 401 unauthorized', async () => {
+    for (const [method, url] of [
+      ['POST', '/api/v1/redemptions'],
+      ['GET', '/api/v1/redemptions'],
+      ['GET', '/api/v1/rewards'],
+    ] as const) {
+      const res = await t.call({
+        method,
+        url,
+        headers: { 'idempotency-key': idemKey() },
+        payload: method === 'POST' ? {} : undefined,
+      })
+      expect(res.statusCode).toBe(401)
+      expect(res.json().code).toBe('unauthorized')
+    }
+  })
+
   it('rejects bad bodies with 400 and a missing Idempotency-Key with 400', async () => {
     const { id: rewardId } = await stockedReward(t, w.clerkA, w.communityA, { stock: 1 })
     for (const body of [
