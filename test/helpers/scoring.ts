@@ -119,3 +119,66 @@ export async function countRows(db: Db, table: string, where = sql`true`): Promi
 }
 
 export { createMemberUser }
+
+/** A verified activity (through the activities API) with these participants' hours. */
+export async function verifiedActivity(
+  t: TestApp,
+  w: World,
+  opts: { participants: [string, string][]; rubricItemCode?: string; unitId?: string },
+): Promise<string> {
+  const ends = new Date(Date.now() - 60 * 60 * 1000)
+  const starts = new Date(ends.getTime() - 4 * 60 * 60 * 1000)
+  const created = await t.call({
+    method: 'POST',
+    url: '/api/v1/activities',
+    as: w.gridWorkerA,
+    payload: {
+      orgUnitId: opts.unitId ?? w.gridA,
+      title: '社区环境整治',
+      startsAt: starts.toISOString(),
+      endsAt: ends.toISOString(),
+      ...(opts.rubricItemCode ? { rubricItemCode: opts.rubricItemCode } : {}),
+    },
+  })
+  expect(created.statusCode, created.body).toBe(201)
+  const id = created.json().id as string
+  for (const [memberId, hours] of opts.participants) {
+    const res = await t.call({
+      method: 'PUT',
+      url: `/api/v1/activities/${id}/participants/${memberId}`,
+      as: w.gridWorkerA,
+      payload: { hours },
+    })
+    expect(res.statusCode, res.body).toBeLessThan(300)
+  }
+  const verified = await t.call({ method: 'POST', url: `/api/v1/activities/${id}/verify`, as: w.gridWorkerA })
+  expect(verified.statusCode, verified.body).toBe(200)
+  return id
+}
+
+/** A service request taken, completed by `member` and confirmed (through the activities API). */
+export async function confirmedRequest(
+  t: TestApp,
+  w: World,
+  member: { memberId: string; userId: string },
+): Promise<string> {
+  const created = await t.call({
+    method: 'POST',
+    url: '/api/v1/service-requests',
+    as: w.gridWorkerA,
+    payload: { orgUnitId: w.gridA, requesterName: '王阿姨', title: '代买药品', description: '腿脚不便' },
+  })
+  expect(created.statusCode, created.body).toBe(201)
+  const id = created.json().id as string
+  const steps: [string, string, Record<string, unknown>][] = [
+    ['dispatch', w.gridWorkerA, { memberId: member.memberId }],
+    ['accept', member.userId, {}],
+    ['complete', member.userId, { hours: '1.50', note: '已送达' }],
+    ['confirm', w.gridWorkerA, { rating: 5 }],
+  ]
+  for (const [step, as, payload] of steps) {
+    const res = await t.call({ method: 'POST', url: `/api/v1/service-requests/${id}/${step}`, as, payload })
+    expect(res.statusCode, `${step}: ${res.body}`).toBe(200)
+  }
+  return id
+}

@@ -8,6 +8,7 @@ import { foreignEvidence } from '../activities/service'
 import { recordAudit } from '../audit/writer'
 import { type Caller, coversPath, pathInScope, requireMemberVisible } from '../identity/scope'
 import { claimCeiling, type RubricItem, rubricWithItems } from '../rubrics/service'
+import { canMoveClaim } from './domain'
 import * as repo from './repo'
 import type { CreateClaimBody, ListClaimsQuery } from './schemas'
 
@@ -167,7 +168,7 @@ export async function withdrawClaim(db: Db, caller: Caller, id: string, tz: stri
     if (caller.memberId !== claim.memberId && !coversPath(caller, claim.path, ['secretary'])) {
       throw forbidden('only the claimant or a secretary withdraws a claim')
     }
-    if (claim.status !== 'submitted' || !(await repo.withdraw(tx, id))) {
+    if (!canMoveClaim(claim.status, 'withdrawn') || !(await repo.withdraw(tx, id))) {
       throw invalidState(`a claim is withdrawn only while submitted; it is ${claim.status}`)
     }
     const out = claimOut((await repo.findClaim(tx, id))!, tz)

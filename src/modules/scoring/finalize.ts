@@ -6,7 +6,7 @@ import { recordAudit } from '../audit/writer'
 import { type Caller, requireUnitInScope } from '../identity/scope'
 import { postClaimResult } from '../ledger/service'
 import { rubricWithItems } from '../rubrics/service'
-import { applyCap } from './domain'
+import { applyCap, canMoveRound } from './domain'
 import * as repo from './repo'
 import { requireRoundVisible } from './rounds'
 
@@ -20,7 +20,7 @@ export async function finalizeRound(db: Db, caller: Caller, roundId: string, key
     const round = await requireRoundVisible(tx, caller, roundId, 'update')
     await requireUnitInScope(tx, caller, round.orgUnitId, ['secretary'])
     if (round.status === 'finalized') throw invalidState('the round is already finalized')
-    if (round.status !== 'publicity' || !round.publicityEndsAt) {
+    if (!canMoveRound(round.status, 'finalized') || !round.publicityEndsAt) {
       throw invalidState('the round is still being scored')
     }
     if (new Date() < round.publicityEndsAt) {

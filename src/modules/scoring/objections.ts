@@ -4,6 +4,7 @@ import { forbidden, invalidState, notFound } from '../../shared/errors'
 import { formatInZone } from '../../shared/time'
 import { recordAudit } from '../audit/writer'
 import { type Caller, requireUnitInScope } from '../identity/scope'
+import { canMoveObjection } from './domain'
 import * as repo from './repo'
 import { iso } from './rounds'
 import type { ResolveBody } from './schemas'
@@ -78,7 +79,8 @@ export async function resolveObjection(db: Db, caller: Caller, id: string, body:
     }
     const claim = (await repo.findClaim(tx, found.claimId, true))!
     const objection = (await repo.findObjection(tx, id, true))!
-    if (objection.status !== 'open') throw invalidState(`the objection is already ${objection.status}`)
+    if (!canMoveObjection(objection.status, body.decision))
+      throw invalidState(`the objection is already ${objection.status}`)
     const resolved = (await repo.resolveObjection(tx, id, {
       status: body.decision,
       reply: body.reply,

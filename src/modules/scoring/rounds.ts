@@ -6,7 +6,7 @@ import { recordAudit } from '../audit/writer'
 import { type Caller, coversPath, requireUnitInScope } from '../identity/scope'
 import { effectiveSettings } from '../org/service'
 import { rubricWithItems } from '../rubrics/service'
-import { computeResult, defaultQuorum, inRange, requiredScores } from './domain'
+import { canMoveRound, computeResult, defaultQuorum, inRange, requiredScores } from './domain'
 import * as repo from './repo'
 import type { CreateRoundBody, ScoreBody } from './schemas'
 
@@ -198,7 +198,8 @@ export async function closeScoring(db: Db, caller: Caller, roundId: string, tz: 
   return transaction(db, async (tx) => {
     const round = await requireRoundVisible(tx, caller, roundId, 'update')
     await requireUnitInScope(tx, caller, round.orgUnitId, ['secretary'])
-    if (round.status !== 'scoring') throw invalidState(`the round is ${round.status}, not scoring`)
+    if (!canMoveRound(round.status, 'publicity'))
+      throw invalidState(`the round is ${round.status}, not scoring`)
     const claims = (await repo.roundClaims(tx, round.id, true)).filter((c) => c.status === 'scoring')
     const scores = await repo.scoresOf(
       tx,
