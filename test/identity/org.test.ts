@@ -163,3 +163,43 @@ describe('GET /api/v1/org-units', () => {
     expect(no.statusCode).toBe(404)
   })
 })
+
+describe('the database guards the tree on its own', () => {
+  const refused = async (query: ReturnType<typeof sql>) => {
+    const err = await t.db.execute(query).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toBeDefined()
+  }
+
+  it('refuses a kind above its parent, a move, and a kind change, even in plain SQL', async () => {
+    await refused(
+      sql`insert into org_units (parent_id, kind, name, path, depth) values (${w.gridA}, 'branch', 'x', '/', 9)`,
+    )
+    await refused(sql`update org_units set parent_id = ${w.branchB} where id = ${w.gridA}`)
+    await refused(sql`update org_units set kind = 'microgrid' where id = ${w.gridA}`)
+    await refused(sql`insert into org_units (kind, name, path, depth) values ('root', 'second root', '/', 0)`)
+  })
+
+  it('computes path and depth from the parent, whatever was sent', async () => {
+    const row = await one<{ id: string; path: string; depth: number }>(
+      t.db,
+      sql`insert into org_units (parent_id, kind, name, path, depth) values (${w.gridA}, 'microgrid', '微网格', 'bogus', 42)
+          returning id, path, depth`,
+    )
+    const grid = await one<{ path: string; depth: number }>(
+      t.db,
+      sql`select path, depth from org_units where id = ${w.gridA}`,
+    )
+    expect(row).toMatchObject({ path: `${grid!.path}${row!.id}/`, depth: grid!.depth + 1 })
+  })
+
+  it('registrations only with a community; audit events cannot be edited or deleted', async () => {
+    await refused(
+      sql`insert into member_registrations (member_id, org_unit_id) values (${w.memberA.memberId}, ${w.branchB})`,
+    )
+    await refused(sql`delete from audit_events`)
+    await refused(sql`update audit_events set action = 'nothing'`)
+  })
+})

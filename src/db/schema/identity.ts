@@ -15,16 +15,21 @@ import { orgUnits } from './org'
 export const ROLES = ['admin', 'secretary', 'panelist', 'grid_worker', 'clerk', 'member'] as const
 export type Role = (typeof ROLES)[number]
 
-export const users = pgTable('users', {
-  id: uuid().primaryKey().defaultRandom(),
-  username: text().notNull().unique(),
-  passwordHash: text().notNull(),
-  memberId: uuid()
-    .unique()
-    .references(() => members.id),
-  disabledAt: timestamp({ withTimezone: true }),
-  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-})
+export const users = pgTable(
+  'users',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    username: text().notNull().unique(),
+    passwordHash: text().notNull(),
+    memberId: uuid()
+      .unique()
+      .references(() => members.id),
+    disabledAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  // Only Argon2id hashes are ever stored: a plain or weakly hashed password cannot slip in.
+  (t) => [check('users_password_hash_chk', sql`${t.passwordHash} like '$argon2id$%'`)],
+)
 
 /** A grant (role, unit) covers the unit's whole subtree. */
 export const roleGrants = pgTable(
@@ -69,5 +74,5 @@ export const refreshTokens = pgTable(
     revokedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('refresh_tokens_family_idx').on(t.familyId)],
+  (t) => [index('refresh_tokens_family_idx').on(t.familyId), index('refresh_tokens_user_idx').on(t.userId)],
 )

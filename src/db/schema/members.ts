@@ -30,7 +30,10 @@ export const members = pgTable(
   },
   (t) => [
     index('members_org_unit_idx').on(t.orgUnitId, t.id),
+    // Lists are ordered by (name, id) with keyset cursors.
+    index('members_name_idx').on(t.name, t.id),
     check('members_status_chk', sql`${t.status} in ('active','inactive')`),
+    check('members_name_chk', sql`length(btrim(${t.name})) > 0`),
   ],
 )
 
@@ -65,7 +68,10 @@ export const teams = pgTable(
     description: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('teams_org_unit_idx').on(t.orgUnitId)],
+  (t) => [
+    index('teams_org_unit_idx').on(t.orgUnitId),
+    check('teams_name_chk', sql`length(btrim(${t.name})) > 0`),
+  ],
 )
 
 export const teamMembers = pgTable(
@@ -79,5 +85,5 @@ export const teamMembers = pgTable(
       .references(() => members.id),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.teamId, t.memberId] })],
+  (t) => [primaryKey({ columns: [t.teamId, t.memberId] }), index('team_members_member_idx').on(t.memberId)],
 )

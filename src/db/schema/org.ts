@@ -8,6 +8,7 @@ import {
   pgTable,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
 
@@ -47,7 +48,9 @@ export const orgUnits = pgTable(
   },
   (t) => [
     index('org_units_path_idx').using('btree', sql`${t.path} text_pattern_ops`),
-    index('org_units_parent_idx').on(t.parentId),
+    index('org_units_parent_idx').on(t.parentId, t.name),
+    // Exactly one root: a second bootstrap racing the first cannot make another.
+    uniqueIndex('org_units_one_root_uq').on(sql`(${t.kind})`).where(sql`${t.kind} = 'root'`),
     check(
       'org_units_kind_chk',
       sql`${t.kind} in ('root','province','city','district','street','community','branch','grid','microgrid')`,
