@@ -22,8 +22,8 @@ const MARGIN = 56
 const COLUMNS = [
   { header: '日期', width: 80 },
   { header: '类别', width: 90 },
-  { header: '服务项目', width: 243 },
-  { header: '时长（小时）', width: 70 },
+  { header: '服务项目', width: 223 },
+  { header: '时长（小时）', width: 90 },
 ] as const
 
 /** Local date and time of an instant, for print. */
@@ -113,7 +113,7 @@ export async function renderCertificatePdf(c: ServiceCertificate, timeZone: stri
 
   doc.moveDown(2)
   doc.fontSize(12)
-  doc.text(`出具单位：${c.issuerName}`, MARGIN, doc.y, { width })
+  doc.text(`出具单位（盖章）：${c.issuerName}`, MARGIN, doc.y, { width })
   doc.text(`经办人：${c.issuedByName}`)
   doc.text(`出具日期：${printedAt(c.issuedAt, timeZone)}`)
   doc.moveDown(1)
