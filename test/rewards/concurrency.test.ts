@@ -1,7 +1,10 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one } from '../../src/db/client'
+import type { Caller } from '../../src/modules/identity/scope'
+import { createRedemption } from '../../src/modules/rewards/redemptions'
 import { buildTestApp, type TestApp } from '../helpers/app'
+import { openTestDatabase } from '../helpers/db'
 import { createMemberUser, createWorld, type World } from '../helpers/factories'
 import { balance, givePoints, redeem, redemptionStatuses, stockedReward, stockOf } from '../helpers/rewards'
 
@@ -16,6 +19,7 @@ beforeAll(async () => {
   w = await createWorld(one_.db)
 })
 
+const ctx = { timezone: 'Asia/Shanghai', holdDays: 7 }
 const app = (i: number) => (i % 2 === 0 ? one_ : two)
 const codes = (results: { statusCode: number; json(): { code?: string } }[]) => {
   const out: Record<string, number> = {}
@@ -105,6 +109,38 @@ describe('concurrent redemptions across two API processes', () => {
     expect(new Set(results.map((r) => r.json().id)).size).toBe(1)
     expect(await redemptionStatuses(one_.db, rewardId)).toEqual({ reserved: 1 })
     expect(await balance(one_.db, member.memberId)).toMatchObject({ held: 1_000 })
+  })
+
+  it('the same race straight through the service on three separate pools: exactly N reserved', async () => {
+    const pools = [one_.db, two.db, (await openTestDatabase({ poolSize: 6 })).db]
+    const N = 2
+    const { id: rewardId } = await stockedReward(one_, w.clerkA, w.communityA, { stock: N })
+    const members = await Promise.all(Array.from({ length: 9 }, () => createMemberUser(one_.db, w.branchA)))
+    for (const m of members) await givePoints(one_.db, m.memberId, 5_000)
+    const unit = await one<{ path: string }>(one_.db, sql`select path from org_units where id = ${w.branchA}`)
+    const outcomes = await Promise.all(
+      members.map((m, i) => {
+        const caller: Caller = {
+          userId: m.userId,
+          username: m.userId,
+          memberId: m.memberId,
+          grants: [{ id: m.userId, role: 'member', orgUnitId: w.branchA, path: unit!.path }],
+        }
+        return createRedemption(
+          pools[i % 3]!,
+          caller,
+          `svc-${m.memberId}`,
+          { memberId: m.memberId, rewardId },
+          ctx,
+        )
+          .then((r) => String(r.status))
+          .catch((err) => err.code as string)
+      }),
+    )
+    const tally: Record<string, number> = {}
+    for (const o of outcomes) tally[o] = (tally[o] ?? 0) + 1
+    expect(tally).toEqual({ '201': N, out_of_stock: members.length - N })
+    expect(await stockOf(one_.db, rewardId)).toMatchObject({ reserved: N, available: 0 })
   })
 
   it('fulfil racing cancel: one 200 and one 409 invalid_state for each redemption, never both', async () => {

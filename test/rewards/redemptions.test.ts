@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { one } from '../../src/db/client'
+import { one, pgErrorCode } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createUser, createWorld, type World } from '../helpers/factories'
 import {
@@ -244,6 +244,14 @@ describe('POST /api/v1/redemptions/{id}/fulfil and /cancel', () => {
       sql`select capture_transaction_id as capture from redemptions where id = ${id}`,
     )
     expect(row!.capture).toEqual(expect.any(String))
+    // PostgreSQL itself refuses to reopen a final redemption or to change what it reserved.
+    for (const change of [sql`status = 'reserved', fulfilled_at = null`, sql`quantity = 2, amount = 2000`]) {
+      const refused = await t.db.execute(sql`update redemptions set ${change} where id = ${id}`).then(
+        () => 'ok',
+        (err) => pgErrorCode(err),
+      )
+      expect(refused).toBe('55000')
+    }
     expect(await auditCount(t.db, id, 'redemption.fulfil')).toBe(1)
   })
 
