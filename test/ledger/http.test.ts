@@ -156,6 +156,23 @@ describe('POST /api/v1/ledger/adjustments', () => {
     expect(await countTransactions(t.db, m.memberId)).toBe(0)
   })
 
+  it('a secretary of a community the member only registered with (双报到) sees the balance but cannot adjust', async () => {
+    const m = await createMemberUser(t.db, w.branchA)
+    await t.db.execute(
+      sql`insert into member_registrations (member_id, org_unit_id) values (${m.memberId}, ${w.communityB})`,
+    )
+    const residential = await createUser(t.db, { grants: [['secretary', w.communityB]] })
+    const seen = await t.call({
+      method: 'GET',
+      url: `/api/v1/members/${m.memberId}/balance`,
+      as: residential,
+    })
+    expect(seen.statusCode).toBe(200)
+    const res = await adjust(residential, m.memberId, 100)
+    expect(res.statusCode).toBe(404)
+    expect(await countTransactions(t.db, m.memberId)).toBe(0)
+  })
+
   it('a secretary of another branch gets 404 for a member outside their scope and writes nothing', async () => {
     const m = await createMemberUser(t.db, w.branchA)
     const res = await adjust(w.secretaryB, m.memberId, 100)

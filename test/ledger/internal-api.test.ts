@@ -109,6 +109,21 @@ describe('ledger internal API', () => {
     expect(await unbalancedTransactions(database.db, m)).toEqual([])
   })
 
+  it('a deduction while points are held may leave available negative; the hold can still be posted', async () => {
+    const m = await createMember(database.db, w.branchA)
+    await award(database.db, m, 1000)
+    const r = crypto.randomUUID()
+    await hold(m, r, 800)
+    await award(database.db, m, -500)
+    expect(await getBalanceCents(database.db, m)).toMatchObject({ balance: 500, held: 800, available: -300 })
+    await expect(hold(m, crypto.randomUUID(), 1)).rejects.toMatchObject({ code: 'insufficient_points' })
+    await transaction(database.db, (tx) =>
+      captureHold(tx, null, { redemptionId: r, communityUnitId: w.communityA, memo: 'hand-over' }),
+    )
+    expect(await getBalanceCents(database.db, m)).toMatchObject({ balance: -300, held: 0, available: -300 })
+    expect(await accountState(database.db, m)).toMatchObject({ sumAmount: -300, sumHeld: 0 })
+  })
+
   it('hold, then release: points are available again, once', async () => {
     const m = await createMember(database.db, w.branchA)
     await award(database.db, m, 300)

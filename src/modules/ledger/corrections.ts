@@ -5,7 +5,7 @@ import { idempotent } from '../../plugins/idempotency'
 import { centsFromDb, formatCents, parseCents } from '../../shared/decimal'
 import { invalidState, notFound, validation } from '../../shared/errors'
 import { recordAudit } from '../audit/writer'
-import { type Caller, requireMemberVisible, requireRole } from '../identity/scope'
+import { type Caller, coversPath, requireMemberVisible, requireRole } from '../identity/scope'
 import { legFor, REVERSIBLE_KINDS } from './domain'
 import { transactionView } from './queries'
 import * as repo from './repo'
@@ -17,6 +17,21 @@ import { postTransaction } from './service'
  * the member's branch issuance account, a reversal a new posting that mirrors the original and names it.
  * Both need a reason (Body schema, the trim check here, and the CHECK ledger_transactions_reason_chk).
  */
+
+/**
+ * A correction draws on the member's home branch issuance account, so only a secretary over the
+ * member's home unit may make it; a secretary of a community the member merely registered with (双报到)
+ * sees the member but cannot move their points (404, as for anyone outside).
+ */
+async function requireSecretaryOverHome(tx: Db, caller: Caller, memberId: string, what = 'member') {
+  const member = await requireMemberVisible(tx, caller, memberId, ['secretary'], { allowSelf: false }).catch(
+    () => {
+      throw notFound(what)
+    },
+  )
+  if (!coversPath(caller, member.path, ['secretary'])) throw notFound(what)
+  return member
+}
 
 function requireReason(reason: string): string {
   const trimmed = reason.trim()
@@ -44,9 +59,7 @@ export async function createAdjustment(
   const reason = requireReason(body.reason)
   const request = { memberId: body.memberId.toLowerCase(), amount, reason }
   return idempotent(db, caller, key, 'createAdjustment', request, async (tx) => {
-    const member = await requireMemberVisible(tx, caller, request.memberId, ['secretary'], {
-      allowSelf: false,
-    })
+    const member = await requireSecretaryOverHome(tx, caller, request.memberId)
     await repo.ensureMemberAccount(tx, member.id)
     const issuance = await repo.ensureOfficeAccount(tx, 'issuance', { memberId: member.id })
     const posted = await postTransaction(tx, caller, {
@@ -102,11 +115,7 @@ export async function reverseTransaction(
           from ledger_transactions t where t.id = ${request.transactionId}`,
     )
     if (!original) throw notFound('ledger transaction')
-    const member = await requireMemberVisible(tx, caller, original.memberId, ['secretary'], {
-      allowSelf: false,
-    }).catch(() => {
-      throw notFound('ledger transaction')
-    })
+    const member = await requireSecretaryOverHome(tx, caller, original.memberId, 'ledger transaction')
     if (!REVERSIBLE_KINDS.includes(original.kind)) {
       throw invalidState(
         `a ${original.kind} cannot be reversed: only awards, deductions and adjustments can (holds are settled through their redemption)`,
