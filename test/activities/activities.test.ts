@@ -1,7 +1,12 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one, rows } from '../../src/db/client'
-import { activityForClaims, foreignEvidence } from '../../src/modules/activities/service'
+import {
+  activityForClaims,
+  foreignEvidence,
+  hoursByMember,
+  hoursSummary,
+} from '../../src/modules/activities/service'
 import { auditCount, createPastActivity, recordHours, verifiedActivity, verify } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createUser, createWorld, type World } from '../helpers/factories'
@@ -401,5 +406,56 @@ describe('claims interface (activityForClaims, foreignEvidence)', () => {
       serviceRequestIds: [],
     })
     expect(notHers.activityIds).toEqual([verified])
+  })
+})
+
+describe('reporting interface (hoursSummary, hoursByMember)', () => {
+  it('counts a 双报到 member for the community served and for the home branch, verified hours only', async () => {
+    const world = await createWorld(t.db)
+    await t.db.execute(
+      sql`insert into member_registrations (member_id, org_unit_id) values (${world.memberB.memberId}, ${world.communityA})`,
+    )
+    await verifiedActivity(
+      t,
+      world.gridWorkerA,
+      world.branchA,
+      [
+        [world.memberA.memberId, '1.10'],
+        [world.memberB.memberId, '2.20'],
+      ],
+      { startsAt: '2026-09-01T02:00:00Z' },
+    )
+    const open = await createPastActivity(t, world.gridWorkerA, world.branchA, {
+      startsAt: '2026-09-02T02:00:00Z',
+    })
+    await recordHours(t, world.gridWorkerA, open, world.memberA.memberId, '1.00')
+    const path = async (id: string) =>
+      (await one<{ path: string }>(t.db, sql`select path from org_units where id = ${id}`))!.path
+
+    expect(await hoursSummary(t.db, await path(world.communityA), '2026-09-01', '2026-09-30')).toEqual({
+      activities: 2,
+      volunteers: 2,
+      serviceHoursCents: 330,
+      serviceRequestsConfirmed: 0,
+    })
+    expect(await hoursSummary(t.db, await path(world.branchB), null, null)).toMatchObject({
+      activities: 0,
+      volunteers: 1,
+      serviceHoursCents: 220,
+    })
+    expect(await hoursSummary(t.db, await path(world.communityA), '2026-10-01', null)).toMatchObject({
+      volunteers: 0,
+      serviceHoursCents: 0,
+    })
+    const byMember = await hoursByMember(
+      t.db,
+      [world.memberA.memberId, world.memberB.memberId],
+      '2026-01-01',
+      null,
+    )
+    expect(Object.fromEntries(byMember)).toEqual({
+      [world.memberA.memberId]: 110,
+      [world.memberB.memberId]: 220,
+    })
   })
 })

@@ -32,6 +32,7 @@ export {
   type ServiceRequestForClaim,
   serviceRequestForClaim,
 } from './claims'
+export { type HoursSummary, hoursByMember, hoursSummary } from './reporting'
 
 async function detail(tx: Db, row: repo.ActivityRow): Promise<ActivityDetail> {
   return { ...repo.toActivity(row), participants: await repo.participants(tx, row.id) }
