@@ -59,6 +59,26 @@ describe('ledger internal API', () => {
     expect(issuance).toEqual({ amount: '-1250', unit: w.branchA })
   })
 
+  it('the same claim posted 10 times at once through two pools: one transaction, the others created=false', async () => {
+    const other = await openTestDatabase({ poolSize: 5 })
+    const m = await createMember(database.db, w.branchA)
+    const p = {
+      memberId: m,
+      claimId: crypto.randomUUID(),
+      amountCents: 400,
+      memo: 'c',
+      effectiveDate: '2026-03-01',
+    }
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        transaction((i % 2 ? other : database).db, (tx) => postClaimResult(tx, null, p)),
+      ),
+    )
+    expect(results.filter((r) => r.created)).toHaveLength(1)
+    expect(new Set(results.map((r) => r.transactionId)).size).toBe(1)
+    expect(await getBalanceCents(database.db, m)).toMatchObject({ balance: 400 })
+  })
+
   it('a deduction may take the balance below zero; then holds fail with insufficient_points', async () => {
     const m = await createMember(database.db, w.gridA)
     await award(database.db, m, 500)

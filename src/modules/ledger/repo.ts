@@ -180,7 +180,13 @@ export async function findHold(db: Db, redemptionId: string): Promise<HoldRow | 
   return found[0]
 }
 
+/**
+ * The posting of a claim, if any. The transaction-scoped advisory lock on the claim makes a concurrent
+ * second posting of the same claim wait for the first to commit and then find it (this separate select
+ * takes a fresh snapshot), instead of failing on the unique index ledger_transactions_claim_uq.
+ */
 export async function findClaimPosting(db: Db, claimId: string): Promise<string | undefined> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${claimId}::uuid::text, 4))`)
   const row = await one<{ id: string }>(
     db,
     sql`select id from ledger_transactions where reference_type = 'claim' and reference_id = ${claimId}::uuid`,

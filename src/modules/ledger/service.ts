@@ -50,8 +50,11 @@ interface Posting {
   needHeld?: number | null
 }
 
-/** Checks the entries, builds the chain content and runs the one-statement posting. */
-async function postTransaction(
+/**
+ * Checks the entries, builds the chain content and runs the one-statement posting. Used by the
+ * functions below and by the HTTP corrections (corrections.ts).
+ */
+export async function postTransaction(
   tx: Db,
   actor: Caller | null,
   p: Posting,
@@ -237,6 +240,3 @@ export async function getBalanceCents(db: Db, memberId: string): Promise<Balance
   const held = centsFromDb(row?.held)
   return { balance, held, available: balance - held, lifetimeEarned: centsFromDb(row?.earned) }
 }
-
-/** Used by the HTTP commands (adjustments, reversals) in commands.ts. */
-export { postTransaction }
