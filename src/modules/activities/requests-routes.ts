@@ -57,7 +57,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getServiceRequest',
         summary: 'One request with its history of declines (staff in scope, or the member it went to)',
         params: IdParams,
-        response: { 200: ServiceRequest, ...problems(404) },
+        response: { 200: ServiceRequest, ...problems(403, 404) },
       },
     },
     async (request) => service.getServiceRequest(app.db, request.caller, request.params.id),

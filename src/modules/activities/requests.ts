@@ -43,6 +43,7 @@ async function requireForStaff(tx: Db, caller: Caller, id: string) {
 
 /** Steps only the member it was dispatched to may take: staff over it get 403, anyone else 404. */
 async function requireForMember(tx: Db, caller: Caller, id: string) {
+  if (!caller.memberId && !hasRole(caller, STAFF)) throw forbidden()
   const row = await repo.findRequest(tx, id)
   if (row && isMine(caller, row)) return row
   if (row && coversPath(caller, row.path, STAFF)) {
@@ -107,6 +108,7 @@ export async function createServiceRequest(
 }
 
 export async function getServiceRequest(db: Db, caller: Caller, id: string): Promise<ServiceRequest> {
+  if (!caller.memberId && !hasRole(caller, STAFF)) throw forbidden()
   const row = await repo.findRequest(db, id)
   if (!row || !(isMine(caller, row) || coversPath(caller, row.path, STAFF))) throw notFound('service request')
   return repo.toServiceRequest(row)
