@@ -11,10 +11,11 @@ export async function ensureRoot(db: Db): Promise<string> {
     const row = await one<{ id: string }>(
       tx,
       sql`insert into org_units (id, kind, name, path, depth)
-          select gen_random_uuid(), 'root', 'Root', '', 0
-          where not exists (select 1 from org_units where kind = 'root')
+          values (gen_random_uuid(), 'root', 'Root', '', 0)
+          on conflict (kind) where kind = 'root' do nothing
           returning id`,
     )
+    // Another process made it first (the one-root unique index made us wait for it, then do nothing).
     if (!row) return (await one<{ id: string }>(tx, sql`select id from org_units where kind = 'root'`))!.id
     await tx.execute(sql`update org_units set path = '/' || id || '/' where id = ${row.id}`)
     await recordAudit(tx, null, {

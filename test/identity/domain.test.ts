@@ -1,0 +1,66 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ORG_KINDS } from '../../src/db/schema/org'
+import { parseMemberCsv } from '../../src/modules/members/import'
+import { idsOnPath, kindFitsUnder } from '../../src/modules/org/domain'
+import { toCsv } from '../../src/shared/csv'
+
+describe('kindFitsUnder', () => {
+  it('a kind fits strictly below its parent, skipping levels, never beside or above', () => {
+    expect(kindFitsUnder('street', 'community')).toBe(true)
+    expect(kindFitsUnder('street', 'branch')).toBe(true)
+    expect(kindFitsUnder('branch', 'branch')).toBe(false)
+    expect(kindFitsUnder('grid', 'community')).toBe(false)
+    expect(ORG_KINDS.some((k) => kindFitsUnder(k, 'root'))).toBe(false)
+  })
+
+  it('idsOnPath reads a materialised path root first', () => {
+    expect(idsOnPath('/a/b/c/')).toEqual(['a', 'b', 'c'])
+  })
+})
+
+describe('parseMemberCsv', () => {
+  it('round-trips what toCsv writes (BOM, quotes, commas, new lines, Chinese) for any names', () => {
+    const name = fc
+      .string({
+        minLength: 1,
+        maxLength: 20,
+        unit: fc.constantFrom('张', '王', ',', '"', '\n', 'a', ' ', '李'),
+      })
+      .filter((s) => s.trim().length > 0 && !/^[=+@\-\t\r]/.test(s.trim()))
+    fc.assert(
+      fc.property(fc.array(fc.record({ name, isPartyMember: fc.boolean() }), { maxLength: 8 }), (people) => {
+        const text = toCsv(
+          [
+            { header: 'name', value: (p) => p.name },
+            { header: 'isPartyMember', value: (p) => String(p.isPartyMember) },
+          ],
+          people,
+        )
+        const parsed = parseMemberCsv(text)
+        expect(parsed).toEqual({
+          rows: people.map((p) => ({
+            name: p.name.trim(),
+            isPartyMember: p.isPartyMember,
+            phone: null,
+            workUnit: null,
+          })),
+        })
+      }),
+    )
+  })
+
+  it('an empty file is an error on line 1; a header alone imports nothing', () => {
+    expect(parseMemberCsv('')).toEqual({ errors: [{ line: 1, message: expect.any(String) }] })
+    expect(parseMemberCsv('name,isPartyMember\r\n')).toEqual({ rows: [] })
+  })
+
+  it('accepts 是/否 and 1/0 for isPartyMember', () => {
+    expect(parseMemberCsv('name,isPartyMember\n甲,是\n乙,0\n')).toEqual({
+      rows: [
+        { name: '甲', isPartyMember: true, phone: null, workUnit: null },
+        { name: '乙', isPartyMember: false, phone: null, workUnit: null },
+      ],
+    })
+  })
+})
