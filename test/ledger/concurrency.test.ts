@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Database, type Db, one, transaction } from '../../src/db/client'
-import { getBalanceCents, holdPoints } from '../../src/modules/ledger/service'
+import { captureHold, getBalanceCents, holdPoints, releaseHold } from '../../src/modules/ledger/service'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { openTestDatabase } from '../helpers/db'
 import { createMember, createWorld, uniq, type World } from '../helpers/factories'
@@ -75,6 +75,41 @@ describe('concurrent holds', () => {
     for (const [i, m] of members.entries()) {
       expect((await getBalanceCents(pools[0]!.db, m)).balance).toBe(100 + i)
     }
+  })
+})
+
+describe('concurrent settlements of one hold', () => {
+  it('10 captures and releases at once: exactly one wins, the others get invalid_state in a usable transaction', async () => {
+    const memberId = await createMember(pools[0]!.db, w.branchA)
+    await award(pools[0]!.db, memberId, 1000)
+    const redemptionId = crypto.randomUUID()
+    await transaction(pools[0]!.db, (tx) =>
+      holdPoints(tx, null, { memberId, redemptionId, amountCents: 600, memo: 'hold' }),
+    )
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        transaction(pools[i % 2]!.db, async (tx) => {
+          try {
+            if (i % 2) await releaseHold(tx, null, { redemptionId, memo: 'cancel' })
+            else
+              await captureHold(tx, null, { redemptionId, communityUnitId: w.communityA, memo: 'hand-over' })
+          } catch (err) {
+            // The refusal must leave the caller's transaction usable (no failed statement inside it).
+            await tx.execute(sql`select 1`)
+            return (err as { code?: string }).code
+          }
+          return 'ok'
+        }),
+      ),
+    )
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1)
+    expect(outcomes.filter((o) => o === 'invalid_state')).toHaveLength(9)
+    const settled = await one<{ n: string }>(
+      pools[0]!.db,
+      sql`select count(*) as n from ledger_transactions where reference_id = ${redemptionId} and kind in ('post','void')`,
+    )
+    expect(settled!.n).toBe('1')
+    expect((await getBalanceCents(pools[0]!.db, memberId)).held).toBe(0)
   })
 })
 

@@ -103,6 +103,8 @@ export interface PostInput {
   needAvailable: number | null
   /** Post / void: the member's held points must cover this. */
   needHeld: number | null
+  /** Post / void: the redemption whose hold this settles; nothing is written if it is already settled. */
+  settles: string | null
 }
 
 export interface Posted {
@@ -136,6 +138,9 @@ export async function post(db: Db, p: PostInput): Promise<Posted | undefined> {
            where a.member_id = ${p.memberId}::uuid
              and (${p.needAvailable}::bigint is null or a.balance - a.held >= ${p.needAvailable}::bigint)
              and (${p.needHeld}::bigint is null or a.held >= ${p.needHeld}::bigint)
+             and (${p.settles}::uuid is null or not exists (
+                   select 1 from ledger_transactions s
+                   where s.reference_id = ${p.settles}::uuid and s.kind in ('post','void')))
           returning a.id, a.balance, a.held, a.version, a.head_hash),
         t as (
           insert into ledger_transactions (id, kind, member_id, account_id, chain_seq, hash, memo, reason,
@@ -166,7 +171,12 @@ export interface HoldRow {
   settledBy: string | null
 }
 
-/** The hold of a redemption, and the post or void that settled it, if any. */
+/**
+ * The hold of a redemption, and the post or void that settled it, if any. `for update` on the hold's
+ * row (a lock, not a change: the append-only trigger is not involved) makes concurrent settlements of
+ * one redemption queue; the posting statement that follows then sees the winner's settlement and writes
+ * nothing, so the loser gets a clean invalid_state instead of an aborted transaction.
+ */
 export async function findHold(db: Db, redemptionId: string): Promise<HoldRow | undefined> {
   const found = await named<HoldRow>(
     db,
@@ -175,7 +185,8 @@ export async function findHold(db: Db, redemptionId: string): Promise<HoldRow | 
                (select s.kind from ledger_transactions s
                  where s.reference_id = t.reference_id and s.kind in ('post','void')) as "settledBy"
         from ledger_transactions t join ledger_entries e on e.transaction_id = t.id and e.account_id = t.account_id
-        where t.reference_id = ${redemptionId}::uuid and t.kind = 'hold'`,
+        where t.reference_id = ${redemptionId}::uuid and t.kind = 'hold'
+        for update of t`,
   )
   return found[0]
 }

@@ -48,6 +48,7 @@ interface Posting {
   effectiveDate?: string | null
   needAvailable?: number | null
   needHeld?: number | null
+  settles?: string | null
 }
 
 /**
@@ -95,6 +96,7 @@ export async function postTransaction(
       content,
       needAvailable: p.needAvailable ?? null,
       needHeld: p.needHeld ?? null,
+      settles: p.settles?.toLowerCase() ?? null,
     })
     if (!row) return undefined
     return {
@@ -210,6 +212,7 @@ async function settleHold(
     referenceType: 'redemption',
     referenceId: redemptionId,
     needHeld: amount,
+    settles: redemptionId,
   })
   if (!posted) throw invalidState('the hold of this redemption is already settled')
   return { transactionId: posted.transactionId }
