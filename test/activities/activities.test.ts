@@ -172,6 +172,16 @@ describe('PUT /api/v1/activities/{id}/participants/{memberId}', () => {
     expect(branchOnly.statusCode).toBe(404)
   })
 
+  it('takes no hours for an inactive member (409 invalid_state)', async () => {
+    const retired = await createMember(t.db, w.branchA)
+    await t.db.execute(sql`update members set status = 'inactive' where id = ${retired}`)
+    const id = await createPastActivity(t, w.secretaryA, w.branchA)
+    const res = await recordHours(t, w.secretaryA, id, retired, '1.00')
+    expect(res.statusCode).toBe(409)
+    expect(res.json()).toMatchObject({ code: 'invalid_state', detail: 'the member is inactive' })
+    expect(await participantCount(id)).toBe(0)
+  })
+
   it('answers 404 for an activity outside scope', async () => {
     const id = await createPastActivity(t, w.secretaryA, w.branchA)
     const res = await recordHours(t, w.secretaryB, id, w.memberB.memberId, '1.00')

@@ -195,6 +195,7 @@ export interface MemberLine {
   name: string
   orgUnitId: string
   phone: string | null
+  status: 'active' | 'inactive'
   /** Home unit's path first, then the paths of communities the member registered with (双报到). */
   paths: string[]
   registrations: { orgUnitId: string; path: string }[]
@@ -207,7 +208,7 @@ export interface MemberLine {
 export async function memberLine(tx: Db, memberId: string): Promise<MemberLine | undefined> {
   const row = await one<Omit<MemberLine, 'paths'> & { path: string }>(
     tx,
-    sql`select m.id, m.name, m.org_unit_id as "orgUnitId", m.phone, u.path,
+    sql`select m.id, m.name, m.org_unit_id as "orgUnitId", m.phone, m.status, u.path,
                coalesce((select json_agg(json_build_object('orgUnitId', r.org_unit_id, 'path', ru.path)
                                          order by ru.path)
                          from member_registrations r join org_units ru on ru.id = r.org_unit_id

@@ -49,13 +49,16 @@ async function requireActivity(tx: Db, caller: Caller, id: string, lock?: 'share
 /**
  * The member, if they may serve in the unit at `unitPath` (their own line or a 双报到 community). A
  * member the caller may see but who does not belong there is 422 out_of_range; one the caller may not
- * see at all is 404, so the answer tells nothing about members outside the caller's scope.
+ * see at all is 404, so the answer tells nothing about members outside the caller's scope. An inactive
+ * member takes on no new work (409 invalid_state).
  */
 export async function requireServingMember(tx: Db, caller: Caller, memberId: string, unitPath: string) {
   const member = await repo.memberLine(tx, memberId)
   if (!member) throw notFound('member')
+  const visible = mayServeIn(unitPath, member.paths) || member.paths.some((p) => coversPath(caller, p, STAFF))
+  if (visible && member.status !== 'active') throw invalidState('the member is inactive')
   if (mayServeIn(unitPath, member.paths)) return member
-  if (member.paths.some((p) => coversPath(caller, p, STAFF))) {
+  if (visible) {
     throw new DomainError(
       'out_of_range',
       'the member belongs to another part of the organisation and has not registered (双报到) with this community',
