@@ -81,7 +81,12 @@ describe('concurrent holds', () => {
 describe('concurrent settlements of one hold', () => {
   it('10 captures and releases at once: exactly one wins, the others get invalid_state in a usable transaction', async () => {
     const memberId = await createMember(pools[0]!.db, w.branchA)
-    await award(pools[0]!.db, memberId, 1000)
+    await award(pools[0]!.db, memberId, 2000)
+    // Another outstanding hold keeps `held` above this hold's amount, so only the settlement guard
+    // (not the held >= amount condition) can stop a second settlement.
+    await transaction(pools[0]!.db, (tx) =>
+      holdPoints(tx, null, { memberId, redemptionId: crypto.randomUUID(), amountCents: 600, memo: 'other' }),
+    )
     const redemptionId = crypto.randomUUID()
     await transaction(pools[0]!.db, (tx) =>
       holdPoints(tx, null, { memberId, redemptionId, amountCents: 600, memo: 'hold' }),
@@ -109,7 +114,7 @@ describe('concurrent settlements of one hold', () => {
       sql`select count(*) as n from ledger_transactions where reference_id = ${redemptionId} and kind in ('post','void')`,
     )
     expect(settled!.n).toBe('1')
-    expect((await getBalanceCents(pools[0]!.db, memberId)).held).toBe(0)
+    expect((await getBalanceCents(pools[0]!.db, memberId)).held).toBe(600)
   })
 })
 
