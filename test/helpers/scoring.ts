@@ -101,7 +101,7 @@ export async function endPublicity(db: Db, roundId: string): Promise<void> {
   )
 }
 
-export function finalize(t: TestApp, as: string, roundId: string, key = crypto.randomUUID()) {
+export function finalize(t: TestApp, as: string, roundId: string, key: string = crypto.randomUUID()) {
   return t.call({
     method: 'POST',
     url: `/api/v1/scoring-rounds/${roundId}/finalize`,

@@ -234,6 +234,7 @@ describe('the branch’s scoring workflow, end to end', () => {
       { action: 'scoring_round.closed', n: '2' },
       { action: 'scoring_round.created', n: '1' },
       { action: 'scoring_round.finalized', n: '1' },
+      { action: 'scoring_round.reopened', n: '1' },
     ])
   })
 })

@@ -5,7 +5,7 @@ import { DomainError, invalidState, notFound, validation } from '../../shared/er
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { formatInZone } from '../../shared/time'
 import { recordAudit } from '../audit/writer'
-import { type Caller, requireRole, requireUnitInScope } from '../identity/scope'
+import { type Caller, coversPath, requireRole, requireUnitInScope } from '../identity/scope'
 import template from './default-template.json' with { type: 'json' }
 import { type RubricItem, type RubricItemInput, validateItems } from './domain'
 import * as repo from './repo'
@@ -91,7 +91,8 @@ async function requireReadable(db: Db, caller: Caller, id: string, lock = false)
 async function requireWritable(tx: Db, caller: Caller, id: string): Promise<repo.RubricRow> {
   requireRole(caller, ['secretary'])
   const rubric = await requireReadable(tx, caller, id, true)
-  await requireUnitInScope(tx, caller, rubric.orgUnitId, ['secretary'])
+  // Readable but not theirs to write (a rubric of a unit above them): as if it did not exist.
+  if (!coversPath(caller, rubric.path, ['secretary'])) throw notFound('rubric')
   return rubric
 }
 

@@ -90,6 +90,14 @@ export async function resolveObjection(db: Db, caller: Caller, id: string, body:
       await repo.reopenClaim(tx, claim.id)
       await repo.reopenRound(tx, round.id)
       await recordAudit(tx, caller, {
+        action: 'scoring_round.reopened',
+        targetType: 'scoring_round',
+        targetId: round.id,
+        orgUnitId: round.orgUnitId,
+        before: { status: round.status },
+        after: { status: 'scoring', claimId: claim.id, objectionId: id },
+      })
+      await recordAudit(tx, caller, {
         action: 'claim.rescore',
         targetType: 'claim',
         targetId: claim.id,
