@@ -301,3 +301,31 @@ describe('teams', () => {
     )
   })
 })
+
+describe('GET /api/v1/members as CSV', () => {
+  it('gives the whole roster in scope with a BOM and the import columns first', async () => {
+    const unit = (
+      await t.call({
+        method: 'POST',
+        url: '/api/v1/org-units',
+        as: w.secretaryA,
+        payload: { parentId: w.branchA, kind: 'grid', name: '导出网格' },
+      })
+    ).json().id
+    await importCsv('name,isPartyMember,workUnit\n甲一,true,"县委,办公室"\n乙二,false,\n', unit)
+    const res = await t.call({
+      method: 'GET',
+      url: `/api/v1/members?orgUnitId=${unit}`,
+      as: w.gridWorkerA,
+      headers: { accept: 'text/csv' },
+    })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toMatch(/^text\/csv/)
+    const lines = res.body.split('\r\n')
+    expect(lines[0]).toBe('\uFEFFname,isPartyMember,phone,workUnit,status,orgUnitId,id')
+    expect(lines.slice(1, 3).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(
+      expect.arrayContaining(['甲一,true', '乙二,false']),
+    )
+    expect(res.body).toContain('"县委,办公室"')
+  })
+})

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { DomainError } from '../../shared/errors'
 import { IdParams, problems } from '../../shared/schemas'
 import {
@@ -48,11 +49,39 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         operationId: 'listMembers',
         summary: 'Members in your scope by name (secretary, grid worker); a member sees only themselves',
+        description:
+          '`Accept: text/csv` returns every matching member as a roster (UTF-8 with BOM): name, isPartyMember, ' +
+          'phone, workUnit (as importMembers reads them), then status, orgUnitId, id.',
         querystring: ListMembersQuery,
-        response: { 200: MemberPage, ...problems(403, 404) },
+        response: {
+          200: {
+            description: 'A page of members, or all of them as text/csv',
+            content: {
+              'application/json': { schema: MemberPage },
+              'text/csv': { schema: Type.String() },
+            },
+          },
+          ...problems(403, 404),
+        },
       },
     },
-    async (request) => service.listMembers(app.db, request.caller, request.query),
+    async (request, reply) => {
+      if (!wantsCsv(request)) return service.listMembers(app.db, request.caller, request.query)
+      const all = await service.exportMembers(app.db, request.caller, request.query)
+      const csv = toCsv(
+        [
+          { header: 'name', value: (m) => m.name },
+          { header: 'isPartyMember', value: (m) => m.isPartyMember },
+          { header: 'phone', value: (m) => m.phone },
+          { header: 'workUnit', value: (m) => m.workUnit },
+          { header: 'status', value: (m) => m.status },
+          { header: 'orgUnitId', value: (m) => m.orgUnitId },
+          { header: 'id', value: (m) => m.id },
+        ],
+        all,
+      )
+      return sendCsv(reply, 'members.csv', csv)
+    },
   )
 
   app.post(

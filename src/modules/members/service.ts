@@ -58,9 +58,7 @@ export async function getMember(db: Db, caller: Caller, id: string): Promise<Mem
   return (await repo.findMember(db, id))!
 }
 
-export async function listMembers(db: Db, caller: Caller, query: ListMembersQuery) {
-  const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+async function memberFilters(db: Db, caller: Caller, query: ListMembersQuery): Promise<SQL[]> {
   const where: SQL[] = []
   const staff = hasRole(caller, MEMBER_READERS)
   if (!staff && !caller.memberId) requireRole(caller, MEMBER_READERS)
@@ -79,7 +77,20 @@ export async function listMembers(db: Db, caller: Caller, query: ListMembersQuer
   }
   if (query.q) where.push(sql`m.name ilike ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`)
   if (query.status) where.push(sql`m.status = ${query.status}`)
+  return where
+}
+
+export async function listMembers(db: Db, caller: Caller, query: ListMembersQuery) {
+  const limit = pageLimit(query.limit)
+  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const where = await memberFilters(db, caller, query)
   return toPage(await repo.listMembers(db, where, after, limit), limit, (m) => [m.name, m.id])
+}
+
+/** Every matching member for a CSV roster (the same filters as the list, no paging), up to a bound. */
+export const MAX_EXPORT_ROWS = 50_000
+export async function exportMembers(db: Db, caller: Caller, query: ListMembersQuery): Promise<Member[]> {
+  return repo.listMembers(db, await memberFilters(db, caller, query), undefined, MAX_EXPORT_ROWS)
 }
 
 export async function updateMember(
