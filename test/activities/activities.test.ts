@@ -172,6 +172,30 @@ describe('PUT /api/v1/activities/{id}/participants/{memberId}', () => {
     expect(branchOnly.statusCode).toBe(404)
   })
 
+  it('takes a member off while open (204), never after verification (409)', async () => {
+    const id = await createPastActivity(t, w.secretaryA, w.branchA)
+    const extra = await createMember(t.db, w.branchA)
+    await recordHours(t, w.secretaryA, id, w.memberA.memberId, '1.00')
+    await recordHours(t, w.secretaryA, id, extra, '1.00')
+    const url = `/api/v1/activities/${id}/participants/${extra}`
+    expect((await t.call({ method: 'DELETE', url, as: w.secretaryB })).statusCode).toBe(404)
+    expect((await t.call({ method: 'DELETE', url, as: w.gridWorkerA })).statusCode).toBe(204)
+    expect((await t.call({ method: 'DELETE', url, as: w.gridWorkerA })).statusCode).toBe(404)
+    expect(await participantCount(id)).toBe(1)
+    expect(await auditCount(t.db, id, 'activity.participation.remove')).toBe(1)
+    await verify(t, w.secretaryA, id)
+    const late = await t.call({
+      method: 'DELETE',
+      url: `/api/v1/activities/${id}/participants/${w.memberA.memberId}`,
+      as: w.secretaryA,
+    })
+    expect(late.statusCode).toBe(409)
+    expect(await participantCount(id)).toBe(1)
+    await expect(
+      t.db.execute(sql`delete from activity_participants where activity_id = ${id}`),
+    ).rejects.toThrow()
+  })
+
   it('takes no hours for an inactive member (409 invalid_state)', async () => {
     const retired = await createMember(t.db, w.branchA)
     await t.db.execute(sql`update members set status = 'inactive' where id = ${retired}`)

@@ -118,6 +118,15 @@ const rows: AuthzRow[] = [
     expect: staff(201),
   },
   {
+    operation: 'removeParticipation',
+    request: async (ctx) => {
+      const id = await createPastActivity(ctx.t, ctx.w.admin, ctx.w.branchA)
+      await recordHours(ctx.t, ctx.w.admin, id, ctx.w.memberA.memberId, '1.00')
+      return { method: 'DELETE', url: `/api/v1/activities/${id}/participants/${ctx.w.memberA.memberId}` }
+    },
+    expect: staff(204),
+  },
+  {
     operation: 'verifyActivity',
     request: async (ctx) => {
       const id = await createPastActivity(ctx.t, ctx.w.admin, ctx.w.branchA)

@@ -180,6 +180,20 @@ export async function upsertParticipant(
   }
 }
 
+/** Removes one member's hours; the hours removed, or null when there were none. */
+export async function deleteParticipant(
+  tx: Db,
+  activityId: string,
+  memberId: string,
+): Promise<number | null> {
+  const row = await one<{ hoursCents: string }>(
+    tx,
+    sql`delete from activity_participants where activity_id = ${activityId} and member_id = ${memberId}
+        returning hours_cents as "hoursCents"`,
+  )
+  return row ? centsFromDb(row.hoursCents) : null
+}
+
 /** open > verified, once: the WHERE makes a second (or racing) verification update nothing. */
 export async function markVerified(tx: Db, id: string, userId: string): Promise<boolean> {
   const row = await one(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
-import { IdParams, problems } from '../../shared/schemas'
+import { IdParams, NoContent, problems } from '../../shared/schemas'
 import { certificateRoutes } from './certificates-routes'
 import { requestRoutes } from './requests-routes'
 import {
@@ -92,6 +92,24 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.body,
       )
       return reply.code(created ? 201 : 200).send(participant)
+    },
+  )
+
+  app.delete(
+    '/activities/:id/participants/:memberId',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'removeParticipation',
+        summary: 'Take a member off an activity recorded by mistake, until it is verified',
+        description: 'After verification: 409 invalid_state. A member with no hours recorded there: 404.',
+        params: ParticipantParams,
+        response: { 204: NoContent, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await service.removeParticipation(app.db, request.caller, request.params.id, request.params.memberId)
+      return reply.code(204).send(null)
     },
   )
 

@@ -168,6 +168,30 @@ export async function recordParticipation(
   }
 }
 
+/** Takes a member off an activity recorded by mistake, while it is open (verified hours are final). */
+export async function removeParticipation(db: Db, caller: Caller, activityId: string, memberId: string) {
+  try {
+    await transaction(db, async (tx) => {
+      const activity = await requireActivity(tx, caller, activityId, 'share')
+      if (activity.status === 'verified') throw invalidState('the activity is verified; its hours are final')
+      const removed = await repo.deleteParticipant(tx, activityId, memberId)
+      if (removed === null) throw notFound('participant')
+      await recordAudit(tx, caller, {
+        action: 'activity.participation.remove',
+        targetType: 'activity',
+        targetId: activityId,
+        orgUnitId: activity.orgUnitId,
+        before: { memberId, hoursCents: removed },
+      })
+    })
+  } catch (err) {
+    if (pgConstraint(err) === 'activity_participants_verified_chk') {
+      throw invalidState('the activity is verified; its hours are final')
+    }
+    throw err
+  }
+}
+
 function hoursTooLong(maxCents: number | null) {
   return new DomainError('out_of_range', "hours must not exceed the activity's length", {
     ...(maxCents === null ? {} : { maxHours: formatCents(maxCents) }),
