@@ -53,8 +53,15 @@ export const ledgerAccounts = pgTable(
 
 /**
  * One posting. Every transaction names exactly one member (each kind moves one member's points), and
- * is a link in that member's hash chain: `hash` = sha256(previous hash || canonical content), `chainSeq`
- * its place. Chaining per member account means two members never wait on one row to extend a chain.
+ * is a link in that member's hash chain: `hash` = sha256(previous hash || canonical content || date),
+ * `chainSeq` its place; the head lives on the member's account row.
+ *
+ * Why one chain per member account: extending a chain means reading and replacing its head, i.e. a row
+ * lock. The member's account row is locked by the posting anyway (its balance changes), so a per-member
+ * chain costs no extra lock and no extra round trip, and postings for two members never wait for each
+ * other. A chain per branch (or one global chain) would make every award, hold and hand-over in the
+ * branch queue on one head row — the contention the conditional balance updates exist to avoid.
+ * verifyLedger walks each member's chain; an altered, inserted or deleted transaction breaks it.
  */
 export const ledgerTransactions = pgTable(
   'ledger_transactions',

@@ -70,15 +70,17 @@ export async function ensureOfficeAccount(
                  join org_units b on b.id = any (string_to_array(btrim(u.path, '/'), '/')::uuid[])
                where m.id = ${target.memberId}::uuid and b.kind = 'branch' order by b.depth desc limit 1),
               (select org_unit_id from members where id = ${target.memberId}::uuid)) as id`
+  const name = 'unitId' in target ? 'ledger_ensure_office_of_unit' : 'ledger_ensure_office_of_member'
   for (let i = 0; i < 2; i++) {
-    const row = await one<{ id: string }>(
+    const [row] = await named<{ id: string }>(
       db,
+      name,
       sql`with unit as (${unit}),
           ins as (
-            insert into ledger_accounts (kind, org_unit_id) select ${kind}, id from unit
+            insert into ledger_accounts (kind, org_unit_id) select ${kind}::text, id from unit
             on conflict (kind, org_unit_id) where kind <> 'member' do nothing returning id)
           select id from ins union all
-          select a.id from ledger_accounts a, unit where a.kind = ${kind} and a.org_unit_id = unit.id limit 1`,
+          select a.id from ledger_accounts a, unit where a.kind = ${kind}::text and a.org_unit_id = unit.id limit 1`,
     )
     if (row) return row.id
   }
