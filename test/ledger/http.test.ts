@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { one } from '../../src/db/client'
+import { one, transaction } from '../../src/db/client'
+import { captureHold, holdPoints } from '../../src/modules/ledger/service'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createUser, createWorld, uniq, type World } from '../helpers/factories'
 import { accountState, award, countTransactions } from '../helpers/ledger'
@@ -280,6 +281,33 @@ describe('GET /api/v1/members/{id}/ledger', () => {
     expect(lines[1]).toContain(',adjustment,0.75,8.25,')
   })
 
+  it('shows holds and their settlement as held changes, with the balance untouched until the hand-over', async () => {
+    const m = await createMemberUser(t.db, w.branchA)
+    await award(t.db, m.memberId, 1000)
+    const redemptionId = crypto.randomUUID()
+    await transaction(t.db, (tx) =>
+      holdPoints(tx, null, { memberId: m.memberId, redemptionId, amountCents: 300, memo: '毛巾' }),
+    )
+    await transaction(t.db, (tx) =>
+      captureHold(tx, null, { redemptionId, communityUnitId: w.communityA, memo: '毛巾 领取' }),
+    )
+    const res = await t.call({ method: 'GET', url: `/api/v1/members/${m.memberId}/ledger`, as: m.userId })
+    const rows = res
+      .json()
+      .items.map((r: Record<string, string>) => [r.kind, r.amount, r.balanceAfter, r.heldChange, r.heldAfter])
+    expect(rows).toEqual([
+      ['post', '-3.00', '7.00', '-3.00', '0.00'],
+      ['hold', '0.00', '10.00', '3.00', '3.00'],
+      ['award', '10.00', '10.00', '0.00', '0.00'],
+    ])
+    const balance = await t.call({
+      method: 'GET',
+      url: `/api/v1/members/${m.memberId}/balance`,
+      as: m.userId,
+    })
+    expect(balance.json()).toMatchObject({ balance: '7.00', lifetimeEarned: '10.00' })
+  })
+
   it('filters by date and refuses a foreign cursor; 404 outside scope', async () => {
     const m = await createMemberUser(t.db, w.branchA)
     await award(t.db, m.memberId, 100)
@@ -356,6 +384,8 @@ describe('GET /api/v1/ledger/verify', () => {
         })
       ).statusCode,
     ).toBe(404)
+    const other = await t.call({ method: 'GET', url: '/api/v1/ledger/verify', as: world.secretaryB })
+    expect(other.json()).toMatchObject({ ok: true, checkedTransactions: 0, checkedAccounts: 0 })
     expect((await t.call({ method: 'GET', url: '/api/v1/ledger/verify', as: m.userId })).statusCode).toBe(403)
     expect((await t.call({ method: 'GET', url: '/api/v1/ledger/verify', as: world.clerkA })).statusCode).toBe(
       403,
