@@ -214,6 +214,12 @@ describe('POST /api/v1/scoring-rounds/{id}/finalize', () => {
     const replay = await finalize(t, w.secretaryA, round.id, 'fin-1')
     expect(replay.statusCode).toBe(200)
     expect(replay.body).toBe(first.body)
+    const noKey = await t.call({
+      method: 'POST',
+      url: `/api/v1/scoring-rounds/${round.id}/finalize`,
+      as: w.secretaryA,
+    })
+    expect(noKey.statusCode).toBe(400)
     const other = await finalize(t, w.secretaryA, round.id, 'fin-2')
     expect(other.statusCode).toBe(409)
     expect(await balance(w.secretaryA, w.memberA.memberId)).toMatchObject({

@@ -163,13 +163,15 @@ describe('PUT /api/v1/scoring-rounds/{id}/claims/{claimId}/score', () => {
 
     const seen = await t.call({ method: 'GET', url: `/api/v1/scoring-rounds/${round.id}`, as: p2 })
     const entry = seen.json().claims.find((c: { claimId: string }) => c.claimId === c1.id)
-    expect(entry).toEqual(expect.objectContaining({ scoreCount: 1, scoredByMe: false }))
+    expect(entry).toEqual(expect.objectContaining({ scoreCount: 1, scoredByMe: false, myScore: null }))
     expect(seen.body).not.toContain('3.00"')
-    expect(
-      (await t.call({ method: 'GET', url: `/api/v1/scoring-rounds/${round.id}`, as: p1 }))
-        .json()
-        .claims.find((c: { claimId: string }) => c.claimId === c1.id).scoredByMe,
-    ).toBe(true)
+    const ownView = (
+      await t.call({ method: 'GET', url: `/api/v1/scoring-rounds/${round.id}`, as: p1 })
+    ).json()
+    expect(ownView.claims.find((c: { claimId: string }) => c.claimId === c1.id)).toMatchObject({
+      scoredByMe: true,
+      myScore: { time: 4, content: 4, quality: 4, points: '3.00', comment: '认真' },
+    })
 
     for (const as of [sec, p2, w.memberA.userId]) {
       const results = await t.call({ method: 'GET', url: `/api/v1/scoring-rounds/${round.id}/results`, as })

@@ -35,15 +35,25 @@ async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string
     claimCount: claims.length,
     // Only counts and "did I score it": the values stay hidden until the claim's scoring closes.
     claims: claims.map((c) => {
-      const mine = scores.filter((s) => s.claimId === c.id)
+      const given = scores.filter((s) => s.claimId === c.id)
+      const own = given.find((s) => s.panelistUserId === caller.userId)
       return {
         claimId: c.id,
         memberId: c.memberId,
         itemCode: c.itemCode,
         ceiling: formatCents(c.ceiling),
         status: c.status,
-        scoreCount: mine.length,
-        scoredByMe: mine.some((s) => s.panelistUserId === caller.userId),
+        scoreCount: given.length,
+        scoredByMe: Boolean(own),
+        myScore: own
+          ? {
+              time: own.time,
+              content: own.content,
+              quality: own.quality,
+              points: formatCents(own.points),
+              comment: own.comment,
+            }
+          : null,
         recused: caller.memberId === c.memberId,
       }
     }),

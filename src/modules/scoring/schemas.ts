@@ -102,6 +102,19 @@ export const RoundClaim = Type.Object({
   status: ClaimStatus,
   scoreCount: Type.Integer({ description: 'Scores given so far (values stay hidden until close)' }),
   scoredByMe: Type.Boolean(),
+  myScore: Type.Union(
+    [
+      Type.Object({
+        time: Type.Integer(),
+        content: Type.Integer(),
+        quality: Type.Integer(),
+        points: Decimal,
+        comment: Type.Union([Type.String(), Type.Null()]),
+      }),
+      Type.Null(),
+    ],
+    { description: 'Your own score of the claim in its current scoring (you always see your own)' },
+  ),
   recused: Type.Boolean({ description: 'The claim is your own: you do not score it' }),
 })
 
