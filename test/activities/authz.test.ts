@@ -207,6 +207,31 @@ const rows: AuthzRow[] = [
     expect: staff(201),
   },
   {
+    operation: 'listServiceCertificates',
+    request: ({ w }) => ({
+      method: 'GET',
+      url: `/api/v1/members/${w.memberA.memberId}/service-certificates`,
+    }),
+    expect: staff(200, { member: 200, memberSibling: 404 }),
+  },
+  {
+    operation: 'getServiceCertificate',
+    request: async (ctx) => {
+      const issued = await ctx.t.call({
+        method: 'POST',
+        url: `/api/v1/members/${ctx.w.memberA.memberId}/service-certificates`,
+        as: ctx.w.admin,
+        headers: { 'idempotency-key': uniq('k') },
+        payload: { from: '2026-01-01', to: '2026-12-31' },
+      })
+      return {
+        method: 'GET',
+        url: `/api/v1/members/${ctx.w.memberA.memberId}/service-certificates/${issued.json().id}`,
+      }
+    },
+    expect: staff(200, { member: 200, memberSibling: 404 }),
+  },
+  {
     operation: 'verifyServiceCertificate',
     request: async (ctx) => {
       await verifiedActivity(ctx.t, ctx.w.admin, ctx.w.branchA, [[ctx.w.memberA.memberId, '1.00']])

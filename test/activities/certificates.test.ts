@@ -204,6 +204,53 @@ describe('POST /api/v1/members/{id}/service-certificates', () => {
   })
 })
 
+describe('GET /api/v1/members/{id}/service-certificates[/{certificateId}]', () => {
+  it('lists a member certificates newest first and gives one again, as JSON or PDF, to staff and the member', async () => {
+    const world = await createWorld(t.db)
+    await verifiedActivity(t, world.secretaryA, world.branchA, [[world.memberA.memberId, '1.50']], {
+      startsAt: '2026-04-02T01:00:00Z',
+    })
+    const first = (
+      await issue(world.secretaryA, world.memberA.memberId, { from: '2026-01-01', to: '2026-06-30' })
+    ).json()
+    const second = await issue(world.secretaryA, world.memberA.memberId, {
+      from: '2026-04-01',
+      to: '2026-04-30',
+    })
+    expect(second.headers.location).toBe(
+      `/api/v1/members/${world.memberA.memberId}/service-certificates/${second.json().id}`,
+    )
+    const base = `/api/v1/members/${world.memberA.memberId}/service-certificates`
+    const list = await t.call({ method: 'GET', url: `${base}?limit=1`, as: world.memberA.userId })
+    expect(list.statusCode, list.body).toBe(200)
+    expect(list.json().items.map((c: { id: string }) => c.id)).toEqual([second.json().id])
+    const rest = await t.call({
+      method: 'GET',
+      url: `${base}?cursor=${list.json().nextCursor}`,
+      as: world.secretaryA,
+    })
+    expect(rest.json().items.map((c: { id: string }) => c.id)).toEqual([first.id])
+
+    const again = await t.call({ method: 'GET', url: `${base}/${first.id}`, as: world.gridWorkerA })
+    expect(again.json()).toEqual(first)
+    const pdf = await t.call({
+      method: 'GET',
+      url: `${base}/${first.id}`,
+      as: world.memberA.userId,
+      headers: { accept: 'application/pdf' },
+    })
+    expect(pdf.headers['content-type']).toBe('application/pdf')
+    expect((await pdfText(pdf.rawPayload)).text).toContain(first.serialNumber)
+
+    for (const as of [world.memberB.userId, world.secretaryB]) {
+      expect((await t.call({ method: 'GET', url: base, as })).statusCode).toBe(404)
+      expect((await t.call({ method: 'GET', url: `${base}/${first.id}`, as })).statusCode).toBe(404)
+    }
+    const otherMember = `/api/v1/members/${world.memberB.memberId}/service-certificates/${first.id}`
+    expect((await t.call({ method: 'GET', url: otherMember, as: world.admin })).statusCode).toBe(404)
+  })
+})
+
 describe('GET /api/v1/service-certificates/{verificationCode}', () => {
   it('verifies without a token and shows nothing more personal than name and hours', async () => {
     const issued = (await issue(w.secretaryA, memberId, { from: '2026-01-01', to: '2026-12-31' })).json()

@@ -1,8 +1,9 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { DomainError } from '../../shared/errors'
-import { IdempotencyHeaders, IdParams, problems } from '../../shared/schemas'
+import { Id, IdempotencyHeaders, IdParams, Page, PageQuery, problems } from '../../shared/schemas'
 import * as service from './certificates'
 import { renderCertificatePdf } from './pdf'
 import {
@@ -13,6 +14,22 @@ import {
 } from './schemas'
 
 const TAGS = ['service certificates']
+
+/** JSON, or the printable PDF when the client asks for application/pdf. */
+async function sendCertificate(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  certificate: ServiceCertificate,
+) {
+  if (!/\bapplication\/pdf\b/i.test(request.headers.accept ?? '')) {
+    return reply.type('application/json').send(certificate)
+  }
+  const pdf = await renderCertificatePdf(certificate, request.server.settings.timezone)
+  return reply
+    .type('application/pdf')
+    .header('content-disposition', `inline; filename="certificate-${certificate.serialNumber}.pdf"`)
+    .send(pdf)
+}
 const VERIFY_WINDOW_MS = 60_000
 
 export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -67,15 +84,57 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       )
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       const certificate = result.body
-      reply.code(201).header('location', `/api/v1/service-certificates/${certificate.verificationCode}`)
-      if (!/\bapplication\/pdf\b/i.test(request.headers.accept ?? '')) {
-        return reply.type('application/json').send(certificate)
-      }
-      const pdf = await renderCertificatePdf(certificate, app.settings.timezone)
-      return reply
-        .type('application/pdf')
-        .header('content-disposition', `inline; filename="certificate-${certificate.serialNumber}.pdf"`)
-        .send(pdf as unknown as string) // a Buffer goes out as is; the schema only documents it
+      reply
+        .code(201)
+        .header('location', `/api/v1/members/${certificate.memberId}/service-certificates/${certificate.id}`)
+      return sendCertificate(request, reply, certificate)
+    },
+  )
+
+  app.get(
+    '/members/:id/service-certificates',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'listServiceCertificates',
+        summary: "A member's certificates, newest first (staff over the member, the member)",
+        params: IdParams,
+        querystring: Type.Object({ ...PageQuery }),
+        response: { 200: Page(ServiceCertificate), ...problems(403, 404) },
+      },
+    },
+    async (request) =>
+      service.listServiceCertificates(app.db, request.caller, request.params.id, request.query),
+  )
+
+  app.get(
+    '/members/:id/service-certificates/:certificateId',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getServiceCertificate',
+        summary: 'One certificate again, to reprint it; `Accept: application/pdf` gives the PDF',
+        params: Type.Object({ id: Id, certificateId: Id }),
+        response: {
+          200: {
+            description: 'The certificate (JSON), or with Accept: application/pdf the printable PDF',
+            content: {
+              'application/json': { schema: ServiceCertificate },
+              'application/pdf': { schema: Type.String({ format: 'binary' }) },
+            },
+          },
+          ...problems(403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const certificate = await service.getServiceCertificate(
+        app.db,
+        request.caller,
+        request.params.id,
+        request.params.certificateId,
+      )
+      return sendCertificate(request, reply, certificate)
     },
   )
 

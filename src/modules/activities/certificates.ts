@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm'
-import { type Db, one, pgConstraint } from '../../db/client'
+import { type Db, one, pgConstraint, rows } from '../../db/client'
 import { idempotent } from '../../plugins/idempotency'
 import { formatCents, sum } from '../../shared/decimal'
 import { DomainError, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit } from '../audit/writer'
 import {
   type Caller,
@@ -174,6 +175,41 @@ export async function issueServiceCertificate(
     if (pgConstraint(err) === 'service_certificates_code_uq') throw new Error('verification code collision')
     throw err
   })
+}
+
+/** A certificate again (to reprint it): staff over the member, or the member themself. */
+export async function getServiceCertificate(
+  db: Db,
+  caller: Caller,
+  memberId: string,
+  certificateId: string,
+): Promise<ServiceCertificate> {
+  await requireMemberVisible(db, caller, memberId, STAFF, { allowSelf: true })
+  const row = await one<CertificateRow>(
+    db,
+    sql`${CERTIFICATE_SELECT} where id = ${certificateId} and member_id = ${memberId}`,
+  )
+  if (!row) throw notFound('certificate')
+  return toCertificate(row)
+}
+
+/** The member's certificates, newest first. */
+export async function listServiceCertificates(
+  db: Db,
+  caller: Caller,
+  memberId: string,
+  query: { limit?: number; cursor?: string },
+) {
+  await requireMemberVisible(db, caller, memberId, STAFF, { allowSelf: true })
+  const limit = pageLimit(query.limit)
+  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const found = await rows<CertificateRow>(
+    db,
+    sql`${CERTIFICATE_SELECT} where member_id = ${memberId}
+        ${after ? sql`and (issued_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+        order by issued_at desc, id desc limit ${limit + 1}`,
+  )
+  return toPage(found, limit, (r) => [new Date(r.issuedAt).toISOString(), r.id], toCertificate)
 }
 
 /** Public: validity and the few facts printed on the certificate; nothing else personal. */
