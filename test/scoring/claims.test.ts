@@ -176,7 +176,7 @@ describe('claims from verified work (hooks)', () => {
     expect(byHand.statusCode).toBe(409)
   })
 
-  it('no claim when the member’s unit has no active rubric or the item is unknown', async () => {
+  it('no claim when the member’s unit has no active rubric, the item is unknown or a deduction', async () => {
     const world = await createWorld(t.db)
     const activity = await verifiedActivity(t, world, {
       rubricItemCode: 'EPIDEMIC',
@@ -188,6 +188,11 @@ describe('claims from verified work (hooks)', () => {
       participants: [[w.memberA.memberId, '1.00']],
     })
     expect(await countRows(t.db, 'claims', sql`evidence->'activityIds' ? ${unknownItem}`)).toBe(0)
+    const deduction = await verifiedActivity(t, w, {
+      rubricItemCode: 'ABSENCE',
+      participants: [[w.memberA.memberId, '1.00']],
+    })
+    expect(await countRows(t.db, 'claims', sql`evidence->'activityIds' ? ${deduction}`)).toBe(0)
   })
 
   it('confirming a service request makes an ORDER claim for the member', async () => {

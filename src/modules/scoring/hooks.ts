@@ -65,7 +65,8 @@ async function createWorkClaim(
   const rubricId = await applicableRubricId(tx, member.path, Number(w.occurredOn.slice(0, 4)))
   const rubric = rubricId ? await rubricWithItems(tx, rubricId) : undefined
   const item = rubric?.items.find((i) => i.code === w.itemCode)
-  if (!rubric || !item) return
+  // Taking part in work never costs points: an activity tagged with a deduction item makes no claim.
+  if (!rubric || !item || item.kind !== 'award') return
   // Hours count for hour items; an occurrence item counts the work once, a fixed item always 1.
   const quantity = item.unit === 'hour' ? w.hoursCents : 100
   const ceiling = claimCeiling(item, quantity)
