@@ -1,11 +1,10 @@
-import { sql } from 'drizzle-orm'
-import { type Db, one, pgConstraint, pgErrorCode, rows, transaction } from '../../db/client'
-import type { Role } from '../../db/schema/identity'
+import { type Db, pgConstraint, pgErrorCode, transaction } from '../../db/client'
 import { ACCESS_TOKEN_SECONDS } from '../../plugins/auth'
 import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
 import { recordAudit } from '../audit/writer'
 import { findMemberSummary } from '../members/service'
 import { hashPassword, verifyPassword } from './passwords'
+import * as repo from './repo'
 import type { CreateUserBody, Grant, GrantRoleBody, Me, TokenPair, User } from './schemas'
 import {
   type Caller,
@@ -33,10 +32,7 @@ export async function login(
   username: string,
   password: string,
 ): Promise<TokenPair> {
-  const user = await one<{ id: string; passwordHash: string; disabled: boolean }>(
-    db,
-    sql`select id, password_hash as "passwordHash", disabled_at is not null as disabled from users where username = ${username}`,
-  )
+  const user = await repo.findLoginUser(db, username)
   const ok = await verifyPassword(user?.passwordHash, password)
   if (!user || !ok || user.disabled) throw badCredentials()
   const refreshToken = await transaction(db, (tx) => issueRefreshToken(tx, user.id))
@@ -67,13 +63,6 @@ export async function getMe(db: Db, caller: Caller): Promise<Me> {
   }
 }
 
-async function grantsOf(db: Db, userId: string) {
-  return rows<{ id: string; role: Role; orgUnitId: string }>(
-    db,
-    sql`select id, role, org_unit_id as "orgUnitId" from role_grants where user_id = ${userId} order by created_at, id`,
-  )
-}
-
 /**
  * Creates a login. With `memberId` (a member the caller may see as secretary) the user is linked to that
  * member and gets role `member` on the member's home unit, so they can see their own records at once.
@@ -86,22 +75,13 @@ export async function createUser(db: Db, caller: Caller, body: CreateUserBody): 
       const member = body.memberId
         ? await requireMemberVisible(tx, caller, body.memberId, GRANTERS, { allowSelf: false })
         : undefined
-      const user = (await one<{ id: string; createdAt: string }>(
-        tx,
-        sql`insert into users (username, password_hash, member_id)
-            values (${body.username}, ${passwordHash}, ${member?.id ?? null}) returning id, to_json(created_at)#>>'{}' as "createdAt"`,
-      ))!
-      if (member) {
-        await tx.execute(
-          sql`insert into role_grants (user_id, role, org_unit_id, granted_by)
-              values (${user.id}, 'member', ${member.orgUnitId}, ${caller.userId})`,
-        )
-      }
+      const user = await repo.insertUser(tx, body.username, passwordHash, member?.id ?? null)
+      if (member) await repo.insertGrant(tx, user.id, 'member', member.orgUnitId, caller.userId)
       const out: User = {
         id: user.id,
         username: body.username,
         memberId: member?.id ?? null,
-        roles: await grantsOf(tx, user.id),
+        roles: await repo.grantsOf(tx, user.id),
         createdAt: user.createdAt,
       }
       await recordAudit(tx, caller, {
@@ -131,19 +111,12 @@ export async function grantRole(db: Db, caller: Caller, userId: string, body: Gr
   try {
     return await transaction(db, async (tx) => {
       await requireUnitInScope(tx, caller, body.orgUnitId, GRANTERS)
-      const user = await one<{ id: string; memberId: string | null }>(
-        tx,
-        sql`select id, member_id as "memberId" from users where id = ${userId} for update`,
-      )
+      const user = await repo.lockUser(tx, userId)
       if (!user) throw notFound('user')
       if (body.role === 'member' && !user.memberId) {
         throw validation('role', 'role member needs a user linked to a member record')
       }
-      const grant = (await one<{ id: string; createdAt: string }>(
-        tx,
-        sql`insert into role_grants (user_id, role, org_unit_id, granted_by)
-            values (${userId}, ${body.role}, ${body.orgUnitId}, ${caller.userId}) returning id, to_json(created_at)#>>'{}' as "createdAt"`,
-      ))!
+      const grant = await repo.insertGrant(tx, userId, body.role, body.orgUnitId, caller.userId)
       const out: Grant = {
         id: grant.id,
         userId,
@@ -170,26 +143,15 @@ export async function grantRole(db: Db, caller: Caller, userId: string, body: Gr
 export async function revokeRole(db: Db, caller: Caller, userId: string, grantId: string): Promise<void> {
   requireRole(caller, GRANTERS)
   await transaction(db, async (tx) => {
-    const grant = await one<{ id: string; role: Role; orgUnitId: string; createdAt: string }>(
-      tx,
-      sql`select id, role, org_unit_id as "orgUnitId", to_json(created_at)#>>'{}' as "createdAt" from role_grants
-          where id = ${grantId} and user_id = ${userId} for update`,
-    )
+    const grant = await repo.lockGrant(tx, userId, grantId)
     const unit = grant ? await findUnit(tx, grant.orgUnitId) : undefined
     if (!grant || !unit || !coversPath(caller, unit.path, GRANTERS)) throw notFound('role grant')
     if (grant.role === 'admin') {
       if (!isAdmin(caller)) throw forbidden('only an admin revokes admin')
-      // Serialise concurrent admin revocations so two of them cannot remove the last two admins together.
-      await tx.execute(sql`select pg_advisory_xact_lock(727003)`)
-      const others = await one<{ n: string }>(
-        tx,
-        sql`select count(*) as n from role_grants g join users u on u.id = g.user_id
-            where g.role = 'admin' and g.id <> ${grantId} and u.disabled_at is null`,
-      )
-      if (Number(others?.n ?? 0) === 0)
+      if ((await repo.otherAdminGrants(tx, grantId)) === 0)
         throw invalidState('this is the last admin grant; grant admin to someone else first')
     }
-    await tx.execute(sql`delete from role_grants where id = ${grantId}`)
+    await repo.deleteGrant(tx, grantId)
     await recordAudit(tx, caller, {
       action: 'user.revoke_role',
       targetType: 'user',

@@ -1,0 +1,65 @@
+import { sql } from 'drizzle-orm'
+import { type Db, one, rows } from '../../db/client'
+import type { Role } from '../../db/schema/identity'
+
+const ts = (column: string) => sql.raw(`to_json(${column})#>>'{}'`)
+
+export async function findLoginUser(db: Db, username: string) {
+  return one<{ id: string; passwordHash: string; disabled: boolean }>(
+    db,
+    sql`select id, password_hash as "passwordHash", disabled_at is not null as disabled from users where username = ${username}`,
+  )
+}
+
+export async function insertUser(db: Db, username: string, passwordHash: string, memberId: string | null) {
+  return (await one<{ id: string; createdAt: string }>(
+    db,
+    sql`insert into users (username, password_hash, member_id) values (${username}, ${passwordHash}, ${memberId})
+        returning id, ${ts('created_at')} as "createdAt"`,
+  ))!
+}
+
+/** Locks the user row: grants to one user are decided one at a time. */
+export async function lockUser(db: Db, userId: string) {
+  return one<{ id: string; memberId: string | null }>(
+    db,
+    sql`select id, member_id as "memberId" from users where id = ${userId} for update`,
+  )
+}
+
+export async function grantsOf(db: Db, userId: string) {
+  return rows<{ id: string; role: Role; orgUnitId: string }>(
+    db,
+    sql`select id, role, org_unit_id as "orgUnitId" from role_grants where user_id = ${userId} order by created_at, id`,
+  )
+}
+
+export async function insertGrant(db: Db, userId: string, role: Role, orgUnitId: string, grantedBy: string) {
+  return (await one<{ id: string; createdAt: string }>(
+    db,
+    sql`insert into role_grants (user_id, role, org_unit_id, granted_by) values (${userId}, ${role}, ${orgUnitId}, ${grantedBy})
+        returning id, ${ts('created_at')} as "createdAt"`,
+  ))!
+}
+
+export async function lockGrant(db: Db, userId: string, grantId: string) {
+  return one<{ id: string; role: Role; orgUnitId: string }>(
+    db,
+    sql`select id, role, org_unit_id as "orgUnitId" from role_grants where id = ${grantId} and user_id = ${userId} for update`,
+  )
+}
+
+export async function deleteGrant(db: Db, grantId: string): Promise<void> {
+  await db.execute(sql`delete from role_grants where id = ${grantId}`)
+}
+
+/** Admin grants of enabled users other than this one, counted under a lock so two revocations serialise. */
+export async function otherAdminGrants(db: Db, grantId: string): Promise<number> {
+  await db.execute(sql`select pg_advisory_xact_lock(727003)`)
+  const row = await one<{ n: string }>(
+    db,
+    sql`select count(*) as n from role_grants g join users u on u.id = g.user_id
+        where g.role = 'admin' and g.id <> ${grantId} and u.disabled_at is null`,
+  )
+  return Number(row?.n ?? 0)
+}
