@@ -250,6 +250,21 @@ describe('POST /api/v1/scoring-rounds/{id}/finalize', () => {
         sql`target_id in (${c1.id}, ${c2.id}) and action = 'claim.posted'`,
       ),
     ).toBe(2)
+    // A finalized round is over: no close, no objection, no score.
+    const closeAgain = await t.call({
+      method: 'POST',
+      url: `/api/v1/scoring-rounds/${round.id}/close`,
+      as: w.secretaryA,
+    })
+    expect(closeAgain.json().code).toBe('invalid_state')
+    expect((await object(m2.userId, c1.id)).statusCode).toBe(409)
+    const lateScore = await t.call({
+      method: 'PUT',
+      url: `/api/v1/scoring-rounds/${round.id}/claims/${c2.id}/score`,
+      as: w.panelistA,
+      payload: { time: 1, content: 1, quality: 1, points: '1.00' },
+    })
+    expect(lateScore.statusCode).toBe(409)
     // Posted claims are history, in SQL too.
     await expect(t.db.execute(sql`update claims set awarded = 1 where id = ${c1.id}`)).rejects.toThrow()
   })
