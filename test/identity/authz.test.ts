@@ -122,6 +122,16 @@ const rows: AuthzRow[] = [
     expect: secretaries(201),
   },
   {
+    operation: 'listUsers',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/users?orgUnitId=${w.branchA}` }),
+    expect: secretaries(200),
+  },
+  {
+    operation: 'getUser',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/users/${w.panelistA}` }),
+    expect: secretaries(200),
+  },
+  {
     operation: 'revokeRole',
     request: async ({ t, w }) => {
       const userId = await createUser(t.db, { grants: [['grid_worker', w.branchA]] })

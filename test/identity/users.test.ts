@@ -85,6 +85,29 @@ describe('POST /api/v1/users', () => {
   })
 })
 
+describe('listUsers / getUser', () => {
+  it('a secretary finds users of their subtree with their grants, not those of a sibling branch', async () => {
+    const res = await t.call({ method: 'GET', url: '/api/v1/users?limit=200', as: w.secretaryA })
+    expect(res.statusCode).toBe(200)
+    const ids = res.json().items.map((u: { id: string }) => u.id)
+    expect(ids).toEqual(expect.arrayContaining([w.panelistA, w.gridWorkerA, w.memberA.userId]))
+    expect(ids).not.toContain(w.secretaryB)
+    expect(ids).not.toContain(w.memberB.userId)
+    const one = await t.call({ method: 'GET', url: `/api/v1/users/${w.panelistA}`, as: w.secretaryA })
+    expect(one.json().roles).toEqual([{ id: expect.any(String), role: 'panelist', orgUnitId: w.branchA }])
+    expect(
+      (await t.call({ method: 'GET', url: `/api/v1/users/${w.secretaryB}`, as: w.secretaryA })).statusCode,
+    ).toBe(404)
+  })
+
+  it('searches by part of the username', async () => {
+    const username = uniq('findme')
+    await createUser(t.db, { username, grants: [['clerk', w.communityA]] })
+    const res = await t.call({ method: 'GET', url: `/api/v1/users?q=${username.slice(0, 12)}`, as: w.admin })
+    expect(res.json().items.map((u: { username: string }) => u.username)).toContain(username)
+  })
+})
+
 describe('grantRole / revokeRole', () => {
   it('a secretary cannot grant admin (403), nor anything above or beside their unit (404)', async () => {
     const target = await createUser(t.db)

@@ -63,3 +63,41 @@ export async function otherAdminGrants(db: Db, grantId: string): Promise<number>
   )
   return Number(row?.n ?? 0)
 }
+
+interface UserRow {
+  id: string
+  username: string
+  memberId: string | null
+  roles: { id: string; role: Role; orgUnitId: string }[]
+  createdAt: string
+}
+
+const SELECT_USER = sql`
+  select usr.id, usr.username, usr.member_id as "memberId", ${ts('usr.created_at')} as "createdAt",
+    coalesce((select json_agg(json_build_object('id', g.id, 'role', g.role, 'orgUnitId', g.org_unit_id)
+                order by g.created_at, g.id)
+              from role_grants g where g.user_id = usr.id), '[]'::json) as roles
+  from users usr`
+
+/**
+ * Users "inside" a set of subtrees: one of their grants lies there, or their linked member's home unit
+ * does. `pathCondition` receives the path expression to test.
+ */
+export function userInside(pathCondition: (path: ReturnType<typeof sql>) => ReturnType<typeof sql>) {
+  return sql`(exists (select 1 from role_grants g join org_units o on o.id = g.org_unit_id
+                      where g.user_id = usr.id and ${pathCondition(sql`o.path`)})
+           or exists (select 1 from members m join org_units o on o.id = m.org_unit_id
+                      where m.id = usr.member_id and ${pathCondition(sql`o.path`)}))`
+}
+
+export async function listUsers(
+  db: Db,
+  where: ReturnType<typeof sql>[],
+  after: [string, string] | undefined,
+  limit: number,
+): Promise<UserRow[]> {
+  const conds = [...where]
+  if (after) conds.push(sql`(usr.username, usr.id) > (${after[0]}, ${after[1]}::uuid)`)
+  const clause = conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``
+  return rows<UserRow>(db, sql`${SELECT_USER} ${clause} order by usr.username, usr.id limit ${limit + 1}`)
+}

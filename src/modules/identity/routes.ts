@@ -6,11 +6,13 @@ import {
   CreateUserBody,
   Grant,
   GrantRoleBody,
+  ListUsersQuery,
   LoginBody,
   Me,
   RefreshBody,
   TokenPair,
   User,
+  UserPage,
   UserRoleParams,
 } from './schemas'
 import * as service from './service'
@@ -127,6 +129,34 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.code(201).send(await service.createUser(app.db, request.caller, request.body)),
+  )
+
+  app.get(
+    '/users',
+    {
+      schema: {
+        tags: ['users'],
+        operationId: 'listUsers',
+        summary: 'Users you administer, by username, with their grants (admin: all; secretary: in scope)',
+        querystring: ListUsersQuery,
+        response: { 200: UserPage, ...problems(403, 404) },
+      },
+    },
+    async (request) => service.listUsers(app.db, request.caller, request.query),
+  )
+
+  app.get(
+    '/users/:id',
+    {
+      schema: {
+        tags: ['users'],
+        operationId: 'getUser',
+        summary: 'A user you administer, with their grants (for revokeRole)',
+        params: IdParams,
+        response: { 200: User, ...problems(403, 404) },
+      },
+    },
+    async (request) => service.getUser(app.db, request.caller, request.params.id),
   )
 
   app.post(

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { ROLES, type Role } from '../../db/schema/identity'
-import { Body, DateTime, Id } from '../../shared/schemas'
+import { Body, DateTime, Id, Page, PageQuery } from '../../shared/schemas'
 import { MIN_PASSWORD_LENGTH } from './passwords'
 
 export const RoleSchema = Type.Unsafe<Role>({
@@ -66,3 +66,13 @@ export const Grant = Type.Object({
 export type Grant = Static<typeof Grant>
 
 export const UserRoleParams = Type.Object({ id: Id, grantId: Id })
+
+export const ListUsersQuery = Type.Object({
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the username' })),
+  orgUnitId: Type.Optional(
+    Type.String({ format: 'uuid', description: 'Users with a grant or a linked member in this subtree' }),
+  ),
+  ...PageQuery,
+})
+export type ListUsersQuery = Static<typeof ListUsersQuery>
+export const UserPage = Page(User)

@@ -1,16 +1,19 @@
+import { sql } from 'drizzle-orm'
 import { type Db, pgConstraint, pgErrorCode, transaction } from '../../db/client'
 import { ACCESS_TOKEN_SECONDS } from '../../plugins/auth'
 import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit } from '../audit/writer'
 import { findMemberSummary } from '../members/service'
 import { hashPassword, verifyPassword } from './passwords'
 import * as repo from './repo'
-import type { CreateUserBody, Grant, GrantRoleBody, Me, TokenPair, User } from './schemas'
+import type { CreateUserBody, Grant, GrantRoleBody, ListUsersQuery, Me, TokenPair, User } from './schemas'
 import {
   type Caller,
   coversPath,
   findUnit,
   isAdmin,
+  pathInScope,
   requireMemberVisible,
   requireRole,
   requireUnitInScope,
@@ -160,4 +163,31 @@ export async function revokeRole(db: Db, caller: Caller, userId: string, grantId
       before: { id: grant.id, userId, role: grant.role, orgUnitId: grant.orgUnitId },
     })
   })
+}
+
+/**
+ * Users the caller administers: an admin sees everyone; a secretary, users with a grant or a linked
+ * member inside their subtrees (so they can find the grant to revoke). Others: 403.
+ */
+export async function listUsers(db: Db, caller: Caller, query: ListUsersQuery) {
+  requireRole(caller, GRANTERS)
+  const limit = pageLimit(query.limit)
+  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const where = []
+  if (!isAdmin(caller)) where.push(repo.userInside((path) => pathInScope(path, caller, GRANTERS)))
+  if (query.orgUnitId) {
+    const unit = await requireUnitInScope(db, caller, query.orgUnitId, GRANTERS)
+    where.push(repo.userInside((path) => sql`${path} like ${`${unit.path}%`}`))
+  }
+  if (query.q) where.push(sql`usr.username ilike ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`)
+  return toPage(await repo.listUsers(db, where, after, limit), limit, (u) => [u.username, u.id])
+}
+
+export async function getUser(db: Db, caller: Caller, id: string): Promise<User> {
+  requireRole(caller, GRANTERS)
+  const where = [sql`usr.id = ${id}`]
+  if (!isAdmin(caller)) where.push(repo.userInside((path) => pathInScope(path, caller, GRANTERS)))
+  const [found] = await repo.listUsers(db, where, undefined, 1)
+  if (!found) throw notFound('user')
+  return found
 }
