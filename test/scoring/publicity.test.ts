@@ -66,6 +66,9 @@ describe('POST /api/v1/claims/{id}/objections', () => {
       status: 'open',
       reply: null,
     })
+    const twice = await object(m2.userId, c1.id)
+    expect(twice.statusCode).toBe(409)
+    expect(twice.json().code).toBe('conflict')
     expect((await object(w.memberB.userId, c1.id)).statusCode).toBe(404)
     expect((await object(w.secretaryA, c1.id)).statusCode).toBe(403)
     expect(

@@ -1,6 +1,6 @@
 import { type Db, transaction } from '../../db/client'
 import { formatCents } from '../../shared/decimal'
-import { forbidden, invalidState, notFound } from '../../shared/errors'
+import { DomainError, forbidden, invalidState, notFound } from '../../shared/errors'
 import { formatInZone } from '../../shared/time'
 import { recordAudit } from '../audit/writer'
 import { type Caller, requireUnitInScope } from '../identity/scope'
@@ -41,6 +41,11 @@ export async function fileObjection(db: Db, caller: Caller, claimId: string, rea
       now >= round.publicityEndsAt
     ) {
       throw invalidState('objections are filed only while the result is on public notice')
+    }
+    // One open objection per member and claim: a second one adds nothing for the secretary to answer.
+    await repo.findClaim(tx, claimId, true)
+    if (await repo.hasOpenObjection(tx, claimId, caller.memberId!)) {
+      throw new DomainError('conflict', 'you already have an open objection to this result')
     }
     const objection = await repo.insertObjection(tx, {
       claimId,

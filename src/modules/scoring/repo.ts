@@ -523,3 +523,11 @@ export async function markFinalized(db: Db, roundId: string): Promise<boolean> {
   )
   return Boolean(row)
 }
+
+export async function hasOpenObjection(db: Db, claimId: string, memberId: string): Promise<boolean> {
+  const row = await one(
+    db,
+    sql`select 1 from objections where claim_id = ${claimId} and member_id = ${memberId} and status = 'open'`,
+  )
+  return Boolean(row)
+}

@@ -71,6 +71,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['claims'],
         operationId: 'listClaims',
         summary: 'Claims you may see (your own; a secretary’s or panelist’s units), newest first',
+        description:
+          'Members see their own claims; secretaries and panelists the claims of members in their units. Filters: orgUnitId (subtree), memberId, status, roundId. Keyset pages, newest first.',
         querystring: ListClaimsQuery,
         response: { 200: Page(Claim), ...problems() },
       },
@@ -85,6 +87,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['claims'],
         operationId: 'getClaim',
         summary: 'One claim',
+        description:
+          "The claimant, and secretaries and panelists over the member's unit; anyone else gets 404. `result` appears once the round closes; `awarded`, `cappedAmount`, `capReason` and `ledgerTransactionId` once it is finalized.",
         params: IdParams,
         response: { 200: Claim, ...problems(404) },
       },
@@ -99,6 +103,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['claims'],
         operationId: 'withdrawClaim',
         summary: 'Withdraw a claim while it is submitted (claimant or secretary)',
+        description:
+          'Only while `submitted` (not yet taken into a round), else 409 invalid_state. Frees its evidence for a new claim under the same item.',
         params: IdParams,
         response: { 200: Claim, ...problems(403, 404, 409) },
       },
@@ -114,6 +120,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createScoringRound',
         summary:
           'Open a round: takes in the unit’s submitted claims of the period that are in no other round',
+        description:
+          "The panel is users holding panelist or secretary over the unit (400 naming the others). Quorum defaults to a majority of the panel; aggregation to `mean`; publicityDays to the unit's inherited setting (5); divergenceThreshold to a third of each claim's ceiling. Takes in the unit's submitted claims under this rubric with occurredOn in the period that are in no other round (each claim lands in exactly one round, even when rounds are opened at once); none: 409 invalid_state.",
         body: CreateRoundBody,
         response: { 201: Round, ...problems(403, 404, 409) },
       },
@@ -129,6 +137,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['scoring'],
         operationId: 'getScoringRound',
         summary: 'A round with its claims and how many scores each has (values hidden until close)',
+        description:
+          "Secretaries and panelists over the unit, the round's panel and the branch's members. Per claim: how many scores it has and your own score; other panelists' values stay hidden until close.",
         params: IdParams,
         response: { 200: Round, ...problems(404) },
       },
@@ -143,6 +153,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['scoring'],
         operationId: 'submitScore',
         summary: 'Give or change your score of a claim until close (own claim: 403 recused)',
+        description:
+          "Panelists of this round only (others 403). time, content and quality are integers 0-5; points lie between 0 and the claim's ceiling (between the ceiling and 0 for deductions), else 422 out_of_range. Your own claim: 403 recused. Replaces your earlier score until the claim's scoring closes (then 409 invalid_state).",
         params: RoundClaimParams,
         body: ScoreBody,
         response: { 200: Score, ...problems(403, 404, 409, 422) },
@@ -160,6 +172,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'closeScoring',
         summary:
           'Close scoring: results, spread, divergence; publicity starts (409 quorum_not_met names claims)',
+        description:
+          'Every claim being scored needs the quorum of panelists who may score it (the claimant is recused; never more than those left), else 409 quorum_not_met with `claimIds` and nothing changes. Computes each result (mean, median or trimmed mean, half-up to 0.01), `spread` and `divergent`, and opens publicity until the end of the day publicityDays later in the service time zone (0: publicity ends at close). After a rescore, closes only the reopened claims and publicity starts again.',
         params: IdParams,
         response: { 200: Round, ...problems(403, 404, 409) },
       },
@@ -175,6 +189,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getRoundResults',
         summary:
           'Results with every panel score and objection, after close; Accept: text/csv for a spreadsheet',
+        description:
+          "After the first close (before: 409 invalid_state), to the branch's members, the panel and secretaries. A claim sent back for rescoring shows no result or scores until the round closes again. `Accept: text/csv` returns the whole round as CSV (UTF-8 with BOM).",
         params: IdParams,
         querystring: ResultsQuery,
         response: {
@@ -205,6 +221,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['scoring'],
         operationId: 'fileObjection',
         summary: 'Object to a result during publicity (members of the branch)',
+        description:
+          "Any member of the round's branch, while the result is on public notice (else 409 invalid_state); one open objection per member and claim (409 conflict). Users without a member record: 403.",
         params: IdParams,
         body: ObjectionBody,
         response: { 201: Objection, ...problems(403, 404, 409) },
@@ -223,6 +241,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['scoring'],
         operationId: 'resolveObjection',
         summary: 'Answer an objection: upheld (with a reply) or rescore (back to the panel)',
+        description:
+          "A secretary over the round's unit answers an open objection (else 409 invalid_state). `upheld` keeps the result with the written reply; `rescore` sends the claim back to the panel for a fresh scoring (earlier scores no longer count) and the round back to scoring; publicity starts again when it closes.",
         params: IdParams,
         body: ResolveBody,
         response: { 200: Objection, ...problems(403, 404, 409) },
@@ -239,6 +259,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'finalizeRound',
         summary:
           'After publicity, with no open objection: post every result to the ledger once, capped per year',
+        description:
+          "Only after publicity ended and with no open objection (else 409 invalid_state). Posts each result as one ledger transaction referencing the claim (award or deduction), dated the claim's occurredOn, exactly once even when finalizes race. Applies the item's capPerYear per member and year (in magnitude, deductions too): awards what is left and records `cappedAmount` and `capReason` on the claim. `posted` counts the ledger transactions made, `totalPoints` their net sum.",
         params: IdParams,
         headers: IdempotencyHeaders,
         response: { 200: FinalizeResult, ...problems(403, 404, 409) },
