@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { one, rows } from '../../src/db/client'
+import { one, rows, transaction } from '../../src/db/client'
 import {
   activityForClaims,
   foreignEvidence,
@@ -58,6 +58,24 @@ describe('POST /api/v1/activities', () => {
     })
     expect(res.headers.location).toBe(`/api/v1/activities/${body.id}`)
     expect(await auditCount(t.db, body.id, 'activity.create')).toBe(1)
+  })
+
+  it('rounds the length down to the hundredth of an hour (1 h 0 min 35 s is 1.00)', async () => {
+    const res = await t.call({
+      method: 'POST',
+      url: '/api/v1/activities',
+      as: w.secretaryA,
+      payload: {
+        orgUnitId: w.branchA,
+        title: 'x',
+        startsAt: '2026-03-05T01:00:00Z',
+        endsAt: '2026-03-05T02:00:35Z',
+      },
+    })
+    expect(res.json().lengthHours).toBe('1.00')
+    expect((await recordHours(t, w.secretaryA, res.json().id, w.memberA.memberId, '1.01')).statusCode).toBe(
+      422,
+    )
   })
 
   it('answers 404 for a unit outside scope, 403 for a plain member, and writes nothing', async () => {
@@ -225,6 +243,16 @@ describe('PUT /api/v1/activities/{id}/participants/{memberId}', () => {
         sql`insert into activity_participants (activity_id, member_id, hours_cents, recorded_by)
             values (${id}, ${w.memberA.memberId}, 0, ${w.secretaryA})`,
       ),
+    ).rejects.toThrow()
+    // Even with every trigger off, the CHECK holds the hours to the length stored with them.
+    await expect(
+      transaction(t.db, async (tx) => {
+        await tx.execute(sql`set local session_replication_role = replica`)
+        await tx.execute(
+          sql`insert into activity_participants (activity_id, member_id, hours_cents, activity_length_cents, recorded_by)
+              values (${id}, ${w.memberA.memberId}, 101, 100, ${w.secretaryA})`,
+        )
+      }),
     ).rejects.toThrow()
     expect((await recordHours(t, w.secretaryA, id, w.memberA.memberId, '1.00')).statusCode).toBe(201)
     expect((await verify(t, w.secretaryA, id)).statusCode).toBe(200)

@@ -2,23 +2,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   canStep,
-  lengthCents,
   maskPhone,
   mayServeIn,
   newVerificationCode,
   normaliseVerificationCode,
   serialNumber,
 } from '../../src/modules/activities/domain'
-
-describe('lengthCents', () => {
-  it('gives an activity length in hundredths of an hour, rounded down', () => {
-    const start = new Date('2026-01-01T00:00:00Z')
-    expect(lengthCents(start, new Date('2026-01-01T02:30:00Z'))).toBe(250)
-    // 1 h 0 min 35 s is 1.0097 h: 1.00, never 1.01 (hours recorded may not exceed the real length)
-    expect(lengthCents(start, new Date('2026-01-01T01:00:35Z'))).toBe(100)
-    expect(lengthCents(start, new Date('2026-01-01T01:00:36Z'))).toBe(101)
-  })
-})
 
 describe('mayServeIn', () => {
   const home = '/r/d/s/cA/bA/'

@@ -3,6 +3,7 @@ import {
   bigint,
   check,
   date,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -10,6 +11,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
@@ -34,6 +36,10 @@ export const activities = pgTable(
     startsAt: timestamp({ withTimezone: true }).notNull(),
     endsAt: timestamp({ withTimezone: true }).notNull(),
     location: text(),
+    /** The length in hundredths of an hour, rounded down: the most hours anyone may record here. */
+    lengthCents: bigint({ mode: 'number' })
+      .notNull()
+      .generatedAlwaysAs(sql`floor(extract(epoch from (ends_at - starts_at)) / 36)::bigint`),
     status: text().$type<'open' | 'verified'>().notNull().default('open'),
     verifiedAt: timestamp({ withTimezone: true }),
     verifiedBy: uuid().references(() => users.id),
@@ -44,6 +50,7 @@ export const activities = pgTable(
   },
   (t) => [
     index('activities_unit_starts_idx').on(t.orgUnitId, t.startsAt, t.id),
+    unique('activities_id_length_uq').on(t.id, t.lengthCents),
     check('activities_period_chk', sql`${t.endsAt} > ${t.startsAt}`),
     check('activities_status_chk', sql`${t.status} in ('open','verified')`),
     check(
@@ -54,7 +61,10 @@ export const activities = pgTable(
   ],
 )
 
-/** One member's hours at one activity. Hours > 0 here; <= the activity's length in a trigger. */
+/**
+ * One member's hours at one activity: 0 < hours <= the activity's length, both as CHECKs. The length is
+ * copied in (by the guard trigger) under a foreign key to the activity's (id, length), so it cannot lie.
+ */
 export const activityParticipants = pgTable(
   'activity_participants',
   {
@@ -65,6 +75,7 @@ export const activityParticipants = pgTable(
       .notNull()
       .references(() => members.id),
     hoursCents: bigint({ mode: 'number' }).notNull(),
+    activityLengthCents: bigint({ mode: 'number' }).notNull(),
     recordedBy: uuid()
       .notNull()
       .references(() => users.id),
@@ -75,6 +86,12 @@ export const activityParticipants = pgTable(
     primaryKey({ columns: [t.activityId, t.memberId] }),
     index('activity_participants_member_idx').on(t.memberId),
     check('activity_participants_hours_chk', sql`${t.hoursCents} > 0`),
+    check('activity_participants_length_chk', sql`${t.hoursCents} <= ${t.activityLengthCents}`),
+    foreignKey({
+      name: 'activity_participants_length_fk',
+      columns: [t.activityId, t.activityLengthCents],
+      foreignColumns: [activities.id, activities.lengthCents],
+    }),
   ],
 )
 

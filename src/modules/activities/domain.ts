@@ -1,17 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import type { ServiceRequestStatus } from '../../db/schema/activities'
-import type { Cents } from '../../shared/decimal'
 
 /** Who may record work, verify it and handle service requests (admin counts as every role). */
 export const STAFF = ['secretary', 'grid_worker'] as const
 
 /** The most one service request may count: one request is one visit; a longer job is several requests. */
 export const MAX_REQUEST_HOURS_CENTS = 2400
-
-/** An activity's length in hundredths of an hour, rounded down (hours recorded may not exceed it). */
-export function lengthCents(startsAt: Date, endsAt: Date): Cents {
-  return Math.floor((endsAt.getTime() - startsAt.getTime()) / 36_000)
-}
 
 /**
  * Whether a member may serve in a unit: the unit lies on the member's own line of the tree (their home

@@ -1,7 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import { centsFromDb, formatCents } from '../../shared/decimal'
-import { lengthCents } from './domain'
 import type { Activity, Participant, ServiceHoursRecord } from './schemas'
 
 export interface ActivityRow {
@@ -14,6 +13,7 @@ export interface ActivityRow {
   startsAt: Date
   endsAt: Date
   location: string | null
+  lengthCents: string
   status: 'open' | 'verified'
   verifiedAt: Date | null
   verifiedBy: string | null
@@ -34,7 +34,7 @@ export function toActivity(r: ActivityRow): Activity {
     startsAt: iso(r.startsAt),
     endsAt: iso(r.endsAt),
     location: r.location,
-    lengthHours: formatCents(lengthCents(new Date(r.startsAt), new Date(r.endsAt))),
+    lengthHours: formatCents(r.lengthCents),
     status: r.status,
     verifiedAt: r.verifiedAt ? iso(r.verifiedAt) : null,
     verifiedByUserId: r.verifiedBy,
@@ -47,7 +47,7 @@ export function toActivity(r: ActivityRow): Activity {
 const ACTIVITY_SELECT = sql`
   select a.id, a.org_unit_id as "orgUnitId", u.path, a.team_id as "teamId", a.title,
          a.rubric_item_code as "rubricItemCode", a.starts_at as "startsAt", a.ends_at as "endsAt",
-         a.location, a.status, a.verified_at as "verifiedAt", a.verified_by as "verifiedBy",
+         a.location, a.length_cents as "lengthCents", a.status, a.verified_at as "verifiedAt", a.verified_by as "verifiedBy",
          a.created_at as "createdAt", agg.n as "participantCount", agg.total as "totalCents"
   from activities a
   join org_units u on u.id = a.org_unit_id

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { type Db, pgConstraint, transaction } from '../../db/client'
-import { formatCents, parseCents, sum } from '../../shared/decimal'
+import { centsFromDb, formatCents, parseCents, sum } from '../../shared/decimal'
 import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit } from '../audit/writer'
@@ -13,7 +13,7 @@ import {
   requireUnitInScope,
 } from '../identity/scope'
 import { onActivityVerified } from '../scoring/hooks'
-import { lengthCents, mayServeIn, STAFF } from './domain'
+import { mayServeIn, STAFF } from './domain'
 import * as repo from './repo'
 import type {
   ActivityDetail,
@@ -138,7 +138,7 @@ export async function recordParticipation(
       // FOR SHARE: a verification waits for these hours (and verifies them) or these wait and are refused.
       const activity = await requireActivity(tx, caller, activityId, 'share')
       if (activity.status === 'verified') throw invalidState('the activity is verified; its hours are final')
-      const max = lengthCents(new Date(activity.startsAt), new Date(activity.endsAt))
+      const max = centsFromDb(activity.lengthCents)
       if (hoursCents > max) throw hoursTooLong(max)
       await requireServingMember(tx, caller, memberId, activity.path)
       const result = await repo.upsertParticipant(tx, {
