@@ -221,6 +221,10 @@ describe('withdraw, get and list', () => {
     expect((await t.call({ method: 'POST', url, as: w.memberA.userId })).statusCode).toBe(404)
     expect((await t.call({ method: 'POST', url, as: w.secretaryB })).statusCode).toBe(404)
     expect((await t.call({ method: 'POST', url, as: member.userId })).json().status).toBe('withdrawn')
+    // The database refuses to bring a withdrawn claim back, whoever asks.
+    await expect(
+      t.db.execute(sql`update claims set status = 'submitted' where id = ${mine.id}`),
+    ).rejects.toThrow()
     const again = await t.call({ method: 'POST', url, as: w.secretaryA })
     expect(again.statusCode).toBe(409)
     expect(again.json().code).toBe('invalid_state')
