@@ -145,6 +145,11 @@ describe('GET /api/v1/org-units', () => {
     expect(new Set(names)).toEqual(new Set(['乙街道', '甲街道', '丙街道']))
   })
 
+  it('filters by kind', async () => {
+    const res = await t.call({ method: 'GET', url: '/api/v1/org-units?kind=root', as: w.memberA.userId })
+    expect(res.json().items.map((u: { id: string }) => u.id)).toEqual([w.root])
+  })
+
   it('a secretary renames only inside their scope (404 outside)', async () => {
     const ok = await t.call({
       method: 'PATCH',

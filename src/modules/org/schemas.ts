@@ -68,6 +68,7 @@ export type OrgUnit = Static<typeof OrgUnit>
 
 export const ListOrgUnitsQuery = Type.Object({
   parentId: Type.Optional(Id),
+  kind: Type.Optional(OrgKindSchema),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the name' })),
   ...PageQuery,
 })

@@ -61,6 +61,7 @@ export async function listOrgUnits(db: Db, query: ListOrgUnitsQuery) {
   const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
   const where: SQL[] = []
   if (query.parentId) where.push(sql`u.parent_id = ${query.parentId}`)
+  if (query.kind) where.push(sql`u.kind = ${query.kind}`)
   if (query.q) where.push(sql`u.name ilike ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`)
   const found = await repo.listUnitRecords(db, where, after, limit)
   return toPage(found, limit, (r) => [r.name, r.id], repo.toOrgUnit)
