@@ -242,6 +242,14 @@ describe('refresh tokens', () => {
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 401])
   })
 
+  it('an expired refresh token is 401', async () => {
+    const { userId, pair } = await fresh()
+    await t.db.execute(
+      sql`update refresh_tokens set expires_at = now() - interval '1 second' where user_id = ${userId}`,
+    )
+    expect((await refresh(pair.refreshToken)).statusCode).toBe(401)
+  })
+
   it('an unknown token is 401', async () => {
     expect((await refresh('not-a-token')).statusCode).toBe(401)
   })
