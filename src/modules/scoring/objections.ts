@@ -27,10 +27,12 @@ export function objectionOut(o: repo.ObjectionRow, tz: string) {
 export async function fileObjection(db: Db, caller: Caller, claimId: string, reason: string, tz: string) {
   if (!caller.memberId) throw forbidden('objections are filed by members of the branch')
   return transaction(db, async (tx) => {
-    const claim = await repo.findClaim(tx, claimId)
-    if (!claim?.roundId) throw notFound('claim')
-    // Share lock on the round: finalize (which takes it for update) cannot slip between check and insert.
-    const round = (await repo.findRound(tx, claim.roundId, 'share'))!
+    const seen = await repo.findClaim(tx, claimId)
+    if (!seen?.roundId) throw notFound('claim')
+    // Share lock on the round: finalize or a rescore (which take it for update) cannot slip between check
+    // and insert. Then the claim, locked, so one member's two objections at once make one.
+    const round = (await repo.findRound(tx, seen.roundId, 'share'))!
+    const claim = (await repo.findClaim(tx, claimId, true))!
     const home = await repo.homePath(tx, caller.memberId)
     if (!home?.startsWith(round.path)) throw notFound('claim')
     const now = new Date()
@@ -43,7 +45,6 @@ export async function fileObjection(db: Db, caller: Caller, claimId: string, rea
       throw invalidState('objections are filed only while the result is on public notice')
     }
     // One open objection per member and claim: a second one adds nothing for the secretary to answer.
-    await repo.findClaim(tx, claimId, true)
     if (await repo.hasOpenObjection(tx, claimId, caller.memberId!)) {
       throw new DomainError('conflict', 'you already have an open objection to this result')
     }
