@@ -96,6 +96,36 @@ describe('POST /api/v1/activities', () => {
     expect(after!.n).toBe(before!.n)
   })
 
+  it('takes a team of the unit line, and answers 404 for a team elsewhere', async () => {
+    const team = async (unit: string) =>
+      (await one<{ id: string }>(
+        t.db,
+        sql`insert into teams (org_unit_id, name) values (${unit}, '青年志愿服务队') returning id`,
+      ))!.id
+    const payload = (teamId: string) => ({
+      orgUnitId: w.branchA,
+      teamId,
+      title: '义诊',
+      startsAt: '2026-03-05T01:00:00Z',
+      endsAt: '2026-03-05T02:00:00Z',
+    })
+    const ours = await t.call({
+      method: 'POST',
+      url: '/api/v1/activities',
+      as: w.secretaryA,
+      payload: payload(await team(w.communityA)),
+    })
+    expect(ours.statusCode, ours.body).toBe(201)
+    const theirs = await t.call({
+      method: 'POST',
+      url: '/api/v1/activities',
+      as: w.secretaryA,
+      payload: payload(await team(w.branchB)),
+    })
+    expect(theirs.statusCode).toBe(404)
+    expect(theirs.json().detail).toBe('team not found')
+  })
+
   it('refuses an end before the start and unknown fields with 400', async () => {
     const bad = await t.call({
       method: 'POST',
