@@ -406,6 +406,33 @@ describe('POST /api/v1/scoring-rounds/{id}/close', () => {
     }
   })
 
+  it('a score racing the close from another process is either counted in the result or refused, never lost', async () => {
+    const other = await buildTestApp()
+    for (let i = 0; i < 3; i++) {
+      const { w, rubricId, panelUserIds, c1, c2 } = await setup()
+      const round = await openRound(t, w, { rubricId, panelUserIds, quorum: 2 })
+      const [sec, p1, p2] = panelUserIds as [string, string, string]
+      for (const c of [c1, c2]) {
+        await scoreOk(t, sec, round.id, c.id, '1.00')
+        await scoreOk(t, p1, round.id, c.id, '2.00')
+      }
+      const [late, closed] = await Promise.all([
+        score(other, p2, round.id, c1.id, '4.00'),
+        close(sec, round.id),
+      ])
+      expect(closed.statusCode).toBe(200)
+      expect([200, 409]).toContain(late.statusCode)
+      const row = await one<{ result: string; n: string }>(
+        t.db,
+        sql`select c.result, count(s.*) as n from claims c
+            join claim_scores s on s.claim_id = c.id and s.attempt = c.attempt where c.id = ${c1.id} group by c.result`,
+      )
+      expect(row!.n).toBe(late.statusCode === 200 ? '3' : '2')
+      expect(row!.result).toBe(late.statusCode === 200 ? '233' : '150')
+    }
+    await other.app.close()
+  })
+
   it('publicityDays 0 ends publicity at close', async () => {
     const { w, rubricId, panelUserIds, c1, c2 } = await setup()
     const round = await openRound(t, w, { rubricId, panelUserIds, quorum: 1, publicityDays: 0 })
