@@ -137,6 +137,14 @@ export async function step(
   return !!row
 }
 
+/** Locks the row for this step and tells its state as it is now (the audit's "before"). */
+export async function lockRequest(tx: Db, id: string) {
+  return one<{ status: ServiceRequestStatus; memberId: string | null }>(
+    tx,
+    sql`select status, member_id as "memberId" from service_requests where id = ${id} for update`,
+  )
+}
+
 export async function insertDecline(tx: Db, requestId: string, memberId: string, reason: string | null) {
   await tx.execute(
     sql`insert into service_request_declines (request_id, member_id, reason) values (${requestId}, ${memberId}, ${reason})`,

@@ -63,6 +63,7 @@ async function runStep(
   extra?: SQL,
 ): Promise<ServiceRequest> {
   const { from, to } = REQUEST_STEPS[name]
+  const before = await repo.lockRequest(tx, row.id)
   if (!(await repo.step(tx, row.id, from, set, extra))) {
     const now = (await repo.findRequest(tx, row.id))!
     const yours = extra && now.memberId !== caller.memberId ? ', and not dispatched to you' : ''
@@ -74,7 +75,7 @@ async function runStep(
     targetType: 'service_request',
     targetId: row.id,
     orgUnitId: row.orgUnitId,
-    before: { status: row.status, memberId: row.memberId },
+    before,
     after: { status: to, ...audit },
   })
   return after
