@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { one } from '../../src/db/client'
+import { one, rows } from '../../src/db/client'
 import { serviceRequestForClaim } from '../../src/modules/activities/service'
 import { auditCount, createRequest, requestStatus, type StepName, step } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
@@ -287,6 +287,32 @@ describe('GET /api/v1/service-requests', () => {
       as: world.secretaryB,
     })
     expect(outside.statusCode).toBe(404)
+  })
+
+  it('pages through requests made within the same millisecond without skipping or repeating any', async () => {
+    const world = await createWorld(t.db)
+    const made = await rows<{ id: string }>(
+      t.db,
+      sql`insert into service_requests (org_unit_id, requester_name, title, description, created_by, created_at)
+          select ${world.branchA}, 'r', 't' || i, 'd', ${world.gridWorkerA},
+                 timestamptz '2026-01-01 08:00:00.123+08' + (i % 3) * interval '1 microsecond'
+          from generate_series(1, 7) i returning id`,
+    )
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const query: string = `orgUnitId=${world.branchA}&limit=2${cursor ? `&cursor=${cursor}` : ''}`
+      const page = await t.call({
+        method: 'GET',
+        url: `/api/v1/service-requests?${query}`,
+        as: world.secretaryA,
+      })
+      expect(page.statusCode, page.body).toBe(200)
+      seen.push(...page.json().items.map((r: { id: string }) => r.id))
+      cursor = page.json().nextCursor
+    } while (cursor)
+    expect(seen).toHaveLength(7)
+    expect(new Set(seen)).toEqual(new Set(made.map((m) => m.id)))
   })
 
   it('creates in scope only (404 outside, 403 for a member)', async () => {

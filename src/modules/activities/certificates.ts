@@ -73,6 +73,8 @@ interface CertificateRow {
   serialNumber: string
   verificationCode: string
   issuedAt: Date
+  /** issued_at as text, to the microsecond, for keyset cursors. */
+  cursorAt: string
 }
 
 const CERTIFICATE_SELECT = sql`
@@ -80,7 +82,8 @@ const CERTIFICATE_SELECT = sql`
          to_char(period_from, 'YYYY-MM-DD') as "from", to_char(period_to, 'YYYY-MM-DD') as "to",
          total_hours_cents as "totalHoursCents", records, issuer_org_unit_id as "issuerOrgUnitId",
          issuer_name as "issuerName", issued_by as "issuedBy", issued_by_name as "issuedByName",
-         serial_number as "serialNumber", verification_code as "verificationCode", issued_at as "issuedAt"
+         serial_number as "serialNumber", verification_code as "verificationCode", issued_at as "issuedAt",
+         issued_at::text as "cursorAt"
   from service_certificates`
 
 function toCertificate(r: CertificateRow): ServiceCertificate {
@@ -209,7 +212,7 @@ export async function listServiceCertificates(
         ${after ? sql`and (issued_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
         order by issued_at desc, id desc limit ${limit + 1}`,
   )
-  return toPage(found, limit, (r) => [new Date(r.issuedAt).toISOString(), r.id], toCertificate)
+  return toPage(found, limit, (r) => [r.cursorAt, r.id], toCertificate)
 }
 
 /** Public: validity and the few facts printed on the certificate; nothing else personal. */

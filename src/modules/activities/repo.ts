@@ -20,6 +20,8 @@ export interface ActivityRow {
   createdAt: Date
   participantCount: string
   totalCents: string
+  /** starts_at as text, to the microsecond, for keyset cursors (a JS Date keeps only milliseconds). */
+  cursorAt: string
 }
 
 const iso = (d: Date | string) => new Date(d).toISOString()
@@ -48,7 +50,7 @@ const ACTIVITY_SELECT = sql`
   select a.id, a.org_unit_id as "orgUnitId", u.path, a.team_id as "teamId", a.title,
          a.rubric_item_code as "rubricItemCode", a.starts_at as "startsAt", a.ends_at as "endsAt",
          a.location, a.length_cents as "lengthCents", a.status, a.verified_at as "verifiedAt", a.verified_by as "verifiedBy",
-         a.created_at as "createdAt", agg.n as "participantCount", agg.total as "totalCents"
+         a.created_at as "createdAt", a.starts_at::text as "cursorAt", agg.n as "participantCount", agg.total as "totalCents"
   from activities a
   join org_units u on u.id = a.org_unit_id
   cross join lateral (

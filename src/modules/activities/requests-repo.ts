@@ -28,6 +28,8 @@ export interface RequestRow {
   declines: { memberId: string; reason: string | null; at: string }[]
   createdAt: Date
   updatedAt: Date
+  /** created_at as text, to the microsecond: a keyset cursor from a JS Date (milliseconds) would skip rows. */
+  cursorAt: string
 }
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString())
@@ -66,7 +68,7 @@ const REQUEST_SELECT = sql`
          r.accepted_at as "acceptedAt", r.completed_at as "completedAt", r.hours_cents as "hoursCents",
          r.completion_note as "completionNote", r.confirmed_at as "confirmedAt", r.rating, r.feedback,
          r.cancelled_at as "cancelledAt", r.cancel_reason as "cancelReason",
-         r.created_at as "createdAt", r.updated_at as "updatedAt",
+         r.created_at as "createdAt", r.updated_at as "updatedAt", r.created_at::text as "cursorAt",
          coalesce((select json_agg(json_build_object('memberId', d.member_id, 'reason', d.reason,
                                                      'at', d.created_at) order by d.created_at, d.id)
                    from service_request_declines d where d.request_id = r.id), '[]'::json) as declines

@@ -133,7 +133,7 @@ export async function listServiceRequests(db: Db, caller: Caller, query: ListSer
   if (query.status) where.push(sql`r.status = ${query.status}`)
   if (query.memberId) where.push(sql`r.member_id = ${query.memberId}`)
   const found = await repo.listRequests(db, where, after, limit)
-  return toPage(found, limit, (r) => [new Date(r.createdAt).toISOString(), r.id], repo.toServiceRequest)
+  return toPage(found, limit, (r) => [r.cursorAt, r.id], repo.toServiceRequest)
 }
 
 export async function dispatchServiceRequest(db: Db, caller: Caller, id: string, body: DispatchBody) {

@@ -121,7 +121,7 @@ export async function listActivities(db: Db, caller: Caller, query: ListActiviti
   if (query.to) where.push(sql`a.starts_at < ${query.to}::date + 1`)
   if (query.status) where.push(sql`a.status = ${query.status}`)
   const found = await repo.listActivities(db, where, after, limit)
-  return toPage(found, limit, (r) => [new Date(r.startsAt).toISOString(), r.id], repo.toActivity)
+  return toPage(found, limit, (r) => [r.cursorAt, r.id], repo.toActivity)
 }
 
 export async function recordParticipation(
