@@ -1,8 +1,6 @@
-import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
-import { DomainError } from '../../shared/errors'
 import { Id, IdempotencyHeaders, IdParams, Page, PageQuery, problems } from '../../shared/schemas'
 import * as service from './certificates'
 import { renderCertificatePdf } from './pdf'
@@ -33,16 +31,9 @@ async function sendCertificate(
 const VERIFY_WINDOW_MS = 60_000
 
 export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // The auth plugin may already provide app.rateLimit(); if not, this plugin brings its own (opt-in per route).
-  if (!app.hasDecorator('rateLimit')) {
-    await app.register(rateLimit, {
-      global: false,
-      errorResponseBuilder: (_request, context) =>
-        new DomainError('rate_limited', `too many attempts; retry in ${context.after}`),
-    })
-  }
-  // Guessing codes is already hopeless (130 bits); the limit keeps anyone from trying at speed. Counted per
-  // address in this process's memory: with N processes the budget is N times as large.
+  // Guessing codes is already hopeless (130 bits); the limit keeps anyone from trying at speed. The auth
+  // plugin registers @fastify/rate-limit (opt-in per route, 429 rate_limited). Counted per address in this
+  // process's memory: with N processes the budget is N times as large.
   const perAddress = app.rateLimit({
     max: app.settings.loginRateLimit,
     timeWindow: VERIFY_WINDOW_MS,
