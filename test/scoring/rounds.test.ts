@@ -125,6 +125,29 @@ describe('POST /api/v1/scoring-rounds', () => {
     await other.app.close()
   })
 
+  it('lists the rounds a caller may see, newest first, with filters', async () => {
+    const { w, rubricId, panelUserIds, c1 } = await setup()
+    const first = await openRound(t, w, { rubricId, panelUserIds, quorum: 1, publicityDays: 0 })
+    await scoreOk(t, w.secretaryA, first.id, c1.id, '1.00')
+    const m = await createMemberUser(t.db, w.branchA)
+    await claim(t, m.userId, { memberId: m.memberId, rubricId, itemCode: 'STUDY', quantity: 1 })
+    const second = await openRound(t, w, { rubricId, panelUserIds })
+    const list = (as: string, query = '') =>
+      t.call({ method: 'GET', url: `/api/v1/scoring-rounds?orgUnitId=${w.branchA}${query}`, as })
+    const all = await list(w.secretaryA)
+    expect(all.statusCode).toBe(200)
+    expect(all.json().items.map((r: { id: string }) => r.id)).toEqual([second.id, first.id])
+    expect(all.json().items[1]).toMatchObject({ claimCount: 2, status: 'scoring', quorum: 1 })
+    expect(all.json().items[1].claims).toBeUndefined()
+    const page = await list(w.memberA.userId, '&limit=1')
+    expect(page.json().items.map((r: { id: string }) => r.id)).toEqual([second.id])
+    const rest = await list(w.memberA.userId, `&limit=1&cursor=${page.json().nextCursor}`)
+    expect(rest.json()).toEqual({ items: [expect.objectContaining({ id: first.id })], nextCursor: null })
+    expect((await list(panelUserIds[2]!, '&status=publicity')).json().items).toEqual([])
+    expect((await list(w.secretaryB)).json().items).toEqual([])
+    expect((await list(w.memberB.userId)).json().items).toEqual([])
+  })
+
   it('checks the panel, quorum, period and who asks', async () => {
     const { w, rubricId, panelUserIds } = await setup()
     const base = { orgUnitId: w.branchA, rubricId, periodStart: yearStart(), periodEnd: yearEnd() }

@@ -182,7 +182,31 @@ export interface RoundRow {
   publicityEndsAt: Date | null
   finalizedAt: Date | null
   createdAt: Date
+  createdKey: string
   panelUserIds: string[]
+  claimCount: number
+}
+
+const ROUND_SELECT = sql`select r.id, r.org_unit_id as "orgUnitId", u.path, r.rubric_id as "rubricId",
+    to_char(r.period_start, 'YYYY-MM-DD') as "periodStart", to_char(r.period_end, 'YYYY-MM-DD') as "periodEnd",
+    r.quorum, r.aggregation, r.publicity_days as "publicityDays", r.divergence_threshold as "divergenceThreshold",
+    r.status, r.closed_at as "closedAt", r.publicity_ends_at as "publicityEndsAt",
+    r.finalized_at as "finalizedAt", r.created_at as "createdAt", r.created_at::text as "createdKey",
+    array(select p.user_id::text from round_panelists p where p.round_id = r.id order by p.user_id) as "panelUserIds",
+    (select count(*) from claims c where c.round_id = r.id)::int as "claimCount"
+  from scoring_rounds r join org_units u on u.id = r.org_unit_id`
+
+type RawRound = RoundRow & { divergenceThreshold: string | null }
+
+function toRound(r: RawRound): RoundRow {
+  return {
+    ...r,
+    divergenceThreshold: r.divergenceThreshold === null ? null : centsFromDb(r.divergenceThreshold),
+    closedAt: asDateOrNull(r.closedAt),
+    publicityEndsAt: asDateOrNull(r.publicityEndsAt),
+    finalizedAt: asDateOrNull(r.finalizedAt),
+    createdAt: asDate(r.createdAt),
+  }
 }
 
 export async function findRound(
@@ -190,27 +214,28 @@ export async function findRound(
   id: string,
   lock?: 'update' | 'share',
 ): Promise<RoundRow | undefined> {
-  const r = await one<RoundRow & { divergenceThreshold: string | null }>(
+  const r = await one<RawRound>(
     db,
-    sql`select r.id, r.org_unit_id as "orgUnitId", u.path, r.rubric_id as "rubricId",
-          to_char(r.period_start, 'YYYY-MM-DD') as "periodStart", to_char(r.period_end, 'YYYY-MM-DD') as "periodEnd",
-          r.quorum, r.aggregation, r.publicity_days as "publicityDays", r.divergence_threshold as "divergenceThreshold",
-          r.status, r.closed_at as "closedAt", r.publicity_ends_at as "publicityEndsAt",
-          r.finalized_at as "finalizedAt", r.created_at as "createdAt",
-          array(select p.user_id::text from round_panelists p where p.round_id = r.id order by p.user_id) as "panelUserIds"
-        from scoring_rounds r join org_units u on u.id = r.org_unit_id
-        where r.id = ${id} ${lock === 'update' ? sql`for update of r` : lock === 'share' ? sql`for share of r` : sql``}`,
+    sql`${ROUND_SELECT} where r.id = ${id}
+        ${lock === 'update' ? sql`for update of r` : lock === 'share' ? sql`for share of r` : sql``}`,
   )
-  return (
-    r && {
-      ...r,
-      divergenceThreshold: r.divergenceThreshold === null ? null : centsFromDb(r.divergenceThreshold),
-      closedAt: asDateOrNull(r.closedAt),
-      publicityEndsAt: asDateOrNull(r.publicityEndsAt),
-      finalizedAt: asDateOrNull(r.finalizedAt),
-      createdAt: asDate(r.createdAt),
-    }
+  return r && toRound(r)
+}
+
+export async function listRoundRows(
+  db: Db,
+  where: SQL,
+  cursor: (string | number)[] | undefined,
+  limit: number,
+): Promise<RoundRow[]> {
+  const after = cursor
+    ? sql`and (r.created_at, r.id) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`
+    : sql``
+  const found = await rows<RawRound>(
+    db,
+    sql`${ROUND_SELECT} where ${where} ${after} order by r.created_at desc, r.id desc limit ${limit + 1}`,
   )
+  return found.map(toRound)
 }
 
 export async function insertRound(

@@ -1,25 +1,22 @@
+import { sql } from 'drizzle-orm'
 import { type Db, transaction } from '../../db/client'
 import { formatCents, parseCents } from '../../shared/decimal'
 import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { endOfDayAfter, formatInZone } from '../../shared/time'
 import { recordAudit } from '../audit/writer'
-import { type Caller, coversPath, requireUnitInScope } from '../identity/scope'
+import { type Caller, coversPath, pathInScope, requireUnitInScope } from '../identity/scope'
 import { effectiveSettings } from '../org/service'
 import { rubricWithItems } from '../rubrics/service'
 import { canMoveRound, computeResult, defaultQuorum, inRange, requiredScores } from './domain'
 import * as repo from './repo'
-import type { CreateRoundBody, ScoreBody } from './schemas'
+import type { CreateRoundBody, ListRoundsQuery, ScoreBody } from './schemas'
 
 export function iso(at: Date | null, tz: string): string | null {
   return at ? formatInZone(at, tz) : null
 }
 
-async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string) {
-  const claims = await repo.roundClaims(db, round.id)
-  const scores = await repo.scoresOf(
-    db,
-    claims.map((c) => c.id),
-  )
+function roundSummary(round: repo.RoundRow, tz: string) {
   return {
     id: round.id,
     orgUnitId: round.orgUnitId,
@@ -32,7 +29,22 @@ async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string
     publicityDays: round.publicityDays,
     divergenceThreshold: round.divergenceThreshold === null ? null : formatCents(round.divergenceThreshold),
     status: round.status,
-    claimCount: claims.length,
+    claimCount: round.claimCount,
+    closedAt: iso(round.closedAt, tz),
+    publicityEndsAt: iso(round.publicityEndsAt, tz),
+    finalizedAt: iso(round.finalizedAt, tz),
+    createdAt: formatInZone(round.createdAt, tz),
+  }
+}
+
+async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string) {
+  const claims = await repo.roundClaims(db, round.id)
+  const scores = await repo.scoresOf(
+    db,
+    claims.map((c) => c.id),
+  )
+  return {
+    ...roundSummary(round, tz),
     // Only counts and "did I score it": the values stay hidden until the claim's scoring closes.
     claims: claims.map((c) => {
       const given = scores.filter((s) => s.claimId === c.id)
@@ -57,10 +69,6 @@ async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string
         recused: caller.memberId === c.memberId,
       }
     }),
-    closedAt: iso(round.closedAt, tz),
-    publicityEndsAt: iso(round.publicityEndsAt, tz),
-    finalizedAt: iso(round.finalizedAt, tz),
-    createdAt: formatInZone(round.createdAt, tz),
   }
 }
 
@@ -142,6 +150,31 @@ export async function createScoringRound(db: Db, caller: Caller, body: CreateRou
     })
     return out
   })
+}
+
+/** Rounds the caller may see (as getScoringRound), newest first; without their claims. */
+export async function listScoringRounds(db: Db, caller: Caller, q: ListRoundsQuery, tz: string) {
+  const limit = pageLimit(q.limit)
+  const cursor = decodeCursor(q.cursor, 2)
+  const home = await repo.homePath(db, caller.memberId)
+  const visible = [
+    pathInScope(sql`u.path`, caller, ['secretary', 'panelist']),
+    sql`exists (select 1 from round_panelists p where p.round_id = r.id and p.user_id = ${caller.userId})`,
+    ...(home ? [sql`${home} like u.path || '%'`] : []),
+  ]
+  const filters = [sql`(${sql.join(visible, sql` or `)})`]
+  if (q.orgUnitId) {
+    filters.push(sql`u.path like (select o.path from org_units o where o.id = ${q.orgUnitId}) || '%'`)
+  }
+  if (q.status) filters.push(sql`r.status = ${q.status}`)
+  if (q.rubricId) filters.push(sql`r.rubric_id = ${q.rubricId}`)
+  const found = await repo.listRoundRows(db, sql.join(filters, sql` and `), cursor, limit)
+  return toPage(
+    found,
+    limit,
+    (r) => [r.createdKey, r.id],
+    (r) => roundSummary(r, tz),
+  )
 }
 
 export async function getScoringRound(db: Db, caller: Caller, id: string, tz: string) {

@@ -6,13 +6,14 @@ import { createClaim, getClaim, listClaims, withdrawClaim } from './claims'
 import { finalizeRound } from './finalize'
 import { fileObjection, resolveObjection } from './objections'
 import { getRoundResults } from './results'
-import { closeScoring, createScoringRound, getScoringRound, submitScore } from './rounds'
+import { closeScoring, createScoringRound, getScoringRound, listScoringRounds, submitScore } from './rounds'
 import {
   Claim,
   CreateClaimBody,
   CreateRoundBody,
   FinalizeResult,
   ListClaimsQuery,
+  ListRoundsQuery,
   Objection,
   ObjectionBody,
   ResolveBody,
@@ -20,6 +21,7 @@ import {
   ResultsQuery,
   Round,
   RoundClaimParams,
+  RoundSummary,
   Score,
   ScoreBody,
 } from './schemas'
@@ -128,6 +130,23 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.code(201).send(await createScoringRound(app.db, request.caller, request.body, tz())),
+  )
+
+  app.get(
+    '/scoring-rounds',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'listScoringRounds',
+        summary: 'Rounds you may see, newest first (filters: orgUnitId subtree, rubricId, status)',
+        description:
+          'Secretaries and panelists over the unit, the panel and the branch’s members see a round. Items are ' +
+          'rounds without their claims; getScoringRound gives those.',
+        querystring: ListRoundsQuery,
+        response: { 200: Page(RoundSummary), ...problems() },
+      },
+    },
+    async (request) => listScoringRounds(app.db, request.caller, request.query, tz()),
   )
 
   app.get(

@@ -138,6 +138,19 @@ export const Round = Type.Object({
   createdAt: DateTime,
 })
 
+export const RoundSummary = Type.Omit(Round, ['claims'])
+
+export const ListRoundsQuery = Type.Object({
+  orgUnitId: Type.Optional(Id),
+  rubricId: Type.Optional(Id),
+  status: Type.Optional(
+    Type.Union([Type.Literal('scoring'), Type.Literal('publicity'), Type.Literal('finalized')]),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+})
+export type ListRoundsQuery = Static<typeof ListRoundsQuery>
+
 export const RoundClaimParams = Type.Object({ id: Id, claimId: Id })
 
 export const ScoreBody = Body({
