@@ -199,8 +199,14 @@ describe('POST /api/v1/scoring-rounds/{id}/finalize', () => {
     expect(early.json().code).toBe('invalid_state')
     const objection = (await object(m2.userId, c1.id)).json().id
     await endPublicity(t.db, round.id)
-    expect((await finalize(t, w.secretaryA, round.id)).json().detail).toContain('objection')
+    const blocked = await finalize(t, w.secretaryA, round.id)
+    expect(blocked.json()).toMatchObject({ code: 'invalid_state', objectionIds: [objection] })
+    const openList = (as: string) =>
+      t.call({ method: 'GET', url: `/api/v1/objections?roundId=${round.id}&status=open`, as })
+    expect((await openList(w.secretaryA)).json().items.map((o: { id: string }) => o.id)).toEqual([objection])
+    expect((await openList(w.secretaryB)).statusCode).toBe(404)
     await resolve(w.secretaryA, objection, 'upheld')
+    expect((await openList(w.secretaryA)).json().items).toEqual([])
     expect((await finalize(t, w.panelistA, round.id)).statusCode).toBe(403)
     expect((await finalize(t, w.secretaryB, round.id)).statusCode).toBe(404)
     expect(await countRows(t.db, 'claims', sql`round_id = ${round.id} and status = 'posted'`)).toBe(0)

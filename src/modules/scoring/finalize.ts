@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client'
 import { idempotent } from '../../plugins/idempotency'
 import { formatCents } from '../../shared/decimal'
-import { invalidState } from '../../shared/errors'
+import { DomainError, invalidState } from '../../shared/errors'
 import { recordAudit } from '../audit/writer'
 import { type Caller, requireUnitInScope } from '../identity/scope'
 import { postClaimResult } from '../ledger/service'
@@ -26,8 +26,12 @@ export async function finalizeRound(db: Db, caller: Caller, roundId: string, key
     if (new Date() < round.publicityEndsAt) {
       throw invalidState(`publicity runs until ${round.publicityEndsAt.toISOString()}`)
     }
-    const open = await repo.openObjectionCount(tx, round.id)
-    if (open > 0) throw invalidState(`${open} objection(s) are still open`)
+    const open = await repo.openObjectionIds(tx, round.id)
+    if (open.length > 0) {
+      throw new DomainError('invalid_state', `${open.length} objection(s) are still open`, {
+        objectionIds: open,
+      })
+    }
 
     const rubric = (await rubricWithItems(tx, round.rubricId))!
     const claims = (await repo.roundClaims(tx, round.id, true)).filter((c) => c.status === 'scored')

@@ -72,12 +72,27 @@ export async function objectionsOf(db: Db, claimIds: string[]): Promise<Objectio
   return found.map(toObjection)
 }
 
-export async function openObjectionCount(db: Db, roundId: string): Promise<number> {
-  const row = await one<{ n: string }>(
+export async function openObjectionIds(db: Db, roundId: string): Promise<string[]> {
+  const found = await rows<{ id: string }>(
     db,
-    sql`select count(*) as n from objections where round_id = ${roundId} and status = 'open'`,
+    sql`select id from objections where round_id = ${roundId} and status = 'open' order by created_at, id`,
   )
-  return Number(row?.n ?? 0)
+  return found.map((f) => f.id)
+}
+
+/** A round's objections, oldest first (the order they are answered in). */
+export async function listObjectionRows(
+  db: Db,
+  roundId: string,
+  status: string | undefined,
+): Promise<ObjectionRow[]> {
+  const found = await rows<ObjectionRow>(
+    db,
+    sql`select ${OBJECTION_COLUMNS} from objections o
+        where o.round_id = ${roundId} ${status ? sql`and o.status = ${status}` : sql``}
+        order by o.created_at, o.id`,
+  )
+  return found.map(toObjection)
 }
 
 export async function hasOpenObjection(db: Db, claimId: string, memberId: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { recordAudit } from '../audit/writer'
 import { type Caller, requireUnitInScope } from '../identity/scope'
 import { canMoveObjection } from './domain'
 import * as repo from './repo'
-import { iso } from './rounds'
+import { iso, requireRoundVisible } from './rounds'
 import type { ResolveBody } from './schemas'
 
 export function objectionOut(o: repo.ObjectionRow, tz: string) {
@@ -127,4 +127,19 @@ export async function resolveObjection(db: Db, caller: Caller, id: string, body:
     })
     return out
   })
+}
+
+/**
+ * A round's objections for whoever sees its results (secretaries answer them from here). Before the first
+ * close there is nothing to object to, so the list is simply empty.
+ */
+export async function listObjections(
+  db: Db,
+  caller: Caller,
+  q: { roundId: string; status?: 'open' | 'upheld' | 'rescore' },
+  tz: string,
+) {
+  const round = await requireRoundVisible(db, caller, q.roundId)
+  const found = await repo.listObjectionRows(db, round.id, q.status)
+  return { items: found.map((o) => objectionOut(o, tz)), nextCursor: null }
 }

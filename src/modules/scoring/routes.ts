@@ -4,7 +4,7 @@ import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
 import { createClaim, getClaim, listClaims, withdrawClaim } from './claims'
 import { finalizeRound } from './finalize'
-import { fileObjection, resolveObjection } from './objections'
+import { fileObjection, listObjections, resolveObjection } from './objections'
 import { getRoundResults } from './results'
 import { closeScoring, createScoringRound, getScoringRound, listScoringRounds, submitScore } from './rounds'
 import {
@@ -13,6 +13,7 @@ import {
   CreateRoundBody,
   FinalizeResult,
   ListClaimsQuery,
+  ListObjectionsQuery,
   ListRoundsQuery,
   Objection,
   ObjectionBody,
@@ -251,6 +252,22 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply
         .code(201)
         .send(await fileObjection(app.db, request.caller, request.params.id, request.body.reason, tz())),
+  )
+
+  app.get(
+    '/objections',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'listObjections',
+        summary: 'A round’s objections, oldest first (filter: status, e.g. open ones to answer)',
+        description:
+          'For whoever may see the round. The whole round’s list in one page (a round has few objections).',
+        querystring: ListObjectionsQuery,
+        response: { 200: Page(Objection), ...problems(404) },
+      },
+    },
+    async (request) => listObjections(app.db, request.caller, request.query, tz()),
   )
 
   app.post(

@@ -218,3 +218,8 @@ export const FinalizeResult = Type.Object({
   posted: Type.Integer({ description: 'Ledger transactions posted by this finalize' }),
   totalPoints: Decimal,
 })
+
+export const ListObjectionsQuery = Type.Object({
+  roundId: Id,
+  status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('upheld'), Type.Literal('rescore')])),
+})
