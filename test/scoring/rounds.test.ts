@@ -279,6 +279,20 @@ describe('PUT /api/v1/scoring-rounds/{id}/claims/{claimId}/score', () => {
       itemCode: 'STUDY',
       quantity: 2,
     })
+    // A panel of that member alone could never score the claim: it waits for another round.
+    const alone = await t.call({
+      method: 'POST',
+      url: '/api/v1/scoring-rounds',
+      as: w.secretaryA,
+      payload: {
+        orgUnitId: w.branchA,
+        rubricId,
+        periodStart: yearStart(),
+        periodEnd: yearEnd(),
+        panelUserIds: [committee.userId],
+      },
+    })
+    expect(alone.statusCode).toBe(409)
     const round = await openRound(t, w, {
       rubricId,
       panelUserIds: [w.secretaryA, committee.userId, w.panelistA],

@@ -127,6 +127,9 @@ export async function takeInClaims(
         where u.id = c.org_unit_id and c.status = 'submitted' and c.round_id is null
           and c.rubric_id = ${p.rubricId} and u.path like ${`${p.branchPath}%`}
           and c.occurred_on between ${p.periodStart} and ${p.periodEnd}
+          -- A claim nobody on this panel may score (its member is the only panelist) waits for another round.
+          and exists (select 1 from round_panelists rp where rp.round_id = ${roundId}
+                        and not exists (select 1 from users us where us.id = rp.user_id and us.member_id = c.member_id))
         returning c.id`,
   )
   return taken.length
