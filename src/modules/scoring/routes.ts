@@ -124,7 +124,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary:
           'Open a round: takes in the unit’s submitted claims of the period that are in no other round',
         description:
-          "The panel is users holding panelist or secretary over the unit (400 naming the others). Quorum defaults to a majority of the panel; aggregation to `mean`; publicityDays to the unit's inherited setting (5); divergenceThreshold to a third of each claim's ceiling. Takes in the unit's submitted claims under this rubric with occurredOn in the period that are in no other round (each claim lands in exactly one round, even when rounds are opened at once); none: 409 invalid_state.",
+          "The panel is users holding panelist or secretary over the unit (400 naming the others). Quorum defaults to a majority of the panel; aggregation to `mean`; publicityDays to the unit's inherited setting (5); divergenceThreshold to a third of each claim's ceiling. Takes in the unit's submitted claims under this rubric with occurredOn in the period that are in no other round (each claim lands in exactly one round, even when rounds are opened at once), except a claim whose member is the only panelist (nobody could score it); none: 409 invalid_state.",
         body: CreateRoundBody,
         response: { 201: Round, ...problems(403, 404, 409) },
       },
