@@ -238,7 +238,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/claims/:id/objections',
     {
       schema: {
-        tags: ['scoring'],
+        tags: ['claims'],
         operationId: 'fileObjection',
         summary: 'Object to a result during publicity (members of the branch)',
         description:
@@ -258,7 +258,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/objections',
     {
       schema: {
-        tags: ['scoring'],
+        tags: ['claims'],
         operationId: 'listObjections',
         summary: 'A round’s objections, oldest first (filter: status, e.g. open ones to answer)',
         description:
@@ -274,7 +274,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/objections/:id/resolve',
     {
       schema: {
-        tags: ['scoring'],
+        tags: ['claims'],
         operationId: 'resolveObjection',
         summary: 'Answer an objection: upheld (with a reply) or rescore (back to the panel)',
         description:
