@@ -68,7 +68,8 @@ export interface PointsFigures {
 
 /**
  * Points posted to members of the subtree (by home unit) in [start, end): positive and negative
- * earning postings separately; and fulfilled redemptions handed out by offices in the subtree.
+ * earning postings separately; and their fulfilled redemptions (wherever handed out, so the same
+ * members are counted on both sides of the points, as in the ranking).
  */
 export async function pointsFigures(
   db: Db,
@@ -93,7 +94,7 @@ export async function pointsFigures(
   const redeemed = await one<{ cents: string | null; n: string }>(
     db,
     sql`select sum(r.amount) as cents, count(*) as n
-        from redemptions r join org_units u on u.id = r.org_unit_id
+        from redemptions r join members m on m.id = r.member_id join org_units u on u.id = m.org_unit_id
         where u.path like ${like} and r.status = 'fulfilled' and ${within(sql`r.fulfilled_at`)}`,
   )
   return {

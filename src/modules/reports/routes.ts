@@ -66,7 +66,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'hours of activities and confirmed requests; serviceRequestsCompleted: requests confirmed; ' +
           'pointsIssued / pointsDeducted: positive / negative postings of scoring and adjustments (and ' +
           'their reversals) to members of the subtree, both as positive amounts; pointsRedeemed / ' +
-          'redemptions: points and count of redemptions fulfilled by offices in the subtree.',
+          'redemptions: points and count of redemptions fulfilled for members of the subtree (home unit).',
         querystring: SummaryQuery,
         response: { 200: Summary, ...problems(403, 404) },
       },
