@@ -50,7 +50,11 @@ async function main() {
     const { loadDemoIfEmpty } = await import('./modules/identity/demo')
     const logins = await loadDemoIfEmpty(database.db)
     if (logins) {
-      app.log.info('demo organisation loaded; demo logins (username / password):')
+      const { loadDemoContent } = await import('./modules/identity/demo-content')
+      await loadDemoContent(database.db, config.timezone)
+      app.log.info(
+        'demo organisation loaded (with an active rubric, a stocked catalogue and 30.00 points for demo-member); demo logins (username / password):',
+      )
       for (const l of logins) app.log.info(`  ${l.role.padEnd(12)} ${l.username} / ${l.password}`)
     }
   }
