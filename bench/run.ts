@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: loads a fresh `vp_bench` database, starts the real server and the bare baseline (each
  * pinned to core 0, loaded one at a time), drives them from this process pinned to core 1, prints a table
- * and writes it to BENCHMARKS.md. Options: --repeats N (3), --seconds S (10), --scale default.
+ * and writes it to BENCHMARKS.md. Options: --repeats N (3), --seconds S (10), --scale default, --cpu-prof.
  */
 import { spawn } from 'node:child_process'
 import { createHmac, randomUUID } from 'node:crypto'
@@ -74,7 +74,13 @@ async function main() {
     'server',
     'src/server.ts',
     { DATABASE_URL: g.url, JWT_SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
-    { cpu: 0, port: 3901, readyPath: '/healthz' },
+    {
+      cpu: 0,
+      port: 3901,
+      readyPath: '/healthz',
+      // --cpu-prof: write a V8 profile of the server to bench/profiles/ (open in Chrome DevTools).
+      nodeArgs: args.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [],
+    },
   )
   const baseline = await startPinned(
     'baseline',
