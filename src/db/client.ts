@@ -52,6 +52,12 @@ function openPg(url: string, opts: DatabaseOptions): Database {
   // A backend killed under us (pg_terminate_backend, failover) emits 'error' on an idle client;
   // without a listener Node would crash the whole process.
   pool.on('error', (err) => opts.onPoolError?.(err))
+  // The pool listens only to idle clients. A connection killed while checked out (between two statements of a
+  // transaction) emits 'error' on its client, which would otherwise be an uncaught exception; the query
+  // running on it fails on its own and is answered 503.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => opts.onPoolError?.(err))
+  })
   const db = drizzlePg(pool, { casing: 'snake_case' }) as unknown as Db
   return {
     db,
@@ -126,6 +132,9 @@ export async function transaction<T>(
   const attempts = opts.attempts ?? 5
   for (let attempt = 1; ; attempt++) {
     try {
+      const pool = (db as unknown as { $client?: unknown }).$client
+      if (pool instanceof pg.Pool)
+        return await poolTransaction(pool, fn, opts.isolationLevel ?? 'read committed')
       return await db.transaction((tx) => fn(tx as unknown as Db), {
         isolationLevel: opts.isolationLevel ?? 'read committed',
       })
@@ -134,6 +143,34 @@ export async function transaction<T>(
       if (attempt >= attempts || !code || !RETRYABLE.has(code)) throw err
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt))
     }
+  }
+}
+
+/**
+ * drizzle's node-postgres transaction leaks its pooled client when BEGIN itself fails (a connection killed
+ * while idle in the pool): the client is never released and the pool slowly runs dry. This does the same
+ * BEGIN / COMMIT / ROLLBACK on a client we always release (pg-pool itself drops a client whose connection
+ * died instead of handing it out again).
+ */
+async function poolTransaction<T>(
+  pool: pg.Pool,
+  fn: (tx: Db) => Promise<T>,
+  isolationLevel: 'read committed' | 'repeatable read' | 'serializable',
+): Promise<T> {
+  const client = await pool.connect()
+  try {
+    await client.query(`begin isolation level ${isolationLevel}`)
+    const tx = drizzlePg(client, { casing: 'snake_case' }) as unknown as Db
+    try {
+      const result = await fn(tx)
+      await client.query('commit')
+      return result
+    } catch (err) {
+      await client.query('rollback').catch(() => {})
+      throw err
+    }
+  } finally {
+    client.release()
   }
 }
 
