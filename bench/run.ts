@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: loads a fresh `vp_bench` database, starts the real server and the bare baseline (each
  * pinned to core 0, loaded one at a time), drives them from this process pinned to core 1, prints a table
- * and writes it to BENCHMARKS.md. Options: --repeats N (3), --seconds S (10), --scale default, --cpu-prof.
+ * and writes it to BENCHMARKS.md. Options: --repeats N (3), --seconds S (10), --scale default, --cpu-prof, --out FILE (BENCHMARKS.md).
  */
 import { spawn } from 'node:child_process'
 import { createHmac, randomUUID } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import type autocannon from 'autocannon'
 import { type Generated, generate, SCALES } from './generate'
 import { fmt, interleaved, load, median, type Proc, type Sample, startPinned, summarise } from './lib'
@@ -78,8 +78,8 @@ async function main() {
       cpu: 0,
       port: 3901,
       readyPath: '/healthz',
-      // --cpu-prof: write a V8 profile of the server to bench/profiles/ (open in Chrome DevTools).
-      nodeArgs: args.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [],
+      // --cpu-prof: write a V8 profile of the server to /tmp/vp-bench-profiles/ (open in Chrome DevTools).
+      nodeArgs: args.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/vp-bench-profiles'] : [],
     },
   )
   const baseline = await startPinned(
@@ -234,9 +234,14 @@ function report(r: {
   ].join('\n')
   const summary = `bench: balanceRead=${fmt(rows[0]!.ratio!, 2)} redemption=${fmt(rows[1]!.ratio!, 2)} p99BalanceMs=${fmt(rows[0]!.p99)} finalize2000s=n/a rssMB=${fmt(rss)}`
   console.log(`\n${table}\n`)
-  const machine = `${availableParallelism()} cores (nproc), Node ${process.version}, PostgreSQL on the same machine`
+  const machine = `${cpus().length} cores (nproc; the runner itself sees only its pinned core), Node ${process.version}, PostgreSQL on the same machine`
+  const out = opt('out', 'BENCHMARKS.md')
+  // Hand-written analysis below the marker survives a re-run; only the measured part above it is replaced.
+  const marker = '<!-- analysis: kept across runs -->'
+  const prior = existsSync(out) ? readFileSync(out, 'utf8') : ''
+  const kept = prior.includes(marker) ? prior.slice(prior.indexOf(marker)) : `${marker}\n`
   writeFileSync(
-    'BENCHMARKS.md',
+    out,
     `# Benchmarks
 
 Measured ${new Date().toISOString()} with \`npm run bench -- --repeats ${r.repeats} --seconds ${r.seconds}\`
@@ -248,7 +253,8 @@ ${table}
 \`\`\`
 ${summary}
 \`\`\`
-`,
+
+${kept}`,
   )
   console.log(summary)
 }
