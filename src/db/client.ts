@@ -148,9 +148,8 @@ export async function transaction<T>(
 
 /**
  * drizzle's node-postgres transaction leaks its pooled client when BEGIN itself fails (a connection killed
- * while idle in the pool): the client is never released and the pool slowly runs dry. This does the same
- * BEGIN / COMMIT / ROLLBACK on a client we always release (pg-pool itself drops a client whose connection
- * died instead of handing it out again).
+ * while idle in the pool): the client is never released and the pool slowly runs dry. So we check the client
+ * out and always release it (pg-pool drops a client whose connection died instead of handing it out again).
  */
 async function poolTransaction<T>(
   pool: pg.Pool,
@@ -159,16 +158,11 @@ async function poolTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect()
   try {
-    await client.query(`begin isolation level ${isolationLevel}`)
-    const tx = drizzlePg(client, { casing: 'snake_case' }) as unknown as Db
-    try {
-      const result = await fn(tx)
-      await client.query('commit')
-      return result
-    } catch (err) {
-      await client.query('rollback').catch(() => {})
-      throw err
-    }
+    // On a single client drizzle's transaction() issues BEGIN/COMMIT/ROLLBACK itself and hands out a real
+    // transaction handle (nested .transaction() calls become savepoints); only acquiring and releasing is ours.
+    return await drizzlePg(client, { casing: 'snake_case' }).transaction((tx) => fn(tx as unknown as Db), {
+      isolationLevel,
+    })
   } finally {
     client.release()
   }
