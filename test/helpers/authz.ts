@@ -11,7 +11,8 @@ import { createUser, createWorld, type World } from './factories'
  * - inside: admin (root), secretary (on branch A), secretaryParent (on community A, the parent),
  *   gridWorker and panelist (on branch A), clerk (on community A), member (member A's own login);
  * - outside: secretaryChild (on grid A, below the target), secretarySibling (branch B),
- *   gridWorkerSibling (branch B), memberSibling (member B's login);
+ *   gridWorkerSibling (branch B), clerkSibling (on community B, the sibling office), memberSibling
+ *   (member B's login);
  * - anonymous: no token.
  * Later modules add their rows for their operations; they never write new ad-hoc permission tests.
  */
@@ -26,6 +27,7 @@ export const ACTORS = [
   'gridWorker',
   'gridWorkerSibling',
   'clerk',
+  'clerkSibling',
   'member',
   'memberSibling',
 ] as const
@@ -60,6 +62,7 @@ export async function createAuthzWorld(db: Db): Promise<AuthzWorld> {
       gridWorker: w.gridWorkerA,
       gridWorkerSibling: gridWorkerB,
       clerk: w.clerkA,
+      clerkSibling: w.clerkB,
       member: w.memberA.userId,
       memberSibling: w.memberB.userId,
     },
@@ -90,6 +93,11 @@ export function expectStatuses(spec: {
   }
   return { ...out, ...spec.cells }
 }
+
+/** Every actor gets `status` (anonymous included), or every signed-in actor with anonymous 401. */
+export const everyone = (status: number): Record<Actor, number> =>
+  Object.fromEntries(ACTORS.map((a) => [a, status])) as Record<Actor, number>
+export const signedIn = (status: number): Record<Actor, number> => ({ ...everyone(status), anonymous: 401 })
 
 /** The usual shape: staff roles inside the target's subtree may, the same roles outside get 404. */
 export const INSIDE_SECRETARIES: readonly Actor[] = ['admin', 'secretary', 'secretaryParent']
