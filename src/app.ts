@@ -22,6 +22,7 @@ import { dbPlugin } from './plugins/db'
 import { errorsPlugin } from './plugins/errors'
 import { openapiPlugin } from './plugins/openapi'
 import { problem } from './shared/errors'
+import { problems } from './shared/schemas'
 
 export interface AppOptions {
   database: Database
@@ -31,6 +32,10 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Rate limits on login and certificate verification; tests of other things may raise them. */
   loginRateLimit?: number
+  /** Requests per caller (user of a valid token, else address) per window, all routes together (default 600). */
+  rateLimitMax?: number
+  /** The window of rateLimitMax in seconds (default 60). */
+  rateLimitWindowSeconds?: number
   /** Browser origins allowed by CORS; none by default (the API is called by servers, kiosks and mini-programs). */
   corsOrigins?: string[]
   /** Shed load with 503 when the event loop lags this much (ms); 0 turns it off. */
@@ -53,6 +58,8 @@ function makeAjv(coerce: boolean) {
     strict: false,
   })
   addFormats(ajv)
+  // ajv-formats also takes "urn:uuid:<uuid>", which PostgreSQL's uuid type refuses (a 500): only the RFC 4122 form.
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
   return ajv
 }
 
@@ -86,6 +93,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (!route.url.startsWith('/api/v1/') || route.config?.public || !route.schema) return
     route.schema.security ??= [{ bearerAuth: [] }]
   })
+  // Fastify answers 413 (body over 1 MiB) and 415 (a body that is not JSON) before any handler runs, on every
+  // method that may carry a body: document them wherever they can happen.
+  app.addHook('onRoute', (route) => {
+    const response = route.schema?.response as Record<number, unknown> | undefined
+    if (!response || ![route.method].flat().some((m) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(m)))
+      return
+    const bodyProblems = problems(413, 415)
+    response[413] ??= bodyProblems[413]
+    response[415] ??= bodyProblems[415]
+  })
   app.addHook('onSend', async (request, reply) => {
     if (request.headers.authorization) reply.header('cache-control', 'no-store')
   })
@@ -111,7 +128,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   await app.register(dbPlugin, { database: options.database })
   await app.register(openapiPlugin)
-  await app.register(authPlugin, { secret: options.jwtSecret })
+  await app.register(authPlugin, {
+    secret: options.jwtSecret,
+    rateLimit: { max: options.rateLimitMax ?? 600, windowMs: (options.rateLimitWindowSeconds ?? 60) * 1000 },
+  })
 
   await app.register(systemRoutes)
   await app.register(

@@ -22,6 +22,8 @@ const Env = Type.Object({
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
   CORS_ORIGINS: Type.String({ default: '' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 600 }),
+  RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
 })
 type Env = Static<typeof Env>
 
@@ -40,11 +42,21 @@ export interface Config {
   statementTimeoutMs: number
   /** Browser origins allowed by CORS; empty (the default) means no cross-origin access at all. */
   corsOrigins: string[]
+  /** Requests one caller (user of a valid token, else address) may make per window, all routes together. */
+  rateLimitMax: number
+  rateLimitWindowSeconds: number
 }
 
 export class ConfigError extends Error {}
 
-const numeric = new Set(['PORT', 'REDEMPTION_HOLD_DAYS', 'DB_POOL_SIZE', 'STATEMENT_TIMEOUT_MS'])
+const numeric = new Set([
+  'PORT',
+  'REDEMPTION_HOLD_DAYS',
+  'DB_POOL_SIZE',
+  'STATEMENT_TIMEOUT_MS',
+  'RATE_LIMIT_MAX',
+  'RATE_LIMIT_WINDOW_SECONDS',
+])
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {}
@@ -91,6 +103,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),
+    rateLimitMax: env.RATE_LIMIT_MAX,
+    rateLimitWindowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
   }
 }
 

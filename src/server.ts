@@ -43,6 +43,8 @@ async function main() {
     timezone: config.timezone,
     redemptionHoldDays: config.redemptionHoldDays,
     corsOrigins: config.corsOrigins,
+    rateLimitMax: config.rateLimitMax,
+    rateLimitWindowSeconds: config.rateLimitWindowSeconds,
     logger,
   })
   if (bootstrapped) app.log.info({ username: config.bootstrapAdminUsername }, 'bootstrap admin created')

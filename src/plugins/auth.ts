@@ -15,6 +15,7 @@ export const ACCESS_TOKEN_SECONDS = 15 * 60
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller
+    [verifiedSubject]: string | null
   }
   interface FastifyInstance {
     signAccessToken(userId: string): string
@@ -38,9 +39,18 @@ declare module '@fastify/jwt' {
 // revoked grant stops working within CALLER_TTL_MS in other processes and at once in the revoking one.
 const CALLER_TTL_MS = 2000
 const CALLER_CACHE_MAX = 10_000
+const CALLER_KEYS_MAX = 50_000
+/** The `sub` of a bearer token whose signature and claims checked out (null: no or no valid token). */
+const verifiedSubject = Symbol('verifiedSubject')
+
+export interface CallerRateLimit {
+  /** Requests one caller may make per window (all routes together). */
+  max: number
+  windowMs: number
+}
 
 export const authPlugin = fp(
-  async (app: FastifyInstance, opts: { secret: string }) => {
+  async (app: FastifyInstance, opts: { secret: string; rateLimit: CallerRateLimit }) => {
     await app.register(jwt, {
       secret: opts.secret,
       sign: { algorithm: 'HS256', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: ACCESS_TOKEN_SECONDS },
@@ -52,12 +62,26 @@ export const authPlugin = fp(
       },
     })
 
-    // Rate limits are opt-in per route (login, refresh, certificate verification use app.rateLimit()).
+    // Every request counts against one budget per caller (below); login, refresh and certificate
+    // verification add tighter budgets of their own (app.rateLimit / app.createRateLimit in their routes).
     // The answer is a 429 rate_limited problem with Retry-After (seconds until the window resets).
     await app.register(rateLimit, {
       global: false,
       errorResponseBuilder: (_request, context) =>
         new DomainError('rate_limited', `too many attempts; retry in ${context.after}`),
+    })
+    // The caller is the user of a valid bearer token, else the client address: one user cannot spend
+    // another's budget, and many users behind one address (a kiosk, an office NAT) are not lumped together.
+    // Counted in this process's memory (an LRU of CALLER_KEYS_MAX keys): with N processes the budget is N times.
+    const perCaller = app.createRateLimit({
+      max: opts.rateLimit.max,
+      timeWindow: opts.rateLimit.windowMs,
+      keyGenerator: (request) => {
+        const subject = request[verifiedSubject]
+        return subject ? `user:${subject}` : `ip:${request.ip}`
+      },
+      // The local store's LRU size (5,000 by default); typed nowhere, read by the store it creates.
+      ...({ cache: CALLER_KEYS_MAX } as object),
     })
 
     const cache = new Map<string, { at: number; caller: Caller | null }>()
@@ -107,27 +131,47 @@ export const authPlugin = fp(
       return caller
     }
 
+    /** Checks the bearer token once per request; the rate limit and authentication both use the answer. */
+    async function verifyToken(request: FastifyRequest): Promise<string | null> {
+      const header = request.headers.authorization
+      if (!header || !/^Bearer\s+\S+$/i.test(header)) return null
+      try {
+        const payload = await request.jwtVerify<{ sub: string }>()
+        return typeof payload.sub === 'string' && /^[0-9a-f-]{36}$/i.test(payload.sub) ? payload.sub : null
+      } catch {
+        return null
+      }
+    }
+
     async function authenticate(request: FastifyRequest) {
       const header = request.headers.authorization
       if (!header || !/^Bearer\s+\S+$/i.test(header)) {
         throw new DomainError('unauthorized', 'send Authorization: Bearer <accessToken>')
       }
-      let userId: string
-      try {
-        const payload = await request.jwtVerify<{ sub: string }>()
-        userId = payload.sub
-      } catch {
-        throw new DomainError('unauthorized', 'the access token is invalid or expired')
-      }
-      if (typeof userId !== 'string' || !/^[0-9a-f-]{36}$/i.test(userId)) {
-        throw new DomainError('unauthorized', 'the access token is invalid or expired')
-      }
+      const userId = request[verifiedSubject]
+      if (!userId) throw new DomainError('unauthorized', 'the access token is invalid or expired')
       const caller = await loadCaller(userId)
       if (!caller) throw new DomainError('unauthorized', 'the access token is invalid or expired')
       request.caller = caller
     }
 
-    app.addHook('onRequest', async (request) => {
+    app.decorateRequest(verifiedSubject, null)
+    app.addHook('onRequest', async (request, reply) => {
+      request[verifiedSubject] = await verifyToken(request)
+      // Before authentication, so that guessing tokens or hammering without one is limited too.
+      const limit = await perCaller(request)
+      if (!limit.isAllowed) {
+        reply.header('x-ratelimit-limit', limit.max)
+        reply.header('x-ratelimit-remaining', limit.remaining)
+        reply.header('x-ratelimit-reset', limit.ttlInSeconds)
+        if (limit.isExceeded) {
+          reply.header('retry-after', Math.max(1, limit.ttlInSeconds))
+          throw new DomainError(
+            'rate_limited',
+            `too many requests; retry in ${Math.max(1, limit.ttlInSeconds)} s`,
+          )
+        }
+      }
       if (!request.url.startsWith('/api/v1/')) return
       if (request.routeOptions.config?.public) return
       // Unknown routes fall to the not-found handler, which answers 404 without needing a token.

@@ -22,6 +22,8 @@ export interface TestApp {
 export async function buildTestApp(
   opts: {
     loginRateLimit?: number
+    /** The per-caller limit on all requests; tests of other things never reach it. */
+    rateLimitMax?: number
     poolSize?: number
     corsOrigins?: string[]
     beforeReady?: (app: FastifyInstance) => void
@@ -35,6 +37,7 @@ export async function buildTestApp(
     jwtSecret: TEST_JWT_SECRET,
     timezone: 'Asia/Shanghai',
     loginRateLimit: opts.loginRateLimit ?? 1000,
+    rateLimitMax: opts.rateLimitMax ?? 1_000_000,
     corsOrigins: opts.corsOrigins,
     maxEventLoopDelayMs: opts.maxEventLoopDelayMs ?? 0,
   })
