@@ -78,14 +78,33 @@ export class DomainError extends Error {
   }
 }
 
+// The limits the OpenAPI document promises (shared/schemas.ts): a detail or an error message may echo what
+// a client sent (a field name, a CSV header), and Ajv with allErrors may report thousands of fields.
+const MAX_TEXT = 2000
+const MAX_ERRORS = 100
+const clip = (v: unknown) =>
+  typeof v === 'string' && v.length > MAX_TEXT ? `${v.slice(0, MAX_TEXT - 1)}…` : v
+
 export function problem(code: ErrorCode, detail: string, extra: Record<string, unknown> = {}): Problem {
+  const errors = Array.isArray(extra.errors)
+    ? {
+        errors: (extra.errors as unknown[])
+          .slice(0, MAX_ERRORS)
+          .map((e) =>
+            e && typeof e === 'object'
+              ? Object.fromEntries(Object.entries(e).map(([k, v]) => [k, clip(v)]))
+              : e,
+          ),
+      }
+    : {}
   return {
     type: `https://volunteer-points.example/problems/${code.replace(/_/g, '-')}`,
     title: TITLES[code],
     status: ERROR_STATUS[code],
-    detail,
+    detail: clip(detail) as string,
     code,
     ...extra,
+    ...errors,
   }
 }
 
