@@ -103,7 +103,13 @@ function lcg(seed: number) {
   }
 }
 
-async function api(method: 'POST' | 'PATCH', url: string, as: string, payload: unknown, expected = 201) {
+async function api(
+  method: 'POST' | 'PATCH',
+  url: string,
+  as: string,
+  payload: Record<string, unknown>,
+  expected = 201,
+) {
   const res = await t.call({ method, url, as, headers: { 'idempotency-key': idemKey() }, payload })
   expect(res.statusCode, res.body).toBe(expected)
   return res.json()
