@@ -6,7 +6,7 @@ import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { formatInZone, localDate } from '../../shared/time'
 import { foreignEvidence } from '../activities/service'
 import { recordAudit } from '../audit/writer'
-import { type Caller, coversPath, pathInScope, requireMemberVisible } from '../identity/scope'
+import { type Caller, coversPath, hasRole, pathInScope, requireMemberVisible } from '../identity/scope'
 import { claimCeiling, type RubricItem, rubricWithItems } from '../rubrics/service'
 import { canMoveClaim } from './domain'
 import * as repo from './repo'
@@ -45,8 +45,14 @@ export function claimOut(c: repo.ClaimRow, tz: string) {
 
 const STAFF = ['secretary', 'panelist'] as const
 
+/** A caller who is neither a member nor holds a role that deals with claims never sees one: 403. */
+function requireClaimRole(caller: Caller) {
+  if (!caller.memberId && !hasRole(caller, STAFF)) throw forbidden()
+}
+
 /** The claimant, and secretaries and panelists over the member's unit, see a claim; others get 404. */
 async function requireClaimVisible(db: Db, caller: Caller, id: string, lock = false) {
+  requireClaimRole(caller)
   const claim = await repo.findClaim(db, id, lock)
   if (!claim) throw notFound('claim')
   if (caller.memberId === claim.memberId || coversPath(caller, claim.path, STAFF)) return claim
@@ -143,6 +149,7 @@ export async function getClaim(db: Db, caller: Caller, id: string, tz: string) {
 }
 
 export async function listClaims(db: Db, caller: Caller, q: ListClaimsQuery, tz: string) {
+  requireClaimRole(caller)
   const limit = pageLimit(q.limit)
   const cursor = decodeCursor(q.cursor, 2)
   const own = caller.memberId ? sql`c.member_id = ${caller.memberId}` : sql`false`

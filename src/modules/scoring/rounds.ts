@@ -5,7 +5,7 @@ import { DomainError, forbidden, invalidState, notFound, validation } from '../.
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { endOfDayAfter, formatInZone } from '../../shared/time'
 import { recordAudit } from '../audit/writer'
-import { type Caller, coversPath, pathInScope, requireUnitInScope } from '../identity/scope'
+import { type Caller, coversPath, hasRole, pathInScope, requireUnitInScope } from '../identity/scope'
 import { effectiveSettings } from '../org/service'
 import { rubricWithItems } from '../rubrics/service'
 import { canMoveRound, computeResult, defaultQuorum, inRange, requiredScores } from './domain'
@@ -72,9 +72,14 @@ async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string
   }
 }
 
+/** Rounds are for secretaries, panelists and members: any other role (grid worker, clerk) never sees one. */
+function requireRoundRole(caller: Caller) {
+  if (!caller.memberId && !hasRole(caller, ['secretary', 'panelist'])) throw forbidden()
+}
+
 /**
  * Who sees a round: secretaries and panelists over its unit, the users on its panel, and members of the
- * branch (results are public to them after close). Anyone else gets 404.
+ * branch (results are public to them after close). Anyone else gets 404 (403 without any such role).
  */
 export async function requireRoundVisible(
   db: Db,
@@ -82,6 +87,7 @@ export async function requireRoundVisible(
   id: string,
   lock?: 'update' | 'share',
 ): Promise<repo.RoundRow> {
+  requireRoundRole(caller)
   const round = await repo.findRound(db, id, lock)
   if (!round) throw notFound('scoring round')
   if (
@@ -154,6 +160,7 @@ export async function createScoringRound(db: Db, caller: Caller, body: CreateRou
 
 /** Rounds the caller may see (as getScoringRound), newest first; without their claims. */
 export async function listScoringRounds(db: Db, caller: Caller, q: ListRoundsQuery, tz: string) {
+  requireRoundRole(caller)
   const limit = pageLimit(q.limit)
   const cursor = decodeCursor(q.cursor, 2)
   const home = await repo.homePath(db, caller.memberId)
