@@ -105,7 +105,7 @@ export function problem(code: ErrorCode, detail: string, extra: Record<string, u
     code,
     ...extra,
     ...errors,
-  }
+  } as Problem
 }
 
 export const notFound = (what = 'resource') => new DomainError('not_found', `${what} not found`)
