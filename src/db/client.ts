@@ -47,6 +47,8 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     // Session settings for every connection: the service time zone makes `::date` and date_trunc agree
     // with the API's dates; timeouts make a stalled database answer as an error, never hang a request.
     options: `-c timezone=${opts.timezone} -c statement_timeout=${statementTimeout} -c idle_in_transaction_session_timeout=${statementTimeout * 4}`,
+    // A frozen backend or host cannot enforce statement_timeout itself: the client gives up a little later.
+    query_timeout: statementTimeout + STALL_MARGIN_MS,
     application_name: 'volunteer-points',
   })
   // A backend killed under us (pg_terminate_backend, failover) emits 'error' on an idle client;
@@ -57,6 +59,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
   // running on it fails on its own and is answered 503.
   pool.on('connect', (client) => {
     client.on('error', (err) => opts.onPoolError?.(err))
+    dropOnReadTimeout(client)
   })
   const db = drizzlePg(pool, { casing: 'snake_case' }) as unknown as Db
   return {
@@ -69,6 +72,36 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     async close() {
       await pool.end()
     },
+  }
+}
+
+/** How much longer than statement_timeout the client waits for a backend that does not answer at all. */
+const STALL_MARGIN_MS = 1000
+
+/**
+ * After a client-side query timeout pg keeps the connection busy with the unanswered statement: the statements
+ * queued behind it (drizzle's ROLLBACK) would each wait a full timeout more, and a transaction's client would go
+ * back to the pool still stuck. Destroying the socket fails them at once and makes the pool retire the client.
+ */
+function dropOnReadTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  const drop = (err: unknown) => {
+    if (err instanceof Error && err.message === 'Query read timeout')
+      (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()
+  }
+  ;(client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+    const callback = args[args.length - 1]
+    if (typeof callback === 'function') {
+      args[args.length - 1] = (err: unknown, res: unknown) => {
+        drop(err)
+        callback(err, res)
+      }
+      return query(...args)
+    }
+    const result = query(...args)
+    // A side branch only: the caller still gets the rejection.
+    if (result instanceof Promise) result.catch(drop)
+    return result
   }
 }
 

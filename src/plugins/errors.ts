@@ -115,7 +115,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     if (typeof c === 'string' && UNAVAILABLE_NET.has(c)) return true
     if (
       typeof m === 'string' &&
-      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
         m,
       )
     )
