@@ -321,3 +321,82 @@ export async function seed(databaseUrl: string, members: number): Promise<Seeded
     await database.close()
   }
 }
+
+// ---------------------------------------------------------------- a steady mixed load for fault tests
+
+export interface LoadRecord {
+  kind: 'read' | 'write'
+  memberId: string
+  key?: string
+  body?: { memberId: string; amount: string; reason: string }
+  /** 0: no HTTP answer at all (connection reset, or no answer within the client timeout). */
+  status: number
+  answer?: unknown
+  start: number
+  end: number
+}
+
+/**
+ * `workers` loops, each alternating a balance read and a one-cent keyed adjustment on one of `memberIds`,
+ * until stop() (bounded: each request gives up after `timeoutMs`). Times are Date.now() milliseconds.
+ */
+export function startLoad(
+  base: string,
+  opts: { token: string; memberIds: string[]; workers: number; prefix: string; timeoutMs?: number },
+) {
+  const records: LoadRecord[] = []
+  let stopped = false
+  let n = 0
+  const worker = async (w: number) => {
+    for (let i = 0; !stopped; i++) {
+      const memberId = opts.memberIds[(w + i) % opts.memberIds.length]!
+      const start = Date.now()
+      const rec: LoadRecord =
+        i % 2 === 0
+          ? { kind: 'read', memberId, status: 0, start, end: 0 }
+          : (() => {
+              const key = `${opts.prefix}-${n++}`
+              return {
+                kind: 'write' as const,
+                memberId,
+                key,
+                body: { memberId, amount: '0.01', reason: key },
+                status: 0,
+                start,
+                end: 0,
+              }
+            })()
+      try {
+        const r =
+          rec.kind === 'read'
+            ? await call(base, 'GET', `/api/v1/members/${memberId}/balance`, {
+                token: opts.token,
+                timeoutMs: opts.timeoutMs,
+              })
+            : await call(base, 'POST', '/api/v1/ledger/adjustments', {
+                token: opts.token,
+                key: rec.key,
+                body: rec.body,
+                timeoutMs: opts.timeoutMs,
+              })
+        rec.status = r.status
+        rec.answer = r.body
+      } catch (err) {
+        rec.answer = String(err)
+        // Keep a refused connection from spinning: the tests never expect one.
+        await sleep(20)
+      }
+      rec.end = Date.now()
+      records.push(rec)
+    }
+  }
+  const running = Promise.all(Array.from({ length: opts.workers }, (_, w) => worker(w)))
+  return {
+    records,
+    async stop(): Promise<LoadRecord[]> {
+      stopped = true
+      await running
+      return records
+    },
+  }
+}
