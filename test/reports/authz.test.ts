@@ -1,0 +1,56 @@
+import { beforeAll, expect } from 'vitest'
+import { buildTestApp, type TestApp } from '../helpers/app'
+import {
+  type AuthzRow,
+  type AuthzWorld,
+  createAuthzWorld,
+  expectStatuses,
+  INSIDE_SECRETARIES,
+  OUTSIDE_SECRETARIES,
+  runAuthzMatrix,
+} from '../helpers/authz'
+import { thisYear, yearEnd, yearStart } from '../helpers/scoring'
+
+let t: TestApp
+let w: AuthzWorld
+
+beforeAll(async () => {
+  t = await buildTestApp()
+  w = await createAuthzWorld(t.db)
+})
+
+/**
+ * Reports are the secretary's (API.md): secretaries over branch A read its figures; a secretary of grid A
+ * (below) or of branch B does not see branch A (404); every other role, members included, 403.
+ */
+const secretaries = (ok: number) =>
+  expectStatuses({ ok, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES })
+
+const rows: AuthzRow[] = [
+  {
+    operation: 'getRanking',
+    request: ({ w }) => ({
+      method: 'GET',
+      url: `/api/v1/reports/ranking?orgUnitId=${w.branchA}&year=${thisYear()}`,
+    }),
+    expect: secretaries(200),
+    check: (res, { w }) => {
+      if (res.statusCode === 200)
+        expect(res.json().items.map((i: { memberId: string }) => i.memberId)).toContain(w.memberA.memberId)
+    },
+  },
+  {
+    operation: 'getSummary',
+    request: ({ w }) => ({
+      method: 'GET',
+      url: `/api/v1/reports/summary?orgUnitId=${w.branchA}&from=${yearStart()}&to=${yearEnd()}`,
+    }),
+    expect: secretaries(200),
+    check: (res) => {
+      // The figures themselves are test/reports/summary.test.ts's; here: a full summary, to its readers only.
+      if (res.statusCode === 200) expect(Object.keys(res.json())).toContain('pointsIssued')
+    },
+  },
+]
+
+runAuthzMatrix('authorisation matrix: reports', () => ({ t, w }), rows)
