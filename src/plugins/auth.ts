@@ -40,6 +40,7 @@ declare module '@fastify/jwt' {
 const CALLER_TTL_MS = 2000
 const CALLER_CACHE_MAX = 10_000
 const CALLER_KEYS_MAX = 50_000
+const VERIFIED_TOKENS_MAX = 10_000
 /** The `sub` of a bearer token whose signature and claims checked out (null: no or no valid token). */
 const verifiedSubject = Symbol('verifiedSubject')
 
@@ -131,13 +132,28 @@ export const authPlugin = fp(
       return caller
     }
 
+    // Tokens whose signature and claims checked out, keyed by the whole header (signature included), so
+    // only the very same bytes skip the HMAC; never past the token's own exp, and bounded in size.
+    // Revocation does not depend on this: the caller's user and grants are re-read (loadCaller).
+    const verified = new Map<string, { sub: string; expMs: number }>()
+
     /** Checks the bearer token once per request; the rate limit and authentication both use the answer. */
     async function verifyToken(request: FastifyRequest): Promise<string | null> {
       const header = request.headers.authorization
-      if (!header || !/^Bearer\s+\S+$/i.test(header)) return null
+      if (!header) return null
+      const now = Date.now()
+      const hit = verified.get(header)
+      if (hit) {
+        if (now < hit.expMs) return hit.sub
+        verified.delete(header)
+      }
+      if (!/^Bearer\s+\S+$/i.test(header)) return null
       try {
-        const payload = await request.jwtVerify<{ sub: string }>()
-        return typeof payload.sub === 'string' && /^[0-9a-f-]{36}$/i.test(payload.sub) ? payload.sub : null
+        const payload = await request.jwtVerify<{ sub: string; exp: number }>()
+        if (typeof payload.sub !== 'string' || !/^[0-9a-f-]{36}$/i.test(payload.sub)) return null
+        if (verified.size >= VERIFIED_TOKENS_MAX) verified.clear()
+        verified.set(header, { sub: payload.sub, expMs: payload.exp * 1000 })
+        return payload.sub
       } catch {
         return null
       }
