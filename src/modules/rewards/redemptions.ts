@@ -33,8 +33,10 @@ import type { CreateRedemptionBody, ListRedemptionsQuery } from './schemas'
 const CLERK = ['clerk'] as const
 
 // Lock order, the same in every path so two transactions never wait on each other in a circle:
-// redemption row (fulfil, cancel, sweep) > reward row (reserve, stock movement) > ledger accounts (hold,
-// capture, release). Creating locks no redemption row, so it starts at the reward.
+// redemption row (fulfil, cancel, sweep) > ledger accounts (hold, capture, release) > reward row (stock
+// movement). Creating locks no redemption row, so it starts at the member's account. The reward row is
+// shared by every redemption of that reward, so it is taken last, just before commit: the time others
+// queue on it is one UPDATE and one INSERT, not the whole transaction.
 
 async function currentDto(tx: Db, id: string, ctx: RewardsContext) {
   return redemptionDto((await dRepo.findRedemption(tx, id))!, ctx)
@@ -54,9 +56,9 @@ export async function createRedemption(
   const cmd = { memberId: body.memberId, rewardId: body.rewardId, quantity: body.quantity ?? 1 }
   return idempotent(db, caller, key, 'createRedemption', cmd, async (tx) => {
     const member = await requireMemberVisible(tx, caller, cmd.memberId, CLERK, { allowSelf: true })
-    // Locking the reward serialises its redemptions, so the yearly count below cannot be raced past
-    // the limit; stock and points are guarded again by conditional UPDATEs.
-    const reward = await repo.findReward(tx, cmd.rewardId, true)
+    // Read without a lock: stock and points are guarded by conditional UPDATEs below; a price or state
+    // changed meanwhile orders this redemption just before that change.
+    const reward = await repo.findReward(tx, cmd.rewardId)
     const callerMayOffer =
       reward && (coversPath(caller, reward.path, CLERK) || caller.memberId === cmd.memberId)
     if (!reward || !callerMayOffer || !(await repo.memberEligible(tx, cmd.memberId, reward.path))) {
@@ -68,10 +70,16 @@ export async function createRedemption(
     const balance = await getBalanceCents(tx, cmd.memberId)
     assertThreshold(balance.lifetimeEarned, redemptionThresholdCents)
     if (reward.perMemberLimit !== null) {
+      // One member's redemptions of one reward are serialised (a transaction-scoped advisory lock on the
+      // pair), so the yearly count below cannot be raced past the limit, without making other members wait.
+      await repo.lockMemberReward(tx, cmd.memberId, reward.id)
       const year = yearRange(localYear(new Date(), ctx.timezone), ctx.timezone)
       const taken = await repo.unitsTaken(tx, cmd.memberId, reward.id, year)
       assertWithinLimit(reward.perMemberLimit, taken, cmd.quantity)
     }
+    // Checked here so the answer keeps the documented order (out_of_stock before insufficient_points);
+    // the conditional UPDATE at the end is what guarantees it.
+    if (reward.available < cmd.quantity) throw outOfStock(reward.available, cmd.quantity)
     const id = randomUUID()
     const amount = redemptionAmount(reward.pointsCost, cmd.quantity)
     await dRepo.insertRedemption(tx, {
@@ -84,14 +92,6 @@ export async function createRedemption(
       amount,
       createdBy: caller.userId,
     })
-    const moved = await repo.moveStock(tx, {
-      rewardId: reward.id,
-      kind: 'reserved',
-      quantity: cmd.quantity,
-      redemptionId: id,
-      actorUserId: caller.userId,
-    })
-    if (!moved) throw outOfStock(reward.available, cmd.quantity)
     const hold = await holdPoints(tx, caller, {
       memberId: cmd.memberId,
       redemptionId: id,
@@ -99,6 +99,15 @@ export async function createRedemption(
       memo: `redemption of ${cmd.quantity} x ${reward.name}`,
     })
     await dRepo.setLedgerReference(tx, id, 'hold', hold.holdId)
+    // Last lock of the transaction (see the lock order above).
+    const moved = await repo.moveStock(tx, {
+      rewardId: reward.id,
+      kind: 'reserved',
+      quantity: cmd.quantity,
+      redemptionId: id,
+      actorUserId: caller.userId,
+    })
+    if (!moved) throw outOfStock((await repo.findReward(tx, reward.id))?.available ?? 0, cmd.quantity)
     const after = await currentDto(tx, id, ctx)
     await recordAudit(tx, caller, {
       action: 'redemption.create',
@@ -131,6 +140,15 @@ export async function endReserved(
     throw new Error(`redemption ${d.id} did not end although it is reserved`)
   }
   const fulfil = ending === 'fulfil'
+  const memo = `redemption ${ENDING_STATUS[ending]}`
+  if (fulfil) {
+    const t = await captureHold(tx, actor, { redemptionId: d.id, communityUnitId: ended.orgUnitId, memo })
+    await dRepo.setLedgerReference(tx, d.id, 'capture', t.transactionId)
+  } else {
+    const t = await releaseHold(tx, actor, { redemptionId: d.id, memo })
+    await dRepo.setLedgerReference(tx, d.id, 'release', t.transactionId)
+  }
+  // The reward row last (see the lock order above).
   const moved = await repo.moveStock(tx, {
     rewardId: ended.rewardId,
     kind: fulfil ? 'handed_out' : 'released',
@@ -140,14 +158,6 @@ export async function endReserved(
     actorUserId: actor?.userId ?? null,
   })
   if (!moved) throw new Error(`stock of reward ${ended.rewardId} does not cover redemption ${d.id}`)
-  const memo = `redemption ${ENDING_STATUS[ending]}`
-  if (fulfil) {
-    const t = await captureHold(tx, actor, { redemptionId: d.id, communityUnitId: ended.orgUnitId, memo })
-    await dRepo.setLedgerReference(tx, d.id, 'capture', t.transactionId)
-  } else {
-    const t = await releaseHold(tx, actor, { redemptionId: d.id, memo })
-    await dRepo.setLedgerReference(tx, d.id, 'release', t.transactionId)
-  }
   const after = await currentDto(tx, d.id, ctx)
   await recordAudit(tx, actor, {
     action: `redemption.${ending}`,

@@ -199,6 +199,13 @@ export async function listMovements(
 }
 
 /** Units of this reward the member holds or took in [start, end): reserved and fulfilled count. */
+/** Serialises one member's redemptions of one reward until the transaction ends (per-member limits). */
+export async function lockMemberReward(tx: Db, memberId: string, rewardId: string): Promise<void> {
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`redeem:${memberId}:${rewardId}`}, 0))`,
+  )
+}
+
 export async function unitsTaken(
   db: Db,
   memberId: string,
