@@ -1,14 +1,21 @@
 /**
- * `npm run bench`: loads a fresh `vp_bench` database, starts the real server and the bare baseline (each
+ * `npm run bench`: loads a fresh benchmark database, starts the real server and the bare baseline (each
  * pinned to core 0, loaded one at a time), drives them from this process pinned to core 1, prints a table
- * and writes it to BENCHMARKS.md. Options: --repeats N (3), --seconds S (10), --scale default, --cpu-prof, --out FILE (BENCHMARKS.md).
+ * and writes it to BENCHMARKS.md (only this scale's section; the other scale's section and the analysis
+ * below the marker are kept).
+ *
+ * Options: --scale default|city, --repeats N (3), --seconds S (10), --reuse (keep using an existing
+ * vp_bench / vp_bench_city database instead of loading a new one), --keep (do not drop the city database
+ * afterwards), --only a,b (run some benchmarks: balance, rate, ledger, reports, redemption, hot, finalize),
+ * --cpu-prof (V8 profile of the server in /tmp/vp-bench-profiles), --out FILE (BENCHMARKS.md).
  */
 import { spawn } from 'node:child_process'
 import { createHmac, randomUUID } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, totalmem } from 'node:os'
 import type autocannon from 'autocannon'
-import { type Generated, generate, SCALES } from './generate'
+import pg from 'pg'
+import { type BenchMember, describe, type Generated, generate, SCALES, withDatabase } from './generate'
 import { fmt, interleaved, load, median, type Proc, type Sample, startPinned, summarise } from './lib'
 
 const args = process.argv.slice(2)
@@ -16,8 +23,11 @@ const opt = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`)
   return i >= 0 && args[i + 1] ? args[i + 1]! : dflt
 }
+const flag = (name: string) => args.includes(`--${name}`)
 
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789'
+const SERVER_PORT = 4101
+const BASELINE_PORT = 4102
 
 function b64url(s: string | Buffer): string {
   return Buffer.from(s).toString('base64url')
@@ -41,7 +51,7 @@ function token(userId: string): string {
 }
 
 type Ctx = { auth?: string; rid?: string }
-type Member = Generated['members'][number] & { auth: string }
+type Member = BenchMember & { auth: string }
 
 function cycling(members: Member[], make: (m: Member) => autocannon.Request): autocannon.Request[] {
   let i = 0
@@ -55,31 +65,126 @@ function cycling(members: Member[], make: (m: Member) => autocannon.Request): au
   ]
 }
 
+export interface Results {
+  scale: string
+  at: string
+  command: string
+  members: number
+  entries: number
+  loadSeconds: number | null
+  loadTimings: Record<string, number>
+  activeMembers: number
+  repeats: number
+  seconds: number
+  connections: number
+  balance?: ReturnType<typeof summarise> & { baseP50: number; baseP99: number }
+  rate?: { rate: number; real: Sample; base: Sample }
+  ledger?: ReturnType<typeof summarise>
+  redemption?: ReturnType<typeof summarise> & { baseP50: number; baseP99: number }
+  hot?: ReturnType<typeof summarise>
+  ranking?: { ms: number[]; rows: number }
+  summary?: { ms: number[]; body: unknown }
+  finalize?: { claims: number; seconds: number; posted: number; setupSeconds: number }
+  rssMb: number
+  baselineRssMb: number
+  idleRssMb: number
+  load: string
+}
+
+async function timed(n: number, f: () => Promise<void>): Promise<number[]> {
+  await f() // warm-up, not counted
+  const out: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t = performance.now()
+    await f()
+    out.push(performance.now() - t)
+  }
+  return out
+}
+
+async function api(
+  base: string,
+  auth: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; text: string }> {
+  const r = await fetch(base + path, {
+    method,
+    headers: {
+      authorization: auth,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await r.text()
+  let json: any
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: r.status, json, text }
+}
+
 async function main() {
   const scaleName = opt('scale', 'default')
   const scale = SCALES[scaleName]
   if (!scale) throw new Error(`unknown --scale ${scaleName} (only: ${Object.keys(SCALES).join(', ')})`)
   const repeats = Number(opt('repeats', '3'))
   const seconds = Number(opt('seconds', '10'))
+  const only = new Set(opt('only', 'balance,rate,ledger,reports,redemption,hot,finalize').split(','))
   const connections = 50
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const dbName = scaleName === 'default' ? 'vp_bench' : `vp_bench_${scaleName}`
 
-  const t0 = Date.now()
-  const g = await generate(adminUrl, 'vp_bench', scale)
-  const loadSeconds = (Date.now() - t0) / 1000
-  console.log(`loaded ${g.members.length} members, ${g.entries} ledger entries in ${fmt(loadSeconds, 1)} s`)
-  const members: Member[] = g.members.map((m) => ({ ...m, auth: `Bearer ${token(m.userId)}` }))
+  let g: Generated
+  let loadSeconds: number | null = null
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  const exists = (await admin.query('select 1 from pg_database where datname = $1', [dbName])).rowCount
+  await admin.end()
+  if (flag('reuse') && exists) {
+    g = await describe(withDatabase(adminUrl, dbName))
+    console.log(`reusing ${dbName}: ${g.members.length} members, ${g.entries} ledger entries`)
+  } else {
+    const t0 = Date.now()
+    g = await generate(adminUrl, dbName, scale)
+    loadSeconds = (Date.now() - t0) / 1000
+    console.log(
+      `loaded ${g.members.length} members, ${g.entries} ledger entries in ${fmt(loadSeconds, 1)} s`,
+      g.timings,
+    )
+  }
+  // The load cycles over 2,000 members at every scale, spread evenly over the whole organisation, so the
+  // figures of the two scales differ by the size of the data, not by how many distinct callers there are.
+  const step = Math.max(1, Math.floor(g.members.length / 2000))
+  const active: Member[] = g.members
+    .filter((_, i) => i % step === 0)
+    .slice(0, 2000)
+    .map((m) => ({ ...m, auth: `Bearer ${token(m.userId)}` }))
+  const secretary = `Bearer ${token(g.secretaryUserId)}`
 
   const server = await startPinned(
     'server',
     'src/server.ts',
-    { DATABASE_URL: g.url, JWT_SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    {
+      DATABASE_URL: g.url,
+      JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      // The per-caller limit still runs on every request (its cost is measured); it is only raised so that
+      // the benchmark's one secretary (2,000 scores in a few seconds) and hot members are not refused.
+      RATE_LIMIT_MAX: '1000000',
+    },
     {
       cpu: 0,
-      port: 3901,
+      port: SERVER_PORT,
       readyPath: '/healthz',
       // --cpu-prof: write a V8 profile of the server to /tmp/vp-bench-profiles/ (open in Chrome DevTools).
-      nodeArgs: args.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/vp-bench-profiles'] : [],
+      nodeArgs: flag('cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/vp-bench-profiles'] : [],
     },
   )
   const baseline = await startPinned(
@@ -93,36 +198,123 @@ async function main() {
         'insert into bench_baseline_entries (account_id, amount) values ($1, -100);' +
         'update bench_baseline_accounts set held = held + 100 where id = $1 and balance - held >= 100',
     },
-    { cpu: 0, port: 3902, readyPath: '/healthz' },
+    { cpu: 0, port: BASELINE_PORT, readyPath: '/healthz' },
   )
+  const idleRssMb = server.peakRssMb()
 
+  const r: Results = {
+    scale: scaleName,
+    at: new Date().toISOString(),
+    command: `npm run bench -- ${args.join(' ')}`.trim(),
+    members: g.members.length,
+    entries: g.entries,
+    loadSeconds,
+    loadTimings: g.timings,
+    activeMembers: active.length,
+    repeats,
+    seconds,
+    connections,
+    rssMb: Number.NaN,
+    baselineRssMb: Number.NaN,
+    idleRssMb,
+    load: `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at start`,
+  }
   try {
-    const run = (url: string, requests: autocannon.Request[], secs = seconds) =>
-      load({ url, connections, seconds: secs, requests })
+    const run = (url: string, requests: autocannon.Request[], secs = seconds, rate?: number) =>
+      load({ url, connections, seconds: secs, requests, rate })
 
     // --- balance read ---------------------------------------------------------------------------
-    const balanceReal = (secs?: number) =>
+    const balanceReal = (secs?: number, rate?: number) =>
       run(
         server.url,
-        cycling(members, (m) => ({
+        cycling(active, (m) => ({
           method: 'GET',
           path: `/api/v1/members/${m.memberId}/balance`,
           headers: { authorization: m.auth },
         })),
         secs,
+        rate,
       )
-    const balanceBase = (secs?: number) =>
+    const balanceBase = (secs?: number, rate?: number) =>
       run(
         baseline.url,
-        cycling(members, (m) => ({ method: 'GET', path: `/read/${m.memberId}` })),
+        cycling(active, (m) => ({ method: 'GET', path: `/read/${m.memberId}` })),
         secs,
+        rate,
       )
-    await balanceReal(3)
-    await balanceBase(3)
-    const balance = await interleaved(repeats, balanceReal, balanceBase)
+    if (only.has('balance') || only.has('rate')) {
+      await balanceReal(3)
+      await balanceBase(3)
+      const balance = await interleaved(
+        repeats,
+        () => balanceReal(),
+        () => balanceBase(),
+      )
+      r.balance = {
+        ...summarise('getBalance vs bare PK read', balance.a, balance.b),
+        baseP50: median(balance.b.map((s) => s.p50)),
+        baseP99: median(balance.b.map((s) => s.p99)),
+      }
+      console.log('balance', r.balance)
+      if (only.has('rate')) {
+        // Latency at a fixed offered rate: half of what the real server sustained, offered to both.
+        const rate = Math.round(r.balance.rps / 2)
+        const real = await balanceReal(seconds, rate)
+        const base = await balanceBase(seconds, rate)
+        r.rate = { rate, real, base }
+        console.log('rate', r.rate)
+      }
+    }
 
-    // --- redemption cycle: create (idempotent, fresh key) then cancel -----------------------------
-    const redemptionReal = (secs?: number) => {
+    // --- first page of a member's ledger (no baseline: latency, and the 200k vs 10M comparison) ----
+    if (only.has('ledger')) {
+      const ledgerReal = (secs?: number) =>
+        run(
+          server.url,
+          cycling(active, (m) => ({
+            method: 'GET',
+            path: `/api/v1/members/${m.memberId}/ledger`,
+            headers: { authorization: m.auth },
+          })),
+          secs,
+        )
+      await ledgerReal(3)
+      const ledger: Sample[] = []
+      for (let i = 0; i < repeats; i++) ledger.push(await ledgerReal())
+      r.ledger = summarise('listMemberLedger first page', ledger, undefined)
+      console.log('ledger', r.ledger)
+    }
+
+    // --- reports: a county ranking (2,000 members) and a whole-city summary, one request at a time ----
+    if (only.has('reports')) {
+      const year = new Date().getFullYear()
+      let rows = 0
+      const ranking = await timed(10, async () => {
+        const res = await api(
+          server.url,
+          secretary,
+          'GET',
+          `/api/v1/reports/ranking?orgUnitId=${g.countyId}&year=${year}&limit=50`,
+        )
+        if (res.status !== 200) throw new Error(`getRanking ${res.status}: ${res.text}`)
+        rows = res.json.items.length
+      })
+      let body: unknown
+      const summary = await timed(10, async () => {
+        const res = await api(server.url, secretary, 'GET', `/api/v1/reports/summary?orgUnitId=${g.cityId}`)
+        if (res.status !== 200) throw new Error(`getSummary ${res.status}: ${res.text}`)
+        body = res.json
+      })
+      r.ranking = { ms: ranking, rows }
+      r.summary = { ms: summary, body }
+      console.log('ranking ms', ranking.map((x) => x.toFixed(0)).join(' '))
+      console.log('summary ms', summary.map((x) => x.toFixed(0)).join(' '), body)
+    }
+
+    // --- redemption cycle: create (idempotent, fresh key) then cancel ------------------------------
+    const redemptionReal = (rewardOf: (m: Member, i: number) => string, secs?: number) => {
       let n = 0
       return run(
         server.url,
@@ -131,7 +323,8 @@ async function main() {
             method: 'POST',
             path: '/api/v1/redemptions',
             setupRequest: (req, context) => {
-              const m = members[n++ % members.length]!
+              const i = n++
+              const m = active[i % active.length]!
               const ctx = context as Ctx
               ctx.auth = m.auth
               return {
@@ -141,7 +334,7 @@ async function main() {
                   'content-type': 'application/json',
                   'idempotency-key': randomUUID(),
                 },
-                body: JSON.stringify({ memberId: m.memberId, rewardId: g.rewardId, quantity: 1 }),
+                body: JSON.stringify({ memberId: m.memberId, rewardId: rewardOf(m, i), quantity: 1 }),
               }
             },
             onResponse: (status, body, context) => {
@@ -161,56 +354,144 @@ async function main() {
         secs,
       )
     }
+    // Realistic: each member picks among their own community office's rewards.
+    const anyReward = (m: Member, i: number) => {
+      const list = g.rewardsByCommunity.get(m.communityId)!
+      return list[i % list.length]!
+    }
     const redemptionBase = (secs?: number) =>
       run(
         baseline.url,
-        cycling(members, (m) => ({ method: 'POST', path: `/write/${m.accountId}` })),
+        cycling(active, (m) => ({ method: 'POST', path: `/write/${m.accountId}` })),
         secs,
       )
-    await redemptionReal(3)
-    await redemptionBase(3)
-    const redemption = await interleaved(repeats, redemptionReal, redemptionBase)
-
-    // --- first page of a member's ledger (no baseline: latency only) ------------------------------
-    const ledgerReal = () =>
-      run(
-        server.url,
-        cycling(members, (m) => ({
-          method: 'GET',
-          path: `/api/v1/members/${m.memberId}/ledger`,
-          headers: { authorization: m.auth },
-        })),
+    const cycles = (s: Sample[]) => s.map((x) => ({ ...x, rps: x.rps / 2 }))
+    let writeBase: Sample[] = []
+    if (only.has('redemption')) {
+      await redemptionReal(anyReward, 3)
+      await redemptionBase(3)
+      const red = await interleaved(
+        repeats,
+        () => redemptionReal(anyReward),
+        () => redemptionBase(),
       )
-    await ledgerReal()
-    const ledger = [await ledgerReal()]
+      writeBase = red.b
+      // A cycle is two requests (create + cancel); its ratio is cycles/s over bare writes/s.
+      r.redemption = {
+        ...summarise('redemption cycle (cycles/s), many rewards, vs bare write', cycles(red.a), red.b),
+        baseP50: median(red.b.map((s) => s.p50)),
+        baseP99: median(red.b.map((s) => s.p99)),
+      }
+      console.log('redemption', r.redemption)
+    }
+    if (only.has('hot')) {
+      // Every member of the first community on one reward: the reward's stock row is the queue.
+      const hotMembers = active.filter((m) => m.communityId === g.communityId)
+      const hotReward = () => g.rewardId
+      if (hotMembers.length === active.length) {
+        const hot: Sample[] = []
+        for (let i = 0; i < Math.min(repeats, 2); i++) hot.push(await redemptionReal(hotReward))
+        r.hot = summarise(
+          'redemption cycle (cycles/s), one hot reward, vs bare write',
+          cycles(hot),
+          writeBase.length ? writeBase.slice(0, hot.length) : undefined,
+        )
+        console.log('hot', r.hot)
+      }
+    }
 
-    report({ g, loadSeconds, repeats, seconds, connections, balance, redemption, ledger, server, baseline })
+    // --- finalize a 2,000-claim round -----------------------------------------------------------
+    if (only.has('finalize')) r.finalize = await finalizeBench(g, server.url, secretary)
+
+    r.rssMb = server.peakRssMb()
+    r.baselineRssMb = baseline.peakRssMb()
   } finally {
     await server.stop()
     await baseline.stop()
+    if (scaleName !== 'default' && !flag('keep') && !flag('reuse')) {
+      const a = new pg.Client({ connectionString: adminUrl })
+      await a.connect()
+      await a.query(`drop database if exists ${dbName} with (force)`)
+      await a.end()
+      console.log(`dropped ${dbName} (--keep to keep it for --reuse)`)
+    }
   }
+  report(r)
 }
 
-function report(r: {
-  g: Generated
-  loadSeconds: number
-  repeats: number
-  seconds: number
-  connections: number
-  balance: { a: Sample[]; b: Sample[] }
-  redemption: { a: Sample[]; b: Sample[] }
-  ledger: Sample[]
-  server: Proc
-  baseline: Proc
-}) {
-  // A redemption cycle is two requests (create + cancel); its ratio is cycles/s over bare writes/s.
-  const cycles = r.redemption.a.map((s) => ({ ...s, rps: s.rps / 2 }))
-  const rows = [
-    summarise('getBalance vs bare PK read', r.balance.a, r.balance.b),
-    summarise('redemption cycle (cycles/s) vs bare write', cycles, r.redemption.b),
-    summarise('listMemberLedger first page', r.ledger, undefined),
-  ]
-  const rss = r.server.peakRssMb()
+/**
+ * 2,000 submitted claims of the first county's members (made in SQL, as if submitted through createClaim),
+ * then over HTTP: a round with a one-person panel (quorum 1, publicity 0 days), 2,000 scores, close; the
+ * publicity end is then moved into the past in SQL (it ends at midnight otherwise), and finalize is timed.
+ */
+async function finalizeBench(g: Generated, base: string, secretary: string) {
+  const t0 = Date.now()
+  const c = new pg.Client({ connectionString: g.url })
+  await c.connect()
+  const period = await c.query(
+    `select to_char(date_trunc('year', now() at time zone 'Asia/Shanghai'), 'YYYY-MM-DD') as start,
+            to_char(now() at time zone 'Asia/Shanghai', 'YYYY-MM-DD') as today`,
+  )
+  const { start, today } = period.rows[0]
+  await c.query(
+    `insert into claims (member_id, org_unit_id, rubric_id, item_code, kind, occurred_on, quantity, ceiling,
+       description, created_by)
+     select m.id, m.org_unit_id, $1, 'B01', 'award', $4::date, 1, 500, 'Bench claim', $3
+     from members m join org_units b on b.id = m.org_unit_id
+     where b.path like (select path from org_units where id = $2) || '%'
+     order by m.name limit 2000`,
+    [g.rubricId, g.countyId, g.secretaryUserId, today],
+  )
+  const round = await api(base, secretary, 'POST', '/api/v1/scoring-rounds', {
+    orgUnitId: g.countyId,
+    rubricId: g.rubricId,
+    periodStart: start,
+    periodEnd: today,
+    panelUserIds: [g.secretaryUserId],
+    quorum: 1,
+    publicityDays: 0,
+  })
+  if (round.status !== 201 && round.status !== 200)
+    throw new Error(`createScoringRound ${round.status}: ${round.text}`)
+  const roundId = round.json.id as string
+  const claimIds = (round.json.claims as { claimId: string }[]).map((x) => x.claimId)
+  let next = 0
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < claimIds.length) {
+        const id = claimIds[next++]!
+        const s = await api(base, secretary, 'PUT', `/api/v1/scoring-rounds/${roundId}/claims/${id}/score`, {
+          time: 4,
+          content: 4,
+          quality: 4,
+          points: '4.00',
+        })
+        if (s.status !== 200 && s.status !== 201) throw new Error(`submitScore ${s.status}: ${s.text}`)
+      }
+    }),
+  )
+  const closed = await api(base, secretary, 'POST', `/api/v1/scoring-rounds/${roundId}/close`)
+  if (closed.status !== 200) throw new Error(`closeScoring ${closed.status}: ${closed.text}`)
+  await c.query(`update scoring_rounds set publicity_ends_at = now() - interval '1 second' where id = $1`, [
+    roundId,
+  ])
+  await c.end()
+  const setupSeconds = (Date.now() - t0) / 1000
+  const t = performance.now()
+  const fin = await api(base, secretary, 'POST', `/api/v1/scoring-rounds/${roundId}/finalize`, undefined, {
+    'idempotency-key': randomUUID(),
+  })
+  const secs = (performance.now() - t) / 1000
+  if (fin.status !== 200) throw new Error(`finalizeRound ${fin.status}: ${fin.text}`)
+  const out = { claims: claimIds.length, seconds: secs, posted: fin.json.posted as number, setupSeconds }
+  console.log('finalize', out)
+  return out
+}
+
+const RESULTS_DIR = 'bench/results'
+
+function section(r: Results): string {
+  const rows = [r.balance, r.redemption, r.hot, r.ledger].filter((x) => x !== undefined)
   const lines = [
     '| benchmark | rps median (min-max) | p50 ms | p99 ms | errors+non2xx | baseline rps | ratio median | ratio per repeat |',
     '|---|---|---|---|---|---|---|---|',
@@ -221,42 +502,116 @@ function report(r: {
         } | ${x.ratio === undefined ? '-' : fmt(x.ratio, 2)} | ${x.ratios.map((v) => fmt(v, 2)).join(', ') || '-'} |`,
     ),
   ]
-  const baseP = (s: Sample[]) =>
-    `p50 ${fmt(median(s.map((x) => x.p50)))} ms, p99 ${fmt(median(s.map((x) => x.p99)))} ms`
-  const table = [
-    `Data: ${r.g.members.length} members, ${r.g.entries} ledger entries, loaded in ${fmt(r.loadSeconds, 1)} s.`,
+  const ms = (a: number[]) =>
+    `median ${fmt(median(a))} ms (min ${fmt(Math.min(...a))}, max ${fmt(Math.max(...a))})`
+  const out = [
+    `Measured ${r.at} with \`${r.command}\` (${r.load}).`,
+    '',
+    `Data: ${r.members} members, ${r.entries} ledger entries${
+      r.loadSeconds === null
+        ? ' (reused database)'
+        : `, loaded in ${fmt(r.loadSeconds, 1)} s (${Object.entries(r.loadTimings)
+            .map(([k, v]) => `${k} ${fmt(v, 1)} s`)
+            .join(', ')})`
+    }. Load spread over ${r.activeMembers} members (each with their own token).`,
     `Method: server and baseline each pinned to core 0, autocannon pinned to core 1, ${r.connections} connections, 3 s warm-up, ${r.repeats} interleaved repeats of ${r.seconds} s (A B A B) at saturation; medians.`,
     '',
     ...lines,
     '',
-    `Baseline latency: read ${baseP(r.balance.b)}; write ${baseP(r.redemption.b)}.`,
-    `Server peak RSS: ${fmt(rss)} MB (baseline ${fmt(r.baseline.peakRssMb())} MB).`,
-  ].join('\n')
-  const summary = `bench: balanceRead=${fmt(rows[0]!.ratio!, 2)} redemption=${fmt(rows[1]!.ratio!, 2)} p99BalanceMs=${fmt(rows[0]!.p99)} finalize2000s=n/a rssMB=${fmt(rss)}`
-  console.log(`\n${table}\n`)
-  const machine = `${cpus().length} cores (nproc; the runner itself sees only its pinned core), Node ${process.version}, PostgreSQL on the same machine`
+  ]
+  if (r.balance) out.push(`Bare read: p50 ${fmt(r.balance.baseP50)} ms, p99 ${fmt(r.balance.baseP99)} ms.`)
+  if (r.redemption)
+    out.push(`Bare write: p50 ${fmt(r.redemption.baseP50)} ms, p99 ${fmt(r.redemption.baseP99)} ms.`)
+  if (r.rate)
+    out.push(
+      `getBalance at a fixed offered rate of ${r.rate.rate} requests/s (half the saturation rate), ${r.connections} connections, ${r.seconds} s: ` +
+        `server p50 ${fmt(r.rate.real.p50)} ms, p99 ${fmt(r.rate.real.p99)} ms (${fmt(r.rate.real.rps)} rps served, ${r.rate.real.errors + r.rate.real.non2xx} errors); ` +
+        `bare read p50 ${fmt(r.rate.base.p50)} ms, p99 ${fmt(r.rate.base.p99)} ms.`,
+    )
+  if (r.ranking)
+    out.push(`getRanking (one county, ${r.ranking.rows} rows of a page), one at a time: ${ms(r.ranking.ms)}.`)
+  if (r.summary) out.push(`getSummary (whole city, all time), one at a time: ${ms(r.summary.ms)}.`)
+  if (r.finalize)
+    out.push(
+      `finalizeRound of ${r.finalize.claims} claims: ${fmt(r.finalize.seconds, 2)} s (${r.finalize.posted} postings; setup through the API ${fmt(r.finalize.setupSeconds, 1)} s).`,
+    )
+  out.push(
+    `Server peak RSS: ${fmt(r.rssMb)} MB (after start ${fmt(r.idleRssMb)} MB; baseline ${fmt(r.baselineRssMb)} MB); both run as production runs (\`node --import tsx\`).`,
+  )
+  return out.join('\n')
+}
+
+function comparison(): string {
+  const read = (s: string): Results | undefined => {
+    const f = `${RESULTS_DIR}/${s}.json`
+    return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined
+  }
+  const small = read('default')
+  const big = read('city')
+  if (!small || !big) return ''
+  const row = (label: string, a?: { rps: number; p99: number }, b?: { rps: number; p99: number }) =>
+    a && b
+      ? `| ${label} | ${fmt(a.rps)} rps, p99 ${fmt(a.p99)} ms | ${fmt(b.rps)} rps, p99 ${fmt(b.p99)} ms | ${fmt(b.rps / a.rps, 2)} |`
+      : `| ${label} | - | - | - |`
+  return [
+    `## ${small.entries} vs ${big.entries} ledger entries`,
+    '',
+    `(runs of ${small.at} and ${big.at}; absolute rps of two runs at different times carry the machine's drift, the ratio to each run's own bare read is shown too)`,
+    '',
+    `| benchmark | ${small.entries} entries | ${big.entries} entries | big / small |`,
+    '|---|---|---|---|',
+    row('getBalance', small.balance, big.balance),
+    small.balance?.ratio !== undefined && big.balance?.ratio !== undefined
+      ? `| getBalance / bare read | ${fmt(small.balance.ratio, 2)} | ${fmt(big.balance.ratio, 2)} | ${fmt(big.balance.ratio / small.balance.ratio, 2)} |`
+      : '',
+    row('listMemberLedger first page', small.ledger, big.ledger),
+  ]
+    .filter(Boolean)
+    .join('\n')
+}
+
+function report(r: Results) {
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  writeFileSync(`${RESULTS_DIR}/${r.scale}.json`, `${JSON.stringify(r, null, 2)}\n`)
+  const text = section(r)
+  console.log(`\n${text}\n`)
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${fmt(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, PostgreSQL 15 on the same machine`
   const out = opt('out', 'BENCHMARKS.md')
-  // Hand-written analysis below the marker survives a re-run; only the measured part above it is replaced.
+  // Each scale owns its block; the other scale's block and the hand-written analysis are kept.
   const marker = '<!-- analysis: kept across runs -->'
   const prior = existsSync(out) ? readFileSync(out, 'utf8') : ''
   const kept = prior.includes(marker) ? prior.slice(prior.indexOf(marker)) : `${marker}\n`
+  const block = (s: string) => {
+    const m = prior.match(new RegExp(`<!-- scale:${s} -->[\\s\\S]*?<!-- /scale:${s} -->`))
+    return m ? m[0] : ''
+  }
+  const blocks: Record<string, string> = { default: block('default'), city: block('city') }
+  blocks[r.scale] =
+    `<!-- scale:${r.scale} -->\n## Scale: ${r.scale}\n\n${text}\n\n\`\`\`\n${summaryLine(r)}\n\`\`\`\n<!-- /scale:${r.scale} -->`
   writeFileSync(
     out,
     `# Benchmarks
 
-Measured ${new Date().toISOString()} with \`npm run bench -- --repeats ${r.repeats} --seconds ${r.seconds}\`
-on ${machine}. The machine is shared with CI runs: absolute figures drift by +-30% within an hour; the
-ratios to the bare baseline (same process pinning, same database, run alternately) are the figures to compare.
+Machine: ${machine}. The machine is shared (other jobs run on it): absolute figures drift by +-30% within an hour;
+the ratios to the bare baseline (same process pinning, same database, run alternately) are the figures to compare.
+Commands: \`npm run bench\` (2,000 members, 200,000 entries) and \`npm run bench -- --scale city\` (300,000 members,
+10,000,000 entries). The last line each prints is the summary line shown under its section.
 
-${table}
+${blocks.default}
 
-\`\`\`
-${summary}
-\`\`\`
+${blocks.city}
 
-${kept}`,
+<!-- comparison -->
+${comparison()}
+<!-- /comparison -->
+
+${kept}`.replace(/\n{3,}/g, '\n\n'),
   )
-  console.log(summary)
+  console.log(summaryLine(r))
+}
+
+function summaryLine(r: Results): string {
+  return `bench: balanceRead=${fmt(r.balance?.ratio ?? Number.NaN, 2)} redemption=${fmt(r.redemption?.ratio ?? Number.NaN, 2)} p99BalanceMs=${fmt(r.balance?.p99 ?? Number.NaN)} finalize2000s=${fmt(r.finalize?.seconds ?? Number.NaN, 1)} rssMB=${fmt(r.rssMb)}`
 }
 
 // Re-exec under taskset so autocannon (this process) stays off the server's core.
