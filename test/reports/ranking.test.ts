@@ -18,7 +18,10 @@ function ranking(as: string, query: string, headers: Record<string, string> = {}
   return t.call({ method: 'GET', url: `/api/v1/reports/ranking?${query}`, as, headers })
 }
 
-/** Moves a posting to another instant: the ledger is append-only, so only a test may do this (triggers off). */
+/**
+ * Moves a posting to another instant: the ledger is append-only, so only a test may do this (triggers
+ * off), and then, as after any change made behind the service, the report rollups are rebuilt.
+ */
 async function backdate(transactionId: string, at: string) {
   await transaction(t.db, async (tx) => {
     await tx.execute(sql`set local session_replication_role = replica`)
@@ -26,6 +29,7 @@ async function backdate(transactionId: string, at: string) {
       sql`update ledger_transactions set created_at = ${at}::timestamptz where id = ${transactionId}`,
     )
   })
+  await t.db.execute(sql`select report_rollups_rebuild()`)
 }
 
 describe('getRanking', () => {

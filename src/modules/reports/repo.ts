@@ -1,15 +1,67 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import { centsFromDb } from '../../shared/decimal'
+import { startOfLocalDate } from '../../shared/time'
+import type { PeriodPlan } from './domain'
 
 /**
  * Report queries. Reports read other modules' tables (members, ledger, redemptions) READ-ONLY, each
  * figure in one aggregate query: going through per-member service calls would turn a county ranking
- * into thousands of round trips. Nothing here writes.
+ * into thousands of round trips. Nothing here writes. Points come from the monthly rollups
+ * (report_member_months) for whole months and from the raw postings for the days at a period's edges
+ * (see domain.ts planPeriod).
  */
 
 /** Kinds that move a member's earned points; hold/post/void are redemptions and never count. */
 const EARNING_KINDS = sql`('award','deduction','adjustment','reversal')`
+
+/** The zone the rollups are cut in; reports use them only when it is the service's zone. */
+export async function rollupZone(db: Db): Promise<string | null> {
+  const row = await one<{ tz: string }>(db, sql`select time_zone as tz from report_settings`)
+  return row?.tz ?? null
+}
+
+function instant(date: string | null, tz: string): string | null {
+  return date === null ? null : startOfLocalDate(date, tz).toISOString()
+}
+
+/** `col` within a day range of the plan (local dates, `to` exclusive), as instants. */
+function inDays(col: SQL, range: { from: string | null; to: string | null }, tz: string): SQL {
+  const conds = [sql`true`]
+  const from = instant(range.from, tz)
+  const to = instant(range.to, tz)
+  if (from) conds.push(sql`${col} >= ${from}::timestamptz`)
+  if (to) conds.push(sql`${col} < ${to}::timestamptz`)
+  return sql.join(conds, sql` and `)
+}
+
+function inMonths(col: SQL, months: { from: string | null; to: string | null }): SQL {
+  const conds = [sql`true`]
+  if (months.from) conds.push(sql`${col} >= ${months.from}::date`)
+  if (months.to) conds.push(sql`${col} < ${months.to}::date`)
+  return sql.join(conds, sql` and `)
+}
+
+/**
+ * (member_id, cents): net points earned in the period by the members `memberIds` (a subquery of ids)
+ * names: rollup rows for the whole months, member entries of earning postings for the edge days.
+ */
+function earnedByMember(memberIds: SQL, plan: PeriodPlan, tz: string): SQL {
+  const parts: SQL[] = []
+  if (plan.months) {
+    parts.push(sql`select r.member_id, r.issued - r.deducted as cents from report_member_months r
+                   where r.member_id in (${memberIds}) and ${inMonths(sql`r.month`, plan.months)}`)
+  }
+  for (const range of plan.days) {
+    parts.push(sql`select t.member_id, e.amount as cents
+                   from ledger_transactions t
+                   join ledger_entries e on e.transaction_id = t.id and e.account_id = t.account_id
+                   where t.member_id in (${memberIds}) and t.kind in ${EARNING_KINDS}
+                     and ${inDays(sql`t.created_at`, range, tz)}`)
+  }
+  if (parts.length === 0) return sql`select null::uuid as member_id, 0::bigint as cents where false`
+  return sql`select member_id, sum(cents) as cents from (${sql.join(parts, sql` union all `)}) x group by member_id`
+}
 
 export interface RankedRow {
   rank: number
@@ -19,29 +71,23 @@ export interface RankedRow {
 }
 
 /**
- * Members whose home unit lies in the subtree, ranked by net points earned in [start, end) — zero for
+ * Members whose home unit lies in the subtree, ranked by net points earned in the period — zero for
  * those with none — with rank() so ties share a rank. Keyset on (rank, memberId).
  */
 export async function rankMembers(
   db: Db,
   unitPath: string,
-  start: Date,
-  end: Date,
+  plan: PeriodPlan,
+  tz: string,
   after: { rank: number; memberId: string } | undefined,
   limit: number | null,
 ): Promise<RankedRow[]> {
   const found = await rows<{ rank: string; memberId: string; name: string; cents: string }>(
     db,
-    sql`with m as (
+    sql`with m as materialized (
           select m.id, m.name from members m join org_units u on u.id = m.org_unit_id
           where u.path like ${`${unitPath}%`}),
-        p as (
-          select t.member_id, sum(e.amount) as cents
-          from ledger_transactions t
-          join ledger_entries e on e.transaction_id = t.id and e.account_id = t.account_id
-          where t.member_id in (select id from m) and t.kind in ${EARNING_KINDS}
-            and t.created_at >= ${start.toISOString()}::timestamptz and t.created_at < ${end.toISOString()}::timestamptz
-          group by t.member_id),
+        p as (${earnedByMember(sql`select id from m`, plan, tz)}),
         ranked as (
           select m.id, m.name, coalesce(p.cents, 0) as cents,
                  rank() over (order by coalesce(p.cents, 0) desc) as rank
@@ -59,6 +105,20 @@ export async function rankMembers(
   }))
 }
 
+/** Net points earned in the period per member, for a set of members (teams, pages). */
+export async function earnedOf(
+  db: Db,
+  memberIds: SQL,
+  plan: PeriodPlan,
+  tz: string,
+): Promise<Map<string, number>> {
+  const found = await rows<{ memberId: string; cents: string }>(
+    db,
+    sql`select member_id as "memberId", cents from (${earnedByMember(memberIds, plan, tz)}) p`,
+  )
+  return new Map(found.map((r) => [r.memberId, centsFromDb(r.cents)]))
+}
+
 export interface PointsFigures {
   issuedCents: number
   deductedCents: number
@@ -66,41 +126,104 @@ export interface PointsFigures {
   redemptions: number
 }
 
+interface PointsRow {
+  key: string
+  issued: string | null
+  deducted: string | null
+  redeemed: string | null
+  n: string | null
+}
+
 /**
- * Points posted to members of the subtree (by home unit) in [start, end): positive and negative
- * earning postings separately; and their fulfilled redemptions (wherever handed out, so the same
- * members are counted on both sides of the points, as in the ranking).
+ * Points of members of the subtree (by home unit): positive and negative earning postings separately, and
+ * their fulfilled redemptions (wherever handed out, so the same members are counted on both sides of the
+ * points, as in the ranking). Grouped by `keyOf` (a month 'YYYY-MM' in the service zone, or one group).
  */
+async function pointsGrouped(
+  db: Db,
+  unitPath: string,
+  plan: PeriodPlan,
+  tz: string,
+  byMonth: boolean,
+): Promise<PointsRow[]> {
+  const units = sql`select id from org_units where path like ${`${unitPath}%`}`
+  const parts: SQL[] = []
+  if (plan.months) {
+    // One index range per unit of the subtree on report_member_months_unit_idx, index-only.
+    parts.push(sql`select ${byMonth ? sql`to_char(r.month, 'YYYY-MM')` : sql`''`} as key,
+                          sum(r.issued) as issued, sum(r.deducted) as deducted,
+                          sum(r.redeemed) as redeemed, sum(r.redemptions) as n
+                   from report_member_months r
+                   where r.org_unit_id in (${units}) and ${inMonths(sql`r.month`, plan.months)}
+                   group by 1`)
+  }
+  for (const range of plan.days) {
+    const key = (col: SQL) => (byMonth ? sql`to_char(${col} at time zone ${tz}, 'YYYY-MM')` : sql`''`)
+    parts.push(sql`select ${key(sql`t.created_at`)} as key,
+                          sum(e.amount) filter (where e.amount > 0) as issued,
+                          -sum(e.amount) filter (where e.amount < 0) as deducted, 0 as redeemed, 0 as n
+                   from ledger_transactions t
+                   join ledger_entries e on e.transaction_id = t.id and e.account_id = t.account_id
+                   join members m on m.id = t.member_id
+                   where m.org_unit_id in (${units}) and t.kind in ${EARNING_KINDS}
+                     and ${inDays(sql`t.created_at`, range, tz)}
+                   group by 1`)
+    parts.push(sql`select ${key(sql`r.fulfilled_at`)} as key, 0, 0, sum(r.amount), count(*)
+                   from redemptions r join members m on m.id = r.member_id
+                   where m.org_unit_id in (${units}) and r.status = 'fulfilled'
+                     and ${inDays(sql`r.fulfilled_at`, range, tz)}
+                   group by 1`)
+  }
+  if (parts.length === 0) return []
+  return rows<PointsRow>(
+    db,
+    sql`select key, sum(issued) as issued, sum(deducted) as deducted, sum(redeemed) as redeemed, sum(n) as n
+        from (${sql.join(parts, sql` union all `)}) x group by key`,
+  )
+}
+
+function toFigures(r: PointsRow | undefined): PointsFigures {
+  return {
+    issuedCents: centsFromDb(r?.issued ?? null),
+    deductedCents: centsFromDb(r?.deducted ?? null),
+    redeemedCents: centsFromDb(r?.redeemed ?? null),
+    redemptions: Number(r?.n ?? 0),
+  }
+}
+
 export async function pointsFigures(
   db: Db,
   unitPath: string,
-  start: Date | null,
-  end: Date | null,
+  plan: PeriodPlan,
+  tz: string,
 ): Promise<PointsFigures> {
-  const like = `${unitPath}%`
-  const within = (col: ReturnType<typeof sql>) =>
-    sql`(${start?.toISOString() ?? null}::timestamptz is null or ${col} >= ${start?.toISOString() ?? null}::timestamptz)
-        and (${end?.toISOString() ?? null}::timestamptz is null or ${col} < ${end?.toISOString() ?? null}::timestamptz)`
-  const posted = await one<{ issued: string | null; deducted: string | null }>(
-    db,
-    sql`select sum(e.amount) filter (where e.amount > 0) as issued,
-               -sum(e.amount) filter (where e.amount < 0) as deducted
-        from ledger_transactions t
-        join ledger_entries e on e.transaction_id = t.id and e.account_id = t.account_id
-        join members m on m.id = t.member_id
-        join org_units u on u.id = m.org_unit_id
-        where u.path like ${like} and t.kind in ${EARNING_KINDS} and ${within(sql`t.created_at`)}`,
-  )
-  const redeemed = await one<{ cents: string | null; n: string }>(
-    db,
-    sql`select sum(r.amount) as cents, count(*) as n
-        from redemptions r join members m on m.id = r.member_id join org_units u on u.id = m.org_unit_id
-        where u.path like ${like} and r.status = 'fulfilled' and ${within(sql`r.fulfilled_at`)}`,
-  )
-  return {
-    issuedCents: centsFromDb(posted?.issued ?? null),
-    deductedCents: centsFromDb(posted?.deducted ?? null),
-    redeemedCents: centsFromDb(redeemed?.cents ?? null),
-    redemptions: Number(redeemed?.n ?? 0),
+  const [row] = await pointsGrouped(db, unitPath, plan, tz, false)
+  return toFigures(row)
+}
+
+/** The same figures per service-zone month ('YYYY-MM'); months with nothing are absent. */
+export async function pointsByMonth(
+  db: Db,
+  unitPath: string,
+  plan: PeriodPlan,
+  tz: string,
+): Promise<Map<string, PointsFigures>> {
+  const found = await pointsGrouped(db, unitPath, plan, tz, true)
+  return new Map(found.map((r) => [r.key, toFigures(r)]))
+}
+
+/** SQL "select 1 ..." finding an earning posting of the member `memberCol` in the period (for NOT EXISTS). */
+export function earningPostingOf(memberCol: SQL, plan: PeriodPlan, tz: string): SQL {
+  const parts: SQL[] = []
+  if (plan.months) {
+    parts.push(sql`select 1 from report_member_months r
+                   where r.member_id = ${memberCol} and r.earning_postings > 0 and ${inMonths(sql`r.month`, plan.months)}`)
   }
+  for (const range of plan.days) {
+    parts.push(sql`select 1 from ledger_transactions t
+                   where t.member_id = ${memberCol} and t.kind in ${EARNING_KINDS}
+                     and ${inDays(sql`t.created_at`, range, tz)}`)
+  }
+  if (parts.length === 0) return sql`select 1 where false`
+  return sql.join(parts, sql` union all `)
 }

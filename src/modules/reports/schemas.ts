@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { DateString, Decimal, Id, PageQuery } from '../../shared/schemas'
+import { DateString, DateTime, Decimal, Id, PageQuery } from '../../shared/schemas'
 
 export const RankingQuery = Type.Object({
   orgUnitId: Id,
@@ -35,3 +35,70 @@ export const Summary = Type.Object({
   redemptions: Type.Integer({ description: 'Fulfilled redemptions' }),
 })
 export type Summary = Static<typeof Summary>
+
+const Period = {
+  from: Type.Optional(DateString),
+  to: Type.Optional(DateString),
+}
+
+const count = (description: string) => Type.Integer({ minimum: 0, description })
+
+export const PeriodPageQuery = Type.Object({ orgUnitId: Id, ...Period, ...PageQuery })
+export type PeriodPageQuery = Static<typeof PeriodPageQuery>
+
+export const YearPageQuery = Type.Object({
+  orgUnitId: Id,
+  year: Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the service time zone' }),
+  ...PageQuery,
+})
+export type YearPageQuery = Static<typeof YearPageQuery>
+
+export const TeamTotals = Type.Object({
+  teamId: Id,
+  name: Type.String(),
+  orgUnitId: Id,
+  members: count('Current members of the team'),
+  activities: count("The team's activities held in the period"),
+  hours: Decimal,
+  points: Decimal,
+})
+export type TeamTotals = Static<typeof TeamTotals>
+
+export const ActivityTotals = Type.Object({
+  activityId: Id,
+  title: Type.String(),
+  orgUnitId: Id,
+  teamId: Type.Union([Id, Type.Null()]),
+  startsAt: DateTime,
+  status: Type.Union([Type.Literal('open'), Type.Literal('verified')]),
+  participants: count('Participants recorded'),
+  hours: Decimal,
+  points: Decimal,
+})
+export type ActivityTotals = Static<typeof ActivityTotals>
+
+export const MonthTotals = Type.Object({
+  month: Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'YYYY-MM in the service time zone' }),
+  ...Summary.properties,
+})
+export type MonthTotals = Static<typeof MonthTotals>
+
+export const RewardTotals = Type.Object({
+  rewardId: Id,
+  name: Type.String(),
+  orgUnitId: Id,
+  pointsCost: Decimal,
+  redemptions: count('Redemptions fulfilled (handed out) in the period'),
+  quantity: count('Units handed out in the period'),
+  points: Decimal,
+})
+export type RewardTotals = Static<typeof RewardTotals>
+
+export const InactiveMember = Type.Object({
+  memberId: Id,
+  name: Type.String(),
+  orgUnitId: Id,
+  orgUnitName: Type.String(),
+  phone: Type.Union([Type.String(), Type.Null()]),
+})
+export type InactiveMember = Static<typeof InactiveMember>

@@ -2,46 +2,78 @@ import type { Db } from '../../db/client'
 import { formatCents } from '../../shared/decimal'
 import { validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { addDays, startOfLocalDate, yearRange } from '../../shared/time'
 import { hoursByMember, hoursSummary } from '../activities/reporting'
 import { type Caller, requireUnitInScope } from '../identity/scope'
-import { pointsFigures, rankMembers } from './repo'
-import type { RankingItem, RankingQuery, Summary, SummaryQuery } from './schemas'
+import { hoursByMonth } from './breakdowns-repo'
+import { monthsOfYear, type PeriodPlan, planPeriod, rawPlan } from './domain'
+import { pointsByMonth, pointsFigures, rankMembers, rollupZone } from './repo'
+import type { MonthTotals, RankingItem, RankingQuery, Summary, SummaryQuery, YearPageQuery } from './schemas'
 
-const ROLES = ['secretary'] as const
+export const REPORT_ROLES = ['secretary'] as const
+
+export interface PageOpts {
+  /** Every row, no cursor (CSV export). */
+  all?: boolean
+}
+
+export type ReportPage<T> = { items: T[]; nextCursor: string | null }
+
+/**
+ * How to read points over `from`..`to`: whole months from the rollups, edge days raw — unless the rollups
+ * are cut in another zone than the service's (TIMEZONE changed, rebuild pending): then all raw, slower
+ * but never wrong.
+ */
+export async function periodPlan(
+  db: Db,
+  tz: string,
+  from: string | null,
+  to: string | null,
+): Promise<PeriodPlan> {
+  return (await rollupZone(db)) === tz ? planPeriod(from, to) : rawPlan(from, to)
+}
+
+/** The keyset of a page: the cursor's values, checked against the types the list gave out. */
+export function cursorKey<T extends readonly ('string' | 'number')[]>(
+  cursor: string | undefined,
+  types: T,
+): { [K in keyof T]: T[K] extends 'number' ? number : string } | undefined {
+  const key = decodeCursor(cursor, types.length)
+  if (!key) return undefined
+  if (!key.every((v, i) => typeof v === types[i]))
+    throw validation('cursor', 'is not a cursor this list gave out')
+  return key as { [K in keyof T]: T[K] extends 'number' ? number : string }
+}
+
+export function checkPeriod(from: string | null, to: string | null): void {
+  if (from && to && from > to) throw validation('to', 'must not be before from')
+}
 
 /**
  * Year-end ranking (评优 reference): every member whose home unit is in the subtree, zero included.
  * Points are net earnings posted in the service-zone year; hours are verified hours of that year.
- * `limit: null` returns every row (CSV export).
  */
 export async function getRanking(
   db: Db,
   caller: Caller,
   q: RankingQuery,
   timeZone: string,
-  opts: { all?: boolean } = {},
-): Promise<{ items: RankingItem[]; nextCursor: string | null }> {
-  const unit = await requireUnitInScope(db, caller, q.orgUnitId, ROLES)
-  const { start, end } = yearRange(q.year, timeZone)
+  opts: PageOpts = {},
+): Promise<ReportPage<RankingItem>> {
+  const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
+  const from = `${q.year}-01-01`
+  const to = `${q.year}-12-31`
   const limit = opts.all ? null : pageLimit(q.limit)
-  const key = opts.all ? undefined : decodeCursor(q.cursor, 2)
-  let after: { rank: number; memberId: string } | undefined
-  if (key) {
-    const [rank, memberId] = key
-    if (typeof rank !== 'number' || typeof memberId !== 'string') {
-      throw validation('cursor', 'is not a cursor this list gave out')
-    }
-    after = { rank, memberId }
-  }
-  const fetched = await rankMembers(db, unit.path, start, end, after, limit === null ? null : limit + 1)
+  const key = opts.all ? undefined : cursorKey(q.cursor, ['number', 'string'] as const)
+  const after = key ? { rank: key[0], memberId: key[1] } : undefined
+  const plan = await periodPlan(db, timeZone, from, to)
+  const fetched = await rankMembers(db, unit.path, plan, timeZone, after, limit === null ? null : limit + 1)
   const hours = await hoursByMember(
     db,
     fetched.map((r) => r.memberId),
-    `${q.year}-01-01`,
-    `${q.year}-12-31`,
+    from,
+    to,
   )
-  const page = toPage(
+  return toPage(
     fetched,
     limit ?? fetched.length,
     (r) => [r.rank, r.memberId],
@@ -53,7 +85,6 @@ export async function getRanking(
       hours: formatCents(hours.get(r.memberId) ?? 0),
     }),
   )
-  return page
 }
 
 /** Figures for a unit's subtree over service-zone dates `from`..`to`, both included, either end open. */
@@ -63,17 +94,12 @@ export async function getSummary(
   q: SummaryQuery,
   timeZone: string,
 ): Promise<Summary> {
-  const unit = await requireUnitInScope(db, caller, q.orgUnitId, ROLES)
+  const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
   const from = q.from ?? null
   const to = q.to ?? null
-  if (from && to && from > to) throw validation('to', 'must not be before from')
+  checkPeriod(from, to)
   const hours = await hoursSummary(db, unit.path, from, to)
-  const points = await pointsFigures(
-    db,
-    unit.path,
-    from ? startOfLocalDate(from, timeZone) : null,
-    to ? startOfLocalDate(addDays(to, 1), timeZone) : null,
-  )
+  const points = await pointsFigures(db, unit.path, await periodPlan(db, timeZone, from, to), timeZone)
   return {
     activities: hours.activities,
     volunteers: hours.volunteers,
@@ -84,4 +110,47 @@ export async function getSummary(
     pointsRedeemed: formatCents(points.redeemedCents),
     redemptions: points.redemptions,
   }
+}
+
+/**
+ * The summary's figures month by month for a service-zone year: twelve rows, months with nothing as zeros.
+ * Volunteers are distinct within each month (a member active in two months counts in both).
+ */
+export async function getMonthlyTotals(
+  db: Db,
+  caller: Caller,
+  q: YearPageQuery,
+  timeZone: string,
+  opts: PageOpts = {},
+): Promise<ReportPage<MonthTotals>> {
+  const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
+  const from = `${q.year}-01-01`
+  const to = `${q.year}-12-31`
+  const limit = opts.all ? null : pageLimit(q.limit)
+  const key = opts.all ? undefined : cursorKey(q.cursor, ['string'] as const)
+  const months = monthsOfYear(q.year).filter((m) => !key || m > key[0])
+  const page = limit === null ? months : months.slice(0, limit + 1)
+  // The whole year in two grouped queries (twelve rows at most), whatever the page.
+  const hours = await hoursByMonth(db, unit.path, { from, to })
+  const points = await pointsByMonth(db, unit.path, await periodPlan(db, timeZone, from, to), timeZone)
+  return toPage(
+    page,
+    limit ?? page.length,
+    (m) => [m],
+    (month) => {
+      const h = hours.get(month)
+      const p = points.get(month)
+      return {
+        month,
+        activities: h?.activities ?? 0,
+        volunteers: h?.volunteers ?? 0,
+        serviceHours: formatCents(h?.serviceHoursCents ?? 0),
+        serviceRequestsCompleted: h?.serviceRequestsConfirmed ?? 0,
+        pointsIssued: formatCents(p?.issuedCents ?? 0),
+        pointsDeducted: formatCents(p?.deductedCents ?? 0),
+        pointsRedeemed: formatCents(p?.redeemedCents ?? 0),
+        redemptions: p?.redemptions ?? 0,
+      }
+    },
+  )
 }
