@@ -26,6 +26,20 @@ beforeAll(async () => {
 const secretaries = (ok: number) =>
   expectStatuses({ ok, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES })
 
+/** A page of a breakdown report over branch A, for a year or this year's period. */
+const breakdown = (path: string, span: 'year' | 'period'): Omit<AuthzRow, 'operation'> => ({
+  request: ({ w }) => ({
+    method: 'GET',
+    url: `/api/v1/reports/${path}?orgUnitId=${w.branchA}&${
+      span === 'year' ? `year=${thisYear()}` : `from=${yearStart()}&to=${yearEnd()}`
+    }`,
+  }),
+  expect: secretaries(200),
+  check: (res) => {
+    if (res.statusCode === 200) expect(res.json().items).toEqual(expect.any(Array))
+  },
+})
+
 const rows: AuthzRow[] = [
   {
     operation: 'getRanking',
@@ -51,6 +65,12 @@ const rows: AuthzRow[] = [
       if (res.statusCode === 200) expect(Object.keys(res.json())).toContain('pointsIssued')
     },
   },
+  // The breakdowns: the same rule (rows spelled out, so test/authz-coverage.test.ts finds each operation).
+  { operation: 'getHoursPointsByTeam', ...breakdown('by-team', 'period') },
+  { operation: 'getHoursPointsByActivity', ...breakdown('by-activity', 'period') },
+  { operation: 'getMonthlyTotals', ...breakdown('monthly', 'year') },
+  { operation: 'getRedemptionsByReward', ...breakdown('redemptions-by-reward', 'period') },
+  { operation: 'listInactiveMembers', ...breakdown('inactive-members', 'year') },
 ]
 
 runAuthzMatrix('authorisation matrix: reports', () => ({ t, w }), rows)
