@@ -480,13 +480,8 @@ export async function generate(adminUrl: string, dbName: string, scale: Scale): 
          account_id uuid not null, amount bigint not null, created_at timestamptz not null default now())`,
     )
     await c.query('set session_replication_role = origin')
-    // Rollups for reports, when the schema has them (issue 8): rebuilt from the loaded rows.
-    const rollup = await c.query<{ proname: string }>(
-      `select proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-       where n.nspname = 'public' and p.pronargs = 0 and proname ~ 'rollup.*rebuild|rebuild.*rollup'`,
-    )
-    for (const r of rollup.rows) await c.query(`select ${r.proname}()`)
-    if (rollup.rowCount) lap(`rollups (${rollup.rows.map((r) => r.proname).join(', ')})`)
+    const rebuilt = await rebuildRollups(c)
+    if (rebuilt.length) lap(`rollups (${rebuilt.join(', ')})`)
     await c.query('vacuum analyze')
     lap('vacuum analyze')
     const entries = Number((await c.query('select count(*) n from ledger_entries')).rows[0].n)
@@ -513,6 +508,19 @@ export async function generate(adminUrl: string, dbName: string, scale: Scale): 
     await c.end()
     await c2.end()
   }
+}
+
+/**
+ * Rollups for reports, when the schema has them (issue 8: a function like report_rollups_rebuild()),
+ * rebuilt from the rows loaded with triggers off. Returns the functions called.
+ */
+export async function rebuildRollups(c: pg.Client): Promise<string[]> {
+  const found = await c.query<{ proname: string }>(
+    `select proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = 'public' and p.pronargs = 0 and proname ~ 'rollup.*rebuild|rebuild.*rollup'`,
+  )
+  for (const r of found.rows) await c.query(`select ${r.proname}()`)
+  return found.rows.map((r) => r.proname)
 }
 
 /**

@@ -15,7 +15,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import type autocannon from 'autocannon'
 import pg from 'pg'
-import { type BenchMember, describe, type Generated, generate, SCALES, withDatabase } from './generate'
+import {
+  type BenchMember,
+  describe,
+  type Generated,
+  generate,
+  rebuildRollups,
+  SCALES,
+  withDatabase,
+} from './generate'
 import { fmt, interleaved, load, median, type Proc, type Sample, startPinned, summarise } from './lib'
 
 const args = process.argv.slice(2)
@@ -201,6 +209,15 @@ async function main() {
     { cpu: 0, port: BASELINE_PORT, readyPath: '/healthz' },
   )
   const idleRssMb = server.peakRssMb()
+  if (loadSeconds === null) {
+    // A reused database may just have been migrated by the server (new rollup tables): fill them.
+    const c = new pg.Client({ connectionString: g.url })
+    await c.connect()
+    const t = Date.now()
+    const rebuilt = await rebuildRollups(c)
+    await c.end()
+    if (rebuilt.length) console.log(`rebuilt ${rebuilt.join(', ')} in ${fmt((Date.now() - t) / 1000, 1)} s`)
+  }
 
   const r: Results = {
     scale: scaleName,
