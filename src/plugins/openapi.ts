@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { ProblemSchema } from '../shared/schemas'
 
 export const API_DESCRIPTION = `Points and rewards service for party-member volunteers (党员志愿服务积分).
 
@@ -9,28 +10,53 @@ export const API_DESCRIPTION = `Points and rewards service for party-member volu
 - Errors are RFC 9457 application/problem+json with a stable \`code\`.
 - Request bodies reject unknown fields (400 validation_failed naming the field); unknown query parameters are ignored.
 - Lists take \`limit\` (1-200, default 50) and \`cursor\`, and answer \`{items, nextCursor}\`.
-- Operations marked with an Idempotency-Key header replay the first answer for the same key and body.`
+- Operations marked with an Idempotency-Key header replay the first answer for the same key and body.
+- Every request counts against a per-caller budget (the user of a valid token, else the client address; RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW_SECONDS, 600 per 60 s by default). Every answer carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset; past the budget the answer is 429 rate_limited with Retry-After. Login, refresh and certificate verification have tighter budgets of their own.`
 
 /** Builds the OpenAPI 3.1 document from the route schemas; serves it at /openapi.json and the UI at /docs. */
 export const openapiPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(swagger, {
+      transformObject: (document) =>
+        finishDocument((document as { openapiObject: OpenApiDocument }).openapiObject) as never,
       openapi: {
         openapi: '3.1.0',
-        info: { title: 'Volunteer points and rewards API', version: '1.0.0', description: API_DESCRIPTION },
-        servers: [{ url: '/' }],
+        info: {
+          title: 'Volunteer points and rewards API',
+          version: '1.0.0',
+          description: API_DESCRIPTION,
+          contact: { name: 'The operators of this deployment' },
+        },
+        servers: [
+          {
+            url: '/',
+            description:
+              'The deployment serving this document (local, staging or production alike): paths are relative to it',
+          },
+        ],
         components: {
-          securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+          securitySchemes: {
+            bearerAuth: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'JWT',
+              description:
+                'The accessToken from login or refresh: a JWS (HS256) valid for 15 minutes. Verified as RFC8725 ' +
+                'advises: the algorithm is pinned to HS256 (none and every other alg are refused), and iss, aud, ' +
+                'exp, iat and sub are required and checked.',
+            },
+          },
         },
         tags: [
           { name: 'system', description: 'Health and documentation' },
           { name: 'auth', description: 'Login and tokens' },
           { name: 'org', description: 'Organisation tree (组织)' },
           { name: 'users', description: 'Users and role grants' },
-          { name: 'members', description: 'Members (党员), 双报到 registrations and teams (志愿服务队)' },
+          { name: 'members', description: 'Members (党员) and 双报到 registrations' },
+          { name: 'teams', description: 'Teams (志愿服务队)' },
           { name: 'activities', description: 'Activities (志愿服务活动) and service hours (服务时长)' },
-          { name: 'service-requests', description: '群众点单、社区派单、党员接单' },
-          { name: 'certificates', description: 'Volunteer service certificates (志愿服务记录证明)' },
+          { name: 'service requests', description: '群众点单、社区派单、党员接单' },
+          { name: 'service certificates', description: 'Volunteer service certificates (志愿服务记录证明)' },
           { name: 'rubrics', description: 'Rubrics (积分细则)' },
           { name: 'claims', description: 'Claims (积分申报) and objections (异议)' },
           { name: 'scoring', description: 'Scoring rounds (评议) and publicity (公示)' },
@@ -47,3 +73,73 @@ export const openapiPlugin = fp(
   },
   { name: 'openapi' },
 )
+
+type Json = Record<string, unknown>
+interface OpenApiDocument extends Json {
+  paths?: Record<string, Record<string, Json>>
+  components?: Json & { schemas?: Json; headers?: Json }
+}
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
+const header = (description: string, schema: Json) => ({ description, schema })
+const counter = (description: string) =>
+  header(description, { type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647 })
+
+/** Headers the auth plugin's rate limiter (and CORS) put on answers; documented once, referenced everywhere. */
+const HEADERS: Record<string, Json> = {
+  'X-RateLimit-Limit': counter('Requests allowed to this caller in the current window'),
+  'X-RateLimit-Remaining': counter('Requests left to this caller in the current window'),
+  'X-RateLimit-Reset': counter('Seconds until the current window ends and the budget is full again'),
+  'Retry-After': counter('Seconds to wait before trying again'),
+  'Access-Control-Allow-Origin': header(
+    'Sent only when CORS_ORIGINS lists the Origin of the request (no cross-origin access by default)',
+    { type: 'string', format: 'uri', maxLength: 2000 },
+  ),
+}
+const ref = (name: string) => ({ $ref: `#/components/headers/${name}` })
+
+/**
+ * What route schemas cannot say on their own: the headers every answer carries (rate limit, CORS), the
+ * problem schema defined once instead of repeated in every response, and public operations marked as such.
+ */
+function finishDocument(doc: OpenApiDocument): OpenApiDocument {
+  // Meant for the organisation's own clients (kiosks, mini-programs, office software), reached over the network.
+  for (const server of (doc.servers ?? []) as Json[]) server['x-internal'] ??= false
+  doc.components ??= {}
+  doc.components.schemas = { ...(doc.components.schemas ?? {}), Problem: ProblemSchema }
+  doc.components.headers = { ...(doc.components.headers ?? {}), ...HEADERS }
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!HTTP_METHODS.has(method)) continue
+      // No token needed (login, refresh, certificate verification, health): said explicitly, not by omission.
+      operation.security ??= [{}]
+      const responses = (operation.responses ?? {}) as Record<string, Json>
+      for (const [status, response] of Object.entries(responses)) {
+        const content = response.content as Record<string, Json> | undefined
+        const problemBody = content?.['application/problem+json']
+        if (problemBody) problemBody.schema = { $ref: '#/components/schemas/Problem' }
+        // A CSV export or a PDF is no JSON string: OpenAPI 3.1 describes such a body by its media type alone.
+        // (A CSV export holds every row of its scope or period; its size grows with them, see the description.)
+        for (const [type, media] of Object.entries(content ?? {})) {
+          if (
+            /^(text\/csv|application\/pdf)$/.test(type) &&
+            (media.schema as Json | undefined)?.type === 'string'
+          ) {
+            delete media.schema
+          }
+        }
+        const headers: Json = { ...((response.headers as Json | undefined) ?? {}) }
+        headers['Access-Control-Allow-Origin'] = ref('Access-Control-Allow-Origin')
+        // The limiter runs first on every request, so every answer but an overload 503 carries its headers.
+        if (/^[245]/.test(status) && status !== '503') {
+          headers['X-RateLimit-Limit'] = ref('X-RateLimit-Limit')
+          headers['X-RateLimit-Remaining'] = ref('X-RateLimit-Remaining')
+          headers['X-RateLimit-Reset'] = ref('X-RateLimit-Reset')
+        }
+        if (status === '429' || status === '503') headers['Retry-After'] = ref('Retry-After')
+        response.headers = headers
+      }
+    }
+  }
+  return doc
+}

@@ -1,42 +1,108 @@
 import Type, { type Static, type TSchema } from 'typebox'
+import { ERROR_STATUS } from './errors'
 
-export const Id = Type.String({ format: 'uuid', description: 'UUID' })
+/** A UUID (RFC 4122 form, 36 characters). */
+export const Id = Type.String({ format: 'uuid', maxLength: 36, description: 'UUID' })
 export const IdParams = Type.Object({ id: Id })
 
+/** Largest value of a PostgreSQL integer column (and of counts the API returns). */
+export const INT32_MAX = 2_147_483_647
+
+/** An integer that fits PostgreSQL's integer (int32), within the given bounds. */
+export function Int32(
+  minimum: number,
+  maximum: number,
+  options: { description?: string; default?: number } = {},
+) {
+  return Type.Integer({ format: 'int32', minimum, maximum, ...options })
+}
+
+/** A count (rows, units, members): 0 up to int32. */
+export function Count(description?: string) {
+  return Int32(0, INT32_MAX, description ? { description } : {})
+}
+
+/** Free text of at most `maxLength` characters (the limit inputs are checked against and outputs respect). */
+export function Text(
+  maxLength: number,
+  options: { minLength?: number; pattern?: string; description?: string } = {},
+) {
+  return Type.String({ maxLength, ...options })
+}
+
 /** Output: points or hours as a decimal string with exactly two fraction digits. */
-export const Decimal = Type.String({ pattern: '^-?\\d+\\.\\d{2}$', examples: ['12.50'] })
+export const Decimal = Type.String({ pattern: '^-?\\d+\\.\\d{2}$', maxLength: 20, examples: ['12.50'] })
 
 /** Input: a decimal string or a JSON number, at most two fraction digits (checked by parseCents). */
 export const DecimalInput = Type.Union(
-  [Type.String({ pattern: '^\\s*-?\\d{1,13}(\\.\\d{1,2})?\\s*$', maxLength: 20 }), Type.Number()],
+  [
+    Type.String({ pattern: '^\\s*-?\\d{1,13}(\\.\\d{1,2})?\\s*$', maxLength: 20 }),
+    Type.Number({ minimum: -1e13, maximum: 1e13 }),
+  ],
   { description: 'Decimal with at most two fraction digits, as a string ("12.50") or a number (12.5)' },
 )
 
-export const DateString = Type.String({ format: 'date', description: 'YYYY-MM-DD in the service time zone' })
-export const DateTime = Type.String({ format: 'date-time' })
+export const DateString = Type.String({
+  format: 'date',
+  maxLength: 10,
+  description: 'YYYY-MM-DD in the service time zone',
+})
+export const DateTime = Type.String({ format: 'date-time', maxLength: 40 })
 
 /** Request bodies reject unknown fields (400 validation_failed naming the field): nothing is silently ignored. */
 export function Body<T extends Parameters<typeof Type.Object>[0]>(properties: T, description?: string) {
   return Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) })
 }
 
+/** Largest page a list answers (`limit` 1-200). */
+export const MAX_PAGE = 200
+export const Cursor = Type.String({
+  maxLength: 500,
+  pattern: '^[A-Za-z0-9_-]*$',
+  description: 'Opaque: the nextCursor of the previous page',
+})
+
 export const PageQuery = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  limit: Type.Optional(Int32(1, MAX_PAGE, { default: 50 })),
+  cursor: Type.Optional(Cursor),
 }
 
 export function Page<T extends TSchema>(item: T) {
-  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) })
+  return Type.Object({
+    items: Type.Array(item, { maxItems: MAX_PAGE }),
+    nextCursor: Type.Union([Cursor, Type.Null()]),
+  })
 }
+
+/** At most this many entries in a problem's `errors` (problem() keeps the first ones). */
+export const MAX_PROBLEM_ERRORS = 100
+/** Longest `detail` of a problem, and longest string in one of its `errors` (problem() shortens longer ones). */
+export const MAX_PROBLEM_TEXT = 2000
 
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    type: Type.String({ format: 'uri', maxLength: 200 }),
+    title: Text(100),
+    status: Int32(400, 599),
+    detail: Text(MAX_PROBLEM_TEXT),
+    code: Type.String({ enum: Object.keys(ERROR_STATUS), description: 'Stable error code' }),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            field: Type.Optional(
+              Text(MAX_PROBLEM_TEXT, { description: 'The field (400 validation_failed)' }),
+            ),
+            line: Type.Optional(
+              Int32(1, INT32_MAX, { description: 'The CSV line (imports; the header is 1)' }),
+            ),
+            message: Text(MAX_PROBLEM_TEXT),
+          },
+          { additionalProperties: true },
+        ),
+        { maxItems: MAX_PROBLEM_ERRORS },
+      ),
+    ),
   },
   { additionalProperties: true, description: 'RFC 9457 problem details' },
 )
@@ -49,15 +115,21 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: 'not_found (also anything outside your scope)',
   409: 'conflict, invalid_state, idempotency_key_reused or quorum_not_met',
   413: 'body too large',
+  415: 'unsupported_media_type (send application/json)',
   422: 'a business rule said no (see code)',
-  429: 'rate_limited',
-  503: 'database unavailable',
+  429: 'rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After',
+  500: 'internal_error (quote the x-request-id)',
+  503: 'unavailable: the database is unreachable or the service overloaded; retry after Retry-After',
 }
 
-/** Response schemas for the given problem statuses, served as application/problem+json. */
+/**
+ * Response schemas for the given problem statuses, served as application/problem+json. Every operation
+ * may answer 400, 401 (where a token is needed; harmless elsewhere), 429 (the per-caller rate limit),
+ * 500 and 503.
+ */
 export function problems(...statuses: number[]) {
   const out: Record<number, unknown> = {}
-  for (const s of new Set([400, 401, 500, ...statuses])) {
+  for (const s of new Set([400, 401, 429, 500, 503, ...statuses])) {
     out[s] = {
       description: PROBLEM_DESCRIPTIONS[s] ?? 'error',
       content: { 'application/problem+json': { schema: ProblemSchema } },

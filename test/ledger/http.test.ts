@@ -372,7 +372,13 @@ describe('GET /api/v1/ledger/verify', () => {
       as: world.secretaryA,
     })
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ ok: true, checkedTransactions: 2, checkedAccounts: 1, problems: [] })
+    expect(res.json()).toEqual({
+      ok: true,
+      checkedTransactions: 2,
+      checkedAccounts: 1,
+      problemCount: 0,
+      problems: [],
+    })
     const byDefault = await t.call({ method: 'GET', url: '/api/v1/ledger/verify', as: world.secretaryA })
     expect(byDefault.json()).toMatchObject({ ok: true, checkedTransactions: 2 })
     expect(

@@ -1,7 +1,29 @@
 import Type, { type Static } from 'typebox'
-import { Body, DateString, DateTime, Decimal, DecimalInput, Id, Page, PageQuery } from '../../shared/schemas'
+import {
+  Body,
+  Count,
+  DateString,
+  DateTime,
+  Decimal,
+  DecimalInput,
+  Id,
+  Int32,
+  Page,
+  PageQuery,
+  Text,
+} from '../../shared/schemas'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+
+// Output limits are the input limits (and the database's title check, 1-200).
+const Title = Text(200)
+const ItemCode = Text(50)
+const Location = Text(200)
+const MemberName = Text(100, { description: 'The member name (at most 100 characters)' })
+/** Documented bounds of lists that have no page: far above any real activity, request or period. */
+const MAX_PARTICIPANTS = 10_000
+const MAX_RECORDS = 10_000
+const MAX_DECLINES = 1000
 
 // ---- activities
 
@@ -26,16 +48,16 @@ export const Activity = Type.Object({
   id: Id,
   orgUnitId: Id,
   teamId: Nullable(Id),
-  title: Type.String(),
-  rubricItemCode: Nullable(Type.String()),
+  title: Title,
+  rubricItemCode: Nullable(ItemCode),
   startsAt: DateTime,
   endsAt: DateTime,
-  location: Nullable(Type.String()),
+  location: Nullable(Location),
   lengthHours: Decimal,
   status: Type.Union([Type.Literal('open'), Type.Literal('verified')]),
   verifiedAt: Nullable(DateTime),
   verifiedByUserId: Nullable(Id),
-  participantCount: Type.Integer(),
+  participantCount: Count(),
   totalHours: Decimal,
   createdAt: DateTime,
 })
@@ -44,7 +66,7 @@ export type Activity = Static<typeof Activity>
 export const Participant = Type.Object({
   activityId: Id,
   memberId: Id,
-  memberName: Type.String(),
+  memberName: MemberName,
   hours: Decimal,
   verified: Type.Boolean(),
   recordedAt: DateTime,
@@ -53,7 +75,7 @@ export type Participant = Static<typeof Participant>
 
 export const ActivityDetail = Type.Object({
   ...Activity.properties,
-  participants: Type.Array(Participant),
+  participants: Type.Array(Participant, { maxItems: MAX_PARTICIPANTS }),
 })
 export type ActivityDetail = Static<typeof ActivityDetail>
 
@@ -81,7 +103,7 @@ export const ServiceHoursRecord = Type.Object({
   date: DateString,
   source: Type.Union([Type.Literal('activity'), Type.Literal('service_request')]),
   sourceId: Id,
-  title: Type.String(),
+  title: Title,
   orgUnitId: Id,
   hours: Decimal,
 })
@@ -89,11 +111,11 @@ export type ServiceHoursRecord = Static<typeof ServiceHoursRecord>
 
 export const ServiceHours = Type.Object({
   memberId: Id,
-  memberName: Type.String(),
+  memberName: MemberName,
   from: Nullable(DateString),
   to: Nullable(DateString),
   totalHours: Decimal,
-  records: Type.Array(ServiceHoursRecord),
+  records: Type.Array(ServiceHoursRecord, { maxItems: MAX_RECORDS }),
 })
 export type ServiceHours = Static<typeof ServiceHours>
 
@@ -107,40 +129,40 @@ export type PeriodQuery = Static<typeof PeriodQuery>
 
 export const CreateServiceRequestBody = Body({
   orgUnitId: Id,
-  requesterName: Type.String({ minLength: 1, maxLength: 100 }),
-  requesterContact: Type.Optional(Type.String({ maxLength: 200 })),
-  title: Type.String({ minLength: 1, maxLength: 200 }),
-  description: Type.String({ minLength: 1, maxLength: 4000 }),
+  requesterName: Text(100, { minLength: 1 }),
+  requesterContact: Type.Optional(Text(200)),
+  title: Text(200, { minLength: 1 }),
+  description: Text(4000, { minLength: 1 }),
 })
 export type CreateServiceRequestBody = Static<typeof CreateServiceRequestBody>
 
 export const ServiceRequestDecline = Type.Object({
   memberId: Id,
-  reason: Nullable(Type.String()),
+  reason: Nullable(Text(1000)),
   at: DateTime,
 })
 
 export const ServiceRequest = Type.Object({
   id: Id,
   orgUnitId: Id,
-  requesterName: Type.String(),
-  requesterContact: Nullable(Type.String()),
-  title: Type.String(),
-  description: Type.String(),
+  requesterName: Text(100),
+  requesterContact: Nullable(Text(200)),
+  title: Title,
+  description: Text(4000),
   status: Type.String({ enum: ['open', 'dispatched', 'accepted', 'completed', 'confirmed', 'cancelled'] }),
   memberId: Nullable(Id),
-  memberName: Nullable(Type.String()),
+  memberName: Nullable(MemberName),
   dispatchedAt: Nullable(DateTime),
   acceptedAt: Nullable(DateTime),
   completedAt: Nullable(DateTime),
   hours: Nullable(Decimal),
-  completionNote: Nullable(Type.String()),
+  completionNote: Nullable(Text(2000)),
   confirmedAt: Nullable(DateTime),
-  rating: Nullable(Type.Integer()),
-  feedback: Nullable(Type.String()),
+  rating: Nullable(Int32(1, 5)),
+  feedback: Nullable(Text(2000)),
   cancelledAt: Nullable(DateTime),
-  cancelReason: Nullable(Type.String()),
-  declines: Type.Array(ServiceRequestDecline),
+  cancelReason: Nullable(Text(1000)),
+  declines: Type.Array(ServiceRequestDecline, { maxItems: MAX_DECLINES }),
   createdAt: DateTime,
   updatedAt: DateTime,
 })
@@ -174,11 +196,7 @@ export const CancelBody = Body({ reason: Type.String({ minLength: 1, maxLength: 
 export type CancelBody = Static<typeof CancelBody>
 
 export const ConfirmBody = Body({
-  rating: Type.Integer({
-    minimum: 1,
-    maximum: 5,
-    description: "The resident's rating, 1 (poor) to 5 (excellent)",
-  }),
+  rating: Int32(1, 5, { description: "The resident's rating, 1 (poor) to 5 (excellent)" }),
   feedback: Type.Optional(Type.String({ maxLength: 2000 })),
 })
 export type ConfirmBody = Static<typeof ConfirmBody>
@@ -196,32 +214,40 @@ export const IssueCertificateBody = Body({
 })
 export type IssueCertificateBody = Static<typeof IssueCertificateBody>
 
+const SerialNumber = Text(100, {
+  description: 'Unique per issuing unit and year: <year>-<unit code>-<number>',
+})
+
 export const ServiceCertificate = Type.Object({
   id: Id,
-  serialNumber: Type.String({ description: 'Unique per issuing unit and year: <year>-<unit code>-<number>' }),
-  verificationCode: Type.String({ description: '26 characters, 130 random bits; anyone may verify with it' }),
+  serialNumber: SerialNumber,
+  verificationCode: Type.String({
+    maxLength: 26,
+    pattern: '^[0-9A-HJKMNP-TV-Z]{26}$',
+    description: '26 characters (Crockford base32), 130 random bits; anyone may verify with it',
+  }),
   memberId: Id,
-  memberName: Type.String(),
-  maskedIdentity: Nullable(Type.String({ description: 'The phone number on record, masked (138****5678)' })),
+  memberName: MemberName,
+  maskedIdentity: Nullable(Text(40, { description: 'The phone number on record, masked (138****5678)' })),
   from: DateString,
   to: DateString,
   totalHours: Decimal,
-  records: Type.Array(ServiceHoursRecord),
+  records: Type.Array(ServiceHoursRecord, { maxItems: MAX_RECORDS }),
   issuerOrgUnitId: Id,
-  issuerName: Type.String(),
+  issuerName: Text(200),
   issuedByUserId: Id,
-  issuedByName: Type.String(),
+  issuedByName: Text(100),
   issuedAt: DateTime,
 })
 export type ServiceCertificate = Static<typeof ServiceCertificate>
 
 export const CertificateVerification = Type.Object({
   valid: Type.Boolean(),
-  serialNumber: Type.String(),
-  memberName: Type.String(),
+  serialNumber: SerialNumber,
+  memberName: MemberName,
   totalHours: Decimal,
   issuedAt: DateTime,
-  issuer: Type.String({ description: 'Name of the issuing unit' }),
+  issuer: Text(200, { description: 'Name of the issuing unit' }),
 })
 export type CertificateVerification = Static<typeof CertificateVerification>
 

@@ -8,10 +8,13 @@ import { type Caller, coversPath, findUnit, isAdmin, pathInScope, requireRole } 
 
 const READERS = ['secretary'] as const // and admin
 
+/** The singular snake noun of what changed (org_unit, member, ...), as written by the services. */
+const TargetType = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z_]+$' })
+
 export const ListAuditEventsQuery = Type.Object({
-  orgUnitId: Type.Optional(Type.String({ format: 'uuid', description: 'Events of this unit’s subtree' })),
-  targetType: Type.Optional(Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z_]+$' })),
-  targetId: Type.Optional(Type.String({ format: 'uuid' })),
+  orgUnitId: Type.Optional({ ...Id, description: 'Events of this unit’s subtree' }),
+  targetType: Type.Optional(TargetType),
+  targetId: Type.Optional(Id),
   ...PageQuery,
 })
 export type ListAuditEventsQuery = Static<typeof ListAuditEventsQuery>
@@ -20,8 +23,12 @@ export const AuditEvent = Type.Object({
   id: Id,
   at: DateTime,
   actorUserId: Type.Union([Id, Type.Null()], { description: 'null: the system (bootstrap, sweeps)' }),
-  action: Type.String(),
-  targetType: Type.String(),
+  action: Type.String({
+    maxLength: 100,
+    pattern: '^[a-z_]+(\\.[a-z_]+)+$',
+    description: '<target type>.<verb>, e.g. member.update',
+  }),
+  targetType: TargetType,
   targetId: Id,
   orgUnitId: Type.Union([Id, Type.Null()]),
   before: Type.Unknown(),

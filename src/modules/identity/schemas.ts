@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { ROLES, type Role } from '../../db/schema/identity'
-import { Body, DateTime, Id, Page, PageQuery } from '../../shared/schemas'
+import { Body, DateTime, Id, Int32, Page, PageQuery, Text } from '../../shared/schemas'
 import { MIN_PASSWORD_LENGTH } from './passwords'
 
 export const RoleSchema = Type.Unsafe<Role>({
@@ -19,21 +19,33 @@ export const RefreshBody = Body({ refreshToken: Type.String({ minLength: 1, maxL
 export type RefreshBody = Static<typeof RefreshBody>
 
 export const TokenPair = Type.Object({
-  accessToken: Type.String({ description: 'JWT (HS256), valid for expiresIn seconds' }),
-  refreshToken: Type.String({ description: 'Opaque, single use: each refresh returns a new one' }),
+  accessToken: Type.String({
+    maxLength: 2000,
+    pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+    description: 'JWT (HS256), valid for expiresIn seconds',
+  }),
+  refreshToken: Type.String({
+    maxLength: 200,
+    pattern: '^[A-Za-z0-9_-]+$',
+    description: 'Opaque, single use: each refresh returns a new one',
+  }),
   tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'Seconds until the access token expires' }),
+  expiresIn: Int32(1, 86_400, { description: 'Seconds until the access token expires' }),
 })
 export type TokenPair = Static<typeof TokenPair>
 
 export const RoleGrant = Type.Object({ id: Id, role: RoleSchema, orgUnitId: Id })
+/** Usernames are 3-64 characters (createUser, BOOTSTRAP_ADMIN_USERNAME). */
+const Username = Text(64)
+/** One grant per role and unit; a documented bound, far above any real user's grants. */
+const Roles = Type.Array(RoleGrant, { maxItems: 1000 })
 
-export const MeMember = Type.Object({ id: Id, name: Type.String(), orgUnitId: Id })
+export const MeMember = Type.Object({ id: Id, name: Text(100), orgUnitId: Id })
 
 export const Me = Type.Object({
-  user: Type.Object({ id: Id, username: Type.String() }),
+  user: Type.Object({ id: Id, username: Username }),
   member: Type.Union([MeMember, Type.Null()]),
-  roles: Type.Array(RoleGrant),
+  roles: Roles,
 })
 export type Me = Static<typeof Me>
 
@@ -46,9 +58,9 @@ export type CreateUserBody = Static<typeof CreateUserBody>
 
 export const User = Type.Object({
   id: Id,
-  username: Type.String(),
+  username: Username,
   memberId: Type.Union([Id, Type.Null()]),
-  roles: Type.Array(RoleGrant),
+  roles: Roles,
   createdAt: DateTime,
 })
 export type User = Static<typeof User>
@@ -69,9 +81,7 @@ export const UserRoleParams = Type.Object({ id: Id, grantId: Id })
 
 export const ListUsersQuery = Type.Object({
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the username' })),
-  orgUnitId: Type.Optional(
-    Type.String({ format: 'uuid', description: 'Users with a grant or a linked member in this subtree' }),
-  ),
+  orgUnitId: Type.Optional({ ...Id, description: 'Users with a grant or a linked member in this subtree' }),
   ...PageQuery,
 })
 export type ListUsersQuery = Static<typeof ListUsersQuery>

@@ -163,8 +163,8 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'verifyLedger',
         summary: 'Re-check the ledger of a unit: sums, cached balances and the tamper-evident hash chains',
         description:
-          'Secretary over the unit (default: every unit the caller is secretary of). Lists every problem ' +
-          'found; `ok` is true when there is none.',
+          'Secretary over the unit (default: every unit the caller is secretary of). Lists the first 1,000 ' +
+          'problems found and counts them all (`problemCount`); `ok` is true when there is none.',
         querystring: VerifyQuery,
         response: { 200: VerifyResult, ...problems(403, 404) },
       },

@@ -1,12 +1,28 @@
 import Type, { type Static } from 'typebox'
 import { LEDGER_KINDS } from '../../db/schema/ledger'
-import { Body, DateString, DateTime, Decimal, DecimalInput, Id, PageQuery } from '../../shared/schemas'
+import {
+  Body,
+  Count,
+  DateString,
+  DateTime,
+  Decimal,
+  DecimalInput,
+  Id,
+  PageQuery,
+  Text,
+} from '../../shared/schemas'
 
 const Kind = Type.Enum(LEDGER_KINDS, {
   description:
     'award / deduction (scoring results), adjustment, reversal, hold (points reserved for a redemption), ' +
     'post (the held points paid out at hand-over), void (the hold released)',
 })
+
+/** Memos are written by the service: a reason (500) or an item code and name with a claim id fit easily. */
+const Memo = Text(1000)
+const Reason = Text(500)
+/** Problems verifyLedger lists (problemCount counts them all). */
+export const MAX_VERIFY_PROBLEMS = 1000
 
 export const Balance = Type.Object({
   memberId: Id,
@@ -29,12 +45,9 @@ export const LedgerRow = Type.Object({
   kind: Kind,
   amount: Decimal,
   balanceAfter: Decimal,
-  heldChange: Type.String({
-    pattern: '^-?\\d+\\.\\d{2}$',
-    description: 'Change of held points (holds +, posts and voids -)',
-  }),
+  heldChange: { ...Decimal, description: 'Change of held points (holds +, posts and voids -)' },
   heldAfter: Decimal,
-  memo: Type.String(),
+  memo: Memo,
   effectiveDate: DateString,
   createdAt: DateTime,
 })
@@ -54,8 +67,8 @@ export const LedgerTransaction = Type.Object({
   id: Id,
   kind: Kind,
   memberId: Id,
-  memo: Type.String(),
-  reason: Type.Union([Type.String(), Type.Null()]),
+  memo: Memo,
+  reason: Type.Union([Reason, Type.Null()]),
   referenceType: Type.Union([
     Type.Literal('claim'),
     Type.Literal('redemption'),
@@ -67,18 +80,21 @@ export const LedgerTransaction = Type.Object({
   effectiveDate: DateString,
   actorUserId: Type.Union([Id, Type.Null()]),
   createdAt: DateTime,
-  entries: Type.Array(LedgerEntry),
+  entries: Type.Array(LedgerEntry, {
+    maxItems: 10,
+    description: 'Double entry: the member account and, when points move, the office account against it',
+  }),
 })
 export type LedgerTransaction = Static<typeof LedgerTransaction>
 
 export const CreateAdjustmentBody = Body({
   memberId: Id,
   amount: DecimalInput,
-  reason: Type.String({ minLength: 1, maxLength: 500 }),
+  reason: Text(500, { minLength: 1 }),
 })
 export type CreateAdjustmentBody = Static<typeof CreateAdjustmentBody>
 
-export const ReverseBody = Body({ reason: Type.String({ minLength: 1, maxLength: 500 }) })
+export const ReverseBody = Body({ reason: Text(500, { minLength: 1 }) })
 export type ReverseBody = Static<typeof ReverseBody>
 
 export const VerifyQuery = Type.Object({
@@ -87,10 +103,17 @@ export const VerifyQuery = Type.Object({
 
 export const VerifyProblem = Type.Object({
   type: Type.String({
-    description:
-      'unbalanced, balance_mismatch, held_mismatch, earned_mismatch, running_balance_mismatch, chain_broken, chain_head_mismatch',
+    enum: [
+      'unbalanced',
+      'balance_mismatch',
+      'held_mismatch',
+      'earned_mismatch',
+      'running_balance_mismatch',
+      'chain_broken',
+      'chain_head_mismatch',
+    ],
   }),
-  detail: Type.String(),
+  detail: Text(1000),
   transactionId: Type.Optional(Id),
   accountId: Type.Optional(Id),
   memberId: Type.Optional(Id),
@@ -98,8 +121,9 @@ export const VerifyProblem = Type.Object({
 
 export const VerifyResult = Type.Object({
   ok: Type.Boolean(),
-  checkedTransactions: Type.Integer(),
-  checkedAccounts: Type.Integer(),
-  problems: Type.Array(VerifyProblem),
+  checkedTransactions: Count(),
+  checkedAccounts: Count(),
+  problemCount: Count('Every problem found; `problems` lists the first 1,000'),
+  problems: Type.Array(VerifyProblem, { maxItems: MAX_VERIFY_PROBLEMS }),
 })
 export type VerifyResult = Static<typeof VerifyResult>

@@ -4,7 +4,7 @@ import type { LedgerKind } from '../../db/schema/ledger'
 import { formatCents } from '../../shared/decimal'
 import { type Caller, pathInScope, requireRole, requireUnitInScope } from '../identity/scope'
 import { canonicalContent, chainHash, EARNING_KINDS, type Problem } from './domain'
-import type { VerifyResult } from './schemas'
+import { MAX_VERIFY_PROBLEMS, type VerifyResult } from './schemas'
 
 /**
  * verifyLedger: re-derives everything the ledger caches or chains, for the members whose home unit lies
@@ -33,7 +33,14 @@ export async function verifyLedger(
   const accounts = await checkAccounts(db, inScope, problems)
   await checkRunningBalances(db, inScope, problems)
   await checkChains(db, inScope, accounts, problems)
-  return { ok: problems.length === 0, checkedTransactions, checkedAccounts: accounts.size, problems }
+  // A ledger damaged everywhere must not produce an answer of unbounded size: the first ones and the count.
+  return {
+    ok: problems.length === 0,
+    checkedTransactions,
+    checkedAccounts: accounts.size,
+    problemCount: problems.length,
+    problems: problems.slice(0, MAX_VERIFY_PROBLEMS),
+  }
 }
 
 async function checkSums(db: Db, inScope: SQL, problems: Problem[]): Promise<number> {

@@ -98,7 +98,12 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: ImportMembersQuery,
         body: {
           content: {
-            'text/csv': { schema: Type.String({ description: 'CSV text' }) },
+            'text/csv': {
+              schema: Type.String({
+                description: 'CSV text (the body limit is 1 MiB)',
+                maxLength: 1_048_576,
+              }),
+            },
           },
         },
         response: { 201: ImportResult, ...problems(403, 404, 413, 415) },

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { Body, DateTime, Id, Page, PageQuery } from '../../shared/schemas'
+import { Body, Count, DateTime, Id, Page, PageQuery, Text } from '../../shared/schemas'
 
 const Name = Type.String({ minLength: 1, maxLength: 100 })
 const Phone = Type.String({ minLength: 1, maxLength: 40, pattern: '^[0-9+()\\- ]+$' })
@@ -37,13 +37,14 @@ export type Registration = Static<typeof Registration>
 export const Member = Type.Object({
   id: Id,
   orgUnitId: Id,
-  name: Type.String(),
-  phone: Type.Union([Type.String(), Type.Null()]),
+  name: Name,
+  phone: Type.Union([Phone, Type.Null()]),
   isPartyMember: Type.Boolean(),
-  workUnit: Type.Union([Type.String(), Type.Null()]),
+  workUnit: Type.Union([WorkUnit, Type.Null()]),
   status: MemberStatus,
   registrations: Type.Array(Type.Object({ id: Id, orgUnitId: Id, createdAt: DateTime }), {
-    description: '双报到: residential communities this member also serves',
+    maxItems: 1000,
+    description: '双报到: residential communities this member also serves (one registration per community)',
   }),
   createdAt: DateTime,
   updatedAt: DateTime,
@@ -52,12 +53,10 @@ export type Member = Static<typeof Member>
 export const MemberPage = Page(Member)
 
 export const ListMembersQuery = Type.Object({
-  orgUnitId: Type.Optional(
-    Type.String({
-      format: 'uuid',
-      description: 'Members whose home unit or 双报到 community lies in this subtree',
-    }),
-  ),
+  orgUnitId: Type.Optional({
+    ...Id,
+    description: 'Members whose home unit or 双报到 community lies in this subtree',
+  }),
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the name' })),
   status: Type.Optional(MemberStatus),
   ...PageQuery,
@@ -65,30 +64,35 @@ export const ListMembersQuery = Type.Object({
 export type ListMembersQuery = Static<typeof ListMembersQuery>
 
 export const ImportMembersQuery = Type.Object({ orgUnitId: Id })
-export const ImportResult = Type.Object({ created: Type.Integer() })
+export const ImportResult = Type.Object({
+  created: Count('Members created (at most 10,000 rows per import)'),
+})
 
 export const RegisterMemberBody = Body({ orgUnitId: Id }, 'The residential community (kind community) served')
 
+const TeamName = Text(200, { minLength: 1 })
+const TeamDescription = Text(2000)
+
 export const CreateTeamBody = Body({
   orgUnitId: Id,
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  name: TeamName,
+  description: Type.Optional(TeamDescription),
 })
 export type CreateTeamBody = Static<typeof CreateTeamBody>
 
 export const Team = Type.Object({
   id: Id,
   orgUnitId: Id,
-  name: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
-  memberCount: Type.Integer(),
+  name: Text(200),
+  description: Type.Union([TeamDescription, Type.Null()]),
+  memberCount: Count(),
   createdAt: DateTime,
 })
 export type Team = Static<typeof Team>
 export const TeamPage = Page(Team)
 
 export const ListTeamsQuery = Type.Object({
-  orgUnitId: Type.Optional(Type.String({ format: 'uuid', description: 'Teams in this subtree' })),
+  orgUnitId: Type.Optional({ ...Id, description: 'Teams in this subtree' }),
   ...PageQuery,
 })
 export type ListTeamsQuery = Static<typeof ListTeamsQuery>

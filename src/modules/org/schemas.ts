@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { ORG_KINDS, type OrgKind } from '../../db/schema/org'
-import { Body, DateTime, Decimal, DecimalInput, Id, Page, PageQuery } from '../../shared/schemas'
+import { Body, DateTime, Decimal, DecimalInput, Id, Int32, Page, PageQuery, Text } from '../../shared/schemas'
 import { CREATABLE_KINDS } from './domain'
 
 export const OrgKindSchema = Type.Unsafe<OrgKind>({
@@ -9,10 +9,15 @@ export const OrgKindSchema = Type.Unsafe<OrgKind>({
   description: 'From the top: root, province, city, district, street, community, branch, grid, microgrid',
 })
 
+/** Days results stay on the notice board (0-60, as the database checks). */
+const PublicityDays = Int32(0, 60)
+const UnitName = Text(200)
+const UnitCode = Text(64)
+
 const SettingsInput = Type.Object(
   {
     redemptionThreshold: Type.Optional(Type.Union([DecimalInput, Type.Null()])),
-    publicityDays: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 60 }), Type.Null()])),
+    publicityDays: Type.Optional(Type.Union([PublicityDays, Type.Null()])),
   },
   {
     additionalProperties: false,
@@ -44,20 +49,20 @@ export const OrgUnit = Type.Object({
   id: Id,
   parentId: Type.Union([Id, Type.Null()]),
   kind: OrgKindSchema,
-  name: Type.String(),
-  code: Type.Union([Type.String(), Type.Null()]),
-  depth: Type.Integer({ description: '0 for the root' }),
+  name: UnitName,
+  code: Type.Union([UnitCode, Type.Null()]),
+  depth: Int32(0, 8, { description: '0 for the root; each of the 8 levels below adds one at most' }),
   settings: Type.Object(
     {
       redemptionThreshold: Type.Union([Decimal, Type.Null()]),
-      publicityDays: Type.Union([Type.Integer(), Type.Null()]),
+      publicityDays: Type.Union([PublicityDays, Type.Null()]),
     },
     { description: 'What this unit itself sets (null: inherited)' },
   ),
   effectiveSettings: Type.Object(
     {
       redemptionThreshold: Decimal,
-      publicityDays: Type.Integer(),
+      publicityDays: PublicityDays,
     },
     { description: 'What applies here: the nearest unit up the tree that sets each value, else the default' },
   ),

@@ -1,25 +1,34 @@
 import Type, { type Static } from 'typebox'
-import { Body, DateTime, Decimal, DecimalInput, Id, PageQuery } from '../../shared/schemas'
+import {
+  Body,
+  Count,
+  DateTime,
+  Decimal,
+  DecimalInput,
+  Id,
+  Int32,
+  PageQuery,
+  Text,
+} from '../../shared/schemas'
 
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
 const Description = Type.String({ maxLength: 2000 })
-const PerMemberLimit = Type.Integer({
-  minimum: 1,
-  maximum: 100_000,
+const PerMemberLimit = Int32(1, 100_000, {
   description: 'Units one member may take per calendar year (reserved and fulfilled count)',
 })
+const Note = Text(500)
 
 export const Reward = Type.Object({
   id: Id,
-  orgUnitId: Type.String({ format: 'uuid', description: 'The community office that keeps this reward' }),
-  name: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
+  orgUnitId: { ...Id, description: 'The community office that keeps this reward' },
+  name: Text(200),
+  description: Type.Union([Description, Type.Null()]),
   pointsCost: Decimal,
-  perMemberLimit: Type.Union([Type.Integer(), Type.Null()]),
+  perMemberLimit: Type.Union([PerMemberLimit, Type.Null()]),
   active: Type.Boolean(),
-  stockOnHand: Type.Integer({ description: 'Units in the office: received - handed out - written off' }),
-  reserved: Type.Integer({ description: 'Units held for reserved redemptions' }),
-  available: Type.Integer({ description: 'stockOnHand - reserved: what can still be redeemed' }),
+  stockOnHand: Count('Units in the office: received - handed out - written off'),
+  reserved: Count('Units held for reserved redemptions'),
+  available: Count('stockOnHand - reserved: what can still be redeemed'),
   createdAt: DateTime,
   updatedAt: DateTime,
 })
@@ -51,17 +60,17 @@ export const ListRewardsQuery = Type.Object({
 })
 export type ListRewardsQuery = Static<typeof ListRewardsQuery>
 
-const Quantity = Type.Integer({ minimum: 1, maximum: 100_000 })
+const Quantity = Int32(1, 100_000)
 
 export const ReceiveStockBody = Body({
   quantity: Quantity,
-  note: Type.Optional(Type.String({ maxLength: 500 })),
+  note: Type.Optional(Note),
 })
 export type ReceiveStockBody = Static<typeof ReceiveStockBody>
 
 export const WriteOffStockBody = Body({
   quantity: Quantity,
-  reason: Type.String({ minLength: 1, maxLength: 500, pattern: '\\S' }),
+  reason: Text(500, { minLength: 1, pattern: '\\S' }),
 })
 export type WriteOffStockBody = Static<typeof WriteOffStockBody>
 
@@ -75,9 +84,9 @@ export const StockMovement = Type.Object({
     Type.Literal('released'),
     Type.Literal('written_off'),
   ]),
-  quantity: Type.Integer(),
+  quantity: Quantity,
   redemptionId: Type.Union([Id, Type.Null()]),
-  note: Type.Union([Type.String(), Type.Null()]),
+  note: Type.Union([Note, Type.Null()]),
   actorUserId: Type.Union([Id, Type.Null()], { description: 'null: the system (expiry sweep)' }),
   createdAt: DateTime,
 })
@@ -90,13 +99,15 @@ export const RedemptionStatus = Type.Union(
   { description: 'reserved (points held, stock reserved) > fulfilled | cancelled | expired (final)' },
 )
 
+const RedemptionQuantity = Int32(1, 1000)
+
 export const Redemption = Type.Object({
   id: Id,
   memberId: Id,
   rewardId: Id,
-  rewardName: Type.String(),
+  rewardName: Text(200),
   orgUnitId: Id,
-  quantity: Type.Integer(),
+  quantity: RedemptionQuantity,
   pointsCost: Decimal,
   amount: Decimal,
   status: RedemptionStatus,
@@ -104,7 +115,7 @@ export const Redemption = Type.Object({
   expiresAt: Type.Union([DateTime, Type.Null()], { description: 'when a reserved redemption lapses' }),
   fulfilledAt: Type.Union([DateTime, Type.Null()]),
   cancelledAt: Type.Union([DateTime, Type.Null()]),
-  cancelReason: Type.Union([Type.String(), Type.Null()]),
+  cancelReason: Type.Union([Note, Type.Null()]),
   expiredAt: Type.Union([DateTime, Type.Null()]),
 })
 export type Redemption = Static<typeof Redemption>
@@ -112,14 +123,13 @@ export type Redemption = Static<typeof Redemption>
 export const CreateRedemptionBody = Body({
   memberId: Id,
   rewardId: Id,
-  quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
+  quantity: Type.Optional(Int32(1, 1000, { default: 1 })),
 })
 export type CreateRedemptionBody = Static<typeof CreateRedemptionBody>
 
-export const CancelRedemptionBody = Type.Union(
-  [Body({ reason: Type.Optional(Type.String({ maxLength: 500 })) }), Type.Null()],
-  { description: 'optional' },
-)
+export const CancelRedemptionBody = Type.Union([Body({ reason: Type.Optional(Note) }), Type.Null()], {
+  description: 'optional',
+})
 
 export const ListRedemptionsQuery = Type.Object({
   orgUnitId: Type.Optional(Id),

@@ -1,5 +1,15 @@
 import Type, { type Static } from 'typebox'
-import { Body, DateTime, Decimal, DecimalInput, Id } from '../../shared/schemas'
+import {
+  Body,
+  Cursor,
+  DateTime,
+  Decimal,
+  DecimalInput,
+  Id,
+  Int32,
+  MAX_PAGE,
+  Text,
+} from '../../shared/schemas'
 
 const Kind = Type.Union([Type.Literal('award'), Type.Literal('deduction')], {
   description: 'award adds points; deduction (扣分) takes them away',
@@ -7,7 +17,15 @@ const Kind = Type.Union([Type.Literal('award'), Type.Literal('deduction')], {
 const Unit = Type.Union([Type.Literal('hour'), Type.Literal('occurrence'), Type.Literal('fixed')], {
   description: 'what quantity counts: service hours, occurrences, or a fixed amount (quantity 1)',
 })
-const Code = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', description: 'Item code, unique in the rubric' })
+const Code = Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,32}$',
+  maxLength: 32,
+  description: 'Item code, unique in the rubric',
+})
+const ItemName = Text(200)
+/** A rubric has 1-200 items (the default template has 20). */
+const MAX_ITEMS = 200
+const Year = Int32(2000, 2100)
 
 export const RubricItemInput = Type.Object(
   {
@@ -25,9 +43,9 @@ export const RubricItemInput = Type.Object(
 export type RubricItemInput = Static<typeof RubricItemInput>
 
 export const RubricItem = Type.Object({
-  code: Type.String(),
-  name: Type.String(),
-  nameEn: Type.Union([Type.String(), Type.Null()]),
+  code: Code,
+  name: ItemName,
+  nameEn: Type.Union([ItemName, Type.Null()]),
   kind: Kind,
   unit: Unit,
   pointsPerUnit: Decimal,
@@ -36,19 +54,19 @@ export const RubricItem = Type.Object({
 })
 
 export const RubricTemplate = Type.Object({
-  name: Type.String(),
-  nameEn: Type.String(),
-  note: Type.String(),
-  items: Type.Array(RubricItem),
+  name: Text(200),
+  nameEn: Text(200),
+  note: Text(2000),
+  items: Type.Array(RubricItem, { maxItems: MAX_ITEMS }),
 })
 
-const Items = Type.Array(RubricItemInput, { minItems: 1, maxItems: 200 })
+const Items = Type.Array(RubricItemInput, { minItems: 1, maxItems: MAX_ITEMS })
 
 export const CreateRubricBody = Body(
   {
     orgUnitId: Id,
-    year: Type.Integer({ minimum: 2000, maximum: 2100 }),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    year: Year,
+    name: Text(200, { minLength: 1 }),
     items: Type.Optional(Items),
     fromTemplate: Type.Optional(Type.Literal('default')),
     copyFromRubricId: Type.Optional(Id),
@@ -63,11 +81,11 @@ export type ReplaceItemsBody = Static<typeof ReplaceItemsBody>
 export const Rubric = Type.Object({
   id: Id,
   orgUnitId: Id,
-  year: Type.Integer(),
-  name: Type.String(),
+  year: Year,
+  name: Text(200),
   status: Type.Union([Type.Literal('draft'), Type.Literal('active')]),
   copiedFromRubricId: Type.Union([Id, Type.Null()]),
-  items: Type.Array(RubricItem),
+  items: Type.Array(RubricItem, { maxItems: MAX_ITEMS }),
   createdAt: DateTime,
   updatedAt: DateTime,
   activatedAt: Type.Union([DateTime, Type.Null()]),
@@ -75,9 +93,9 @@ export const Rubric = Type.Object({
 
 export const ListRubricsQuery = Type.Object({
   orgUnitId: Type.Optional(Id),
-  year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
+  year: Type.Optional(Year),
   status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')])),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  limit: Type.Optional(Int32(1, MAX_PAGE, { default: 50 })),
+  cursor: Type.Optional(Cursor),
 })
 export type ListRubricsQuery = Static<typeof ListRubricsQuery>

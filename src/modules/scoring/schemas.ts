@@ -1,5 +1,17 @@
 import Type, { type Static } from 'typebox'
-import { Body, DateString, DateTime, Decimal, DecimalInput, Id } from '../../shared/schemas'
+import {
+  Body,
+  Count,
+  Cursor,
+  DateString,
+  DateTime,
+  Decimal,
+  DecimalInput,
+  Id,
+  Int32,
+  MAX_PAGE,
+  Text,
+} from '../../shared/schemas'
 
 const ClaimStatus = Type.Union(
   [
@@ -13,12 +25,27 @@ const ClaimStatus = Type.Union(
 )
 const Aggregation = Type.Union([Type.Literal('mean'), Type.Literal('median'), Type.Literal('trimmed_mean')])
 const Ids = Type.Array(Id, { maxItems: 50, uniqueItems: true })
+const Link = Type.String({ format: 'uri', maxLength: 2000 })
+const Links = Type.Array(Link, { maxItems: 20 })
+const ItemCode = Text(32)
+const Description = Text(4000)
+const Comment = Text(2000)
+const CapReason = Text(500, { description: 'Why the yearly cap cut the result' })
+const MemberName = Text(100)
+/** A panel has 1-50 members, so a claim has at most 50 scores and a round a quorum of at most 50. */
+const MAX_PANEL = 50
+const Rating = Int32(0, 5)
+const PublicityDays = Int32(0, 60)
+/** Documented bounds of lists that have no page: far above any real round or claim. */
+const MAX_ROUND_CLAIMS = 10_000
+const MAX_OBJECTIONS = 1000
+const Limit = Int32(1, MAX_PAGE, { default: 50 })
 
 export const Evidence = Type.Object(
   {
     activityIds: Type.Optional(Ids),
     serviceRequestIds: Type.Optional(Ids),
-    links: Type.Optional(Type.Array(Type.String({ format: 'uri', maxLength: 2000 }), { maxItems: 20 })),
+    links: Type.Optional(Links),
   },
   { additionalProperties: false },
 )
@@ -27,14 +54,14 @@ export type Evidence = Static<typeof Evidence>
 export const CreateClaimBody = Body({
   memberId: Id,
   rubricId: Id,
-  itemCode: Type.String({ minLength: 1, maxLength: 32 }),
+  itemCode: Text(32, { minLength: 1 }),
   occurredOn: DateString,
   quantity: Type.Optional(
     Type.Union([DecimalInput], {
       description: 'Hours or occurrences (whole numbers); a fixed item always counts 1 and may omit it',
     }),
   ),
-  description: Type.String({ minLength: 1, maxLength: 4000 }),
+  description: Text(4000, { minLength: 1 }),
   evidence: Type.Optional(Evidence),
 })
 export type CreateClaimBody = Static<typeof CreateClaimBody>
@@ -44,24 +71,20 @@ export const Claim = Type.Object({
   memberId: Id,
   orgUnitId: Id,
   rubricId: Id,
-  itemCode: Type.String(),
+  itemCode: ItemCode,
   kind: Type.Union([Type.Literal('award'), Type.Literal('deduction')]),
   occurredOn: DateString,
   quantity: Decimal,
   ceiling: Decimal,
-  description: Type.String(),
-  evidence: Type.Object({
-    activityIds: Type.Array(Id),
-    serviceRequestIds: Type.Array(Id),
-    links: Type.Array(Type.String()),
-  }),
+  description: Description,
+  evidence: Type.Object({ activityIds: Ids, serviceRequestIds: Ids, links: Links }),
   source: Type.Union([Type.Literal('manual'), Type.Literal('activity'), Type.Literal('service_request')]),
   status: ClaimStatus,
   roundId: Type.Union([Id, Type.Null()]),
   result: Type.Union([Decimal, Type.Null()], { description: 'The panel result, once the round closed' }),
   awarded: Type.Union([Decimal, Type.Null()], { description: 'What was posted to the ledger' }),
   cappedAmount: Type.Union([Decimal, Type.Null()], { description: 'What the yearly cap cut off' }),
-  capReason: Type.Union([Type.String(), Type.Null()]),
+  capReason: Type.Union([CapReason, Type.Null()]),
   ledgerTransactionId: Type.Union([Id, Type.Null()]),
   createdAt: DateTime,
   updatedAt: DateTime,
@@ -72,8 +95,8 @@ export const ListClaimsQuery = Type.Object({
   memberId: Type.Optional(Id),
   status: Type.Optional(ClaimStatus),
   roundId: Type.Optional(Id),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  limit: Type.Optional(Limit),
+  cursor: Type.Optional(Cursor),
 })
 export type ListClaimsQuery = Static<typeof ListClaimsQuery>
 
@@ -82,11 +105,13 @@ export const CreateRoundBody = Body({
   rubricId: Id,
   periodStart: DateString,
   periodEnd: DateString,
-  panelUserIds: Type.Array(Id, { minItems: 1, maxItems: 50, uniqueItems: true }),
-  quorum: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: a majority of the panel' })),
+  panelUserIds: Type.Array(Id, { minItems: 1, maxItems: MAX_PANEL, uniqueItems: true }),
+  quorum: Type.Optional(
+    Int32(1, MAX_PANEL, { description: 'At most the panel size. Default: a majority of the panel' }),
+  ),
   aggregation: Type.Optional(Aggregation),
   publicityDays: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: 60, description: "Default: the unit's publicityDays setting (5)" }),
+    Int32(0, 60, { description: "Default: the unit's publicityDays setting (5)" }),
   ),
   divergenceThreshold: Type.Optional(
     Type.Union([DecimalInput], { description: "Default: a third of each claim's ceiling" }),
@@ -97,19 +122,19 @@ export type CreateRoundBody = Static<typeof CreateRoundBody>
 export const RoundClaim = Type.Object({
   claimId: Id,
   memberId: Id,
-  itemCode: Type.String(),
+  itemCode: ItemCode,
   ceiling: Decimal,
   status: ClaimStatus,
-  scoreCount: Type.Integer({ description: 'Scores given so far (values stay hidden until close)' }),
+  scoreCount: Int32(0, MAX_PANEL, { description: 'Scores given so far (values stay hidden until close)' }),
   scoredByMe: Type.Boolean(),
   myScore: Type.Union(
     [
       Type.Object({
-        time: Type.Integer(),
-        content: Type.Integer(),
-        quality: Type.Integer(),
+        time: Rating,
+        content: Rating,
+        quality: Rating,
         points: Decimal,
-        comment: Type.Union([Type.String(), Type.Null()]),
+        comment: Type.Union([Comment, Type.Null()]),
       }),
       Type.Null(),
     ],
@@ -124,14 +149,14 @@ export const Round = Type.Object({
   rubricId: Id,
   periodStart: DateString,
   periodEnd: DateString,
-  panelUserIds: Type.Array(Id),
-  quorum: Type.Integer(),
+  panelUserIds: Type.Array(Id, { maxItems: MAX_PANEL }),
+  quorum: Int32(1, MAX_PANEL),
   aggregation: Aggregation,
-  publicityDays: Type.Union([Type.Integer(), Type.Null()]),
+  publicityDays: Type.Union([PublicityDays, Type.Null()]),
   divergenceThreshold: Type.Union([Decimal, Type.Null()]),
   status: Type.Union([Type.Literal('scoring'), Type.Literal('publicity'), Type.Literal('finalized')]),
-  claimCount: Type.Integer(),
-  claims: Type.Array(RoundClaim),
+  claimCount: Count(),
+  claims: Type.Array(RoundClaim, { maxItems: MAX_ROUND_CLAIMS }),
   closedAt: Type.Union([DateTime, Type.Null()]),
   publicityEndsAt: Type.Union([DateTime, Type.Null()]),
   finalizedAt: Type.Union([DateTime, Type.Null()]),
@@ -146,30 +171,30 @@ export const ListRoundsQuery = Type.Object({
   status: Type.Optional(
     Type.Union([Type.Literal('scoring'), Type.Literal('publicity'), Type.Literal('finalized')]),
   ),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  limit: Type.Optional(Limit),
+  cursor: Type.Optional(Cursor),
 })
 export type ListRoundsQuery = Static<typeof ListRoundsQuery>
 
 export const RoundClaimParams = Type.Object({ id: Id, claimId: Id })
 
 export const ScoreBody = Body({
-  time: Type.Integer({ minimum: 0, maximum: 5, description: '时间' }),
-  content: Type.Integer({ minimum: 0, maximum: 5, description: '内容' }),
-  quality: Type.Integer({ minimum: 0, maximum: 5, description: '质量' }),
+  time: Int32(0, 5, { description: '时间' }),
+  content: Int32(0, 5, { description: '内容' }),
+  quality: Int32(0, 5, { description: '质量' }),
   points: DecimalInput,
-  comment: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+  comment: Type.Optional(Type.Union([Comment, Type.Null()])),
 })
 export type ScoreBody = Static<typeof ScoreBody>
 
 export const Score = Type.Object({
   claimId: Id,
   panelistUserId: Id,
-  time: Type.Integer(),
-  content: Type.Integer(),
-  quality: Type.Integer(),
+  time: Rating,
+  content: Rating,
+  quality: Rating,
   points: Decimal,
-  comment: Type.Union([Type.String(), Type.Null()]),
+  comment: Type.Union([Comment, Type.Null()]),
   updatedAt: DateTime,
 })
 
@@ -178,9 +203,9 @@ export const Objection = Type.Object({
   claimId: Id,
   roundId: Id,
   memberId: Id,
-  reason: Type.String(),
+  reason: Text(4000),
   status: Type.Union([Type.Literal('open'), Type.Literal('upheld'), Type.Literal('rescore')]),
-  reply: Type.Union([Type.String(), Type.Null()]),
+  reply: Type.Union([Text(4000), Type.Null()]),
   createdAt: DateTime,
   resolvedAt: Type.Union([DateTime, Type.Null()]),
 })
@@ -188,8 +213,8 @@ export const Objection = Type.Object({
 export const ResultItem = Type.Object({
   claimId: Id,
   memberId: Id,
-  memberName: Type.String(),
-  itemCode: Type.String(),
+  memberName: MemberName,
+  itemCode: ItemCode,
   status: ClaimStatus,
   ceiling: Decimal,
   result: Type.Union([Decimal, Type.Null()], { description: 'null while the claim is being rescored' }),
@@ -197,25 +222,27 @@ export const ResultItem = Type.Object({
   divergent: Type.Union([Type.Boolean(), Type.Null()]),
   awarded: Type.Union([Decimal, Type.Null()]),
   cappedAmount: Type.Union([Decimal, Type.Null()]),
-  capReason: Type.Union([Type.String(), Type.Null()]),
-  scores: Type.Array(Type.Omit(Score, ['claimId', 'updatedAt'])),
-  objections: Type.Array(Type.Omit(Objection, ['claimId', 'roundId', 'memberId'])),
+  capReason: Type.Union([CapReason, Type.Null()]),
+  scores: Type.Array(Type.Omit(Score, ['claimId', 'updatedAt']), { maxItems: MAX_PANEL }),
+  objections: Type.Array(Type.Omit(Objection, ['claimId', 'roundId', 'memberId']), {
+    maxItems: MAX_OBJECTIONS,
+  }),
 })
 
 export const ResultsQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  limit: Type.Optional(Limit),
+  cursor: Type.Optional(Cursor),
 })
 
-export const ObjectionBody = Body({ reason: Type.String({ minLength: 1, maxLength: 4000 }) })
+export const ObjectionBody = Body({ reason: Text(4000, { minLength: 1 }) })
 export const ResolveBody = Body({
   decision: Type.Union([Type.Literal('upheld'), Type.Literal('rescore')]),
-  reply: Type.String({ minLength: 1, maxLength: 4000 }),
+  reply: Text(4000, { minLength: 1 }),
 })
 export type ResolveBody = Static<typeof ResolveBody>
 
 export const FinalizeResult = Type.Object({
-  posted: Type.Integer({ description: 'Ledger transactions posted by this finalize' }),
+  posted: Count('Ledger transactions posted by this finalize'),
   totalPoints: Decimal,
 })
 
