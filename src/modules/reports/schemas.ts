@@ -1,17 +1,27 @@
 import Type, { type Static } from 'typebox'
-import { DateString, DateTime, Decimal, Id, PageQuery } from '../../shared/schemas'
+import {
+  Count,
+  DateString,
+  DateTime,
+  Decimal,
+  Id,
+  INT32_MAX,
+  Int32,
+  PageQuery,
+  Text,
+} from '../../shared/schemas'
 
 export const RankingQuery = Type.Object({
   orgUnitId: Id,
-  year: Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the service time zone' }),
+  year: Int32(2000, 2100, { description: 'Calendar year in the service time zone' }),
   ...PageQuery,
 })
 export type RankingQuery = Static<typeof RankingQuery>
 
 export const RankingItem = Type.Object({
-  rank: Type.Integer({ minimum: 1, description: 'Ties share a rank (1, 2, 2, 4)' }),
+  rank: Int32(1, INT32_MAX, { description: 'Ties share a rank (1, 2, 2, 4)' }),
   memberId: Id,
-  name: Type.String(),
+  name: Text(100),
   points: Decimal,
   hours: Decimal,
 })
@@ -25,14 +35,14 @@ export const SummaryQuery = Type.Object({
 export type SummaryQuery = Static<typeof SummaryQuery>
 
 export const Summary = Type.Object({
-  activities: Type.Integer({ description: 'Activities that started in the period in the subtree' }),
-  volunteers: Type.Integer({ description: 'Distinct members with verified hours' }),
+  activities: Count('Activities that started in the period in the subtree'),
+  volunteers: Count('Distinct members with verified hours'),
   serviceHours: Decimal,
-  serviceRequestsCompleted: Type.Integer({ description: 'Service requests confirmed in the period' }),
+  serviceRequestsCompleted: Count('Service requests confirmed in the period'),
   pointsIssued: Decimal,
   pointsDeducted: Decimal,
   pointsRedeemed: Decimal,
-  redemptions: Type.Integer({ description: 'Fulfilled redemptions' }),
+  redemptions: Count('Fulfilled redemptions'),
 })
 export type Summary = Static<typeof Summary>
 
@@ -41,21 +51,21 @@ const Period = {
   to: Type.Optional(DateString),
 }
 
-const count = (description: string) => Type.Integer({ minimum: 0, description })
+const count = Count
 
 export const PeriodPageQuery = Type.Object({ orgUnitId: Id, ...Period, ...PageQuery })
 export type PeriodPageQuery = Static<typeof PeriodPageQuery>
 
 export const YearPageQuery = Type.Object({
   orgUnitId: Id,
-  year: Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the service time zone' }),
+  year: Int32(2000, 2100, { description: 'Calendar year in the service time zone' }),
   ...PageQuery,
 })
 export type YearPageQuery = Static<typeof YearPageQuery>
 
 export const TeamTotals = Type.Object({
   teamId: Id,
-  name: Type.String(),
+  name: Text(200),
   orgUnitId: Id,
   members: count('Current members of the team'),
   activities: count("The team's activities held in the period"),
@@ -66,7 +76,7 @@ export type TeamTotals = Static<typeof TeamTotals>
 
 export const ActivityTotals = Type.Object({
   activityId: Id,
-  title: Type.String(),
+  title: Text(200),
   orgUnitId: Id,
   teamId: Type.Union([Id, Type.Null()]),
   startsAt: DateTime,
@@ -78,14 +88,18 @@ export const ActivityTotals = Type.Object({
 export type ActivityTotals = Static<typeof ActivityTotals>
 
 export const MonthTotals = Type.Object({
-  month: Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'YYYY-MM in the service time zone' }),
+  month: Type.String({
+    pattern: '^\\d{4}-\\d{2}$',
+    maxLength: 7,
+    description: 'YYYY-MM in the service time zone',
+  }),
   ...Summary.properties,
 })
 export type MonthTotals = Static<typeof MonthTotals>
 
 export const RewardTotals = Type.Object({
   rewardId: Id,
-  name: Type.String(),
+  name: Text(200),
   orgUnitId: Id,
   pointsCost: Decimal,
   redemptions: count('Redemptions fulfilled (handed out) in the period'),
@@ -96,9 +110,9 @@ export type RewardTotals = Static<typeof RewardTotals>
 
 export const InactiveMember = Type.Object({
   memberId: Id,
-  name: Type.String(),
+  name: Text(100),
   orgUnitId: Id,
-  orgUnitName: Type.String(),
-  phone: Type.Union([Type.String(), Type.Null()]),
+  orgUnitName: Text(200),
+  phone: Type.Union([Text(40), Type.Null()]),
 })
 export type InactiveMember = Static<typeof InactiveMember>
