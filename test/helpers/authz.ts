@@ -118,6 +118,23 @@ export interface AuthzRow {
   check?: (res: LightMyRequestResponse, ctx: AuthzContext, actor: Actor) => void | Promise<void>
 }
 
+/**
+ * A fixture for a write row that is made again only once a cell has used it up: refused cells change
+ * nothing (the runner and the row's check assert it), so the next cell may take the same object. `fresh`
+ * says whether it is still in its starting state; a cell that changed it, allowed or wrongly, leaves the
+ * next cell a new one, so one failure never cascades.
+ */
+export function reusable<T>(
+  make: () => Promise<T>,
+  fresh: (current: T) => Promise<boolean>,
+): () => Promise<T> {
+  let current: T | undefined
+  return async () => {
+    if (current === undefined || !(await fresh(current))) current = await make()
+    return current
+  }
+}
+
 const auditCount = async (db: Db) =>
   Number((await one<{ n: string }>(db, sql`select count(*) as n from audit_events`))?.n ?? 0)
 

@@ -8,6 +8,7 @@ import {
   type AuthzWorld,
   createAuthzWorld,
   expectStatuses,
+  reusable,
   runAuthzMatrix,
   signedIn,
 } from '../helpers/authz'
@@ -65,6 +66,25 @@ let target = ''
 
 const redemptionStatus = async (id: string) =>
   (await one<{ status: string }>(t.db, sql`select status from redemptions where id = ${id}`))!.status
+const cost = async (id: string) =>
+  Number(
+    (await one<{ cost: string }>(t.db, sql`select points_cost as cost from rewards where id = ${id}`))!.cost,
+  )
+const fresh = (opts: Parameters<typeof stockedReward>[3]) => async () =>
+  (await stockedReward(t, w.clerkA, w.communityA, opts)).id
+
+/** Per write row, one object in its starting state, made again only after a cell changed it. */
+const fixtures = {
+  priced: reusable(fresh({ pointsCost: '3.00' }), async (id) => (await cost(id)) === 300),
+  empty: reusable(fresh({}), async (id) => (await stockOf(t.db, id)).received === 0),
+  stocked: reusable(fresh({ stock: 5 }), async (id) => (await stockOf(t.db, id)).writtenOff === 0),
+  unclaimed: reusable(
+    fresh({ stock: 2, pointsCost: '1.00' }),
+    async (id) => Object.keys(await redemptionStatuses(t.db, id)).length === 0,
+  ),
+  toFulfil: reusable(reserved, async (id) => (await redemptionStatus(id)) === 'reserved'),
+  toCancel: reusable(reserved, async (id) => (await redemptionStatus(id)) === 'reserved'),
+}
 
 const rows: AuthzRow[] = [
   {
@@ -95,23 +115,17 @@ const rows: AuthzRow[] = [
   },
   {
     operation: 'updateReward',
-    request: async ({ t, w }) => {
-      target = (await stockedReward(t, w.clerkA, w.communityA, { pointsCost: '3.00' })).id
+    request: async () => {
+      target = await fixtures.priced()
       return { method: 'PATCH', url: `/api/v1/rewards/${target}`, payload: { pointsCost: '4.00' } }
     },
     expect: clerks(200),
-    check: async (res) => {
-      const row = await one<{ cost: string }>(
-        t.db,
-        sql`select points_cost as cost from rewards where id = ${target}`,
-      )
-      expect(Number(row!.cost)).toBe(res.statusCode === 200 ? 400 : 300)
-    },
+    check: async (res) => expect(await cost(target)).toBe(res.statusCode === 200 ? 400 : 300),
   },
   {
     operation: 'receiveStock',
-    request: async ({ t, w }) => {
-      target = (await stockedReward(t, w.clerkA, w.communityA)).id
+    request: async () => {
+      target = await fixtures.empty()
       return {
         method: 'POST',
         url: `/api/v1/rewards/${target}/stock`,
@@ -124,8 +138,8 @@ const rows: AuthzRow[] = [
   },
   {
     operation: 'writeOffStock',
-    request: async ({ t, w }) => {
-      target = (await stockedReward(t, w.clerkA, w.communityA, { stock: 5 })).id
+    request: async () => {
+      target = await fixtures.stocked()
       return {
         method: 'POST',
         url: `/api/v1/rewards/${target}/write-offs`,
@@ -144,8 +158,8 @@ const rows: AuthzRow[] = [
   },
   {
     operation: 'createRedemption',
-    request: async ({ t, w }) => {
-      target = (await stockedReward(t, w.clerkA, w.communityA, { stock: 2, pointsCost: '1.00' })).id
+    request: async ({ w }) => {
+      target = await fixtures.unclaimed()
       return {
         method: 'POST',
         url: '/api/v1/redemptions',
@@ -183,7 +197,7 @@ const rows: AuthzRow[] = [
   {
     operation: 'fulfilRedemption',
     request: async () => {
-      target = await reserved()
+      target = await fixtures.toFulfil()
       return { method: 'POST', url: `/api/v1/redemptions/${target}/fulfil` }
     },
     // Hand-over is the clerk's: the member themselves may not mark it fulfilled (403).
@@ -194,7 +208,7 @@ const rows: AuthzRow[] = [
   {
     operation: 'cancelRedemption',
     request: async () => {
-      target = await reserved()
+      target = await fixtures.toCancel()
       return { method: 'POST', url: `/api/v1/redemptions/${target}/cancel`, payload: { reason: '不要了' } }
     },
     expect: clerksOrMember(200),

@@ -10,6 +10,7 @@ import {
   expectStatuses,
   INSIDE_SECRETARIES,
   OUTSIDE_SECRETARIES,
+  reusable,
   runAuthzMatrix,
 } from '../helpers/authz'
 import { createMember, uniq } from '../helpers/factories'
@@ -100,6 +101,62 @@ const claimStatus = async (id: string) =>
 /** What the current cell's request was made on, for its check. */
 let target: { roundId: string; claimId: string; objectionId?: string }
 
+const scoreCount = (claimId: string) => countRows(t.db, 'claim_scores', sql`claim_id = ${claimId}`)
+const objectionCount = (claimId: string) => countRows(t.db, 'objections', sql`claim_id = ${claimId}`)
+
+/** Per write row, one object in its starting state, made again only after a cell changed it. */
+const fixtures = {
+  withdrawable: reusable(
+    async () => ({ roundId: '', claimId: await newClaim(w.memberA.memberId) }),
+    async (f) => (await claimStatus(f.claimId)) === 'submitted',
+  ),
+  waitingForRound: reusable(
+    async () => ({ roundId: '', claimId: await newClaim() }),
+    async (f) => (await claimStatus(f.claimId)) === 'submitted',
+  ),
+  unscored: reusable(newRound, async (f) => (await scoreCount(f.claimId)) === 0),
+  scored: reusable(
+    async () => {
+      const r = await newRound()
+      await call(
+        w.panelistA,
+        {
+          method: 'PUT',
+          url: `/api/v1/scoring-rounds/${r.roundId}/claims/${r.claimId}/score`,
+          payload: { time: 4, content: 4, quality: 4, points: '1.00' },
+        },
+        200,
+      )
+      return r
+    },
+    async (f) => (await claimStatus(f.claimId)) === 'scoring',
+  ),
+  onNotice: reusable(closedRound, async (f) => (await objectionCount(f.claimId)) === 0),
+  objected: reusable(
+    async () => {
+      const r = await closedRound()
+      const objection = await call(
+        w.memberA.userId,
+        { method: 'POST', url: `/api/v1/claims/${r.claimId}/objections`, payload: { reason: '有误' } },
+        201,
+      )
+      return { ...r, objectionId: objection.id as string }
+    },
+    async (f) => (await objectionStatus(f.objectionId)) === 'open',
+  ),
+  publicityOver: reusable(
+    async () => {
+      const r = await closedRound()
+      await endPublicity(t.db, r.roundId)
+      return r
+    },
+    async (f) => (await claimStatus(f.claimId)) === 'scored',
+  ),
+}
+
+const objectionStatus = async (id: string | undefined) =>
+  (await one<{ status: string }>(t.db, sql`select status from objections where id = ${id}`))!.status
+
 const secretaries = (ok: number) =>
   expectStatuses({ ok, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES })
 
@@ -171,8 +228,8 @@ const rows: AuthzRow[] = [
   },
   {
     operation: 'withdrawClaim',
-    request: async ({ w }) => {
-      target = { roundId: '', claimId: await newClaim(w.memberA.memberId) }
+    request: async () => {
+      target = await fixtures.withdrawable()
       return { method: 'POST', url: `/api/v1/claims/${target.claimId}/withdraw` }
     },
     // A panelist sees the claim but withdrawing is the claimant's or a secretary's: 403.
@@ -183,9 +240,10 @@ const rows: AuthzRow[] = [
   {
     operation: 'createScoringRound',
     request: async ({ w }) => {
-      await t.db.execute(sql`update claims set status = 'withdrawn'
-        where status = 'submitted' and org_unit_id in (${w.branchA}, ${w.gridA})`)
-      target = { roundId: '', claimId: await newClaim() }
+      target = await fixtures.waitingForRound()
+      // The round must take in this claim alone: others left submitted by earlier rows are withdrawn.
+      await t.db.execute(sql`update claims set status = 'withdrawn' where status = 'submitted'
+        and org_unit_id in (${w.branchA}, ${w.gridA}) and id <> ${target.claimId}`)
       return {
         method: 'POST',
         url: '/api/v1/scoring-rounds',
@@ -222,7 +280,7 @@ const rows: AuthzRow[] = [
   {
     operation: 'submitScore',
     request: async () => {
-      target = await newRound()
+      target = await fixtures.unscored()
       return {
         method: 'PUT',
         url: `/api/v1/scoring-rounds/${target.roundId}/claims/${target.claimId}/score`,
@@ -232,24 +290,12 @@ const rows: AuthzRow[] = [
     // Only users on this round's panel (secretary A and panelist A here) score; whoever else sees the
     // round, the admin included, is not on its panel: 403.
     expect: expectStatuses({ ok: 200, allowed: ['secretary', 'panelist'], outside: OUTSIDE_READERS }),
-    check: async (res) =>
-      expect(await countRows(t.db, 'claim_scores', sql`claim_id = ${target.claimId}`)).toBe(
-        res.statusCode === 200 ? 1 : 0,
-      ),
+    check: async (res) => expect(await scoreCount(target.claimId)).toBe(res.statusCode === 200 ? 1 : 0),
   },
   {
     operation: 'closeScoring',
     request: async () => {
-      target = await newRound()
-      await call(
-        w.panelistA,
-        {
-          method: 'PUT',
-          url: `/api/v1/scoring-rounds/${target.roundId}/claims/${target.claimId}/score`,
-          payload: { time: 4, content: 4, quality: 4, points: '1.00' },
-        },
-        200,
-      )
+      target = await fixtures.scored()
       return { method: 'POST', url: `/api/v1/scoring-rounds/${target.roundId}/close` }
     },
     expect: secretaryOnRound(200),
@@ -264,7 +310,7 @@ const rows: AuthzRow[] = [
   {
     operation: 'fileObjection',
     request: async () => {
-      target = await closedRound()
+      target = await fixtures.onNotice()
       return {
         method: 'POST',
         url: `/api/v1/claims/${target.claimId}/objections`,
@@ -274,10 +320,7 @@ const rows: AuthzRow[] = [
     // Any member of the branch objects; users without a member record (staff, admin) never do: 403.
     // Member B is not of branch A: the claim does not exist for them.
     expect: expectStatuses({ ok: 201, allowed: ['member'], outside: ['memberSibling'] }),
-    check: async (res) =>
-      expect(await countRows(t.db, 'objections', sql`claim_id = ${target.claimId}`)).toBe(
-        res.statusCode === 201 ? 1 : 0,
-      ),
+    check: async (res) => expect(await objectionCount(target.claimId)).toBe(res.statusCode === 201 ? 1 : 0),
   },
   {
     operation: 'listObjections',
@@ -287,34 +330,22 @@ const rows: AuthzRow[] = [
   {
     operation: 'resolveObjection',
     request: async () => {
-      target = await closedRound()
-      const objection = await call(
-        w.memberA.userId,
-        { method: 'POST', url: `/api/v1/claims/${target.claimId}/objections`, payload: { reason: '有误' } },
-        201,
-      )
-      target.objectionId = objection.id
+      target = await fixtures.objected()
       return {
         method: 'POST',
-        url: `/api/v1/objections/${objection.id}/resolve`,
+        url: `/api/v1/objections/${target.objectionId}/resolve`,
         payload: { decision: 'upheld', reply: '经核实无误' },
       }
     },
     // Secretary only: a panelist, a member or member B (role never allows) 403; secretaries elsewhere 404.
     expect: secretaries(200),
-    check: async (res) => {
-      const row = await one<{ status: string }>(
-        t.db,
-        sql`select status from objections where id = ${target.objectionId}`,
-      )
-      expect(row!.status).toBe(res.statusCode === 200 ? 'upheld' : 'open')
-    },
+    check: async (res) =>
+      expect(await objectionStatus(target.objectionId)).toBe(res.statusCode === 200 ? 'upheld' : 'open'),
   },
   {
     operation: 'finalizeRound',
     request: async () => {
-      target = await closedRound()
-      await endPublicity(t.db, target.roundId)
+      target = await fixtures.publicityOver()
       return {
         method: 'POST',
         url: `/api/v1/scoring-rounds/${target.roundId}/finalize`,
