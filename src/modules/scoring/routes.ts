@@ -77,7 +77,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Members see their own claims; secretaries and panelists the claims of members in their units. Filters: orgUnitId (subtree), memberId, status, roundId. Keyset pages, newest first.',
         querystring: ListClaimsQuery,
-        response: { 200: Page(Claim), ...problems() },
+        response: { 200: Page(Claim), ...problems(403) },
       },
     },
     async (request) => listClaims(app.db, request.caller, request.query, tz()),
@@ -93,7 +93,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "The claimant, and secretaries and panelists over the member's unit; anyone else gets 404. `result` appears once the round closes; `awarded`, `cappedAmount`, `capReason` and `ledgerTransactionId` once it is finalized.",
         params: IdParams,
-        response: { 200: Claim, ...problems(404) },
+        response: { 200: Claim, ...problems(403, 404) },
       },
     },
     async (request) => getClaim(app.db, request.caller, request.params.id, tz()),
@@ -144,7 +144,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Secretaries and panelists over the unit, the panel and the branch’s members see a round. Items are ' +
           'rounds without their claims; getScoringRound gives those.',
         querystring: ListRoundsQuery,
-        response: { 200: Page(RoundSummary), ...problems() },
+        response: { 200: Page(RoundSummary), ...problems(403) },
       },
     },
     async (request) => listScoringRounds(app.db, request.caller, request.query, tz()),
@@ -160,7 +160,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "Secretaries and panelists over the unit, the round's panel and the branch's members. Per claim: how many scores it has and your own score; other panelists' values stay hidden until close.",
         params: IdParams,
-        response: { 200: Round, ...problems(404) },
+        response: { 200: Round, ...problems(403, 404) },
       },
     },
     async (request) => getScoringRound(app.db, request.caller, request.params.id, tz()),
@@ -221,7 +221,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
               'text/csv': { schema: Type.String() },
             },
           },
-          ...problems(404, 409),
+          ...problems(403, 404, 409),
         },
       },
     },
@@ -264,7 +264,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'For whoever may see the round. The whole round’s list in one page (a round has few objections).',
         querystring: ListObjectionsQuery,
-        response: { 200: Page(Objection), ...problems(404) },
+        response: { 200: Page(Objection), ...problems(403, 404) },
       },
     },
     async (request) => listObjections(app.db, request.caller, request.query, tz()),
