@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import underPressure from '@fastify/under-pressure'
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Database } from './db/client'
 import { activitiesRoutes } from './modules/activities/routes'
 import { auditRoutes } from './modules/audit/routes'
@@ -74,6 +74,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A broken percent-escape in the path (/members/%zz) fails before routing; Fastify's own answer is plain
+    // JSON without a `code`, so answer the problem+json 400 every operation documents.
+    frameworkErrors: (err, _request, reply) =>
+      (reply as FastifyReply)
+        .code(400)
+        .type('application/problem+json')
+        .send(
+          problem(
+            'validation_failed',
+            err.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : 'request is not valid',
+          ),
+        ),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const bodyAjv = makeAjv(false)
