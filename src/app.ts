@@ -83,7 +83,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         .send(
           problem(
             'validation_failed',
-            err.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : 'request is not valid',
+            err.code === 'FST_ERR_BAD_URL'
+              ? 'the URL is not validly percent-encoded'
+              : 'request is not valid',
           ),
         ),
   }).withTypeProvider<TypeBoxTypeProvider>()
