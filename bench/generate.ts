@@ -534,8 +534,7 @@ export async function describe(url: string): Promise<Generated> {
     const one = async (q: string) => (await c.query(q)).rows[0]?.id as string
     const members = (
       await c.query(
-        `select m.id "memberId", u.id "userId", a.id "accountId",
-                (select o.id from org_units o where o.kind = 'community' and b.path like o.path || '%') "communityId"
+        `select m.id "memberId", u.id "userId", a.id "accountId", b.parent_id "communityId"
          from members m join org_units b on b.id = m.org_unit_id
          join users u on u.member_id = m.id join ledger_accounts a on a.member_id = m.id order by m.name`,
       )

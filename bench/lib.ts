@@ -16,9 +16,10 @@ export async function startPinned(
   name: string,
   script: string,
   env: Record<string, string>,
-  opts: { cpu: number; port: number; readyPath?: string; nodeArgs?: string[] },
+  opts: { cpu: number; port: number; readyPath?: string; nodeArgs?: string[]; tsx?: boolean },
 ): Promise<Proc> {
-  const args = ['-c', String(opts.cpu), process.execPath, '--import', 'tsx', ...(opts.nodeArgs ?? []), script]
+  const loader = opts.tsx === false ? [] : ['--import', 'tsx']
+  const args = ['-c', String(opts.cpu), process.execPath, ...loader, ...(opts.nodeArgs ?? []), script]
   const child = spawn('taskset', args, {
     env: { ...process.env, ...env, PORT: String(opts.port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
