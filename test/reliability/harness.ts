@@ -112,13 +112,14 @@ export interface ServerProcess {
 }
 
 const children = new Set<ChildProcess>()
+const logDirs: string[] = []
 
 // Whatever happens to the test, no server outlives the worker.
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL')
 })
 
-/** Kills every server this worker started and is still running (afterAll). */
+/** Kills every server this worker started and is still running, and removes their logs (afterAll). */
 export async function killAllServers(): Promise<void> {
   await Promise.all(
     [...children].map(
@@ -131,6 +132,9 @@ export async function killAllServers(): Promise<void> {
     ),
   )
   children.clear()
+  // Server logs help only while debugging: REL_KEEP_LOGS=1 keeps them (their paths are in startServer's errors).
+  if (!process.env.REL_KEEP_LOGS)
+    for (const d of logDirs.splice(0)) rmSync(d, { recursive: true, force: true })
 }
 
 /**
@@ -144,6 +148,7 @@ export async function startServer(opts: {
   env?: Record<string, string>
 }): Promise<ServerProcess> {
   const logDir = mkdtempSync(join(tmpdir(), `vp_rel_${opts.name}_`))
+  logDirs.push(logDir)
   const logFile = join(logDir, 'server.log')
   const out = openSync(logFile, 'a')
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
