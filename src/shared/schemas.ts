@@ -22,12 +22,24 @@ export function Count(description?: string) {
   return Int32(0, INT32_MAX, description ? { description } : {})
 }
 
-/** Free text of at most `maxLength` characters (the limit inputs are checked against and outputs respect). */
+/**
+ * No control characters but tab, line feed and carriage return: PostgreSQL text cannot hold NUL (that was a
+ * 500), and escape sequences have no business in names shown on notice boards, CSV files and PDFs.
+ */
+const PLAIN = '[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]'
+export const PLAIN_TEXT_PATTERN = `^${PLAIN}*$`
+/** Plain text with at least one character that is not white space. */
+export const NON_BLANK_TEXT_PATTERN = `^(?=[\\s\\S]*\\S)${PLAIN}*$`
+
+/**
+ * Free text of at most `maxLength` characters (the limit inputs are checked against and outputs respect),
+ * plain (PLAIN_TEXT_PATTERN) unless another pattern is given.
+ */
 export function Text(
   maxLength: number,
   options: { minLength?: number; pattern?: string; description?: string } = {},
 ) {
-  return Type.String({ maxLength, ...options })
+  return Type.String({ maxLength, pattern: PLAIN_TEXT_PATTERN, ...options })
 }
 
 /** Output: points or hours as a decimal string with exactly two fraction digits. */

@@ -30,17 +30,16 @@ const MAX_DECLINES = 1000
 export const CreateActivityBody = Body({
   orgUnitId: Id,
   teamId: Type.Optional(Id),
-  title: Type.String({ minLength: 1, maxLength: 200 }),
+  title: Text(200, { minLength: 1 }),
   rubricItemCode: Type.Optional(
-    Type.String({
+    Text(50, {
       minLength: 1,
-      maxLength: 50,
       description: 'Rubric item that verified hours are claimed under automatically (scoring)',
     }),
   ),
   startsAt: DateTime,
   endsAt: DateTime,
-  location: Type.Optional(Type.String({ maxLength: 200 })),
+  location: Type.Optional(Location),
 })
 export type CreateActivityBody = Static<typeof CreateActivityBody>
 
@@ -185,19 +184,19 @@ export type DispatchBody = Static<typeof DispatchBody>
 
 export const CompleteBody = Body({
   hours: DecimalInput,
-  note: Type.String({ minLength: 1, maxLength: 2000 }),
+  note: Text(2000, { minLength: 1 }),
 })
 export type CompleteBody = Static<typeof CompleteBody>
 
-export const DeclineBody = Body({ reason: Type.Optional(Type.String({ maxLength: 1000 })) })
+export const DeclineBody = Body({ reason: Type.Optional(Text(1000)) })
 export type DeclineBody = Static<typeof DeclineBody>
 
-export const CancelBody = Body({ reason: Type.String({ minLength: 1, maxLength: 1000 }) })
+export const CancelBody = Body({ reason: Text(1000, { minLength: 1 }) })
 export type CancelBody = Static<typeof CancelBody>
 
 export const ConfirmBody = Body({
   rating: Int32(1, 5, { description: "The resident's rating, 1 (poor) to 5 (excellent)" }),
-  feedback: Type.Optional(Type.String({ maxLength: 2000 })),
+  feedback: Type.Optional(Text(2000)),
 })
 export type ConfirmBody = Static<typeof ConfirmBody>
 
@@ -252,5 +251,10 @@ export const CertificateVerification = Type.Object({
 export type CertificateVerification = Static<typeof CertificateVerification>
 
 export const VerificationCodeParams = Type.Object({
-  verificationCode: Type.String({ minLength: 1, maxLength: 64 }),
+  verificationCode: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    pattern: '^[0-9A-Za-z -]+$',
+    description: 'As printed: case, spaces and hyphens do not matter',
+  }),
 })

@@ -10,7 +10,7 @@ export const RoleSchema = Type.Unsafe<Role>({
 })
 
 export const LoginBody = Body({
-  username: Type.String({ minLength: 1, maxLength: 200 }),
+  username: Text(200, { minLength: 1 }),
   password: Type.String({ minLength: 1, maxLength: 1000 }),
 })
 export type LoginBody = Static<typeof LoginBody>
@@ -50,7 +50,11 @@ export const Me = Type.Object({
 export type Me = Static<typeof Me>
 
 export const CreateUserBody = Body({
-  username: Type.String({ minLength: 3, maxLength: 64, pattern: '^[^\\s]+$', description: 'No spaces' }),
+  username: Text(64, {
+    minLength: 3,
+    pattern: '^[^\\s\\u0000-\\u001F\\u007F]+$',
+    description: 'No spaces or control characters',
+  }),
   password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 200 }),
   memberId: Type.Optional(Id),
 })
@@ -80,7 +84,7 @@ export type Grant = Static<typeof Grant>
 export const UserRoleParams = Type.Object({ id: Id, grantId: Id })
 
 export const ListUsersQuery = Type.Object({
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the username' })),
+  q: Type.Optional(Text(100, { minLength: 1, description: 'Part of the username' })),
   orgUnitId: Type.Optional({ ...Id, description: 'Users with a grant or a linked member in this subtree' }),
   ...PageQuery,
 })

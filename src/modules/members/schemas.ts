@@ -1,9 +1,9 @@
 import Type, { type Static } from 'typebox'
 import { Body, Count, DateTime, Id, Page, PageQuery, Text } from '../../shared/schemas'
 
-const Name = Type.String({ minLength: 1, maxLength: 100 })
+const Name = Text(100, { minLength: 1 })
 const Phone = Type.String({ minLength: 1, maxLength: 40, pattern: '^[0-9+()\\- ]+$' })
-const WorkUnit = Type.String({ minLength: 1, maxLength: 200, description: '工作单位 (in-service members)' })
+const WorkUnit = Text(200, { minLength: 1, description: '工作单位 (in-service members)' })
 export const MemberStatus = Type.Unsafe<'active' | 'inactive'>({
   type: 'string',
   enum: ['active', 'inactive'],
@@ -57,7 +57,7 @@ export const ListMembersQuery = Type.Object({
     ...Id,
     description: 'Members whose home unit or 双报到 community lies in this subtree',
   }),
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the name' })),
+  q: Type.Optional(Text(100, { minLength: 1, description: 'Part of the name' })),
   status: Type.Optional(MemberStatus),
   ...PageQuery,
 })

@@ -32,15 +32,15 @@ export const CreateOrgUnitBody = Body({
     enum: [...CREATABLE_KINDS],
     description: 'Must sit below the parent kind (levels may be skipped); the one root exists already',
   }),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  code: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  name: Text(200, { minLength: 1 }),
+  code: Type.Optional(Text(64, { minLength: 1 })),
   settings: Type.Optional(SettingsInput),
 })
 export type CreateOrgUnitBody = Static<typeof CreateOrgUnitBody>
 
 export const UpdateOrgUnitBody = Body({
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  code: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+  name: Type.Optional(Text(200, { minLength: 1 })),
+  code: Type.Optional(Type.Union([Text(64, { minLength: 1 }), Type.Null()])),
   settings: Type.Optional(SettingsInput),
 })
 export type UpdateOrgUnitBody = Static<typeof UpdateOrgUnitBody>
@@ -74,7 +74,7 @@ export type OrgUnit = Static<typeof OrgUnit>
 export const ListOrgUnitsQuery = Type.Object({
   parentId: Type.Optional(Id),
   kind: Type.Optional(OrgKindSchema),
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Part of the name' })),
+  q: Type.Optional(Text(100, { minLength: 1, description: 'Part of the name' })),
   ...PageQuery,
 })
 export type ListOrgUnitsQuery = Static<typeof ListOrgUnitsQuery>

@@ -7,12 +7,13 @@ import {
   DecimalInput,
   Id,
   Int32,
+  NON_BLANK_TEXT_PATTERN,
   PageQuery,
   Text,
 } from '../../shared/schemas'
 
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
-const Description = Type.String({ maxLength: 2000 })
+const Name = Text(200, { minLength: 1, pattern: NON_BLANK_TEXT_PATTERN })
+const Description = Text(2000)
 const PerMemberLimit = Int32(1, 100_000, {
   description: 'Units one member may take per calendar year (reserved and fulfilled count)',
 })
@@ -70,7 +71,7 @@ export type ReceiveStockBody = Static<typeof ReceiveStockBody>
 
 export const WriteOffStockBody = Body({
   quantity: Quantity,
-  reason: Text(500, { minLength: 1, pattern: '\\S' }),
+  reason: Text(500, { minLength: 1, pattern: NON_BLANK_TEXT_PATTERN }),
 })
 export type WriteOffStockBody = Static<typeof WriteOffStockBody>
 

@@ -30,8 +30,8 @@ const Year = Int32(2000, 2100)
 export const RubricItemInput = Type.Object(
   {
     code: Code,
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    nameEn: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    name: Text(200, { minLength: 1 }),
+    nameEn: Type.Optional(Type.Union([ItemName, Type.Null()])),
     kind: Kind,
     unit: Unit,
     pointsPerUnit: DecimalInput,
