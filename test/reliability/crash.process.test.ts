@@ -44,26 +44,61 @@ function decimal(cents: number): string {
 
 interface Op {
   i: number
+  kind: 'adjustment' | 'redemption'
   key: string
+  /** Points the adjustment moves (0 for a redemption: it holds 1.00 instead). */
   cents: number
-  body: { memberId: string; amount: string; reason: string }
+  body: Record<string, string | number>
   outcome: 'unsent' | 'acked' | 'refused' | 'unanswered'
   firstAnswer?: Answer
-  transactionId?: string
+  /** The adjustment's transaction id or the redemption's id, from the answer that acknowledged it. */
+  id?: string
 }
+
+const PATH = { adjustment: '/api/v1/ledger/adjustments', redemption: '/api/v1/redemptions' } as const
 
 describe('crash: kill -9 of the server during a stream of point-moving requests', () => {
   it('after a restart and a retry of every unanswered request with its key, nothing acknowledged is lost and nothing is applied twice', async () => {
     const memberId = world.members[0]!.memberId
     const admin = await login(server.base, 'admin', ADMIN_PASSWORD)
+    const opening = await call(server.base, 'POST', PATH.adjustment, {
+      token: admin,
+      key: 'crash-opening',
+      body: { memberId, amount: '100.00', reason: 'opening points' },
+    })
+    expect(opening.status).toBe(201)
+    const reward = await call(server.base, 'POST', '/api/v1/rewards', {
+      token: admin,
+      body: { orgUnitId: world.community, name: '毛巾', pointsCost: '1.00' },
+    })
+    expect(reward.status, JSON.stringify(reward.body)).toBe(201)
+    const rewardId = (reward.body as { id: string }).id
+    const stocked = await call(server.base, 'POST', `/api/v1/rewards/${rewardId}/stock`, {
+      token: admin,
+      key: 'crash-stock',
+      body: { quantity: 1000 },
+    })
+    expect(stocked.status, JSON.stringify(stocked.body)).toBe(201)
+
     const TOTAL = 400
     const KILL_AFTER_ACKS = 120
     const WORKERS = 8
-    // Distinct amounts, some negative (adjustments may leave a debt): a duplicate or a loss changes the sum.
-    const ops: Op[] = Array.from({ length: TOTAL }, (_, i) => {
+    // Every fifth operation reserves a reward (1.00 held); the others adjust by distinct amounts, some negative:
+    // a duplicate or a loss changes the balance, the held points or the count of redemptions.
+    const ops: Op[] = Array.from({ length: TOTAL }, (_, i): Op => {
+      if (i % 5 === 4)
+        return {
+          i,
+          kind: 'redemption',
+          key: `crash-op-${i}`,
+          cents: 0,
+          body: { memberId, rewardId, quantity: 1 },
+          outcome: 'unsent',
+        }
       const cents = (i % 4 === 3 ? -1 : 1) * (i + 1)
       return {
         i,
+        kind: 'adjustment',
         key: `crash-op-${i}`,
         cents,
         body: { memberId, amount: decimal(cents), reason: `crash op ${i}` },
@@ -82,7 +117,7 @@ describe('crash: kill -9 of the server during a stream of point-moving requests'
         const op = ops[next++]!
         inFlight++
         try {
-          const r = await call(server.base, 'POST', '/api/v1/ledger/adjustments', {
+          const r = await call(server.base, 'POST', PATH[op.kind], {
             token: admin,
             key: op.key,
             body: op.body,
@@ -90,7 +125,7 @@ describe('crash: kill -9 of the server during a stream of point-moving requests'
           op.firstAnswer = r
           if (r.status === 201) {
             op.outcome = 'acked'
-            op.transactionId = (r.body as { id: string }).id
+            op.id = (r.body as { id: string }).id
             acked++
           } else op.outcome = 'refused'
         } catch {
@@ -123,48 +158,48 @@ describe('crash: kill -9 of the server during a stream of point-moving requests'
     for (const op of unanswered) {
       let r: Answer | undefined
       for (let attempt = 0; attempt < 10 && r?.status !== 201; attempt++) {
-        r = await call(server.base, 'POST', '/api/v1/ledger/adjustments', {
-          token: admin,
-          key: op.key,
-          body: op.body,
-        })
+        r = await call(server.base, 'POST', PATH[op.kind], { token: admin, key: op.key, body: op.body })
       }
       expect(r?.status).toBe(201)
-      op.transactionId = (r!.body as { id: string }).id
+      op.id = (r!.body as { id: string }).id
       if (r!.headers.get('idempotent-replayed') === 'true') replayedUnanswered++
     }
 
     // Every acknowledged request, sent again, replays its first answer and applies nothing.
     for (const op of ops.filter((o) => o.outcome === 'acked')) {
-      const r = await call(server.base, 'POST', '/api/v1/ledger/adjustments', {
-        token: admin,
-        key: op.key,
-        body: op.body,
-      })
+      const r = await call(server.base, 'POST', PATH[op.kind], { token: admin, key: op.key, body: op.body })
       expect(r.status).toBe(201)
       expect(r.headers.get('idempotent-replayed')).toBe('true')
-      expect((r.body as { id: string }).id).toBe(op.transactionId)
+      expect((r.body as { id: string }).id).toBe(op.id)
     }
 
     const applied = ops.filter((o) => o.outcome === 'acked' || o.outcome === 'unanswered')
+    const adjustments = applied.filter((o) => o.kind === 'adjustment')
+    const redemptions = applied.filter((o) => o.kind === 'redemption')
+    expect(redemptions.length).toBeGreaterThan(0)
     const c = new pg.Client({ connectionString: dbUrl })
     await c.connect()
     try {
       const found = await c.query<{ reason: string; n: string; id: string }>(
         `select reason, count(*) as n, min(id::text) as id from ledger_transactions
-         where member_id = $1 and kind = 'adjustment' group by reason`,
+         where member_id = $1 and kind = 'adjustment' and reason like 'crash op %' group by reason`,
         [memberId],
       )
       const byReason = new Map(found.rows.map((r) => [r.reason, r]))
-      for (const op of ops) {
-        const row = byReason.get(op.body.reason)
+      for (const op of ops.filter((o) => o.kind === 'adjustment')) {
+        const row = byReason.get(String(op.body.reason))
         if (op.outcome === 'unsent') expect(row, `op ${op.i} never sent`).toBeUndefined()
         else {
           expect(Number(row?.n), `op ${op.i} (${op.outcome}) applied once`).toBe(1)
-          expect(row?.id).toBe(op.transactionId)
+          expect(row?.id).toBe(op.id)
         }
       }
-      expect(found.rows.length).toBe(applied.length)
+      expect(found.rows.length).toBe(adjustments.length)
+      const reserved = await c.query<{ id: string }>(
+        `select id::text as id from redemptions where member_id = $1`,
+        [memberId],
+      )
+      expect(reserved.rows.map((r) => r.id).sort()).toEqual(redemptions.map((o) => o.id).sort())
       // A key claimed by a transaction the crash rolled back must not linger half-written.
       const pending = await c.query(`select 1 from idempotency_keys where status_code = 0`)
       expect(pending.rowCount).toBe(0)
@@ -172,10 +207,15 @@ describe('crash: kill -9 of the server during a stream of point-moving requests'
       await c.end()
     }
 
-    const expected = applied.reduce((s, o) => s + o.cents, 0)
+    const expected = 10_000 + adjustments.reduce((s, o) => s + o.cents, 0)
+    const held = 100 * redemptions.length
     const balance = await call(server.base, 'GET', `/api/v1/members/${memberId}/balance`, { token: admin })
     expect(balance.status).toBe(200)
-    expect((balance.body as { balance: string }).balance).toBe(decimal(expected))
+    expect(balance.body).toMatchObject({
+      balance: decimal(expected),
+      held: decimal(held),
+      available: decimal(expected - held),
+    })
 
     const verify = await call(server.base, 'GET', `/api/v1/ledger/verify?orgUnitId=${world.branch}`, {
       token: admin,
@@ -190,7 +230,10 @@ describe('crash: kill -9 of the server during a stream of point-moving requests'
       unansweredRetried: unanswered.length,
       unansweredThatHadCommitted: replayedUnanswered,
       killToReadyMs: restartMs,
+      adjustmentsApplied: adjustments.length,
+      redemptionsApplied: redemptions.length,
       balance: decimal(expected),
+      held: decimal(held),
       verifiedTransactions: (verify.body as { checkedTransactions: number }).checkedTransactions,
     })
   })

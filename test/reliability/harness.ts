@@ -299,6 +299,7 @@ export function report(name: string, figures: Record<string, unknown>): void {
 // ---------------------------------------------------------------- seed data
 
 export interface Seeded {
+  community: string
   branch: string
   members: { memberId: string; userId: string; username: string }[]
 }
@@ -325,7 +326,7 @@ export async function seed(databaseUrl: string, members: number): Promise<Seeded
       const userId = await f.createUser(database.db, { username, memberId, grants: [['member', branch]] })
       out.push({ memberId, userId, username })
     }
-    return { branch, members: out }
+    return { community, branch, members: out }
   } finally {
     await database.close()
   }
