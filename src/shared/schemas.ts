@@ -150,6 +150,12 @@ export function problems(...statuses: number[]) {
   return out
 }
 
+/** Exactly the given problem statuses (routes outside /api/v1, where 400 and 401 cannot happen). */
+export function problemsOnly(...statuses: number[]): Record<number, unknown> {
+  const all = problems(...statuses)
+  return Object.fromEntries(statuses.map((s) => [s, all[s]]))
+}
+
 export const NoContent = Type.Null({ description: 'No content' })
 
 /** Header of operations marked (idem) in API.md. */

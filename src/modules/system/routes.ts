@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { problem } from '../../shared/errors'
-import { ProblemSchema } from '../../shared/schemas'
+import { ProblemSchema, problemsOnly } from '../../shared/schemas'
 
 export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -11,7 +11,8 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['system'],
         operationId: 'getHealth',
         summary: 'The process is up',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        description: 'No token needed; counts against the per-address rate limit like any request.',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...problemsOnly(429, 500) },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -24,12 +25,14 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['system'],
         operationId: 'getReadiness',
         summary: 'The database answers',
+        description: 'No token needed. 503 while the database does not answer within 2 s.',
         response: {
           200: Type.Object({ status: Type.Literal('ready') }),
           503: {
             description: 'database unreachable',
             content: { 'application/problem+json': { schema: ProblemSchema } },
           },
+          ...problemsOnly(429, 500),
         },
       },
     },
