@@ -135,13 +135,40 @@ export function reusable<T>(
   }
 }
 
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
+
+/** The same request about objects that do not exist: every id in its URL and body replaced by a new one. */
+function aboutNothing(request: InjectOptions): InjectOptions {
+  const ids = new Map<string, string>()
+  const swap = (text: string) =>
+    text.replace(UUID, (id) => {
+      if (!ids.has(id)) ids.set(id, crypto.randomUUID())
+      return ids.get(id)!
+    })
+  const headers = request.headers?.['idempotency-key']
+    ? { ...request.headers, 'idempotency-key': crypto.randomUUID() }
+    : request.headers
+  return {
+    ...request,
+    url: swap(String(request.url)),
+    ...(request.payload === undefined ? {} : { payload: JSON.parse(swap(JSON.stringify(request.payload))) }),
+    ...(headers ? { headers } : {}),
+  } as InjectOptions
+}
+
+const problemOf = (res: LightMyRequestResponse) => {
+  const body = res.json()
+  return { status: res.statusCode, code: body.code, detail: body.detail }
+}
+
 const auditCount = async (db: Db) =>
   Number((await one<{ n: string }>(db, sql`select count(*) as n from audit_events`))?.n ?? 0)
 
 /**
  * One test per (row, actor). A refused cell (4xx) must also have written no audit event, i.e. changed
  * nothing (every change writes one in its own transaction). Tests inside a file run one at a time, so
- * the global count is safe to compare.
+ * the global count is safe to compare. A 404 cell must be word for word the answer the same caller gets
+ * about ids that do not exist: outside one's scope, nothing tells that the object is there.
  */
 export function runAuthzMatrix(title: string, context: () => AuthzContext, rows: AuthzRow[]): void {
   describe(title, () => {
@@ -160,6 +187,10 @@ export function runAuthzMatrix(title: string, context: () => AuthzContext, rows:
             expect(await auditCount(ctx.t.db)).toBe(before)
           }
           await row.check?.(res, ctx, actor)
+          if (expected === 404) {
+            const absent = await ctx.t.call({ ...aboutNothing(request), ...(userId ? { as: userId } : {}) })
+            expect(problemOf(absent), 'the answer about ids that do not exist').toEqual(problemOf(res))
+          }
         })
       }
     }
