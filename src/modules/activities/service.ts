@@ -74,6 +74,15 @@ export async function createActivity(
 ): Promise<ActivityDetail> {
   const startsAt = new Date(body.startsAt)
   const endsAt = new Date(body.endsAt)
+  // Rubrics cover the years 2000-2100, and so do activities: PostgreSQL writes a time before 1901 in the
+  // service zone with a local-mean-time offset (+08:05:43) that no Date parses back (it was a 500).
+  for (const [field, at] of [
+    ['startsAt', startsAt],
+    ['endsAt', endsAt],
+  ] as const) {
+    const year = at.getUTCFullYear()
+    if (!(year >= 2000 && year <= 2100)) throw validation(field, 'must fall in the years 2000 to 2100')
+  }
   if (!(endsAt.getTime() > startsAt.getTime())) throw validation('endsAt', 'must be after startsAt')
   return transaction(db, async (tx) => {
     const unit = await requireUnitInScope(tx, caller, body.orgUnitId, STAFF)
