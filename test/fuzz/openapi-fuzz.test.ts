@@ -12,7 +12,8 @@ import { type Seeded, seedForFuzz } from './seed'
  * broken) as several actors; no answer may be a 5xx, and every answer must be one the document declares
  * for that operation: a listed status, a listed content type, a body that validates against the schema.
  *
- * Reproduce a run with FUZZ_SEED=<seed printed below>; FUZZ_SCALE=3 sends three times as many requests.
+ * Reproduce a run with FUZZ_SEED=<seed printed below> (and FUZZ_SEQUENTIAL=1 for the same database states too);
+ * FUZZ_SCALE=3 sends three times as many requests; FUZZ_DEBUG=1 prints every non-2xx answer.
  */
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127)
@@ -132,6 +133,9 @@ function idsForPathParam(op: Operation, name: string): string[] {
 const allIds = Object.values(seeded.ids).flat()
 const hints: Hints = { ids: allIds, byName: seeded.byName, root: doc as unknown as Schema }
 
+/** Marks a path value to send without percent-encoding it. */
+const RAW = 'raw:'
+
 /** Path values never empty nor dot segments: those would reach another route (or none), not this operation. */
 const badPathValue = fc.oneof(
   fc.constantFrom(
@@ -144,6 +148,12 @@ const badPathValue = fc.oneof(
     'x'.repeat(199),
     '%',
     'null',
+    // sent as is, not percent-encoded: broken escapes and an encoded slash
+    `${RAW}%zz`,
+    `${RAW}%E0%A4%A`,
+    `${RAW}%00`,
+    `${RAW}a%2Fb`,
+    `${RAW}%C0%AF`,
   ),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
 )
@@ -460,7 +470,10 @@ const enc = (v: string) =>
   )
 
 function urlOf(op: Operation, r: FuzzRequest): string {
-  const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => enc(r.path[name] ?? ''))
+  const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const v = r.path[name] ?? ''
+    return v.startsWith(RAW) ? v.slice(RAW.length) : enc(v)
+  })
   const query = r.query.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')
   return query ? `${path}?${query}` : path
 }
@@ -583,6 +596,8 @@ describe('fuzzing every operation of the OpenAPI document', () => {
         await fc.assert(
           fc.asyncProperty(requestArb(op), async (r) => {
             const res = await send(op, r)
+            if (process.env.FUZZ_DEBUG && res.statusCode >= 300)
+              console.log(describeRequest(op, r).slice(0, 300), '->', res.statusCode, res.body.slice(0, 200))
             const why = mismatch(op, res)
             if (why) throw new Error(`${why}\n  request: ${describeRequest(op, r)}`)
           }),
@@ -590,6 +605,59 @@ describe('fuzzing every operation of the OpenAPI document', () => {
         )
       })
     }
+  })
+
+  describe('inputs the fuzzer once broke the server with', () => {
+    const admin = seeded.actors.find((a) => a.name === 'admin')!.authorization!
+    const reward = seeded.named.reward!
+
+    it('a uuid in URN form is a 400, not a 500 from PostgreSQL', async () => {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/rewards/urn:uuid:${reward}`,
+        headers: { authorization: admin },
+      })
+      expect(res.statusCode).toBe(400)
+      expect(res.json().code).toBe('validation_failed')
+    })
+
+    it('a broken percent-escape in the path is a problem+json 400 with a code', async () => {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/members/%E0%A4%A',
+        headers: { authorization: admin },
+      })
+      expect(res.statusCode).toBe(400)
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+      expect(res.json().code).toBe('validation_failed')
+    })
+
+    it('an activity in 1900 is a 400, not a 500 reading back its local-mean-time offset', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/activities',
+        headers: { authorization: admin },
+        payload: {
+          orgUnitId: seeded.named.branchA,
+          title: '清洁',
+          startsAt: '1900-01-01T00:00:00.024Z',
+          endsAt: '1900-01-01T02:00:00Z',
+        },
+      })
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json().errors[0].field).toBe('startsAt')
+    })
+
+    it('a body that is not JSON is a 415 the operation documents', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/teams',
+        headers: { authorization: admin, 'content-type': 'application/xml' },
+        payload: '<team/>',
+      })
+      expect(res.statusCode, res.body).toBe(415)
+      expect(Object.keys(doc.paths['/api/v1/teams']!.post!.responses)).toContain('415')
+    })
   })
 
   it('sent at least 10,000 requests at the default scale', () => {
