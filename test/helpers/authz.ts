@@ -161,6 +161,22 @@ const problemOf = (res: LightMyRequestResponse) => {
   return { status: res.statusCode, code: body.code, detail: body.detail }
 }
 
+type Doc = { paths: Record<string, Record<string, { operationId?: string; responses?: object }>> }
+const documented = new WeakMap<object, Map<string, string[]>>()
+
+/** The statuses the served OpenAPI document lists for an operation. */
+function documentedStatuses(t: TestApp, operationId: string): string[] | undefined {
+  let byId = documented.get(t.app)
+  if (!byId) {
+    byId = new Map()
+    for (const ops of Object.values((t.app.swagger() as Doc).paths))
+      for (const op of Object.values(ops))
+        if (op?.operationId) byId.set(op.operationId, Object.keys(op.responses ?? {}))
+    documented.set(t.app, byId)
+  }
+  return byId.get(operationId)
+}
+
 const auditCount = async (db: Db) =>
   Number((await one<{ n: string }>(db, sql`select count(*) as n from audit_events`))?.n ?? 0)
 
@@ -182,6 +198,10 @@ export function runAuthzMatrix(title: string, context: () => AuthzContext, rows:
           const before = await auditCount(ctx.t.db)
           const res = await ctx.t.call({ ...request, ...(userId ? { as: userId } : {}) })
           expect(res.statusCode, res.body).toBe(expected)
+          expect(
+            documentedStatuses(ctx.t, row.operation),
+            'the statuses its OpenAPI operation lists',
+          ).toContain(String(expected))
           if (expected >= 400) {
             expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
             expect(await auditCount(ctx.t.db)).toBe(before)
