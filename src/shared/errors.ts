@@ -82,8 +82,15 @@ export class DomainError extends Error {
 // a client sent (a field name, a CSV header), and Ajv with allErrors may report thousands of fields.
 const MAX_TEXT = 2000
 const MAX_ERRORS = 100
-const clip = (v: unknown) =>
-  typeof v === 'string' && v.length > MAX_TEXT ? `${v.slice(0, MAX_TEXT - 1)}…` : v
+// What a client sent may also hold control characters, which the document's text pattern leaves out
+// (a CSV header with U+0012 was echoed as is): they become U+FFFD.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g
+const clip = (v: unknown) => {
+  if (typeof v !== 'string') return v
+  const plain = v.replace(CONTROL, '\uFFFD')
+  return plain.length > MAX_TEXT ? `${plain.slice(0, MAX_TEXT - 1)}…` : plain
+}
 
 export function problem(code: ErrorCode, detail: string, extra: Record<string, unknown> = {}): Problem {
   const errors = Array.isArray(extra.errors)
