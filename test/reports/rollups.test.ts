@@ -85,6 +85,28 @@ function raw(): Promise<RollupRow[]> {
   )
 }
 
+/** report_unit_months of the world's units against the member rollup summed per unit (and so the ledger). */
+async function unitsAgree(): Promise<void> {
+  const units = sql`select id from org_units where path like (select path from org_units where id = ${w.street}) || '%'`
+  const kept = await rows(
+    t.db,
+    sql`select org_unit_id, to_char(month, 'YYYY-MM-DD') as month, issued::text, deducted::text,
+               earning_postings::text as postings, redeemed::text, redemptions::text
+        from report_unit_months where org_unit_id in (${units}) and (issued, deducted, earning_postings, redeemed, redemptions) <> (0, 0, 0, 0, 0)
+        order by 1, 2`,
+  )
+  const summed = await rows(
+    t.db,
+    sql`select org_unit_id, to_char(month, 'YYYY-MM-DD') as month, sum(issued)::text as issued,
+               sum(deducted)::text as deducted, sum(earning_postings)::text as postings,
+               sum(redeemed)::text as redeemed, sum(redemptions)::text as redemptions
+        from report_member_months where org_unit_id in (${units})
+        group by 1, 2 order by 1, 2`,
+  )
+  expect(summed.length).toBeGreaterThan(0)
+  expect(kept).toEqual(summed)
+}
+
 async function rebuild(zone?: string): Promise<number> {
   const [r] = await rows<{ n: string }>(
     t.db,
@@ -168,9 +190,11 @@ describe('report_member_months', () => {
     expect(expected.some((r) => r.redemptions !== '0')).toBe(true)
     expect(expected.some((r) => r.deducted !== '0')).toBe(true)
     expect(kept).toEqual(expected)
+    await unitsAgree()
 
     await rebuild()
     expect(await rollup()).toEqual(expected)
+    await unitsAgree()
   })
 
   it('follows a member who moves to another home unit', async () => {
@@ -181,6 +205,7 @@ describe('report_member_months', () => {
     expect(mine.length).toBeGreaterThan(0)
     expect(mine.every((r) => r.orgUnitId === w.gridA)).toBe(true)
     expect(await rollup()).toEqual(await raw())
+    await unitsAgree()
   })
 
   it('a rebuild cuts months in its zone: a posting at 2026-01-31T16:30Z is February in Shanghai, January in UTC', async () => {
@@ -207,6 +232,7 @@ describe('report_member_months', () => {
       await rebuild('Asia/Shanghai')
     }
     expect(await rollup()).toEqual(await raw())
+    await unitsAgree()
   })
 
   it('refuses an unknown zone and keeps the rows', async () => {

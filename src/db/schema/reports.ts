@@ -61,3 +61,30 @@ export const reportMemberMonths = pgTable(
     ),
   ],
 )
+
+/**
+ * The same points per home unit and month: what a city's or county's summary reads (one row per unit and
+ * month instead of one per member). Kept by a DEFERRED trigger, i.e. at commit, after the posting
+ * transaction has taken every member lock it needs: the unit row is then locked only for the instant of
+ * the commit, so postings of one branch queue for each other for that instant and never while they work,
+ * and no transaction waits for a member account while holding a unit row (the order that could deadlock).
+ * report_rollups_rebuild() recomputes it from report_member_months.
+ */
+export const reportUnitMonths = pgTable(
+  'report_unit_months',
+  {
+    orgUnitId: uuid()
+      .notNull()
+      .references(() => orgUnits.id),
+    month: date({ mode: 'string' }).notNull(),
+    issued: bigint({ mode: 'number' }).notNull().default(0),
+    deducted: bigint({ mode: 'number' }).notNull().default(0),
+    earningPostings: integer().notNull().default(0),
+    redeemed: bigint({ mode: 'number' }).notNull().default(0),
+    redemptions: integer().notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgUnitId, t.month] }),
+    check('report_unit_months_month_chk', sql`extract(day from ${t.month}) = 1`),
+  ],
+)

@@ -149,11 +149,11 @@ async function pointsGrouped(
   const units = sql`select id from org_units where path like ${`${unitPath}%`}`
   const parts: SQL[] = []
   if (plan.months) {
-    // One index range per unit of the subtree on report_member_months_unit_idx, index-only.
+    // One primary-key range per unit of the subtree: a city's year is ~12 rows per branch.
     parts.push(sql`select ${byMonth ? sql`to_char(r.month, 'YYYY-MM')` : sql`''`} as key,
                           sum(r.issued) as issued, sum(r.deducted) as deducted,
                           sum(r.redeemed) as redeemed, sum(r.redemptions) as n
-                   from report_member_months r
+                   from report_unit_months r
                    where r.org_unit_id in (${units}) and ${inMonths(sql`r.month`, plan.months)}
                    group by 1`)
   }
