@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import { type MessageEvent, WebSocket } from 'undici'
 
 /**
  * Process-level harness for the reliability tests: the real server (src/server.ts under tsx) as a child
@@ -146,12 +147,15 @@ export async function startServer(opts: {
   databaseUrl: string
   name: string
   env?: Record<string, string>
+  /** Opens the V8 inspector on this loopback port (heapAfterGc reads the heap through it). */
+  inspectPort?: number
 }): Promise<ServerProcess> {
   const logDir = mkdtempSync(join(tmpdir(), `vp_rel_${opts.name}_`))
   logDirs.push(logDir)
   const logFile = join(logDir, 'server.log')
   const out = openSync(logFile, 'a')
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const inspect = opts.inspectPort ? [`--inspect=127.0.0.1:${opts.inspectPort}`] : []
+  const child = spawn(process.execPath, [...inspect, '--import', 'tsx', 'src/server.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -408,5 +412,41 @@ export function startLoad(
       await running
       return records
     },
+  }
+}
+
+/**
+ * Heap in use right after a full garbage collection, in bytes, through the inspector of a server started with
+ * `inspectPort`: unlike RSS it does not rise and fall with the collector, so growth here is memory kept.
+ */
+export async function heapAfterGc(inspectPort: number): Promise<number> {
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
+    webSocketDebuggerUrl: string
+  }[]
+  const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl)
+  await new Promise((ok, fail) => {
+    ws.addEventListener('open', ok, { once: true })
+    ws.addEventListener('error', fail, { once: true })
+  })
+  let id = 0
+  const send = (method: string) =>
+    new Promise<Record<string, unknown>>((ok, fail) => {
+      const mine = ++id
+      const timer = setTimeout(() => fail(new Error(`inspector: no answer to ${method}`)), 30_000)
+      const onMessage = (e: MessageEvent) => {
+        const m = JSON.parse(String(e.data)) as { id?: number; result?: Record<string, unknown> }
+        if (m.id !== mine) return
+        clearTimeout(timer)
+        ws.removeEventListener('message', onMessage)
+        ok(m.result ?? {})
+      }
+      ws.addEventListener('message', onMessage)
+      ws.send(JSON.stringify({ id: mine, method }))
+    })
+  try {
+    await send('HeapProfiler.collectGarbage')
+    return Number((await send('Runtime.getHeapUsage')).usedSize)
+  } finally {
+    ws.close()
   }
 }
