@@ -17,8 +17,12 @@ export async function generateOpenApi(): Promise<string> {
   return doc
 }
 
+// `--out <file>` writes elsewhere (npm run lint:openapi lints a fresh copy without touching the committed one).
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const at = process.argv.indexOf('--out')
+  const out = at >= 0 ? process.argv[at + 1] : undefined
+  if (at >= 0 && !out) throw new Error('--out needs a file name')
   const doc = await generateOpenApi()
-  writeFileSync(new URL('../openapi/openapi.json', import.meta.url), doc)
-  console.log('wrote openapi/openapi.json')
+  writeFileSync(out ?? new URL('../openapi/openapi.json', import.meta.url), doc)
+  console.log(`wrote ${out ?? 'openapi/openapi.json'}`)
 }
