@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { rows } from '../../src/db/client'
-import { createRequest, type StepName, step, verifiedActivity } from '../helpers/activities'
+import { createRequest, recordHours, type StepName, step, verifiedActivity } from '../helpers/activities'
 import type { TestApp } from '../helpers/app'
 import { createMemberUser, createUser, createWorld, TEST_PASSWORD, type World } from '../helpers/factories'
 import { givePoints, idemKey, redeem, stockedReward } from '../helpers/rewards'
@@ -78,6 +78,11 @@ export async function seedForFuzz(t: TestApp): Promise<Seeded> {
     })
     if (r.statusCode !== 201) throw new Error(r.body)
     return r.json().id as string
+  })
+  // one participant already in, so removing one can succeed
+  await must('participant', async () => {
+    const r = await recordHours(t, w.secretaryA, openActivity, memberA2.memberId, '1.00')
+    if (r.statusCode !== 201) throw new Error(r.body)
   })
   const requestId = await must('service request', () => createRequest(t, w.gridWorkerA, w.branchA))
   // One service request in each state, so every step of the workflow has one it may take.
@@ -287,6 +292,8 @@ export async function seedForFuzz(t: TestApp): Promise<Seeded> {
     memberA: w.memberA.memberId,
     memberA2: memberA2.memberId,
     branchA: w.branchA,
+    communityA: w.communityA,
+    openActivity,
     secretaryA: w.secretaryA,
     panelistA: w.panelistA,
     ...(objection[0] ? { objection: objection[0] } : {}),
