@@ -94,6 +94,8 @@ export interface Results {
   summary?: { ms: number[]; body: unknown; failures: string[] }
   finalize?: { claims: number; seconds: number; posted: number; setupSeconds: number }
   runtime: string
+  /** Server peak RSS (VmHWM, MB) measured after each phase. */
+  peakAfter: Record<string, number>
   rssMb: number
   baselineRssMb: number
   idleRssMb: number
@@ -239,6 +241,7 @@ async function main() {
     seconds,
     connections,
     runtime,
+    peakAfter: {},
     rssMb: Number.NaN,
     baselineRssMb: Number.NaN,
     idleRssMb,
@@ -269,7 +272,9 @@ async function main() {
         secs,
         rate,
       )
+    const phases: string[] = []
     if (only.has('balance') || only.has('rate')) {
+      phases.push('balance')
       await balanceReal(3)
       await balanceBase(3)
       const balance = await interleaved(
@@ -294,7 +299,9 @@ async function main() {
     }
 
     // --- first page of a member's ledger (no baseline: latency, and the 200k vs 10M comparison) ----
+    r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
     if (only.has('ledger')) {
+      phases.push('ledger')
       const ledgerReal = (secs?: number) =>
         run(
           server.url,
@@ -313,7 +320,9 @@ async function main() {
     }
 
     // --- reports: a county ranking (2,000 members) and a whole-city summary, one request at a time ----
+    r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
     if (only.has('reports')) {
+      phases.push('reports')
       const year = new Date().getFullYear()
       let rows = 0
       let body: unknown
@@ -394,7 +403,9 @@ async function main() {
       )
     const cycles = (s: Sample[]) => s.map((x) => ({ ...x, rps: x.rps / 2 }))
     let writeBase: Sample[] = []
+    r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
     if (only.has('redemption')) {
+      phases.push('redemption')
       await redemptionReal(anyReward, 3)
       await redemptionBase(3)
       const red = await interleaved(
@@ -411,7 +422,9 @@ async function main() {
       }
       console.log('redemption', r.redemption)
     }
+    r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
     if (only.has('hot')) {
+      phases.push('hot')
       // The members of the first community office all on its first reward: that reward's stock row is the
       // one queue every transaction passes (2,000 members at the default scale, 100 at city scale).
       const hotMembers: Member[] = g.members
@@ -430,7 +443,12 @@ async function main() {
     }
 
     // --- finalize a 2,000-claim round -----------------------------------------------------------
-    if (only.has('finalize')) r.finalize = await finalizeBench(g, server.url, secretary)
+    r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
+    if (only.has('finalize')) {
+      phases.push('finalize')
+      r.finalize = await finalizeBench(g, server.url, secretary)
+    }
+    r.peakAfter[phases.at(-1) ?? 'start'] = server.peakRssMb()
 
     r.rssMb = server.peakRssMb()
     r.baselineRssMb = baseline.peakRssMb()
@@ -603,7 +621,13 @@ function section(r: Results): string {
       `finalizeRound of ${r.finalize.claims} claims: ${fmt(r.finalize.seconds, 2)} s (${r.finalize.posted} postings; setup through the API ${fmt(r.finalize.setupSeconds, 1)} s).`,
     )
   out.push(
-    `Server peak RSS: ${fmt(r.rssMb)} MB (after start ${fmt(r.idleRssMb)} MB; baseline ${fmt(r.baselineRssMb)} MB); server run as \`${r.runtime === 'bundle' ? 'node dist/server.mjs (esbuild bundle)' : 'node --import tsx src/server.ts (as npm start and the Dockerfile)'}\`.`,
+    `Server peak RSS: ${fmt(r.rssMb)} MB (after start ${fmt(r.idleRssMb)} MB; peak after ${Object.entries(
+      r.peakAfter,
+    )
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(
+        ', ',
+      )}; baseline ${fmt(r.baselineRssMb)} MB); server run as \`${r.runtime === 'bundle' ? 'node dist/server.mjs (esbuild bundle)' : 'node --import tsx src/server.ts (as npm start and the Dockerfile)'}\`.`,
   )
   return out.join('\n')
 }
