@@ -39,15 +39,33 @@ export async function hoursSummary(
     sql`select count(*) as n from activities a join org_units u on u.id = a.org_unit_id
         where u.path like ${like} and ${period(sql`a.starts_at`, from, to)}`,
   )
+  // Written against the tables, not the verified_service_hours view, in two index-driven halves: work
+  // done in the subtree (its units' activities and requests), plus work done elsewhere by members whose
+  // home unit lies in it (their participations and requests). One OR across the view's joins made
+  // PostgreSQL read every verified hour of the city to answer for a county. Same records, each once.
+  const inAct = period(sql`a.starts_at`, from, to)
+  const inReq = period(sql`r.completed_at`, from, to)
   const hours = await one<{ volunteers: string; cents: string | null; requests: string }>(
     tx,
-    sql`select count(distinct v.member_id) as volunteers, sum(v.hours_cents) as cents,
-               count(*) filter (where v.source = 'service_request') as requests
-        from verified_service_hours v
-        join org_units vu on vu.id = v.org_unit_id
-        join members m on m.id = v.member_id
-        join org_units mu on mu.id = m.org_unit_id
-        where (vu.path like ${like} or mu.path like ${like}) and ${period(sql`v.occurred_at`, from, to)}`,
+    sql`with units as materialized (select id from org_units where path like ${like}),
+        homed as materialized (select m.id from members m where m.org_unit_id in (select id from units)),
+        recs as (
+          select p.member_id, p.hours_cents, false as request
+          from activities a join activity_participants p on p.activity_id = a.id
+          where a.org_unit_id in (select id from units) and a.status = 'verified' and ${inAct}
+          union all
+          select r.member_id, r.hours_cents, true from service_requests r
+          where r.org_unit_id in (select id from units) and r.status = 'confirmed' and ${inReq}
+          union all
+          select p.member_id, p.hours_cents, false
+          from homed h join activity_participants p on p.member_id = h.id join activities a on a.id = p.activity_id
+          where a.org_unit_id not in (select id from units) and a.status = 'verified' and ${inAct}
+          union all
+          select r.member_id, r.hours_cents, true from homed h join service_requests r on r.member_id = h.id
+          where r.org_unit_id not in (select id from units) and r.status = 'confirmed' and ${inReq})
+        select count(distinct member_id) as volunteers, sum(hours_cents) as cents,
+               count(*) filter (where request) as requests
+        from recs`,
   )
   return {
     activities: Number(acts!.n),
