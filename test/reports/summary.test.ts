@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { localDate } from '../../src/shared/time'
 import { createPastActivity, createRequest, step, verifiedActivity } from '../helpers/activities'
@@ -128,5 +129,30 @@ describe('getSummary', () => {
     expect(backwards.statusCode).toBe(400)
     const admin = await summary(w.admin, `orgUnitId=${w.branchA}&from=${today}&to=${today}`)
     expect(admin.json()).toEqual(expected)
+  })
+})
+
+describe('getSummary hours across subtrees (双报到)', () => {
+  it('counts work done in the subtree and work its own members did elsewhere, each record once', async () => {
+    const v = await createWorld(t.db)
+    const home = await createMember(t.db, v.branchA, { name: '本支部' })
+    // Registered with each other's community (双报到), then: B's member serves at A's activity, A's member
+    // at B's, both at A's second one (recorded by the admin, who sees both).
+    await t.db.execute(
+      sql`insert into member_registrations (member_id, org_unit_id)
+          values (${v.memberB.memberId}, ${v.communityA}), (${home}, ${v.communityB})`,
+    )
+    await verifiedActivity(t, v.admin, v.branchA, [[v.memberB.memberId, '1.00']])
+    await verifiedActivity(t, v.admin, v.branchB, [[home, '2.00']])
+    await verifiedActivity(t, v.admin, v.gridA, [
+      [home, '0.50'],
+      [v.memberB.memberId, '0.25'],
+    ])
+    const a = await summary(v.secretaryA, `orgUnitId=${v.branchA}`)
+    expect(a.json()).toMatchObject({ activities: 2, volunteers: 2, serviceHours: '3.75' })
+    const b = await summary(v.secretaryB, `orgUnitId=${v.branchB}`)
+    expect(b.json()).toMatchObject({ activities: 1, volunteers: 2, serviceHours: '3.25' })
+    const street = await summary(v.admin, `orgUnitId=${v.street}`)
+    expect(street.json()).toMatchObject({ activities: 3, volunteers: 2, serviceHours: '3.75' })
   })
 })

@@ -281,16 +281,23 @@ export async function inactivePage(
   after: { name: string; id: string } | undefined,
   limit: number | null,
 ): Promise<InactiveRow[]> {
+  // Members without an earning posting first (rollup probes, cheap), then the hours check only for those:
+  // left to itself the planner hashes every verified hour of the city to anti-join a county's members.
   return rows<InactiveRow>(
     db,
-    sql`select m.id as "memberId", m.name, m.org_unit_id as "orgUnitId", u.name as "orgUnitName", m.phone
-        from members m join org_units u on u.id = m.org_unit_id
-        where u.path like ${under(unitPath)} and m.status = 'active'
-          ${after ? sql`and (m.name, m.id) > (${after.name}, ${after.id}::uuid)` : sql``}
-          and not exists (select 1 from verified_service_hours v
-                          where v.member_id = m.id and ${onDates(sql`v.occurred_at`, year)})
-          and not exists (${earnedIn})
-        order by m.name, m.id
+    sql`with c as materialized (
+          select m.id, m.name, m.org_unit_id, u.name as unit_name, m.phone
+          from members m join org_units u on u.id = m.org_unit_id
+          where u.path like ${under(unitPath)} and m.status = 'active'
+            ${after ? sql`and (m.name, m.id) > (${after.name}, ${after.id}::uuid)` : sql``}
+            and not exists (${earnedIn}))
+        select c.id as "memberId", c.name, c.org_unit_id as "orgUnitId", c.unit_name as "orgUnitName", c.phone
+        from c
+        where not exists (select 1 from activity_participants p join activities a on a.id = p.activity_id
+                          where p.member_id = c.id and a.status = 'verified' and ${onDates(sql`a.starts_at`, year)})
+          and not exists (select 1 from service_requests r
+                          where r.member_id = c.id and r.status = 'confirmed' and ${onDates(sql`r.completed_at`, year)})
+        order by c.name, c.id
         ${limit === null ? sql`` : sql`limit ${limit}`}`,
   )
 }
