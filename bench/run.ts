@@ -7,7 +7,8 @@
  * Options: --scale default|city, --repeats N (3), --seconds S (10), --reuse (keep using an existing
  * vp_bench / vp_bench_city database instead of loading a new one), --keep (do not drop the city database
  * afterwards), --only a,b (run some benchmarks: balance, rate, ledger, reports, redemption, hot, finalize),
- * --cpu-prof (V8 profile of the server in /tmp/vp-bench-profiles), --out FILE (BENCHMARKS.md).
+ * --cpu-prof (V8 profile of the server in /tmp/vp-bench-profiles), --runtime tsx|bundle (how the server runs),
+ * --server-flags "..." (V8 flags for the server), --out FILE (BENCHMARKS.md).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createHmac, randomUUID } from 'node:crypto'
@@ -199,7 +200,11 @@ async function main() {
       port: SERVER_PORT,
       readyPath: '/healthz',
       // --cpu-prof: write a V8 profile of the server to /tmp/vp-bench-profiles/ (open in Chrome DevTools).
-      nodeArgs: flag('cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/vp-bench-profiles'] : [],
+      // --server-flags "--max-old-space-size=160": V8 flags for the server only (memory experiments).
+      nodeArgs: [
+        ...(flag('cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/vp-bench-profiles'] : []),
+        ...opt('server-flags', '').split(' ').filter(Boolean),
+      ],
       tsx: runtime !== 'bundle',
     },
   )
@@ -627,7 +632,7 @@ function section(r: Results): string {
       .map(([k, v]) => `${k} ${fmt(v)}`)
       .join(
         ', ',
-      )}; baseline ${fmt(r.baselineRssMb)} MB); server run as \`${r.runtime === 'bundle' ? 'node dist/server.mjs (esbuild bundle)' : 'node --import tsx src/server.ts (as npm start and the Dockerfile)'}\`.`,
+      )}; baseline ${fmt(r.baselineRssMb)} MB); server run as \`${opt('server-flags', '') ? `(flags ${opt('server-flags', '')}) ` : ''}${r.runtime === 'bundle' ? 'node dist/server.mjs (esbuild bundle)' : 'node --import tsx src/server.ts (as npm start and the Dockerfile)'}\`.`,
   )
   return out.join('\n')
 }
