@@ -1,7 +1,5 @@
 import { sql } from 'drizzle-orm'
 import { bigint, boolean, check, date, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
-import { members } from './members'
-import { orgUnits } from './org'
 
 /**
  * The zone the report rollups cut months in (one row). Rollups are only read when it equals the service's
@@ -37,13 +35,11 @@ export const reportSettings = pgTable(
 export const reportMemberMonths = pgTable(
   'report_member_months',
   {
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
+    // No foreign keys on the rollups: they are derived from FK-checked ledger and member rows, and a
+    // check per rollup row tripled the rebuild at city scale (297 s -> 90 s without them).
+    memberId: uuid().notNull(),
     month: date({ mode: 'string' }).notNull(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    orgUnitId: uuid().notNull(),
     issued: bigint({ mode: 'number' }).notNull().default(0),
     deducted: bigint({ mode: 'number' }).notNull().default(0),
     earningPostings: integer().notNull().default(0),
@@ -73,9 +69,7 @@ export const reportMemberMonths = pgTable(
 export const reportUnitMonths = pgTable(
   'report_unit_months',
   {
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    orgUnitId: uuid().notNull(),
     month: date({ mode: 'string' }).notNull(),
     issued: bigint({ mode: 'number' }).notNull().default(0),
     deducted: bigint({ mode: 'number' }).notNull().default(0),
