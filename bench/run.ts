@@ -637,7 +637,122 @@ function section(r: Results): string {
   return out.join('\n')
 }
 
+/**
+ * --compare: the 200k-vs-10M comparison in one run. A server on vp_bench and one on vp_bench_city (both
+ * must exist: run the two scales first, the city one with --keep), pinned to the same core and loaded one at
+ * a time, alternately (A B A B), so the machine's drift hits both alike: getBalance and the first ledger page.
+ */
+async function compare() {
+  const repeats = Number(opt('repeats', '3'))
+  const seconds = Number(opt('seconds', '10'))
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const sides = [] as { name: string; g: Generated; server: Proc; active: Member[] }[]
+  try {
+    for (const [i, name] of ['default', 'city'].entries()) {
+      const g = await describe(withDatabase(adminUrl, name === 'default' ? 'vp_bench' : `vp_bench_${name}`))
+      const step = Math.max(1, Math.floor(g.members.length / 2000))
+      const active = g.members
+        .filter((_, k) => k % step === 0)
+        .slice(0, 2000)
+        .map((m) => ({ ...m, auth: `Bearer ${token(m.userId)}` }))
+      const server = await startPinned(
+        `server-${name}`,
+        'src/server.ts',
+        {
+          DATABASE_URL: g.url,
+          JWT_SECRET,
+          LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
+          RATE_LIMIT_MAX: '1000000',
+        },
+        { cpu: 0, port: 4103 + i, readyPath: '/healthz' },
+      )
+      sides.push({ name, g, server, active })
+    }
+    const hit = (side: (typeof sides)[number], what: 'balance' | 'ledger', secs = seconds) =>
+      load({
+        url: side.server.url,
+        connections: 50,
+        seconds: secs,
+        requests: cycling(side.active, (m) => ({
+          method: 'GET',
+          path: `/api/v1/members/${m.memberId}/${what}`,
+          headers: { authorization: m.auth },
+        })),
+      })
+    const out: Record<string, { small: Sample[]; big: Sample[] }> = {}
+    for (const what of ['balance', 'ledger'] as const) {
+      await hit(sides[0]!, what, 3)
+      await hit(sides[1]!, what, 3)
+      const x = await interleaved(
+        repeats,
+        () => hit(sides[0]!, what),
+        () => hit(sides[1]!, what),
+      )
+      out[what] = { small: x.a, big: x.b }
+      console.log(what, x)
+    }
+    const result = {
+      at: new Date().toISOString(),
+      command: `npm run bench -- ${args.join(' ')}`.trim(),
+      entries: sides.map((x) => x.g.entries),
+      repeats,
+      seconds,
+      out,
+    }
+    mkdirSync(RESULTS_DIR, { recursive: true })
+    writeFileSync(`${RESULTS_DIR}/compare.json`, `${JSON.stringify(result, null, 2)}\n`)
+    const file = opt('out', 'BENCHMARKS.md')
+    const prior = existsSync(file) ? readFileSync(file, 'utf8') : ''
+    const block = `<!-- comparison -->\n${comparison()}\n<!-- /comparison -->`
+    writeFileSync(
+      file,
+      prior.includes('<!-- comparison -->')
+        ? prior.replace(/<!-- comparison -->[\s\S]*?<!-- \/comparison -->/, () => block)
+        : `${prior}\n${block}\n`,
+    )
+    console.log(`\n${comparison()}`)
+  } finally {
+    for (const x of sides) await x.server.stop()
+  }
+}
+
 function comparison(): string {
+  const interleavedRun = existsSync(`${RESULTS_DIR}/compare.json`)
+    ? (JSON.parse(readFileSync(`${RESULTS_DIR}/compare.json`, 'utf8')) as {
+        at: string
+        command: string
+        entries: number[]
+        repeats: number
+        seconds: number
+        out: Record<string, { small: Sample[]; big: Sample[] }>
+      })
+    : undefined
+  const lines: string[] = []
+  if (interleavedRun) {
+    const c = interleavedRun
+    const med = (s: Sample[], k: 'rps' | 'p50' | 'p99') => median(s.map((x) => x[k]))
+    lines.push(
+      `## ${c.entries[0]} vs ${c.entries[1]} ledger entries, interleaved`,
+      '',
+      `Measured ${c.at} with \`${c.command}\`: one server on each database, both pinned to core 0, 50 connections, ${c.repeats} alternating repeats of ${c.seconds} s (small, big, small, big ...), 2,000 members cycled on each side.`,
+      '',
+      `| request | ${c.entries[0]} entries: rps (min-max), p50, p99 | ${c.entries[1]} entries: rps (min-max), p50, p99 | big / small rps, median (per repeat) |`,
+      '|---|---|---|---|',
+      ...Object.entries(c.out).map(([what, { small, big }]) => {
+        const per = small.map((x, i) => big[i]!.rps / x.rps)
+        const cell = (s: Sample[]) =>
+          `${fmt(med(s, 'rps'))} (${fmt(Math.min(...s.map((x) => x.rps)))}-${fmt(Math.max(...s.map((x) => x.rps)))}), ${fmt(med(s, 'p50'))} ms, ${fmt(med(s, 'p99'))} ms`
+        return `| ${what === 'balance' ? 'getBalance' : 'listMemberLedger first page'} | ${cell(small)} | ${cell(big)} | ${fmt(median(per), 2)} (${per.map((v) => fmt(v, 2)).join(', ')}) |`
+      }),
+      '',
+    )
+  }
+  lines.push(separateRuns())
+  return lines.join('\n')
+}
+
+function separateRuns(): string {
   const read = (s: string): Results | undefined => {
     const f = `${RESULTS_DIR}/${s}.json`
     return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined
@@ -650,7 +765,7 @@ function comparison(): string {
       ? `| ${label} | ${fmt(a.rps)} rps, p99 ${fmt(a.p99)} ms | ${fmt(b.rps)} rps, p99 ${fmt(b.p99)} ms | ${fmt(b.rps / a.rps, 2)} |`
       : `| ${label} | - | - | - |`
   return [
-    `## ${small.entries} vs ${big.entries} ledger entries`,
+    `## ${small.entries} vs ${big.entries} ledger entries, from the two scale runs`,
     '',
     `(runs of ${small.at} and ${big.at}; absolute rps of two runs at different times carry the machine's drift, the ratio to each run's own bare read is shown too)`,
     '',
@@ -724,6 +839,8 @@ if (!process.env.BENCH_PINNED) {
     },
   )
   child.on('exit', (code) => process.exit(code ?? 1))
+} else if (flag('compare')) {
+  await compare()
 } else {
   await main()
 }
