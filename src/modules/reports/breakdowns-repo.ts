@@ -183,16 +183,31 @@ export async function hoursByMonth(
         where u.path like ${like} and ${onDates(sql`a.starts_at`, range)}
         group by 1`,
   )
+  // As hoursSummary (activities/reporting.ts): the tables in two index-driven halves, work done in the
+  // subtree plus work done elsewhere by its members, never an OR across the view's joins.
+  const inAct = onDates(sql`a.starts_at`, range)
+  const inReq = onDates(sql`r.completed_at`, range)
   const hours = await rows<{ month: string; volunteers: string; cents: string; requests: string }>(
     db,
-    sql`select to_char(v.occurred_at, 'YYYY-MM') as month, count(distinct v.member_id) as volunteers,
-               sum(v.hours_cents) as cents, count(*) filter (where v.source = 'service_request') as requests
-        from verified_service_hours v
-        join org_units vu on vu.id = v.org_unit_id
-        join members m on m.id = v.member_id
-        join org_units mu on mu.id = m.org_unit_id
-        where (vu.path like ${like} or mu.path like ${like}) and ${onDates(sql`v.occurred_at`, range)}
-        group by 1`,
+    sql`with units as materialized (select id from org_units where path like ${like}),
+        homed as materialized (select m.id from members m where m.org_unit_id in (select id from units)),
+        recs as (
+          select p.member_id, p.hours_cents, false as request, a.starts_at as at
+          from activities a join activity_participants p on p.activity_id = a.id
+          where a.org_unit_id in (select id from units) and a.status = 'verified' and ${inAct}
+          union all
+          select r.member_id, r.hours_cents, true, r.completed_at from service_requests r
+          where r.org_unit_id in (select id from units) and r.status = 'confirmed' and ${inReq}
+          union all
+          select p.member_id, p.hours_cents, false, a.starts_at
+          from homed h join activity_participants p on p.member_id = h.id join activities a on a.id = p.activity_id
+          where a.org_unit_id not in (select id from units) and a.status = 'verified' and ${inAct}
+          union all
+          select r.member_id, r.hours_cents, true, r.completed_at from homed h join service_requests r on r.member_id = h.id
+          where r.org_unit_id not in (select id from units) and r.status = 'confirmed' and ${inReq})
+        select to_char(at, 'YYYY-MM') as month, count(distinct member_id) as volunteers,
+               sum(hours_cents) as cents, count(*) filter (where request) as requests
+        from recs group by 1`,
   )
   const out = new Map<string, HoursMonth>()
   const get = (month: string) => {
