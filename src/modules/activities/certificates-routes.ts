@@ -89,6 +89,10 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'listServiceCertificates',
         summary: "A member's certificates, newest first (staff over the member, the member)",
+        description:
+          'A secretary or grid worker over the member (home unit or 双报到 community), or the member ' +
+          'themself; outside that: 404; a user with none of these roles and no member record: 403. Newest ' +
+          'first; each certificate is the snapshot as issued, with its records and verification code.',
         params: IdParams,
         querystring: Type.Object({ ...PageQuery }),
         response: { 200: Page(ServiceCertificate), ...problems(403, 404) },
@@ -105,6 +109,10 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'getServiceCertificate',
         summary: 'One certificate again, to reprint it; `Accept: application/pdf` gives the PDF',
+        description:
+          "Access as in listServiceCertificates; a certificate that is not this member's (or unknown): " +
+          '404. Answers the stored snapshot as issued (hours are not recomputed), so a reprint shows the ' +
+          'same serial number, hours and records. `Accept: application/pdf` gives the printable A4 PDF.',
         params: Type.Object({ id: Id, certificateId: Id }),
         response: {
           200: {

@@ -25,6 +25,10 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'createServiceRequest',
         summary: "Take a resident's request (grid_worker, secretary): status open",
+        description:
+          "Grid worker or secretary over `orgUnitId` (other roles: 403; outside the caller's scope: 404). " +
+          "Records the resident's request (requesterName, optional contact, title, description) with " +
+          'status open; next, dispatchServiceRequest to a member. 201 with a Location header.',
         body: CreateServiceRequestBody,
         response: { 201: ServiceRequest, ...problems(403, 404) },
       },
@@ -42,6 +46,11 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'listServiceRequests',
         summary: 'Requests of your units (staff) or dispatched to you (member), newest first',
+        description:
+          'Staff (grid worker, secretary) see the requests of units in their scope, and a member the ' +
+          'requests assigned to them (one they declined is no longer theirs); a user with neither: 403. ' +
+          'Filters: `orgUnitId` (a subtree; for staff, outside their scope: 404), `status`, `memberId`. ' +
+          'Newest first, each with its declines.',
         querystring: ListServiceRequestsQuery,
         response: { 200: ServiceRequestPage, ...problems(403, 404) },
       },
@@ -56,6 +65,10 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'getServiceRequest',
         summary: 'One request with its history of declines (staff in scope, or the member it went to)',
+        description:
+          "Staff (grid worker, secretary) over the request's unit, the member it is assigned to, or a " +
+          'member who declined it before; anyone else: 404; a user with no staff role and no member ' +
+          'record: 403. `declines` lists every decline with the member, the reason and the time.',
         params: IdParams,
         response: { 200: ServiceRequest, ...problems(403, 404) },
       },
@@ -88,6 +101,10 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'acceptServiceRequest',
         summary: 'The dispatched member takes the request on: accepted',
+        description:
+          'Only the member the request is dispatched to. Staff over the request who are not that member: ' +
+          '403; anyone else: 404. The request must be dispatched, and to the caller: else 409 ' +
+          'invalid_state (also for a member who declined it earlier). Next: completeServiceRequest.',
         params: IdParams,
         response: { 200: ServiceRequest, ...STEP_PROBLEMS },
       },
@@ -102,6 +119,11 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'declineServiceRequest',
         summary: 'The dispatched member turns it down: open again, the decline remembered',
+        description:
+          'Only the member the request is dispatched to, as for accept (staff over it: 403; anyone else: ' +
+          '404; not dispatched to the caller: 409 invalid_state). The request is open again with no ' +
+          'member; the decline (member, optional reason, time) stays in `declines`, and the request can be ' +
+          'dispatched again.',
         params: IdParams,
         body: DeclineBody,
         response: { 200: ServiceRequest, ...STEP_PROBLEMS },
@@ -134,6 +156,10 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'cancelServiceRequest',
         summary: 'Cancel a request before completion, with a reason (grid_worker, secretary): cancelled',
+        description:
+          "Grid worker or secretary over the request's unit (other roles: 403; outside the caller's scope: " +
+          '404). Allowed while open, dispatched or accepted; once completed, confirmed or cancelled: 409 ' +
+          'invalid_state. `reason` must not be blank (400). Cancelled is final.',
         params: IdParams,
         body: CancelBody,
         response: { 200: ServiceRequest, ...STEP_PROBLEMS },

@@ -28,6 +28,13 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'createActivity',
         summary: 'Record a volunteer activity of a unit in your scope (secretary, grid_worker)',
+        description:
+          "Secretary or grid worker over `orgUnitId` (other roles: 403; outside the caller's scope: 404). " +
+          'startsAt and endsAt fall in the years 2000-2100 and endsAt is after startsAt (else 400); the ' +
+          "length between them caps each participant's hours. `teamId` must be a team of a unit on the " +
+          "activity unit's line (the unit, above or below it), else 404. The activity starts open: " +
+          'recordParticipation, then verifyActivity once it has ended; with `rubricItemCode` verification ' +
+          'creates claims under that item. 201 with a Location header.',
         body: CreateActivityBody,
         response: { 201: ActivityDetail, ...problems(403, 404) },
       },
@@ -46,6 +53,11 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listActivities',
         summary:
           'Activities of your units (or of ?orgUnitId= and below), newest first; from/to filter the start date',
+        description:
+          "Secretary or grid worker (other roles: 403): activities of units in the caller's scope, newest " +
+          'start first, without participants (participantCount and totalHours instead). `orgUnitId` ' +
+          "narrows to a subtree (outside the caller's scope: 404); `from`/`to` are service-zone dates of " +
+          'startsAt, both included (to before from: 400); `status` is open or verified.',
         querystring: ListActivitiesQuery,
         response: { 200: ActivityPage, ...problems(403, 404) },
       },
@@ -60,6 +72,10 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: TAGS,
         operationId: 'getActivity',
         summary: 'An activity with its participants and their hours',
+        description:
+          "Secretary or grid worker whose units cover the activity's unit (other roles: 403; outside the " +
+          "caller's scope: 404). Each participant with their hours and whether they are verified; hours " +
+          'count as service hours only once the activity is verified.',
         params: IdParams,
         response: { 200: ActivityDetail, ...problems(403, 404) },
       },

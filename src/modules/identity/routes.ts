@@ -92,6 +92,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['auth'],
         operationId: 'logout',
         summary: 'Revoke a refresh token and every token rotated from it',
+        description:
+          'Any signed-in user. Revokes the session the refresh token belongs to: that token and every ' +
+          'token rotated in the same family, so none of them refreshes again. A token that is unknown or ' +
+          "not the caller's changes nothing: the answer is 204 either way, so logging out twice is " +
+          'harmless. The access token in hand is not revoked; it stays valid until it expires (expiresIn, ' +
+          '15 minutes).',
         body: RefreshBody,
         response: { 204: NoContent, ...problems() },
       },
@@ -109,6 +115,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['auth'],
         operationId: 'getMe',
         summary: 'Who you are: user, linked member, role grants',
+        description:
+          'Any signed-in user. `member` is the member record linked to this login (id, name, home ' +
+          'orgUnitId), or null for staff without one; `roles` lists every grant, whose id is what ' +
+          'revokeRole takes. A grant or revocation shows here at once in the process that made it and ' +
+          'within 2 seconds in the others.',
         response: { 200: Me, ...problems() },
       },
     },
@@ -123,6 +134,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createUser',
         summary:
           'Create a login (admin, secretary); with memberId it is linked to that member with role member',
+        description:
+          'Admin or secretary; any other role: 403. The username (3-64 characters, no spaces) must be free ' +
+          '(409 conflict); the password needs at least 10 characters and is stored only as an Argon2id ' +
+          'hash. With `memberId` the login belongs to that member, who must be visible to the caller as ' +
+          'secretary (home unit or 双报到 community in scope, else 404) and may have only one login (409 ' +
+          "conflict); the user gets role member on the member's home unit. Without it the user holds no " +
+          'role until grantRole.',
         body: CreateUserBody,
         response: { 201: User, ...problems(403, 404, 409) },
       },
@@ -138,6 +156,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['users'],
         operationId: 'listUsers',
         summary: 'Users you administer, by username, with their grants (admin: all; secretary: in scope)',
+        description:
+          'Admin: every user. Secretary: users with a grant, or a linked member, inside the units they are ' +
+          "secretary of. Any other role: 403. `orgUnitId` narrows to one subtree (outside the caller's " +
+          'scope: 404); `q` matches part of the username, ignoring case. Ordered by username, each user ' +
+          'with all their grants.',
         querystring: ListUsersQuery,
         response: { 200: UserPage, ...problems(403, 404) },
       },
@@ -152,6 +175,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['users'],
         operationId: 'getUser',
         summary: 'A user you administer, with their grants (for revokeRole)',
+        description:
+          'Visibility as in listUsers: an admin reads any user; a secretary, users with a grant or a ' +
+          'linked member inside their units; a user outside that: 404. Any other role: 403. Lists every ' +
+          'grant with its id, which revokeRole takes.',
         params: IdParams,
         response: { 200: User, ...problems(403, 404) },
       },
@@ -166,6 +193,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['users'],
         operationId: 'grantRole',
         summary: 'Grant a role on a unit in your scope (admin, secretary; only admin grants admin)',
+        description:
+          "Admin or secretary; any other role: 403. The unit must lie inside the caller's scope and the " +
+          'user exist (404 otherwise); only an admin grants admin (403 for a secretary). Role member needs ' +
+          'a user linked to a member record (400 validation_failed). The same role on the same unit twice: ' +
+          "409 conflict. The grant covers the unit's whole subtree and applies at once in this process, " +
+          'within 2 seconds in the others.',
         params: IdParams,
         body: GrantRoleBody,
         response: { 201: Grant, ...problems(403, 404, 409) },
@@ -185,6 +218,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['users'],
         operationId: 'revokeRole',
         summary: 'Revoke a grant on a unit in your scope (admin, secretary; only admin revokes admin)',
+        description:
+          'Admin or secretary; any other role: 403. The grant must belong to that user and lie on a unit ' +
+          "inside the caller's scope, else 404. Only an admin revokes admin (403), and never the last " +
+          'admin grant of an enabled user (409 invalid_state: grant admin to someone else first). Applies ' +
+          'at once in this process, within 2 seconds in the others.',
         params: UserRoleParams,
         response: { 204: NoContent, ...problems(403, 404, 409) },
       },

@@ -97,6 +97,11 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         operationId: 'getLedgerTransaction',
         summary: 'One ledger transaction with all its entries',
+        description:
+          'The member it belongs to, or a secretary, grid worker or clerk whose units cover that member ' +
+          '(home unit or 双报到 community); anyone else: 404; a user with none of these roles and no member ' +
+          'record: 403. Shows every entry (they sum to zero), what it references (claim, redemption or ' +
+          'reversed transaction) and `reversedBy` once it has been reversed.',
         params: IdParams,
         response: { 200: LedgerTransaction, ...problems(403, 404) },
       },

@@ -34,6 +34,11 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         operationId: 'createMember',
         summary: 'Add a member to a unit in your scope (secretary)',
+        description:
+          "Secretary over `orgUnitId` (grid workers and other roles: 403; a unit outside the caller's " +
+          'scope: 404). The member starts active, with no 双报到 registration and no login: createUser with ' +
+          'memberId gives one, registerMember records a community. For many members at once, ' +
+          'importMembers.',
         body: CreateMemberBody,
         response: { 201: Member, ...problems(403, 404) },
       },
@@ -130,6 +135,11 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         operationId: 'getMember',
         summary: 'A member (secretary, grid worker in scope; the member themself)',
+        description:
+          "The member themself, or a secretary or grid worker whose units cover the member's home unit or " +
+          'a community they registered with (双报到); outside that: 404. A user with none of these roles and ' +
+          'no member record: 403 (a member asking about someone else gets 404). Includes the ' +
+          'registrations.',
         params: IdParams,
         response: { 200: Member, ...problems(403, 404) },
       },
@@ -144,6 +154,13 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         operationId: 'updateMember',
         summary: 'Change a member (secretary over their home unit; the member: phone and workUnit only)',
+        description:
+          "A secretary over the member's home unit changes any field; moving the member (`orgUnitId`) " +
+          'needs the new unit in their scope too (404). The member themself may change only phone and ' +
+          'workUnit (403 for any other field). A secretary who sees the member only through a 双报到 ' +
+          'community: 403; anyone who cannot see the member: 404. Null clears phone or workUnit. An ' +
+          'inactive member keeps their records but takes on no new activity or service request (409 ' +
+          'invalid_state there).',
         params: IdParams,
         body: UpdateMemberBody,
         response: { 200: Member, ...problems(403, 404) },
@@ -180,6 +197,10 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['teams'],
         operationId: 'createTeam',
         summary: 'Create a volunteer team (志愿服务队) under a unit in your scope (secretary, grid worker)',
+        description:
+          "Secretary or grid worker over `orgUnitId` (other roles: 403; a unit outside the caller's scope: " +
+          '404). The team starts empty (memberCount 0): addTeamMember fills it, and activities may name it ' +
+          'as teamId.',
         body: CreateTeamBody,
         response: { 201: Team, ...problems(403, 404) },
       },
@@ -195,6 +216,9 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['teams'],
         operationId: 'listTeams',
         summary: 'Teams in your scope, by name (secretary, grid worker)',
+        description:
+          "Secretary or grid worker (other roles: 403): teams of units in the caller's scope, by name, " +
+          "with memberCount. `orgUnitId` narrows to that unit's subtree (outside the caller's scope: 404).",
         querystring: ListTeamsQuery,
         response: { 200: TeamPage, ...problems(403, 404) },
       },
@@ -209,6 +233,10 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['teams'],
         operationId: 'addTeamMember',
         summary: 'Add a member you can see to a team in your scope (secretary, grid worker)',
+        description:
+          "Secretary or grid worker (other roles: 403). The team must lie in the caller's scope and the " +
+          'member be visible to them through their home unit or a 双报到 community, else 404. A member ' +
+          'already in the team: 409 conflict.',
         params: IdParams,
         body: AddTeamMemberBody,
         response: { 201: TeamMember, ...problems(403, 404, 409) },

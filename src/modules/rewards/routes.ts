@@ -41,6 +41,11 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         operationId: 'createReward',
         summary: "Add a reward to a community office's catalogue (clerk)",
+        description:
+          "Clerk over `orgUnitId` (other roles: 403; outside the caller's scope: 404), which must be a " +
+          'community (else 400: rewards are kept by a community office). pointsCost > 0; perMemberLimit ' +
+          'caps the units one member takes per calendar year (reserved and fulfilled count); active ' +
+          'defaults to true. Stock starts at 0: receiveStock adds to it.',
         body: CreateRewardBody,
         response: { 201: Reward, ...problems(403, 404) },
       },
@@ -73,6 +78,10 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         operationId: 'getReward',
         summary: 'One reward with its stock',
+        description:
+          'Anyone who may see that catalogue: a member whose home unit or 双报到 community lies in the ' +
+          "reward's community, or a user with a grant inside that community or above it; anyone else: 404. " +
+          'stockOnHand = received - handed out - written off; available = stockOnHand - reserved.',
         params: IdParams,
         response: { 200: Reward, ...problems(404) },
       },
@@ -104,6 +113,12 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         operationId: 'receiveStock',
         summary: 'Record stock received at the office (clerk, Idempotency-Key)',
+        description:
+          "Clerk over the reward's community (other roles: 403; outside the caller's scope: 404). Adds " +
+          '`quantity` (1-100,000) to stockOnHand and available and records a received stock movement with ' +
+          'the note; answers the movement and the reward after it. Idempotent under Idempotency-Key: the ' +
+          'same key and body replays the first answer (header Idempotent-Replayed: true); the same key ' +
+          'with another body is 409 idempotency_key_reused.',
         params: IdParams,
         headers: IdempotencyHeaders,
         body: ReceiveStockBody,
@@ -160,6 +175,10 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         operationId: 'listStockMovements',
         summary: "The reward's stock ledger, newest first: who moved how many and why (clerk)",
+        description:
+          "Clerk over the reward's community (other roles: 403; outside the caller's scope: 404). Newest " +
+          'first: received and written_off (with the note or reason), reserved, handed_out and released ' +
+          '(with the redemptionId); actorUserId is null for releases by the expiry sweep.',
         params: IdParams,
         querystring: ListStockQuery,
         response: { 200: Page(StockMovement), ...problems(403, 404) },
@@ -208,6 +227,11 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         operationId: 'listRedemptions',
         summary: "Redemptions, newest first: a clerk's offices, a member's own",
+        description:
+          'A clerk sees the redemptions of communities in their scope, and anyone linked to a member their ' +
+          'own; a user with neither: 403. Filters: `orgUnitId` (a subtree; unknown: 404), `memberId`, ' +
+          '`rewardId`, `status`. Newest first; a reserved one shows expiresAt, when the expiry sweep ' +
+          'releases it if it has not been fulfilled or cancelled.',
         querystring: ListRedemptionsQuery,
         response: { 200: Page(Redemption), ...problems(403, 404) },
       },
@@ -222,6 +246,11 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         operationId: 'getRedemption',
         summary: 'One redemption (clerk in scope, the member)',
+        description:
+          "The member it is for, or a clerk whose units cover the reward's community; anyone else: 404; a " +
+          'user with neither a member record nor the clerk role: 403. `amount` = quantity x pointsCost at ' +
+          'reservation; `expiresAt` (reserved only) is when the hold lapses unless it is fulfilled or ' +
+          'cancelled first.',
         params: IdParams,
         response: { 200: Redemption, ...problems(403, 404) },
       },
