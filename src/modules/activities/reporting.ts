@@ -27,18 +27,44 @@ export interface HoursSummary {
   serviceRequestsConfirmed: number
 }
 
+/**
+ * `rollups`: read the hours rollups (report_hours_days, report_volunteer_days, kept at verification and
+ * confirmation, migration reports_hours_rollups) instead of the tables. Only when they are cut in the
+ * connection's zone (the caller checks report_settings), else the raw tables: slower, never wrong.
+ */
 export async function hoursSummary(
   tx: Db,
   unitPath: string,
   from: string | null,
   to: string | null,
+  rollups = false,
 ): Promise<HoursSummary> {
   const like = `${unitPath}%`
+  const acts = await activitiesHeld(tx, like, from, to)
+  if (rollups) {
+    const all = await hoursFromRollupsGrouped(tx, unitPath, from, to, false)
+    const figures = all.get('') ?? { volunteers: 0, serviceHoursCents: 0, serviceRequestsConfirmed: 0 }
+    return { activities: acts, ...figures }
+  }
+  return { activities: acts, ...(await hoursFromTables(tx, like, from, to)) }
+}
+
+/** Activities that started in the period in the subtree: index-only on activities_unit_starts_idx. */
+async function activitiesHeld(tx: Db, like: string, from: string | null, to: string | null): Promise<number> {
   const acts = await one<{ n: string }>(
     tx,
     sql`select count(*) as n from activities a join org_units u on u.id = a.org_unit_id
         where u.path like ${like} and ${period(sql`a.starts_at`, from, to)}`,
   )
+  return Number(acts!.n)
+}
+
+async function hoursFromTables(
+  tx: Db,
+  like: string,
+  from: string | null,
+  to: string | null,
+): Promise<Omit<HoursSummary, 'activities'>> {
   // Written against the tables, not the verified_service_hours view, in two index-driven halves: work
   // done in the subtree (its units' activities and requests), plus work done elsewhere by members whose
   // home unit lies in it (their participations and requests). One OR across the view's joins made
@@ -68,7 +94,6 @@ export async function hoursSummary(
         from recs`,
   )
   return {
-    activities: Number(acts!.n),
     volunteers: Number(hours!.volunteers),
     serviceHoursCents: centsFromDb(hours!.cents),
     serviceRequestsConfirmed: Number(hours!.requests),
@@ -94,4 +119,97 @@ export async function hoursByMember(
         group by v.member_id`,
   )
   return new Map(found.map((r) => [r.memberId, centsFromDb(r.cents)]))
+}
+
+export interface HoursFigures {
+  volunteers: number
+  serviceHoursCents: number
+  serviceRequestsConfirmed: number
+}
+
+/**
+ * The summary's hours figures from the rollups, grouped by service-zone month ('YYYY-MM') or in one
+ * group (''). Same records as the tables say, counted the same way (work in the subtree OR home in it):
+ * - hours, requests: report_hours_days rows whose work unit is in the subtree, plus those whose home
+ *   unit is and work unit is not (two index-only ranges per unit);
+ * - volunteers homed in the subtree: report_volunteer_days rows in the period whose previous active day
+ *   is before the period (or the month), one per member: a sum, exact;
+ * - volunteers homed elsewhere who worked in the subtree (双报到, few): read raw, but only at the
+ *   (unit, day) pairs where the rollup says such work took place.
+ * By month, a month's volunteers are counted from its first day, so `from` must be a first of month or
+ * open (a year).
+ */
+export async function hoursFromRollupsGrouped(
+  tx: Db,
+  unitPath: string,
+  from: string | null,
+  to: string | null,
+  byMonth: boolean,
+): Promise<Map<string, HoursFigures>> {
+  const like = `${unitPath}%`
+  const key = (col: SQL) => (byMonth ? sql`to_char(${col}, 'YYYY-MM')` : sql`''`)
+  const dayIn = (col: SQL) => {
+    const conds = [sql`true`]
+    if (from) conds.push(sql`${col} >= ${from}::date`)
+    if (to) conds.push(sql`${col} <= ${to}::date`)
+    return sql.join(conds, sql` and `)
+  }
+  const firstSeen = byMonth
+    ? sql`v.prev_day < date_trunc('month', v.day)::date`
+    : from
+      ? sql`v.prev_day < ${from}::date`
+      : sql`v.prev_day = '-infinity'::date`
+  const found = await rows<{
+    key: string
+    cents: string | null
+    requests: string | null
+    volunteers: string | null
+  }>(
+    tx,
+    sql`with units as materialized (select id from org_units where path like ${like}),
+        h as (
+          select ${key(sql`r.day`)} as key, sum(r.hours_cents) as cents, sum(r.requests) as requests
+          from (select day, hours_cents, requests from report_hours_days
+                where work_unit_id in (select id from units) and ${dayIn(sql`day`)}
+                union all
+                select day, hours_cents, requests from report_hours_days
+                where home_unit_id in (select id from units) and work_unit_id not in (select id from units)
+                  and ${dayIn(sql`day`)}) r
+          group by 1),
+        homed as (
+          select ${key(sql`v.day`)} as key, sum(v.n) as n from report_volunteer_days v
+          where v.home_unit_id in (select id from units) and ${dayIn(sql`v.day`)} and ${firstSeen}
+          group by 1),
+        x as materialized (
+          select distinct work_unit_id, day, home_unit_id from report_hours_days
+          where work_unit_id in (select id from units) and home_unit_id not in (select id from units)
+            and ${dayIn(sql`day`)}),
+        visiting as (
+          select ${key(sql`c.day`)} as key, count(distinct c.member_id) as n
+          from (select x.day, p.member_id from x
+                join activities a on a.org_unit_id = x.work_unit_id and a.status = 'verified'
+                 and a.starts_at >= x.day and a.starts_at < x.day + 1
+                join activity_participants p on p.activity_id = a.id
+                join members m on m.id = p.member_id and m.org_unit_id = x.home_unit_id
+                union all
+                select x.day, r.member_id from x
+                join service_requests r on r.org_unit_id = x.work_unit_id and r.status = 'confirmed'
+                 and r.completed_at >= x.day and r.completed_at < x.day + 1
+                join members m on m.id = r.member_id and m.org_unit_id = x.home_unit_id) c
+          group by 1),
+        keys as (select key from h union select key from homed union select key from visiting)
+        select k.key, h.cents, h.requests, coalesce(homed.n, 0) + coalesce(visiting.n, 0) as volunteers
+        from keys k left join h on h.key = k.key left join homed on homed.key = k.key
+        left join visiting on visiting.key = k.key`,
+  )
+  return new Map(
+    found.map((r) => [
+      r.key,
+      {
+        volunteers: Number(r.volunteers ?? 0),
+        serviceHoursCents: centsFromDb(r.cents),
+        serviceRequestsConfirmed: Number(r.requests ?? 0),
+      },
+    ]),
+  )
 }

@@ -98,8 +98,10 @@ export async function getSummary(
   const from = q.from ?? null
   const to = q.to ?? null
   checkPeriod(from, to)
-  const hours = await hoursSummary(db, unit.path, from, to)
-  const points = await pointsFigures(db, unit.path, await periodPlan(db, timeZone, from, to), timeZone)
+  const rollups = (await rollupZone(db)) === timeZone
+  const hours = await hoursSummary(db, unit.path, from, to, rollups)
+  const plan = rollups ? planPeriod(from, to) : rawPlan(from, to)
+  const points = await pointsFigures(db, unit.path, plan, timeZone)
   return {
     activities: hours.activities,
     volunteers: hours.volunteers,
@@ -131,8 +133,10 @@ export async function getMonthlyTotals(
   const months = monthsOfYear(q.year).filter((m) => !key || m > key[0])
   const page = limit === null ? months : months.slice(0, limit + 1)
   // The whole year in two grouped queries (twelve rows at most), whatever the page.
-  const hours = await hoursByMonth(db, unit.path, { from, to })
-  const points = await pointsByMonth(db, unit.path, await periodPlan(db, timeZone, from, to), timeZone)
+  const rollups = (await rollupZone(db)) === timeZone
+  const hours = await hoursByMonth(db, unit.path, { from, to }, rollups)
+  const plan = rollups ? planPeriod(from, to) : rawPlan(from, to)
+  const points = await pointsByMonth(db, unit.path, plan, timeZone)
   return toPage(
     page,
     limit ?? page.length,
