@@ -1,0 +1,224 @@
+import { sql } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { one, rows } from '../../src/db/client'
+import { hoursSummary } from '../../src/modules/activities/reporting'
+import { hoursByMonth } from '../../src/modules/reports/breakdowns-repo'
+import { createPastActivity, createRequest, recordHours, step, verifiedActivity } from '../helpers/activities'
+import { buildTestApp, type TestApp } from '../helpers/app'
+import { createMemberUser, createWorld, type World } from '../helpers/factories'
+import { idemKey } from '../helpers/rewards'
+
+/**
+ * The hours rollups (report_hours_days, report_member_days, report_volunteer_days) are kept at commit by
+ * the verification and confirmation triggers, follow members who move, and can be rebuilt by
+ * report_rollups_rebuild(). Whatever happened, the figures read from them must equal the figures read
+ * from the activities and requests themselves, for every unit of the tree and any period.
+ */
+
+let t: TestApp
+let w: World
+let members: { memberId: string; userId: string }[]
+let units: string[]
+
+beforeAll(async () => {
+  t = await buildTestApp()
+  w = await createWorld(t.db)
+  members = [
+    w.memberA,
+    w.memberB,
+    await createMemberUser(t.db, w.branchA, { name: '甲' }),
+    await createMemberUser(t.db, w.gridA, { name: '乙' }),
+    await createMemberUser(t.db, w.gridA, { name: '丙' }),
+    await createMemberUser(t.db, w.branchB, { name: '丁' }),
+  ]
+  // Everyone registered with both communities (双报到): any of them may serve on either side.
+  for (const m of members) {
+    await t.db.execute(
+      sql`insert into member_registrations (member_id, org_unit_id)
+          select ${m.memberId}::uuid, c from unnest(${`{${w.communityA},${w.communityB}}`}::uuid[]) c
+          on conflict do nothing`,
+    )
+  }
+  units = [w.district, w.street, w.communityA, w.branchA, w.gridA, w.communityB, w.branchB]
+})
+
+/** A small deterministic PRNG, so a failure replays the same mix. */
+function lcg(seed: number) {
+  let s = seed
+  return (n: number) => {
+    s = (s * 1103515245 + 12345) % 2 ** 31
+    return Math.floor((s / 2 ** 31) * n)
+  }
+}
+
+const DAY = 86_400_000
+
+async function pathOf(id: string): Promise<string> {
+  return (await one<{ path: string }>(t.db, sql`select path from org_units where id = ${id}`))!.path
+}
+
+/** The rollup tables for the world's units and members, rows that count (n <> 0) only. */
+async function rollupTables() {
+  const ids = sql.join(
+    members.map((m) => sql`${m.memberId}::uuid`),
+    sql`, `,
+  )
+  const inWorld = sql`(select id from org_units where path like ${`${await pathOf(w.district)}%`})`
+  return {
+    hours: await rows(
+      t.db,
+      sql`select work_unit_id, to_char(day, 'YYYY-MM-DD') as day, home_unit_id, hours_cents::text,
+                 records, requests
+          from report_hours_days where work_unit_id in ${inWorld} and records <> 0 order by 1, 2, 3`,
+    ),
+    days: await rows(
+      t.db,
+      sql`select member_id, to_char(day, 'YYYY-MM-DD') as day from report_member_days
+          where member_id in (${ids}) order by 1, 2`,
+    ),
+    volunteers: await rows(
+      t.db,
+      sql`select home_unit_id, to_char(day, 'YYYY-MM-DD') as day, prev_day::text, n from report_volunteer_days
+          where home_unit_id in ${inWorld} and n <> 0 order by 1, 2, 3`,
+    ),
+  }
+}
+
+/**
+ * What the rollups should hold, from the tables through the verified_service_hours view (a different
+ * path from the triggers' and the rebuild's), days in this connection's zone (the service zone).
+ */
+async function expectedTables() {
+  const ids = sql.join(
+    members.map((m) => sql`${m.memberId}::uuid`),
+    sql`, `,
+  )
+  const recs = sql`(select v.member_id, v.org_unit_id as work, v.occurred_at::date as day, v.hours_cents,
+                           v.source = 'service_request' as request, m.org_unit_id as home
+                    from verified_service_hours v join members m on m.id = v.member_id
+                    where v.member_id in (${ids}))`
+  return {
+    hours: await rows(
+      t.db,
+      sql`select work as work_unit_id, to_char(day, 'YYYY-MM-DD') as day, home as home_unit_id,
+                 sum(hours_cents)::text as hours_cents, count(*)::int as records,
+                 (count(*) filter (where request))::int as requests
+          from ${recs} r group by work, day, home order by 1, 2, 3`,
+    ),
+    days: await rows(
+      t.db,
+      sql`select distinct member_id, to_char(day, 'YYYY-MM-DD') as day from ${recs} r order by 1, 2`,
+    ),
+    volunteers: await rows(
+      t.db,
+      sql`select home as home_unit_id, to_char(day, 'YYYY-MM-DD') as day,
+                 coalesce(prev, '-infinity')::text as prev_day, count(*)::int as n
+          from (select distinct member_id, home, day,
+                       (select max(r2.day) from ${recs} r2 where r2.member_id = r.member_id and r2.day < r.day) as prev
+                from ${recs} r) x
+          group by 1, 2, 3 order by 1, 2, 3`,
+    ),
+  }
+}
+
+/** Every unit, several periods (open, whole months, odd edges, one day): rollups and tables agree. */
+async function figuresAgree(periods: [string | null, string | null][]) {
+  let nonZero = 0
+  for (const unit of units) {
+    const path = await pathOf(unit)
+    for (const [from, to] of periods) {
+      const raw = await hoursSummary(t.db, path, from, to, false)
+      const kept = await hoursSummary(t.db, path, from, to, true)
+      expect(kept, `${unit} ${from}..${to}`).toEqual(raw)
+      if (raw.volunteers > 0) nonZero++
+    }
+    for (const year of [2025, 2026]) {
+      const range = { from: `${year}-01-01`, to: `${year}-12-31` }
+      const raw = await hoursByMonth(t.db, path, range, false)
+      const kept = await hoursByMonth(t.db, path, range, true)
+      expect(Object.fromEntries(kept), `${unit} ${year} by month`).toEqual(Object.fromEntries(raw))
+    }
+  }
+  expect(nonZero).toBeGreaterThan(units.length)
+}
+
+describe('hours rollups', () => {
+  it('equal the tables after a random mix of verifications, open hours, confirmed requests and moves, and after a rebuild', async () => {
+    const rand = lcg(8_2026)
+    const now = Date.now()
+    const homes = [w.branchA, w.gridA, w.branchB]
+    const dates = new Set<string>()
+    for (let i = 0; i < 36; i++) {
+      const kind = rand(10)
+      if (kind < 6) {
+        // An activity on one of ~20 days of the last two months; 15:30Z and 16:30Z straddle midnight in
+        // Shanghai, so the zone's day (not UTC's) decides.
+        const day = new Date(now - (2 + rand(20) * 3) * DAY)
+        const startsAt = `${day.toISOString().slice(0, 10)}T${rand(2) ? '15:30' : '16:30'}:00Z`
+        if (new Date(startsAt).getTime() > now - 3 * 3_600_000) continue
+        dates.add(startsAt)
+        const who = members.filter(() => rand(2) === 0).slice(0, 4)
+        if (who.length === 0) continue
+        const hours = who.map((m) => [
+          m.memberId,
+          `${1 + rand(2)}.${String(rand(100)).padStart(2, '0')}`,
+        ]) as [string, string][]
+        await verifiedActivity(t, w.admin, [w.branchA, w.gridA, w.branchB][rand(3)]!, hours, { startsAt })
+      } else if (kind === 6) {
+        // Hours recorded at an activity never verified: in no figure.
+        const id = await createPastActivity(t, w.admin, w.gridA)
+        const res = await recordHours(t, w.admin, id, members[rand(members.length)]!.memberId, '1.00')
+        expect(res.statusCode, res.body).toBe(201)
+      } else if (kind < 9) {
+        const m = members[rand(members.length)]!
+        const req = await createRequest(t, w.admin, [w.branchA, w.branchB][rand(2)]!)
+        for (const [name, as, payload] of [
+          ['dispatch', w.admin, { memberId: m.memberId }],
+          ['accept', m.userId, undefined],
+          ['complete', m.userId, { hours: `0.${10 + rand(90)}`, note: '完成' }],
+          ['confirm', w.admin, undefined],
+        ] as const) {
+          const r = await step(t, as, req, name, payload)
+          expect(r.statusCode, r.body).toBe(200)
+        }
+      } else {
+        const m = members[rand(members.length)]!
+        const res = await t.call({
+          method: 'PATCH',
+          url: `/api/v1/members/${m.memberId}`,
+          as: w.admin,
+          headers: { 'idempotency-key': idemKey() },
+          payload: { orgUnitId: homes[rand(homes.length)] },
+        })
+        expect(res.statusCode, res.body).toBe(200)
+      }
+    }
+    expect(dates.size).toBeGreaterThan(5)
+
+    const expected = await expectedTables()
+    expect(expected.hours.length).toBeGreaterThan(5)
+    expect(expected.hours.some((r) => (r as { requests: number }).requests > 0)).toBe(true)
+    expect(expected.hours.some((r) => r.work_unit_id !== r.home_unit_id)).toBe(true)
+    expect(await rollupTables()).toEqual(expected)
+
+    const sorted = [...dates].map((d) => d.slice(0, 10)).sort()
+    const first = sorted[0]!
+    const mid = sorted[Math.floor(sorted.length / 2)]!
+    const today = new Date(now + 8 * 3_600_000).toISOString().slice(0, 10)
+    const periods: [string | null, string | null][] = [
+      [null, null],
+      [first, null],
+      [null, mid],
+      [mid, mid],
+      [mid, today],
+      [`${first.slice(0, 7)}-01`, `${mid.slice(0, 7)}-28`],
+      [today, today],
+    ]
+    await figuresAgree(periods)
+
+    const [r] = await rows<{ n: string }>(t.db, sql`select report_rollups_rebuild() as n`)
+    expect(Number(r!.n)).toBeGreaterThanOrEqual(0)
+    expect(await rollupTables()).toEqual(expected)
+    await figuresAgree(periods)
+  })
+})
