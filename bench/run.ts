@@ -121,6 +121,7 @@ async function api(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: answers of several operations, read field by field
 ): Promise<{ status: number; json: any; text: string }> {
   const r = await fetch(base + path, {
     method,
@@ -132,6 +133,7 @@ async function api(
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await r.text()
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   let json: any
   try {
     json = JSON.parse(text)
@@ -569,6 +571,12 @@ function bundleServer(): string {
 
 const RESULTS_DIR = 'bench/results'
 
+/** Results are committed, so they are written in the repository's format (npm run lint checks them). */
+function writeJson(file: string, value: unknown) {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`)
+  execFileSync('npx', ['biome', 'format', '--write', file], { stdio: 'ignore' })
+}
+
 function section(r: Results): string {
   const rows = [r.balance, r.redemption, r.hot, r.ledger].filter((x) => x !== undefined)
   const lines = [
@@ -701,7 +709,7 @@ async function compare() {
       out,
     }
     mkdirSync(RESULTS_DIR, { recursive: true })
-    writeFileSync(`${RESULTS_DIR}/compare.json`, `${JSON.stringify(result, null, 2)}\n`)
+    writeJson(`${RESULTS_DIR}/compare.json`, result)
     const file = opt('out', 'BENCHMARKS.md')
     const prior = existsSync(file) ? readFileSync(file, 'utf8') : ''
     const block = `<!-- comparison -->\n${comparison()}\n<!-- /comparison -->`
@@ -786,7 +794,7 @@ function report(r: Results) {
   // Only runs recorded in BENCHMARKS.md feed the 200k-vs-10M comparison.
   if (out === 'BENCHMARKS.md') {
     mkdirSync(RESULTS_DIR, { recursive: true })
-    writeFileSync(`${RESULTS_DIR}/${r.scale}.json`, `${JSON.stringify(r, null, 2)}\n`)
+    writeJson(`${RESULTS_DIR}/${r.scale}.json`, r)
   }
   const text = section(r)
   console.log(`\n${text}\n`)
