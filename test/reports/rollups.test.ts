@@ -107,6 +107,44 @@ async function unitsAgree(): Promise<void> {
   expect(kept).toEqual(summed)
 }
 
+/**
+ * report_unit_days of the world's units against the ledger itself, per (member's home unit, service-zone
+ * day): entries of the members' accounts, redemptions from the redemptions table.
+ */
+async function unitDaysAgree(): Promise<void> {
+  const units = sql`select id from org_units where path like (select path from org_units where id = ${w.street}) || '%'`
+  const kept = await rows(
+    t.db,
+    sql`select org_unit_id, to_char(day, 'YYYY-MM-DD') as day, issued::text, deducted::text,
+               earning_postings::text as postings, redeemed::text, redemptions::text
+        from report_unit_days where org_unit_id in (${units})
+          and (issued, deducted, earning_postings, redeemed, redemptions) <> (0, 0, 0, 0, 0)
+        order by 1, 2`,
+  )
+  const raw = await rows(
+    t.db,
+    sql`with earned as (
+          select m.org_unit_id, t.created_at::date as day,
+                 sum(greatest(e.amount, 0)) as issued, sum(greatest(-e.amount, 0)) as deducted, count(*) as postings
+          from members m join ledger_accounts a on a.member_id = m.id join ledger_entries e on e.account_id = a.id
+          join ledger_transactions t on t.id = e.transaction_id
+          where m.org_unit_id in (${units}) and t.kind in ('award','deduction','adjustment','reversal')
+          group by 1, 2),
+        spent as (
+          select m.org_unit_id, r.fulfilled_at::date as day, sum(r.amount) as redeemed, count(*) as redemptions
+          from members m join redemptions r on r.member_id = m.id
+          where m.org_unit_id in (${units}) and r.status = 'fulfilled' group by 1, 2)
+        select coalesce(x.org_unit_id, s.org_unit_id) as org_unit_id,
+               to_char(coalesce(x.day, s.day), 'YYYY-MM-DD') as day, coalesce(x.issued, 0)::text as issued,
+               coalesce(x.deducted, 0)::text as deducted, coalesce(x.postings, 0)::text as postings,
+               coalesce(s.redeemed, 0)::text as redeemed, coalesce(s.redemptions, 0)::text as redemptions
+        from earned x full join spent s on s.org_unit_id = x.org_unit_id and s.day = x.day
+        order by 1, 2`,
+  )
+  expect(raw.length).toBeGreaterThan(0)
+  expect(kept).toEqual(raw)
+}
+
 async function rebuild(zone?: string): Promise<number> {
   const [r] = await rows<{ n: string }>(
     t.db,
@@ -191,10 +229,12 @@ describe('report_member_months', () => {
     expect(expected.some((r) => r.deducted !== '0')).toBe(true)
     expect(kept).toEqual(expected)
     await unitsAgree()
+    await unitDaysAgree()
 
     await rebuild()
     expect(await rollup()).toEqual(expected)
     await unitsAgree()
+    await unitDaysAgree()
   })
 
   it('follows a member who moves to another home unit', async () => {
@@ -206,6 +246,7 @@ describe('report_member_months', () => {
     expect(mine.every((r) => r.orgUnitId === w.gridA)).toBe(true)
     expect(await rollup()).toEqual(await raw())
     await unitsAgree()
+    await unitDaysAgree()
   })
 
   it('a rebuild cuts months in its zone: a posting at 2026-01-31T16:30Z is February in Shanghai, January in UTC', async () => {
@@ -233,6 +274,7 @@ describe('report_member_months', () => {
     }
     expect(await rollup()).toEqual(await raw())
     await unitsAgree()
+    await unitDaysAgree()
   })
 
   it('refuses an unknown zone and keeps the rows', async () => {

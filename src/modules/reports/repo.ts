@@ -8,8 +8,8 @@ import type { PeriodPlan } from './domain'
  * Report queries. Reports read other modules' tables (members, ledger, redemptions) READ-ONLY, each
  * figure in one aggregate query: going through per-member service calls would turn a county ranking
  * into thousands of round trips. Nothing here writes. Points come from the monthly rollups
- * (report_member_months) for whole months and from the raw postings for the days at a period's edges
- * (see domain.ts planPeriod).
+ * (report_member_months, report_unit_months) for whole months and, for the days at a period's edges
+ * (see domain.ts planPeriod), from report_unit_days for a subtree's totals or the raw postings per member.
  */
 
 /** Kinds that move a member's earned points; hold/post/void are redemptions and never count. */
@@ -145,6 +145,7 @@ async function pointsGrouped(
   plan: PeriodPlan,
   tz: string,
   byMonth: boolean,
+  unitDays: boolean,
 ): Promise<PointsRow[]> {
   const units = sql`select id from org_units where path like ${`${unitPath}%`}`
   const parts: SQL[] = []
@@ -158,6 +159,19 @@ async function pointsGrouped(
                    group by 1`)
   }
   for (const range of plan.days) {
+    if (unitDays) {
+      // The edge days from report_unit_days (days of the same zone): one index-only range per unit.
+      const conds = [sql`true`]
+      if (range.from) conds.push(sql`r.day >= ${range.from}::date`)
+      if (range.to) conds.push(sql`r.day < ${range.to}::date`)
+      parts.push(sql`select ${byMonth ? sql`to_char(r.day, 'YYYY-MM')` : sql`''`} as key,
+                            sum(r.issued) as issued, sum(r.deducted) as deducted,
+                            sum(r.redeemed) as redeemed, sum(r.redemptions) as n
+                     from report_unit_days r
+                     where r.org_unit_id in (${units}) and ${sql.join(conds, sql` and `)}
+                     group by 1`)
+      continue
+    }
     const key = (col: SQL) => (byMonth ? sql`to_char(${col} at time zone ${tz}, 'YYYY-MM')` : sql`''`)
     parts.push(sql`select ${key(sql`t.created_at`)} as key,
                           sum(e.amount) filter (where e.amount > 0) as issued,
@@ -191,13 +205,18 @@ function toFigures(r: PointsRow | undefined): PointsFigures {
   }
 }
 
+/**
+ * `unitDays`: read the plan's edge days from report_unit_days (only when the rollups are cut in `tz`, i.e.
+ * with a planPeriod plan), else from the postings.
+ */
 export async function pointsFigures(
   db: Db,
   unitPath: string,
   plan: PeriodPlan,
   tz: string,
+  unitDays = false,
 ): Promise<PointsFigures> {
-  const [row] = await pointsGrouped(db, unitPath, plan, tz, false)
+  const [row] = await pointsGrouped(db, unitPath, plan, tz, false, unitDays)
   return toFigures(row)
 }
 
@@ -207,8 +226,9 @@ export async function pointsByMonth(
   unitPath: string,
   plan: PeriodPlan,
   tz: string,
+  unitDays = false,
 ): Promise<Map<string, PointsFigures>> {
-  const found = await pointsGrouped(db, unitPath, plan, tz, true)
+  const found = await pointsGrouped(db, unitPath, plan, tz, true, unitDays)
   return new Map(found.map((r) => [r.key, toFigures(r)]))
 }
 

@@ -101,7 +101,7 @@ export async function getSummary(
   const rollups = (await rollupZone(db)) === timeZone
   const hours = await hoursSummary(db, unit.path, from, to, rollups)
   const plan = rollups ? planPeriod(from, to) : rawPlan(from, to)
-  const points = await pointsFigures(db, unit.path, plan, timeZone)
+  const points = await pointsFigures(db, unit.path, plan, timeZone, rollups)
   return {
     activities: hours.activities,
     volunteers: hours.volunteers,
@@ -136,7 +136,7 @@ export async function getMonthlyTotals(
   const rollups = (await rollupZone(db)) === timeZone
   const hours = await hoursByMonth(db, unit.path, { from, to }, rollups)
   const plan = rollups ? planPeriod(from, to) : rawPlan(from, to)
-  const points = await pointsByMonth(db, unit.path, plan, timeZone)
+  const points = await pointsByMonth(db, unit.path, plan, timeZone, rollups)
   return toPage(
     page,
     limit ?? page.length,
