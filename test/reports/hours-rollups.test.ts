@@ -78,8 +78,14 @@ async function rollupTables() {
     ),
     volunteers: await rows(
       t.db,
-      sql`select home_unit_id, to_char(day, 'YYYY-MM-DD') as day, prev_day::text, n from report_volunteer_days
-          where home_unit_id in ${inWorld} and n <> 0 order by 1, 2, 3`,
+      sql`select unit_id, to_char(day, 'YYYY-MM-DD') as day, prev_day::text, n from report_volunteer_days
+          where unit_id in ${inWorld} and n <> 0 order by 1, 2, 3`,
+    ),
+    subtree: await rows(
+      t.db,
+      sql`select unit_id, to_char(day, 'YYYY-MM-DD') as day, hours_cents::text, records, requests,
+                 visiting_records from report_subtree_hours_days
+          where unit_id in ${inWorld} and records <> 0 order by 1, 2`,
     ),
   }
 }
@@ -97,6 +103,7 @@ async function expectedTables() {
                            v.source = 'service_request' as request, m.org_unit_id as home
                     from verified_service_hours v join members m on m.id = v.member_id
                     where v.member_id in (${ids}))`
+  const inWorld = sql`(select id from org_units where path like ${`${await pathOf(w.district)}%`})`
   return {
     hours: await rows(
       t.db,
@@ -109,14 +116,29 @@ async function expectedTables() {
       t.db,
       sql`select distinct member_id, to_char(day, 'YYYY-MM-DD') as day from ${recs} r order by 1, 2`,
     ),
+    // Each member-day once for every unit at or above the member's home.
     volunteers: await rows(
       t.db,
-      sql`select home as home_unit_id, to_char(day, 'YYYY-MM-DD') as day,
+      sql`select u.id as unit_id, to_char(day, 'YYYY-MM-DD') as day,
                  coalesce(prev, '-infinity')::text as prev_day, count(*)::int as n
           from (select distinct member_id, home, day,
                        (select max(r2.day) from ${recs} r2 where r2.member_id = r.member_id and r2.day < r.day) as prev
                 from ${recs} r) x
+          join org_units ho on ho.id = x.home join org_units u on ho.path like u.path || '%'
+          where u.id in ${inWorld}
           group by 1, 2, 3 order by 1, 2, 3`,
+    ),
+    // Each record once for every unit at or above its work unit or its member's home; visiting: the
+    // unit is above the work unit only.
+    subtree: await rows(
+      t.db,
+      sql`select u.id as unit_id, to_char(day, 'YYYY-MM-DD') as day, sum(hours_cents)::text as hours_cents,
+                 count(*)::int as records, (count(*) filter (where request))::int as requests,
+                 (count(*) filter (where not ho.path like u.path || '%'))::int as visiting_records
+          from ${recs} r join org_units wo on wo.id = r.work join org_units ho on ho.id = r.home
+          join org_units u on wo.path like u.path || '%' or ho.path like u.path || '%'
+          where u.id in ${inWorld}
+          group by 1, 2 order by 1, 2`,
     ),
   }
 }

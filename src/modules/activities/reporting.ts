@@ -130,14 +130,14 @@ export interface HoursFigures {
 /**
  * The summary's hours figures from the rollups, grouped by service-zone month ('YYYY-MM') or in one
  * group (''). Same records as the tables say, counted the same way (work in the subtree OR home in it):
- * - hours, requests: report_hours_days rows whose work unit is in the subtree, plus those whose home
- *   unit is and work unit is not (two index-only ranges per unit);
- * - volunteers homed in the subtree: report_volunteer_days rows in the period whose previous active day
- *   is before the period (or the month), one per member: a sum, exact;
- * - volunteers homed elsewhere who worked in the subtree (双报到, few): read raw, but only at the
- *   (unit, day) pairs where the rollup says such work took place.
- * By month, a month's volunteers are counted from its first day, so `from` must be a first of month or
- * open (a year).
+ * - hours, requests: the subtree unit's own report_subtree_hours_days rows (each record was added to
+ *   every unit above its work unit and above its member's home, once);
+ * - volunteers homed in the subtree: its report_volunteer_days rows in the period whose previous active
+ *   day is before the period (or the month): one per member, so a sum, exact;
+ * - volunteers homed elsewhere who worked in the subtree (双报到, few): only when the subtree's rows
+ *   count visiting records in the period, read raw at the (unit, day) pairs report_hours_days names.
+ * A city's year is ~365 rows of each, whatever its size. By month, a month's volunteers are counted from
+ * its first day, so `from` must be a first of month or open (a year).
  */
 export async function hoursFromRollupsGrouped(
   tx: Db,
@@ -166,20 +166,18 @@ export async function hoursFromRollupsGrouped(
     volunteers: string | null
   }>(
     tx,
-    sql`with units as materialized (select id from org_units where path like ${like}),
+    sql`with s as materialized (select id from org_units where path = ${unitPath}),
         h as (
-          select ${key(sql`r.day`)} as key, sum(r.hours_cents) as cents, sum(r.requests) as requests
-          from (select day, hours_cents, requests from report_hours_days
-                where work_unit_id in (select id from units) and ${dayIn(sql`day`)}
-                union all
-                select day, hours_cents, requests from report_hours_days
-                where home_unit_id in (select id from units) and work_unit_id not in (select id from units)
-                  and ${dayIn(sql`day`)}) r
+          select ${key(sql`r.day`)} as key, sum(r.hours_cents) as cents, sum(r.requests) as requests,
+                 sum(r.visiting_records) as visiting
+          from report_subtree_hours_days r where r.unit_id = (select id from s) and ${dayIn(sql`r.day`)}
           group by 1),
         homed as (
           select ${key(sql`v.day`)} as key, sum(v.n) as n from report_volunteer_days v
-          where v.home_unit_id in (select id from units) and ${dayIn(sql`v.day`)} and ${firstSeen}
+          where v.unit_id = (select id from s) and ${dayIn(sql`v.day`)} and ${firstSeen}
           group by 1),
+        units as materialized (
+          select id from org_units where path like ${like} and exists (select 1 from h where h.visiting > 0)),
         x as materialized (
           select distinct work_unit_id, day, home_unit_id from report_hours_days
           where work_unit_id in (select id from units) and home_unit_id not in (select id from units)
