@@ -65,7 +65,11 @@ async function measure() {
   const year = Number(new Date().toLocaleString('en-CA', { timeZone: TZ }).slice(0, 4))
   const counts = await q<Record<string, string>>(
     `select (select count(*) from members) members, (select count(*) from ledger_entries) entries,
-            (select count(*) from report_member_months) rollup_rows,
+            (select count(*) from report_member_months) member_months,
+            (select count(*) from report_unit_days) unit_days,
+            (select count(*) from report_hours_days) hours_days,
+            (select count(*) from report_subtree_hours_days) subtree_hours_days,
+            (select count(*) from report_volunteer_days) volunteer_days,
             (select count(*) from activity_participants) participations,
             (select count(*) from members m join org_units u on u.id = m.org_unit_id
               where u.path like (select path from org_units where id = '${county!.id}') || '%') county_members`,
@@ -86,7 +90,7 @@ async function measure() {
     ],
     ['getSummary city open period', () => getSummary(db, caller, { orgUnitId: city!.id }, TZ)],
     [
-      'getSummary city 12 Mar - 3 May (edge days raw)',
+      'getSummary city 12 Mar - 3 May (not whole months)',
       () => getSummary(db, caller, { orgUnitId: city!.id, from: `${year}-03-12`, to: `${year}-05-03` }, TZ),
     ],
     [
