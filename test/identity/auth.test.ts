@@ -178,6 +178,14 @@ describe('access tokens', () => {
     ['no expiry', () => forge(claims(w.admin, { exp: undefined }))],
     ['unknown user', () => forge(claims('00000000-0000-4000-8000-000000000000'))],
     ['not a JWT', () => 'abc.def'],
+    ['not valid yet (nbf in the future)', () => forge(claims(w.admin, { nbf: now() + 600 }))],
+    [
+      'a tampered payload (expiry pushed out, signature of the original)',
+      () => {
+        const [head, , signature] = forge(claims(w.admin)).split('.')
+        return `${head}.${b64(claims(w.admin, { exp: now() + 30 * 86400 }))}.${signature}`
+      },
+    ],
   ])('refuses %s with 401 unauthorized', async (_name, make) => {
     const res = await me(make())
     expect(res.statusCode).toBe(401)
