@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
@@ -6,7 +8,19 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import type { Database } from './client'
 
-export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url))
+/**
+ * The nearest migrations/ (with drizzle-kit's journal) above this module: ../../migrations from src/db/ under
+ * tsx, ../migrations from the bundle dist/server.mjs (npm run build), so neither layout has to mimic the other.
+ */
+export const migrationsFolder = findMigrations(dirname(fileURLToPath(import.meta.url)))
+
+function findMigrations(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'migrations')
+    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate
+    if (dirname(dir) === dir) throw new Error(`no migrations/meta/_journal.json in ${from} or above`)
+  }
+}
 
 // Any key will do as long as every process uses the same one: it serialises concurrent start-ups.
 const MIGRATION_LOCK = 727_001
