@@ -40,12 +40,11 @@ export async function hoursSummary(
   rollups = false,
 ): Promise<HoursSummary> {
   const like = `${unitPath}%`
-  const acts = await activitiesHeld(tx, like, from, to)
   if (rollups) {
     const all = await hoursFromRollupsGrouped(tx, unitPath, from, to, false)
-    const figures = all.get('') ?? { volunteers: 0, serviceHoursCents: 0, serviceRequestsConfirmed: 0 }
-    return { activities: acts, ...figures }
+    return all.get('') ?? { activities: 0, volunteers: 0, serviceHoursCents: 0, serviceRequestsConfirmed: 0 }
   }
+  const acts = await activitiesHeld(tx, like, from, to)
   return { activities: acts, ...(await hoursFromTables(tx, like, from, to)) }
 }
 
@@ -122,6 +121,7 @@ export async function hoursByMember(
 }
 
 export interface HoursFigures {
+  activities: number
   volunteers: number
   serviceHoursCents: number
   serviceRequestsConfirmed: number
@@ -136,6 +136,7 @@ export interface HoursFigures {
  *   day is before the period (or the month): one per member, so a sum, exact;
  * - volunteers homed elsewhere who worked in the subtree (双报到, few): only when the subtree's rows
  *   count visiting records in the period, read raw at the (unit, day) pairs report_hours_days names.
+ * - activities held: the subtree unit's own report_subtree_activity_days rows.
  * A city's year is ~365 rows of each, whatever its size. By month, a month's volunteers are counted from
  * its first day, so `from` must be a first of month or open (a year).
  */
@@ -161,6 +162,7 @@ export async function hoursFromRollupsGrouped(
       : sql`v.prev_day = '-infinity'::date`
   const found = await rows<{
     key: string
+    activities: string | null
     cents: string | null
     requests: string | null
     volunteers: string | null
@@ -195,15 +197,22 @@ export async function hoursFromRollupsGrouped(
                  and r.completed_at >= x.day and r.completed_at < x.day + 1
                 join members m on m.id = r.member_id and m.org_unit_id = x.home_unit_id) c
           group by 1),
-        keys as (select key from h union select key from homed union select key from visiting)
-        select k.key, h.cents, h.requests, coalesce(homed.n, 0) + coalesce(visiting.n, 0) as volunteers
+        acts as (
+          select ${key(sql`d.day`)} as key, sum(d.activities) as n from report_subtree_activity_days d
+          where d.unit_id = (select id from s) and ${dayIn(sql`d.day`)}
+          group by 1),
+        keys as (select key from h union select key from homed union select key from visiting
+                 union select key from acts)
+        select k.key, h.cents, h.requests, coalesce(homed.n, 0) + coalesce(visiting.n, 0) as volunteers,
+               acts.n as activities
         from keys k left join h on h.key = k.key left join homed on homed.key = k.key
-        left join visiting on visiting.key = k.key`,
+        left join visiting on visiting.key = k.key left join acts on acts.key = k.key`,
   )
   return new Map(
     found.map((r) => [
       r.key,
       {
+        activities: Number(r.activities ?? 0),
         volunteers: Number(r.volunteers ?? 0),
         serviceHoursCents: centsFromDb(r.cents),
         serviceRequestsConfirmed: Number(r.requests ?? 0),

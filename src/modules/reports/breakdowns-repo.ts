@@ -178,6 +178,15 @@ export async function hoursByMonth(
   rollups = false,
 ): Promise<Map<string, HoursMonth>> {
   const like = under(unitPath)
+  const out = new Map<string, HoursMonth>()
+  if (rollups) {
+    // The rollups (see hoursFromRollupsGrouped), cut in this connection's zone: a city's year is its own
+    // ~365 rows per figure instead of its 132,000 activities and 1.8 M participations.
+    for (const [month, h] of await hoursFromRollupsGrouped(db, unitPath, range.from, range.to, true)) {
+      out.set(month, h)
+    }
+    return out
+  }
   const acts = await rows<{ month: string; n: string }>(
     db,
     sql`select to_char(a.starts_at, 'YYYY-MM') as month, count(*) as n
@@ -185,7 +194,6 @@ export async function hoursByMonth(
         where u.path like ${like} and ${onDates(sql`a.starts_at`, range)}
         group by 1`,
   )
-  const out = new Map<string, HoursMonth>()
   const get = (month: string) => {
     let row = out.get(month)
     if (!row) {
@@ -195,14 +203,6 @@ export async function hoursByMonth(
     return row
   }
   for (const a of acts) get(a.month).activities = Number(a.n)
-  if (rollups) {
-    // The hours rollups (see hoursFromRollupsGrouped), cut in this connection's zone: a city's year in
-    // index-only scans instead of its 1.8 M participations.
-    for (const [month, h] of await hoursFromRollupsGrouped(db, unitPath, range.from, range.to, true)) {
-      Object.assign(get(month), h)
-    }
-    return out
-  }
   // As hoursSummary (activities/reporting.ts): the tables in two index-driven halves, work done in the
   // subtree plus work done elsewhere by its members, never an OR across the view's joins.
   const inAct = onDates(sql`a.starts_at`, range)
