@@ -1,4 +1,16 @@
 # syntax=docker/dockerfile:1
+# Three stages: build bundles src/ with the dev dependencies (esbuild), deps installs production packages only,
+# runtime runs the bundle with plain node: no TypeScript loader (tsx costs ~80 MB RSS), no dev packages.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/build.mjs ./scripts/
+COPY src ./src
+RUN npm run build
+
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -8,11 +20,14 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
-COPY src ./src
+COPY package.json ./
+# The bundle finds migrations/ by walking up from dist/ (src/db/migrate.ts); packages (the font included)
+# resolve from node_modules.
+COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--import", "tsx", "src/server.ts"]
+# Source maps: stack traces in the logs point at src/*.ts lines (the map holds positions only, no sources).
+CMD ["node", "--enable-source-maps", "dist/server.mjs"]
