@@ -206,3 +206,145 @@ export async function findClaimPosting(db: Db, claimId: string): Promise<string 
   )
   return row?.id
 }
+
+/**
+ * Many postings in ONE statement, at most one per member (the caller splits a batch into waves of
+ * distinct members): the same conditional update, chain step, transaction row and entries as `post`,
+ * set-based. Each member account moves exactly one version, so the chain hash of each row is computed
+ * from that account's head exactly as `post` would. Only unconditional postings (no needAvailable /
+ * needHeld / settles). Returns a row per posting whose member account exists.
+ */
+export async function postMany(db: Db, ps: PostInput[]): Promise<(Posted & { memberId: string })[]> {
+  if (ps.length === 0) return []
+  const payload = ps.map((p) => {
+    if (p.needAvailable !== null || p.needHeld !== null || p.settles !== null)
+      throw new Error('postMany takes unconditional postings only')
+    return {
+      id: p.id,
+      kind: p.kind,
+      member_id: p.memberId,
+      amount: p.leg.amount,
+      held_change: p.leg.heldChange,
+      earned_change: p.leg.earnedChange,
+      counter_account_id: p.leg.counterAccountId,
+      memo: p.memo,
+      reason: p.reason,
+      reference_type: p.referenceType,
+      reference_id: p.referenceId,
+      effective_date: p.effectiveDate,
+      actor_user_id: p.actorUserId,
+      content: p.content,
+    }
+  })
+  return named<Posted & { memberId: string }>(
+    db,
+    'ledger_post_many',
+    sql`with x as (
+          select x.*, coalesce(x.effective_date, current_date) as d
+          from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(
+            id uuid, kind text, member_id uuid, amount bigint, held_change bigint, earned_change bigint,
+            counter_account_id uuid, memo text, reason text, reference_type text, reference_id uuid,
+            effective_date date, actor_user_id uuid, content text)),
+        acct as (
+          update ledger_accounts a
+             set balance = a.balance + x.amount,
+                 held = a.held + x.held_change,
+                 lifetime_earned = a.lifetime_earned + x.earned_change,
+                 version = a.version + 1,
+                 head_hash = encode(sha256(convert_to(
+                   a.head_hash || x.content || '|' || to_char(x.d, 'YYYY-MM-DD'), 'UTF8')), 'hex')
+            from x
+           where a.member_id = x.member_id
+          returning x.id as tx_id, a.id, a.balance, a.held, a.version, a.head_hash),
+        t as (
+          insert into ledger_transactions (id, kind, member_id, account_id, chain_seq, hash, memo, reason,
+                                           reference_type, reference_id, effective_date, actor_user_id)
+          select x.id, x.kind, x.member_id, acct.id, acct.version, acct.head_hash, x.memo, x.reason,
+                 x.reference_type, x.reference_id, x.d, x.actor_user_id
+          from x join acct on acct.tx_id = x.id
+          returning id, member_id, created_at),
+        e as (
+          insert into ledger_entries (transaction_id, account_id, amount, held_change, account_version,
+                                      balance_after, held_after)
+          select t.id, acct.id, x.amount, x.held_change, acct.version, acct.balance, acct.held
+          from t join acct on acct.tx_id = t.id join x on x.id = t.id
+          union all
+          select t.id, x.counter_account_id, -x.amount, 0, null, null, null
+          from t join x on x.id = t.id where x.counter_account_id is not null and x.amount <> 0)
+        select t.id, t.member_id as "memberId", to_json(t.created_at) #>> '{}' as "createdAt",
+               acct.balance, acct.held, acct.version
+        from t join acct on acct.tx_id = t.id`,
+  )
+}
+
+/** Creates the missing points accounts of these members (those that exist as members) in one statement. */
+export async function ensureMemberAccounts(db: Db, memberIds: string[]): Promise<void> {
+  if (memberIds.length === 0) return
+  await named(
+    db,
+    'ledger_ensure_member_accounts',
+    sql`insert into ledger_accounts (kind, member_id, org_unit_id)
+        select 'member', m.id, m.org_unit_id from members m
+        where m.id = any (${`{${memberIds.join(',')}}`}::uuid[])
+        order by m.id
+        on conflict (member_id) do nothing`,
+  )
+}
+
+/**
+ * The issuance account of each member's branch (as ensureOfficeAccount), created on first need, for many
+ * members in one statement. Returns memberId -> account id (a member that does not exist is missing).
+ */
+export async function ensureIssuanceAccounts(db: Db, memberIds: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  if (memberIds.length === 0) return out
+  const ids = `{${memberIds.join(',')}}`
+  // Two attempts: a concurrent first posting may insert a row after this statement's snapshot.
+  for (let i = 0; i < 2 && out.size < memberIds.length; i++) {
+    const found = await named<{ memberId: string; id: string }>(
+      db,
+      'ledger_ensure_issuance_of_members',
+      sql`with unit as (
+            select m.id as member_id, coalesce(
+              (select b.id from org_units u
+                 join org_units b on b.id = any (string_to_array(btrim(u.path, '/'), '/')::uuid[])
+               where u.id = m.org_unit_id and b.kind = 'branch' order by b.depth desc limit 1),
+              m.org_unit_id) as id
+            from members m where m.id = any (${ids}::uuid[])),
+          ins as (
+            insert into ledger_accounts (kind, org_unit_id)
+            select distinct 'issuance', id from unit order by id
+            on conflict (kind, org_unit_id) where kind <> 'member' do nothing returning id, org_unit_id)
+          select unit.member_id as "memberId", coalesce(ins.id, a.id) as id
+          from unit left join ins on ins.org_unit_id = unit.id
+            left join ledger_accounts a on a.kind = 'issuance' and a.org_unit_id = unit.id
+          where coalesce(ins.id, a.id) is not null`,
+    )
+    for (const f of found) out.set(f.memberId, f.id)
+  }
+  return out
+}
+
+/**
+ * The postings of these claims, if any, after taking each claim's advisory lock (as findClaimPosting,
+ * in ascending id order so two batches cannot deadlock): two statements for the whole batch.
+ */
+export async function findClaimPostings(db: Db, claimIds: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  if (claimIds.length === 0) return out
+  const ids = `{${[...claimIds].sort().join(',')}}`
+  await named(
+    db,
+    'ledger_lock_claims',
+    sql`select count(pg_advisory_xact_lock(hashtextextended(c::text, 4)))
+        from (select c from unnest(${ids}::uuid[]) c order by c) s`,
+  )
+  const found = await named<{ id: string; claimId: string }>(
+    db,
+    'ledger_find_claim_postings',
+    sql`select id, reference_id as "claimId" from ledger_transactions
+        where reference_type = 'claim' and reference_id = any (${ids}::uuid[])`,
+  )
+  for (const f of found) out.set(f.claimId, f.id)
+  return out
+}

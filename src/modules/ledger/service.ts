@@ -60,6 +60,22 @@ export async function postTransaction(
   actor: Caller | null,
   p: Posting,
 ): Promise<PostedTransaction | undefined> {
+  try {
+    const row = await repo.post(tx, preparePost(actor, p))
+    if (!row) return undefined
+    return {
+      transactionId: row.id,
+      createdAt: row.createdAt,
+      balance: centsFromDb(row.balance),
+      held: centsFromDb(row.held),
+    }
+  } catch (err) {
+    throw translateUniqueViolation(err)
+  }
+}
+
+/** A new transaction id, the balance check of its entries and the chain content it hashes. */
+function preparePost(actor: Caller | null, p: Posting): repo.PostInput {
   const id = randomUUID()
   assertBalanced(entriesOf('member', p.leg))
   const reason = p.reason ?? null
@@ -81,32 +97,21 @@ export async function postTransaction(
     counterAccountId: p.leg.amount !== 0 ? p.leg.counterAccountId : null,
     counterAmount: p.leg.amount !== 0 && p.leg.counterAccountId ? -p.leg.amount : 0,
   })
-  try {
-    const row = await repo.post(tx, {
-      id,
-      kind: p.kind,
-      memberId,
-      leg: p.leg,
-      memo: p.memo,
-      reason,
-      referenceType,
-      referenceId,
-      effectiveDate: p.effectiveDate ?? null,
-      actorUserId,
-      content,
-      needAvailable: p.needAvailable ?? null,
-      needHeld: p.needHeld ?? null,
-      settles: p.settles?.toLowerCase() ?? null,
-    })
-    if (!row) return undefined
-    return {
-      transactionId: row.id,
-      createdAt: row.createdAt,
-      balance: centsFromDb(row.balance),
-      held: centsFromDb(row.held),
-    }
-  } catch (err) {
-    throw translateUniqueViolation(err)
+  return {
+    id,
+    kind: p.kind,
+    memberId,
+    leg: p.leg,
+    memo: p.memo,
+    reason,
+    referenceType,
+    referenceId,
+    effectiveDate: p.effectiveDate ?? null,
+    actorUserId,
+    content,
+    needAvailable: p.needAvailable ?? null,
+    needHeld: p.needHeld ?? null,
+    settles: p.settles?.toLowerCase() ?? null,
   }
 }
 
@@ -161,6 +166,88 @@ export async function postClaimResult(
   })
   if (!posted) throw new Error(`member account of ${p.memberId} vanished`)
   return { transactionId: posted.transactionId, created: true }
+}
+
+export interface ClaimResult {
+  memberId: string
+  claimId: string
+  amountCents: number
+  memo: string
+  effectiveDate: string
+}
+
+/**
+ * postClaimResult for many claims with a constant number of statements instead of ~6 per claim (a round's
+ * finalize): the claims' advisory locks and existing postings, the member and issuance accounts, then one
+ * set-based posting per wave of distinct members (a member with n claims is in n waves, in the given
+ * order, so each wave moves each account one chain step). Same guarantees: exactly once per claim (the
+ * unique index still decides), the hash chain and cached state as repo.post writes them, the deferred
+ * checks at commit. Returns claimId -> the posting, created=false when the claim was already posted.
+ */
+export async function postClaimResults(
+  tx: Db,
+  actor: Caller | null,
+  claims: ClaimResult[],
+): Promise<Map<string, { transactionId: string; created: boolean }>> {
+  const out = new Map<string, { transactionId: string; created: boolean }>()
+  for (const c of claims) {
+    if (!Number.isSafeInteger(c.amountCents) || c.amountCents === 0) {
+      throw new Error('a claim result must be a non-zero integer of hundredths')
+    }
+  }
+  const existing = await repo.findClaimPostings(
+    tx,
+    claims.map((c) => c.claimId.toLowerCase()),
+  )
+  const todo: ClaimResult[] = []
+  for (const c of claims) {
+    const found = existing.get(c.claimId.toLowerCase())
+    if (found) out.set(c.claimId, { transactionId: found, created: false })
+    else if (!out.has(c.claimId)) todo.push(c)
+  }
+  if (todo.length === 0) return out
+  const members = [...new Set(todo.map((c) => c.memberId.toLowerCase()))]
+  await repo.ensureMemberAccounts(tx, members)
+  const issuance = await repo.ensureIssuanceAccounts(tx, members)
+  // Waves: the k-th claim of every member goes into wave k.
+  const waves: { claim: ClaimResult; input: repo.PostInput }[][] = []
+  const seen = new Map<string, number>()
+  for (const c of todo) {
+    const memberId = c.memberId.toLowerCase()
+    const counter = issuance.get(memberId)
+    if (!counter) throw notFound('member')
+    const k = seen.get(memberId) ?? 0
+    seen.set(memberId, k + 1)
+    const kind = c.amountCents > 0 ? 'award' : 'deduction'
+    const input = preparePost(actor, {
+      kind,
+      memberId,
+      leg: legFor(kind, c.amountCents, counter),
+      memo: c.memo,
+      referenceType: 'claim',
+      referenceId: c.claimId,
+      effectiveDate: c.effectiveDate,
+    })
+    if (!waves[k]) waves[k] = []
+    waves[k].push({ claim: c, input })
+  }
+  for (const wave of waves) {
+    let rows: Awaited<ReturnType<typeof repo.postMany>>
+    try {
+      rows = await repo.postMany(
+        tx,
+        wave.map((w) => w.input),
+      )
+    } catch (err) {
+      throw translateUniqueViolation(err)
+    }
+    const byId = new Set(rows.map((r) => r.id))
+    for (const w of wave) {
+      if (!byId.has(w.input.id)) throw notFound('member')
+      out.set(w.claim.claimId, { transactionId: w.input.id, created: true })
+    }
+  }
+  return out
 }
 
 /**

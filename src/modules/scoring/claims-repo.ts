@@ -205,9 +205,62 @@ export async function postedThisYear(
  * could each see the same "already posted" sum and together pass the yearly cap. Taken in ascending order.
  */
 export async function lockMembersForCaps(db: Db, memberIds: string[]): Promise<void> {
-  for (const m of [...new Set(memberIds)].sort()) {
-    await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`scoring-cap:${m}`}, 0))`)
-  }
+  const keys = [...new Set(memberIds)].sort().map((m) => `scoring-cap:${m}`)
+  if (keys.length === 0) return
+  // One statement: the aggregate takes the locks in the subquery's (ascending) order.
+  await db.execute(
+    sql`select count(pg_advisory_xact_lock(hashtextextended(k, 0)))
+        from (select k from jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) with ordinality as u(k, n)
+              order by n) s`,
+  )
+}
+
+/**
+ * postedThisYear for many (member, item) pairs in one statement: "memberId itemCode" -> cents
+ * (pairs with nothing posted are absent).
+ */
+export async function postedThisYearMany(
+  db: Db,
+  pairs: { memberId: string; itemCode: string }[],
+  year: number,
+): Promise<Map<string, Cents>> {
+  const out = new Map<string, Cents>()
+  if (pairs.length === 0) return out
+  const found = await rows<{ memberId: string; itemCode: string; total: string | null }>(
+    db,
+    sql`select c.member_id as "memberId", c.item_code as "itemCode", sum(c.awarded) as total
+        from (select distinct m, i from jsonb_to_recordset(${JSON.stringify(pairs.map((p) => ({ m: p.memberId, i: p.itemCode })))}::jsonb)
+                as q(m uuid, i text)) q
+        join claims c on c.member_id = q.m and c.item_code = q.i
+        join rubrics r on r.id = c.rubric_id
+        where r.year = ${year} and c.status = 'posted'
+        group by c.member_id, c.item_code`,
+  )
+  for (const f of found) out.set(`${f.memberId} ${f.itemCode}`, centsFromDb(f.total))
+  return out
+}
+
+/** markPosted for many claims in one statement; returns the ids that moved scored -> posted. */
+export async function markPostedMany(
+  db: Db,
+  items: {
+    claimId: string
+    awarded: Cents
+    cappedAmount: Cents
+    capReason: string | null
+    ledgerTransactionId: string | null
+  }[],
+): Promise<Set<string>> {
+  if (items.length === 0) return new Set()
+  const found = await rows<{ id: string }>(
+    db,
+    sql`update claims c set status = 'posted', awarded = x.awarded, capped_amount = x."cappedAmount",
+          cap_reason = x."capReason", ledger_transaction_id = x."ledgerTransactionId", updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(items)}::jsonb)
+          as x("claimId" uuid, awarded bigint, "cappedAmount" bigint, "capReason" text, "ledgerTransactionId" uuid)
+        where c.id = x."claimId" and c.status = 'scored' returning c.id`,
+  )
+  return new Set(found.map((f) => f.id))
 }
 
 export async function markPosted(

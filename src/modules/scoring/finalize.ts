@@ -2,9 +2,9 @@ import type { Db } from '../../db/client'
 import { idempotent } from '../../plugins/idempotency'
 import { formatCents } from '../../shared/decimal'
 import { DomainError, invalidState } from '../../shared/errors'
-import { recordAudit } from '../audit/writer'
+import { recordAudit, recordAuditMany } from '../audit/writer'
 import { type Caller, requireUnitInScope } from '../identity/scope'
-import { postClaimResult } from '../ledger/service'
+import { postClaimResults } from '../ledger/service'
 import { rubricWithItems } from '../rubrics/service'
 import { applyCap, canMoveRound } from './domain'
 import * as repo from './repo'
@@ -39,39 +39,61 @@ export async function finalizeRound(db: Db, caller: Caller, roundId: string, key
       tx,
       claims.map((c) => c.memberId),
     )
-    let posted = 0
-    let total = 0
-    for (const claim of claims) {
+    // A constant number of statements per round (not per claim): the yearly sums of every (member, item)
+    // of the round are read once under the cap locks above, and each claim's cap is applied in claim
+    // order on top of the sum and of the earlier claims of this round (as reading after each markPosted
+    // did); then one batched posting, one update of the claims and one insert of their audit events.
+    const already = await repo.postedThisYearMany(
+      tx,
+      claims.map((c) => ({ memberId: c.memberId, itemCode: c.itemCode })),
+      rubric.year,
+    )
+    const outcomes = claims.map((claim) => {
       const item = rubric.items.find((i) => i.code === claim.itemCode)!
-      const already = await repo.postedThisYear(tx, claim.memberId, claim.itemCode, rubric.year)
-      const cap = applyCap(claim.result!, already, item.capPerYear, {
+      const key = `${claim.memberId} ${claim.itemCode}`
+      const cap = applyCap(claim.result!, already.get(key) ?? 0, item.capPerYear, {
         itemCode: item.code,
         year: rubric.year,
       })
-      let transactionId: string | null = null
-      if (cap.awarded !== 0) {
-        const entry = await postClaimResult(tx, caller, {
+      already.set(key, (already.get(key) ?? 0) + cap.awarded)
+      return { claim, item, cap }
+    })
+    const entries = await postClaimResults(
+      tx,
+      caller,
+      outcomes
+        .filter((o) => o.cap.awarded !== 0)
+        .map(({ claim, item, cap }) => ({
           memberId: claim.memberId,
           claimId: claim.id,
           amountCents: cap.awarded,
           memo: `${item.code} ${item.name}: scoring result of claim ${claim.id}`,
           effectiveDate: claim.occurredOn,
-        })
-        transactionId = entry.transactionId
-        if (entry.created) {
-          posted++
-          total += cap.awarded
-        }
+        })),
+    )
+    let posted = 0
+    let total = 0
+    const marks = outcomes.map(({ claim, cap }) => {
+      const entry = cap.awarded !== 0 ? entries.get(claim.id) : undefined
+      if (entry?.created) {
+        posted++
+        total += cap.awarded
       }
-      await repo.markPosted(tx, claim.id, {
+      return {
+        claimId: claim.id,
         awarded: cap.awarded,
         cappedAmount: cap.cappedAmount,
         capReason: cap.reason,
-        ledgerTransactionId: transactionId,
-      })
-      await recordAudit(tx, caller, {
+        ledgerTransactionId: entry?.transactionId ?? null,
+      }
+    })
+    await repo.markPostedMany(tx, marks)
+    await recordAuditMany(
+      tx,
+      caller,
+      outcomes.map(({ claim, cap }, i) => ({
         action: 'claim.posted',
-        targetType: 'claim',
+        targetType: 'claim' as const,
         targetId: claim.id,
         orgUnitId: claim.orgUnitId,
         before: { status: 'scored', result: formatCents(claim.result!) },
@@ -80,10 +102,10 @@ export async function finalizeRound(db: Db, caller: Caller, roundId: string, key
           awarded: formatCents(cap.awarded),
           cappedAmount: formatCents(cap.cappedAmount),
           capReason: cap.reason,
-          ledgerTransactionId: transactionId,
+          ledgerTransactionId: marks[i]!.ledgerTransactionId,
         },
-      })
-    }
+      })),
+    )
     if (!(await repo.markFinalized(tx, round.id))) throw invalidState('the round is already finalized')
     const body = { posted, totalPoints: formatCents(total) }
     await recordAudit(tx, caller, {
