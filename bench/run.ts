@@ -7,12 +7,13 @@
  * Options: --scale default|city, --repeats N (3), --seconds S (10), --reuse (keep using an existing
  * vp_bench / vp_bench_city database instead of loading a new one), --keep (do not drop the city database
  * afterwards), --only a,b (run some benchmarks: balance, rate, ledger, reports, redemption, hot, finalize),
- * --cpu-prof (V8 profile of the server in /tmp/vp-bench-profiles), --runtime tsx|bundle (how the server runs),
+ * --cpu-prof (V8 profile of the server in /tmp/vp-bench-profiles), --runtime bundle|tsx (how the server runs:
+ * by default `npm run build`'s dist/server.mjs as production runs it; tsx: src/server.ts through tsx, as npm start),
  * --server-flags "..." (V8 flags for the server), --out FILE (BENCHMARKS.md).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createHmac, randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import type autocannon from 'autocannon'
 import pg from 'pg'
@@ -181,13 +182,10 @@ async function main() {
     .map((m) => ({ ...m, auth: `Bearer ${token(m.userId)}` }))
   const secretary = `Bearer ${token(g.secretaryUserId)}`
 
-  // --runtime bundle: the server as one esbuild bundle run by plain node (what a build step would ship),
-  // instead of `node --import tsx src/server.ts` (what npm start and the Dockerfile run today).
-  const runtime = opt('runtime', 'tsx')
-  const script = runtime === 'bundle' ? bundleServer() : 'src/server.ts'
+  const runtime = serverRuntime()
   const server = await startPinned(
     'server',
-    script,
+    runtime.script,
     {
       DATABASE_URL: g.url,
       JWT_SECRET,
@@ -204,10 +202,11 @@ async function main() {
       // --cpu-prof: write a V8 profile of the server to /tmp/vp-bench-profiles/ (open in Chrome DevTools).
       // --server-flags "--max-old-space-size=160": V8 flags for the server only (memory experiments).
       nodeArgs: [
+        ...runtime.nodeArgs,
         ...(flag('cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir=/tmp/vp-bench-profiles'] : []),
         ...opt('server-flags', '').split(' ').filter(Boolean),
       ],
-      tsx: runtime !== 'bundle',
+      tsx: runtime.tsx,
     },
   )
   const baseline = await startPinned(
@@ -247,7 +246,7 @@ async function main() {
     repeats,
     seconds,
     connections,
-    runtime,
+    runtime: runtime.name,
     peakAfter: {},
     rssMb: Number.NaN,
     baselineRssMb: Number.NaN,
@@ -543,30 +542,16 @@ async function finalizeBench(g: Generated, base: string, secretary: string) {
 }
 
 /**
- * Bundles src/server.ts (dependencies left as imports) under /tmp/vp-bench-build/dist/server/, next to links
- * to node_modules and migrations, so the bundle resolves packages and finds ../../migrations as from src/db.
+ * --runtime bundle (the default): `npm run build` (scripts/build.mjs, the same build the Dockerfile runs), then
+ * dist/server.mjs under plain node with the flags of `npm run start:prod`. --runtime tsx: src/server.ts through
+ * the tsx loader, as `npm start` (about 80 MB more RSS).
  */
-function bundleServer(): string {
-  const root = '/tmp/vp-bench-build'
-  mkdirSync(`${root}/dist/server`, { recursive: true })
-  for (const d of ['node_modules', 'migrations']) {
-    if (!existsSync(`${root}/${d}`)) symlinkSync(`${process.cwd()}/${d}`, `${root}/${d}`)
-  }
-  const out = `${root}/dist/server/server.mjs`
-  execFileSync(
-    'npx',
-    [
-      'esbuild',
-      'src/server.ts',
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      '--packages=external',
-      `--outfile=${out}`,
-    ],
-    { stdio: 'inherit' },
-  )
-  return out
+function serverRuntime(): { name: string; script: string; nodeArgs: string[]; tsx: boolean } {
+  const name = opt('runtime', 'bundle')
+  if (name === 'tsx') return { name, script: 'src/server.ts', nodeArgs: [], tsx: true }
+  if (name !== 'bundle') throw new Error(`--runtime ${name}: expected bundle or tsx`)
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
+  return { name, script: 'dist/server.mjs', nodeArgs: ['--enable-source-maps'], tsx: false }
 }
 
 const RESULTS_DIR = 'bench/results'
@@ -640,7 +625,7 @@ function section(r: Results): string {
       .map(([k, v]) => `${k} ${fmt(v)}`)
       .join(
         ', ',
-      )}; baseline ${fmt(r.baselineRssMb)} MB); server run as \`${opt('server-flags', '') ? `(flags ${opt('server-flags', '')}) ` : ''}${r.runtime === 'bundle' ? 'node dist/server.mjs (esbuild bundle)' : 'node --import tsx src/server.ts (as npm start and the Dockerfile)'}\`.`,
+      )}; baseline ${fmt(r.baselineRssMb)} MB); server run as \`${opt('server-flags', '') ? `(flags ${opt('server-flags', '')}) ` : ''}${r.runtime === 'bundle' ? 'node --enable-source-maps dist/server.mjs (npm run build; as npm run start:prod and the Dockerfile)' : 'node --import tsx src/server.ts (as npm start)'}\`.`,
   )
   return out.join('\n')
 }
@@ -655,6 +640,7 @@ async function compare() {
   const seconds = Number(opt('seconds', '10'))
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
   const sides = [] as { name: string; g: Generated; server: Proc; active: Member[] }[]
+  const runtime = serverRuntime()
   try {
     for (const [i, name] of ['default', 'city'].entries()) {
       const g = await describe(withDatabase(adminUrl, name === 'default' ? 'vp_bench' : `vp_bench_${name}`))
@@ -665,7 +651,7 @@ async function compare() {
         .map((m) => ({ ...m, auth: `Bearer ${token(m.userId)}` }))
       const server = await startPinned(
         `server-${name}`,
-        'src/server.ts',
+        runtime.script,
         {
           DATABASE_URL: g.url,
           JWT_SECRET,
@@ -673,7 +659,7 @@ async function compare() {
           NODE_ENV: 'production',
           RATE_LIMIT_MAX: '1000000',
         },
-        { cpu: 0, port: 4103 + i, readyPath: '/healthz' },
+        { cpu: 0, port: 4103 + i, readyPath: '/healthz', nodeArgs: runtime.nodeArgs, tsx: runtime.tsx },
       )
       sides.push({ name, g, server, active })
     }
