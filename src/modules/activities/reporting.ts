@@ -165,6 +165,7 @@ export async function hoursFromRollupsGrouped(
     activities: string | null
     cents: string | null
     requests: string | null
+    visiting: string | null
     volunteers: string | null
   }>(
     tx,
@@ -178,37 +179,16 @@ export async function hoursFromRollupsGrouped(
           select ${key(sql`v.day`)} as key, sum(v.n) as n from report_volunteer_days v
           where v.unit_id = (select id from s) and ${dayIn(sql`v.day`)} and ${firstSeen}
           group by 1),
-        units as materialized (
-          select id from org_units where path like ${like} and exists (select 1 from h where h.visiting > 0)),
-        x as materialized (
-          select distinct work_unit_id, day, home_unit_id from report_hours_days
-          where work_unit_id in (select id from units) and home_unit_id not in (select id from units)
-            and ${dayIn(sql`day`)}),
-        visiting as (
-          select ${key(sql`c.day`)} as key, count(distinct c.member_id) as n
-          from (select x.day, p.member_id from x
-                join activities a on a.org_unit_id = x.work_unit_id and a.status = 'verified'
-                 and a.starts_at >= x.day and a.starts_at < x.day + 1
-                join activity_participants p on p.activity_id = a.id
-                join members m on m.id = p.member_id and m.org_unit_id = x.home_unit_id
-                union all
-                select x.day, r.member_id from x
-                join service_requests r on r.org_unit_id = x.work_unit_id and r.status = 'confirmed'
-                 and r.completed_at >= x.day and r.completed_at < x.day + 1
-                join members m on m.id = r.member_id and m.org_unit_id = x.home_unit_id) c
-          group by 1),
         acts as (
           select ${key(sql`d.day`)} as key, sum(d.activities) as n from report_subtree_activity_days d
           where d.unit_id = (select id from s) and ${dayIn(sql`d.day`)}
           group by 1),
-        keys as (select key from h union select key from homed union select key from visiting
-                 union select key from acts)
-        select k.key, h.cents, h.requests, coalesce(homed.n, 0) + coalesce(visiting.n, 0) as volunteers,
-               acts.n as activities
+        keys as (select key from h union select key from homed union select key from acts)
+        select k.key, h.cents, h.requests, h.visiting, homed.n as volunteers, acts.n as activities
         from keys k left join h on h.key = k.key left join homed on homed.key = k.key
-        left join visiting on visiting.key = k.key left join acts on acts.key = k.key`,
+        left join acts on acts.key = k.key`,
   )
-  return new Map(
+  const out = new Map<string, HoursFigures>(
     found.map((r) => [
       r.key,
       {
@@ -219,4 +199,32 @@ export async function hoursFromRollupsGrouped(
       },
     ]),
   )
+  if (!found.some((r) => Number(r.visiting ?? 0) > 0)) return out
+  // Visitors: the (work unit, day, home unit) pairs of the period with work inside and home outside, then
+  // per pair (a nested loop by construction: few pairs) the members at that unit's activities and
+  // requests of that day whose home is that unit.
+  const visiting = await rows<{ key: string; n: string }>(
+    tx,
+    sql`with units as materialized (select id from org_units where path like ${like}),
+        x as materialized (
+          select distinct work_unit_id, day, home_unit_id from report_hours_days
+          where work_unit_id in (select id from units) and home_unit_id not in (select id from units)
+            and ${dayIn(sql`day`)})
+        select ${key(sql`x.day`)} as key, count(distinct v.member_id) as n
+        from x cross join lateral (
+          select p.member_id from activities a join activity_participants p on p.activity_id = a.id
+          join members m on m.id = p.member_id
+          where a.org_unit_id = x.work_unit_id and a.status = 'verified'
+            and a.starts_at >= x.day and a.starts_at < x.day + 1 and m.org_unit_id = x.home_unit_id
+          union all
+          select r.member_id from service_requests r join members m on m.id = r.member_id
+          where r.org_unit_id = x.work_unit_id and r.status = 'confirmed'
+            and r.completed_at >= x.day and r.completed_at < x.day + 1 and m.org_unit_id = x.home_unit_id) v
+        group by 1`,
+  )
+  for (const v of visiting) {
+    const row = out.get(v.key)
+    if (row) row.volunteers += Number(v.n)
+  }
+  return out
 }
