@@ -226,14 +226,18 @@ export async function postedThisYearMany(
 ): Promise<Map<string, Cents>> {
   const out = new Map<string, Cents>()
   if (pairs.length === 0) return out
+  // Members x items (a superset of the pairs; the caller looks up only its own): `member_id = any` keeps
+  // the plan an index probe per member whatever the statistics say, where a join to a JSON list of pairs
+  // was planned as a nested loop over all posted claims (1.5 s for 2,000 pairs on the bench database).
+  const members = `{${[...new Set(pairs.map((p) => p.memberId))].join(',')}}`
+  const items = JSON.stringify([...new Set(pairs.map((p) => p.itemCode))])
   const found = await rows<{ memberId: string; itemCode: string; total: string | null }>(
     db,
     sql`select c.member_id as "memberId", c.item_code as "itemCode", sum(c.awarded) as total
-        from (select distinct m, i from jsonb_to_recordset(${JSON.stringify(pairs.map((p) => ({ m: p.memberId, i: p.itemCode })))}::jsonb)
-                as q(m uuid, i text)) q
-        join claims c on c.member_id = q.m and c.item_code = q.i
-        join rubrics r on r.id = c.rubric_id
-        where r.year = ${year} and c.status = 'posted'
+        from claims c join rubrics r on r.id = c.rubric_id
+        where c.member_id = any (${members}::uuid[])
+          and c.item_code = any (array(select jsonb_array_elements_text(${items}::jsonb)))
+          and r.year = ${year} and c.status = 'posted'
         group by c.member_id, c.item_code`,
   )
   for (const f of found) out.set(`${f.memberId} ${f.itemCode}`, centsFromDb(f.total))
