@@ -243,4 +243,36 @@ describe('hours rollups', () => {
     expect(await rollupTables()).toEqual(expected)
     await figuresAgree(periods)
   })
+
+  it('stay exact when verifications of one branch and day, sharing members, commit together with a move', async () => {
+    // Same branch, same day, overlapping members: every commit writes the same rollup rows and the same
+    // members' active days. The commit-time lock order must neither deadlock nor lose an update.
+    const startsAt = new Date(Date.now() - 50 * DAY).toISOString()
+    const ids: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const id = await createPastActivity(t, w.admin, w.branchA, { startsAt, hours: 2 })
+      for (const m of members.slice(i % 3, (i % 3) + 4)) {
+        const res = await recordHours(t, w.admin, id, m.memberId, '1.25')
+        expect(res.statusCode, res.body).toBe(201)
+      }
+      ids.push(id)
+    }
+    const results = await Promise.all([
+      ...ids.map((id) => t.call({ method: 'POST', url: `/api/v1/activities/${id}/verify`, as: w.admin })),
+      t.call({
+        method: 'PATCH',
+        url: `/api/v1/members/${members[3]!.memberId}`,
+        as: w.admin,
+        headers: { 'idempotency-key': idemKey() },
+        payload: { orgUnitId: w.branchB },
+      }),
+    ])
+    for (const r of results) expect(r.statusCode, r.body).toBe(200)
+    expect(await rollupTables()).toEqual(await expectedTables())
+    const day = startsAt.slice(0, 10)
+    await figuresAgree([
+      [null, null],
+      [day, day],
+    ])
+  })
 })
