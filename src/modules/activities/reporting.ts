@@ -28,9 +28,11 @@ export interface HoursSummary {
 }
 
 /**
- * `rollups`: read the hours rollups (report_hours_days, report_volunteer_days, kept at verification and
- * confirmation, migration reports_hours_rollups) instead of the tables. Only when they are cut in the
- * connection's zone (the caller checks report_settings), else the raw tables: slower, never wrong.
+ * `rollups`: read the per-subtree rollups (report_subtree_hours_days, report_volunteer_days,
+ * report_subtree_activity_days; kept at verification, confirmation and activity creation, migrations
+ * reports_hours_rollups, reports_subtree_hours, reports_subtree_activities) instead of the tables. Only
+ * when they are cut in the connection's zone (the caller checks report_settings), else the raw tables:
+ * slower, never wrong.
  */
 export async function hoursSummary(
   tx: Db,
@@ -48,7 +50,7 @@ export async function hoursSummary(
   return { activities: acts, ...(await hoursFromTables(tx, like, from, to)) }
 }
 
-/** Activities that started in the period in the subtree: index-only on activities_unit_starts_idx. */
+/** Activities that started in the period in the subtree (the raw path). */
 async function activitiesHeld(tx: Db, like: string, from: string | null, to: string | null): Promise<number> {
   const acts = await one<{ n: string }>(
     tx,
