@@ -304,13 +304,16 @@ export async function ensureIssuanceAccounts(db: Db, memberIds: string[]): Promi
     const found = await named<{ memberId: string; id: string }>(
       db,
       'ledger_ensure_issuance_of_members',
-      sql`with unit as (
-            select m.id as member_id, coalesce(
+      // The branch is looked up once per distinct home unit, not per member (members share units).
+      sql`with mem as (select m.id as member_id, m.org_unit_id as home from members m where m.id = any (${ids}::uuid[])),
+          home as (
+            select h.home, coalesce(
               (select b.id from org_units u
                  join org_units b on b.id = any (string_to_array(btrim(u.path, '/'), '/')::uuid[])
-               where u.id = m.org_unit_id and b.kind = 'branch' order by b.depth desc limit 1),
-              m.org_unit_id) as id
-            from members m where m.id = any (${ids}::uuid[])),
+               where u.id = h.home and b.kind = 'branch' order by b.depth desc limit 1),
+              h.home) as id
+            from (select distinct home from mem) h),
+          unit as (select mem.member_id, home.id from mem join home using (home)),
           ins as (
             insert into ledger_accounts (kind, org_unit_id)
             select distinct 'issuance', id from unit order by id
