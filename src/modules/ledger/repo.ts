@@ -213,6 +213,9 @@ export async function findClaimPosting(db: Db, claimId: string): Promise<string 
  * set-based. Each member account moves exactly one version, so the chain hash of each row is computed
  * from that account's head exactly as `post` would. Only unconditional postings (no needAvailable /
  * needHeld / settles). Returns a row per posting whose member account exists.
+ * The accounts are locked in the join's order, not a fixed one: callers that lock several accounts at once
+ * must already be serialised on those members (finalize holds their cap locks, taken in ascending order);
+ * every other posting locks a single account, so no lock cycle can form.
  */
 export async function postMany(db: Db, ps: PostInput[]): Promise<(Posted & { memberId: string })[]> {
   if (ps.length === 0) return []
