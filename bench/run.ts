@@ -36,8 +36,8 @@ const opt = (name: string, dflt: string) => {
 const flag = (name: string) => args.includes(`--${name}`)
 
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789'
-const SERVER_PORT = 4101
-const BASELINE_PORT = 4102
+const SERVER_PORT = Number(process.env.BENCH_SERVER_PORT ?? 4101)
+const BASELINE_PORT = Number(process.env.BENCH_BASELINE_PORT ?? 4102)
 
 function b64url(s: string | Buffer): string {
   return Buffer.from(s).toString('base64url')
