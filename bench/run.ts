@@ -546,12 +546,22 @@ async function finalizeBench(g: Generated, base: string, secretary: string) {
  * dist/server.mjs under plain node with the flags of `npm run start:prod`. --runtime tsx: src/server.ts through
  * the tsx loader, as `npm start` (about 80 MB more RSS).
  */
+function startProdCommand(): string {
+  return JSON.parse(readFileSync('package.json', 'utf8')).scripts['start:prod']
+}
+
 function serverRuntime(): { name: string; script: string; nodeArgs: string[]; tsx: boolean } {
   const name = opt('runtime', 'bundle')
   if (name === 'tsx') return { name, script: 'src/server.ts', nodeArgs: [], tsx: true }
   if (name !== 'bundle') throw new Error(`--runtime ${name}: expected bundle or tsx`)
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
-  return { name, script: 'dist/server.mjs', nodeArgs: ['--enable-source-maps'], tsx: false }
+  // The node flags are read from `start:prod` itself, so the benchmark runs exactly what production runs.
+  const startProd = startProdCommand()
+  const words = startProd.trim().split(/\s+/)
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/server.mjs') {
+    throw new Error(`start:prod is "${startProd}": expected node <flags> dist/server.mjs`)
+  }
+  return { name, script: 'dist/server.mjs', nodeArgs: words.slice(1, -1), tsx: false }
 }
 
 const RESULTS_DIR = 'bench/results'
@@ -625,7 +635,7 @@ function section(r: Results): string {
       .map(([k, v]) => `${k} ${fmt(v)}`)
       .join(
         ', ',
-      )}; baseline ${fmt(r.baselineRssMb)} MB); server run as \`${opt('server-flags', '') ? `(flags ${opt('server-flags', '')}) ` : ''}${r.runtime === 'bundle' ? 'node --enable-source-maps dist/server.mjs (npm run build; as npm run start:prod and the Dockerfile)' : 'node --import tsx src/server.ts (as npm start)'}\`.`,
+      )}; baseline ${fmt(r.baselineRssMb)} MB); server run as \`${opt('server-flags', '') ? `(flags ${opt('server-flags', '')}) ` : ''}${r.runtime === 'bundle' ? `${startProdCommand()} (npm run start:prod; the Dockerfile runs the same)` : 'node --import tsx src/server.ts (as npm start)'}\`.`,
   )
   return out.join('\n')
 }
