@@ -131,6 +131,26 @@ export async function one<T = Record<string, unknown>>(db: Db, query: SQL): Prom
   return (await rows<T>(db, query))[0]
 }
 
+/**
+ * A hot read with constant text as one named statement: on a pg Pool, PostgreSQL parses and plans it once per
+ * connection and no SQL is built per call. Anywhere else (PGlite, a transaction handle) the same text runs as an
+ * ordinary parameterised query. `text` uses $1, $2 ... placeholders.
+ */
+export async function prepared<T = Record<string, unknown>>(
+  db: Db,
+  statement: { name: string; text: string },
+  values: unknown[],
+): Promise<T[]> {
+  const client = (db as unknown as { $client?: unknown }).$client
+  if (client instanceof pg.Pool) return (await client.query({ ...statement, values })).rows as T[]
+  const parts = statement.text.split(/\$(\d+)/)
+  const query = sql.join(
+    parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1]}`)),
+    sql.raw(''),
+  )
+  return rows<T>(db, query)
+}
+
 const RETRYABLE = new Set(['40001', '40P01'])
 
 export function pgErrorCode(err: unknown): string | undefined {

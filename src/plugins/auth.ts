@@ -1,10 +1,8 @@
 import jwt from '@fastify/jwt'
 import rateLimit from '@fastify/rate-limit'
-import { sql } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import pg from 'pg'
-import { rows } from '../db/client'
+import { prepared } from '../db/client'
 import type { Role } from '../db/schema/identity'
 import type { Caller, Grant } from '../modules/identity/scope'
 import { DomainError } from '../shared/errors'
@@ -102,31 +100,17 @@ export const authPlugin = fp(
       orgUnitId: string | null
       path: string | null
     }
-    const GRANTS_TEXT = `select u.username, u.member_id as "memberId", g.id as "grantId", g.role,
-                                g.org_unit_id as "orgUnitId", o.path
-                         from users u
-                         left join role_grants g on g.user_id = u.id
-                         left join org_units o on o.id = g.org_unit_id
-                         where u.id = $1::uuid and u.disabled_at is null`
-    // Read on every cache miss (every CALLER_TTL_MS per active user): one named statement on the pg pool,
-    // prepared once per connection; PGlite (embedded demo) goes through drizzle.
-    async function readGrants(userId: string): Promise<GrantRow[]> {
-      const pool = (app.db as unknown as { $client?: unknown }).$client
-      if (pool instanceof pg.Pool) {
-        return (
-          await pool.query<GrantRow>({ name: 'auth_caller_grants', text: GRANTS_TEXT, values: [userId] })
-        ).rows
-      }
-      return rows<GrantRow>(
-        app.db,
-        sql`select u.username, u.member_id as "memberId", g.id as "grantId", g.role,
-                   g.org_unit_id as "orgUnitId", o.path
-            from users u
-            left join role_grants g on g.user_id = u.id
-            left join org_units o on o.id = g.org_unit_id
-            where u.id = ${userId} and u.disabled_at is null`,
-      )
+    // Read on every cache miss (every CALLER_TTL_MS per active user): one named statement (see `prepared`).
+    const GRANTS_STATEMENT = {
+      name: 'auth_caller_grants',
+      text: `select u.username, u.member_id as "memberId", g.id as "grantId", g.role,
+                    g.org_unit_id as "orgUnitId", o.path
+             from users u
+             left join role_grants g on g.user_id = u.id
+             left join org_units o on o.id = g.org_unit_id
+             where u.id = $1::uuid and u.disabled_at is null`,
     }
+    const readGrants = (userId: string) => prepared<GrantRow>(app.db, GRANTS_STATEMENT, [userId])
 
     async function loadCaller(userId: string): Promise<Caller | null> {
       const hit = cache.get(userId)

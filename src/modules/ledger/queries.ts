@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm'
-import pg from 'pg'
-import { type Db, one, rows } from '../../db/client'
+import { type Db, one, prepared, rows } from '../../db/client'
 import type { Role } from '../../db/schema/identity'
 import type { LedgerKind } from '../../db/schema/ledger'
 import { centsFromDb, formatCents } from '../../shared/decimal'
@@ -9,7 +8,6 @@ import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { addDays, startOfLocalDate } from '../../shared/time'
 import { type Caller, hasRole, requireMemberVisible } from '../identity/scope'
 import type { Balance, LedgerQuery, LedgerRow, LedgerTransaction } from './schemas'
-import { getBalanceCents } from './service'
 
 /**
  * Who reads a member's points: the member, and staff whose units cover the member (secretary, grid
@@ -23,19 +21,11 @@ const BALANCE_STATEMENT = {
   text: 'select balance, held, lifetime_earned as earned from ledger_accounts where member_id = $1::uuid',
 }
 
-/**
- * The balance read on the pg pool directly, as one named (prepared) statement with constant text: drizzle's
- * per-call SQL building and result mapping were a measurable share of this, the hottest request. PGlite
- * (embedded demo) goes through the ledger service as before.
- */
+/** The hottest read of the service: one named statement with constant text (see `prepared`). */
 async function readBalanceCents(db: Db, memberId: string) {
-  const pool = (db as unknown as { $client?: unknown }).$client
-  if (!(pool instanceof pg.Pool)) return getBalanceCents(db, memberId)
-  const found = await pool.query<{ balance: string; held: string; earned: string }>({
-    ...BALANCE_STATEMENT,
-    values: [memberId],
-  })
-  const row = found.rows[0]
+  const [row] = await prepared<{ balance: string; held: string; earned: string }>(db, BALANCE_STATEMENT, [
+    memberId,
+  ])
   const balance = centsFromDb(row?.balance)
   const held = centsFromDb(row?.held)
   return { balance, held, available: balance - held, lifetimeEarned: centsFromDb(row?.earned) }
