@@ -2,26 +2,39 @@
  * Calendar arithmetic in the service time zone (default Asia/Shanghai), with no library: Intl gives the
  * zone's offset at an instant, which is all we need for dates, years and "end of day N days later".
  */
-function parts(at: Date, timeZone: string) {
-  const f = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  })
-  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]))
-  return {
-    y: Number(p.year),
-    m: Number(p.month),
-    d: Number(p.day),
-    h: Number(p.hour),
-    mi: Number(p.minute),
-    s: Number(p.second),
+// Building an Intl.DateTimeFormat costs tens of microseconds (locale and zone data are resolved each time);
+// formatting with one is cheap. One formatter per zone, made on first use (a process sees one or two zones).
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+    formatters.set(timeZone, f)
   }
+  return f
+}
+
+function parts(at: Date, timeZone: string) {
+  const out = { y: 0, m: 0, d: 0, h: 0, mi: 0, s: 0 }
+  for (const x of formatterFor(timeZone).formatToParts(at)) {
+    if (x.type === 'year') out.y = Number(x.value)
+    else if (x.type === 'month') out.m = Number(x.value)
+    else if (x.type === 'day') out.d = Number(x.value)
+    else if (x.type === 'hour') out.h = Number(x.value)
+    else if (x.type === 'minute') out.mi = Number(x.value)
+    else if (x.type === 'second') out.s = Number(x.value)
+  }
+  return out
 }
 
 /** The zone's offset from UTC at an instant, in milliseconds. */
