@@ -167,6 +167,24 @@ describe('errors as application/problem+json', () => {
     const res = await t.call({ method: 'GET', url: '/api/v1/_domain', as: w.admin })
     expect(res.headers['cache-control']).toBe('no-store')
     expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['x-frame-options']).toBe('DENY')
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'")
+    expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+; includeSubDomains$/)
+    expect(res.headers['referrer-policy']).toBe('no-referrer')
+    expect(res.headers['cross-origin-resource-policy']).toBe('same-origin')
+  })
+
+  it('errors carry the security headers too; the docs page may load its own scripts but not be framed', async () => {
+    const missing = await t.call({ method: 'GET', url: '/api/v1/nothing-here' })
+    expect(missing.headers['x-content-type-options']).toBe('nosniff')
+    expect(missing.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'")
+    for (const url of ['/docs', '/docs/static/swagger-ui.css']) {
+      const docs = await t.call({ method: 'GET', url })
+      expect(docs.statusCode).toBe(200)
+      expect(docs.headers['content-security-policy']).toBe("frame-ancestors 'none'")
+      expect(docs.headers['x-frame-options']).toBe('DENY')
+      expect(docs.headers['x-content-type-options']).toBe('nosniff')
+    }
   })
 })
 
