@@ -153,14 +153,19 @@ export async function prepared<T = Record<string, unknown>>(
 
 const RETRYABLE = new Set(['40001', '40P01'])
 
-export function pgErrorCode(err: unknown): string | undefined {
+/** PostgreSQL's own error under drizzle's wrapper (DrizzleQueryError.cause), if `err` carries one. */
+function pgError(err: unknown): { code: string; message?: unknown; detail?: unknown } | undefined {
   let e: unknown = err
   for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
     const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return e as { code: string }
     e = (e as { cause?: unknown }).cause
   }
   return undefined
+}
+
+export function pgErrorCode(err: unknown): string | undefined {
+  return pgError(err)?.code
 }
 
 export function pgConstraint(err: unknown): string | undefined {
@@ -171,6 +176,13 @@ export function pgConstraint(err: unknown): string | undefined {
     e = (e as { cause?: unknown }).cause
   }
   return undefined
+}
+
+/** The message and detail PostgreSQL gave with an error (under drizzle's wrapper, if any). */
+export function pgErrorText(err: unknown): { message: string; detail: string | undefined } | undefined {
+  const e = pgError(err)
+  if (!e) return undefined
+  return { message: String(e.message ?? ''), detail: typeof e.detail === 'string' ? e.detail : undefined }
 }
 
 /**

@@ -59,12 +59,7 @@ export async function idempotent<T>(
         sql`select request_hash as "requestHash", status_code as "statusCode", response_body as "responseBody"
             from idempotency_keys where user_id = ${caller.userId} and key = ${key}`,
       )
-      if (!stored || stored.requestHash !== hash) {
-        throw new DomainError(
-          'idempotency_key_reused',
-          'this Idempotency-Key was already used with a different request; use a new key for a new request',
-        )
-      }
+      if (!stored || stored.requestHash !== hash) throw keyReused()
       return {
         status: stored.statusCode,
         body: stored.responseBody,
@@ -88,4 +83,58 @@ export async function idempotent<T>(
   })
   if (outcome.problem) throw domainErrorFromProblem(outcome.body as Problem)
   return { status: outcome.status, body: outcome.body as T, replayed: outcome.replayed }
+}
+
+function keyReused(): DomainError {
+  return new DomainError(
+    'idempotency_key_reused',
+    'this Idempotency-Key was already used with a different request; use a new key for a new request',
+  )
+}
+
+/** What an Idempotency-Key holds: the request it was used for and the answer given. */
+export interface StoredAnswer {
+  requestHash: string
+  statusCode: number
+  responseBody: unknown
+}
+
+/**
+ * For commands that claim the key inside their own one-statement write (redemption_reserve) instead of
+ * through `idempotent`: the stored answer as this request's answer, a replay (a stored refusal is thrown
+ * again), or 409 idempotency_key_reused when the key was used for another request.
+ */
+export function replayStored<T>(stored: StoredAnswer, hash: string): IdempotentResult<T> {
+  if (stored.requestHash !== hash) throw keyReused()
+  if (stored.statusCode >= 400) throw domainErrorFromProblem(stored.responseBody as Problem)
+  return { status: stored.statusCode, body: stored.responseBody as T, replayed: true }
+}
+
+/**
+ * Stores a refusal under the key (one statement, nothing else was written) and throws it, so a retry with
+ * the key gets the same refusal. If the key meanwhile holds an answer (a concurrent request with the same
+ * key got there first), that answer is this request's answer too.
+ */
+export async function storeRefusal<T>(
+  db: Db,
+  caller: Caller,
+  key: string,
+  operation: string,
+  hash: string,
+  refusal: DomainError,
+): Promise<IdempotentResult<T>> {
+  const claimed = await one(
+    db,
+    sql`insert into idempotency_keys (user_id, key, operation, request_hash, status_code, response_body)
+        values (${caller.userId}, ${key}, ${operation}, ${hash}, ${refusal.status}, ${JSON.stringify(refusal.toProblem())}::json)
+        on conflict do nothing returning 1 as ok`,
+  )
+  if (claimed) throw refusal
+  const stored = await one<StoredAnswer>(
+    db,
+    sql`select request_hash as "requestHash", status_code as "statusCode", response_body as "responseBody"
+        from idempotency_keys where user_id = ${caller.userId} and key = ${key}`,
+  )
+  if (!stored) throw refusal
+  return replayStored<T>(stored, hash)
 }

@@ -6,7 +6,16 @@ import { createRedemption } from '../../src/modules/rewards/redemptions'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { openTestDatabase } from '../helpers/db'
 import { createMemberUser, createWorld, type World } from '../helpers/factories'
-import { balance, givePoints, redeem, redemptionStatuses, stockedReward, stockOf } from '../helpers/rewards'
+import {
+  auditCount,
+  balance,
+  givePoints,
+  idemKey,
+  redeem,
+  redemptionStatuses,
+  stockedReward,
+  stockOf,
+} from '../helpers/rewards'
 
 // Two app instances, each with its own pool: two API processes on one database.
 let one_: TestApp
@@ -184,5 +193,81 @@ describe('concurrent redemptions across two API processes', () => {
       held: 0,
       available: 10_000 - fulfilled * 1_000,
     })
+  })
+
+  // The service decides on one read, then writes in one statement that re-checks under its locks. These
+  // make the re-check decide, deterministically: both requests pass the read (the reward row is locked by
+  // the test, not changed), then queue on the lock inside redemption_reserve.
+  async function whileRewardLocked<T>(rewardId: string, waiters: number, run: () => Promise<T>): Promise<T> {
+    let out: Promise<T> | undefined
+    await one_.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from rewards where id = ${rewardId} for update`)
+      out = run()
+      for (let i = 0; ; i++) {
+        const w = await one<{ n: string }>(
+          two.db,
+          sql`select count(*) as n from pg_stat_activity
+              where wait_event_type = 'Lock' and query like '%redemption_reserve(%'`,
+        )
+        if (Number(w!.n) >= waiters) break
+        if (i > 500) throw new Error('the reservations never queued on the reward row')
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    })
+    return out!
+  }
+
+  it('a refusal found under the locks answers like the early one, is kept under its key, writes nothing', async () => {
+    const members = await Promise.all([0, 1].map(() => createMemberUser(one_.db, w.branchA)))
+    for (const m of members) await givePoints(one_.db, m.memberId, 5_000)
+    const { id: rewardId } = await stockedReward(one_, w.clerkA, w.communityA, { stock: 1 })
+    const keys = members.map(() => idemKey())
+    const results = await whileRewardLocked(rewardId, 2, () =>
+      Promise.all(
+        members.map((m, i) => redeem(app(i), m.userId, { memberId: m.memberId, rewardId }, keys[i])),
+      ),
+    )
+    expect(codes(results)).toEqual({ '201': 1, out_of_stock: 1 })
+    const lost = results.findIndex((r) => r.statusCode !== 201)
+    const loser = members[lost]!
+    expect(results[lost]!.statusCode).toBe(422)
+    expect(results[lost]!.json()).toMatchObject({ code: 'out_of_stock', available: 0 })
+    // Nothing of the loser's reservation remains: no redemption, no hold, no audit event.
+    expect(await balance(one_.db, loser.memberId)).toMatchObject({ held: 0, available: 5_000 })
+    const rows = await one<{ n: string }>(
+      one_.db,
+      sql`select count(*) as n from redemptions where member_id = ${loser.memberId}`,
+    )
+    expect(Number(rows!.n)).toBe(0)
+    expect(await stockOf(one_.db, rewardId)).toMatchObject({ reserved: 1, available: 0 })
+    // The refusal is the key's answer: a retry is refused alike, even after stock arrives.
+    const received = await one_.call({
+      method: 'POST',
+      url: `/api/v1/rewards/${rewardId}/stock`,
+      as: w.clerkA,
+      headers: { 'idempotency-key': idemKey() },
+      payload: { quantity: 1 },
+    })
+    expect(received.statusCode, received.body).toBeLessThan(300)
+    const again = await redeem(two, loser.userId, { memberId: loser.memberId, rewardId }, keys[lost])
+    expect(again.statusCode).toBe(422)
+    expect(again.json()).toMatchObject({ code: 'out_of_stock', available: 0 })
+    const fresh = await redeem(two, loser.userId, { memberId: loser.memberId, rewardId })
+    expect(fresh.statusCode, fresh.body).toBe(201)
+  })
+
+  it('points spent meanwhile: the hold under the lock refuses insufficient_points and writes nothing', async () => {
+    const member = await createMemberUser(one_.db, w.branchA)
+    await givePoints(one_.db, member.memberId, 1_500)
+    const r1 = await stockedReward(one_, w.clerkA, w.communityA, { pointsCost: '10.00', stock: 5 })
+    const results = await whileRewardLocked(r1.id, 2, () =>
+      Promise.all(
+        [0, 1].map((i) => redeem(app(i), member.userId, { memberId: member.memberId, rewardId: r1.id })),
+      ),
+    )
+    expect(codes(results)).toEqual({ '201': 1, insufficient_points: 1 })
+    expect(await balance(one_.db, member.memberId)).toMatchObject({ held: 1_000, available: 500 })
+    expect(await redemptionStatuses(one_.db, r1.id)).toEqual({ reserved: 1 })
+    expect(await stockOf(one_.db, r1.id)).toMatchObject({ reserved: 1, available: 4 })
   })
 })

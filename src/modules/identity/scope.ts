@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one } from '../../db/client'
 import type { Role } from '../../db/schema/identity'
 import { forbidden, notFound } from '../../shared/errors'
@@ -104,21 +104,50 @@ export async function requireMemberVisible(
   roles: readonly Role[],
   opts: { allowSelf?: boolean } = { allowSelf: true },
 ): Promise<VisibleMember> {
+  assertMayAskForMember(caller, memberId, roles, opts)
+  const row = await one<MemberScopeRow>(db, memberScopeRow(memberId))
+  return checkMemberVisible(caller, memberId, row, roles, opts)
+}
+
+/** The member with every path that puts them in someone's scope: home unit and 双报到 registrations. */
+export interface MemberScopeRow extends VisibleMember {
+  regPaths: string[] | null
+}
+
+export function memberScopeRow(memberId: string): SQL {
+  return sql`select m.id, m.org_unit_id as "orgUnitId", m.name, u.path,
+          (select array_agg(ru.path) from member_registrations r join org_units ru on ru.id = r.org_unit_id
+            where r.member_id = m.id) as "regPaths"
+        from members m join org_units u on u.id = m.org_unit_id where m.id = ${memberId}`
+}
+
+/** The part of requireMemberVisible that needs no row: a plain member asking for someone else. */
+export function assertMayAskForMember(
+  caller: Caller,
+  memberId: string,
+  roles: readonly Role[],
+  opts: { allowSelf?: boolean } = { allowSelf: true },
+): void {
   const self = opts.allowSelf !== false && caller.memberId === memberId
   if (!self && !hasRole(caller, roles)) {
     // A plain member asking for someone else: not theirs to know it exists.
     if (caller.memberId) throw notFound('member')
     throw forbidden()
   }
-  const row = await one<VisibleMember & { regPaths: string[] | null }>(
-    db,
-    sql`select m.id, m.org_unit_id as "orgUnitId", m.name, u.path,
-          (select array_agg(ru.path) from member_registrations r join org_units ru on ru.id = r.org_unit_id
-            where r.member_id = m.id) as "regPaths"
-        from members m join org_units u on u.id = m.org_unit_id where m.id = ${memberId}`,
-  )
+}
+
+/** requireMemberVisible on a memberScopeRow read elsewhere (in one statement with other reads). */
+export function checkMemberVisible(
+  caller: Caller,
+  memberId: string,
+  row: MemberScopeRow | undefined | null,
+  roles: readonly Role[],
+  opts: { allowSelf?: boolean } = { allowSelf: true },
+): VisibleMember {
+  assertMayAskForMember(caller, memberId, roles, opts)
   if (!row) throw notFound('member')
-  if (self) return row
+  const self = opts.allowSelf !== false && caller.memberId === memberId
+  if (self) return { id: row.id, orgUnitId: row.orgUnitId, name: row.name, path: row.path }
   const paths = [row.path, ...(row.regPaths ?? [])]
   if (!paths.some((p) => coversPath(caller, p, roles))) throw notFound('member')
   return { id: row.id, orgUnitId: row.orgUnitId, name: row.name, path: row.path }

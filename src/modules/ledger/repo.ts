@@ -118,50 +118,23 @@ export interface Posted {
 }
 
 /**
- * The whole posting in ONE statement: the conditional update of the member account (balance, held,
- * lifetimeEarned, version and chain head move together), the transaction row carrying the new chain
- * hash, and its entries (the member entry records the state after it). No row back means the
- * condition failed (available or held short, or no account): nothing was written.
+ * The whole posting in ONE statement, `ledger_post()` (migration 0026: the single definition, also called by
+ * the redemption functions): the conditional update of the member account (balance, held, lifetimeEarned,
+ * version and chain head move together), the transaction row carrying the new chain hash, and its entries
+ * (the member entry records the state after it). No row back means the condition failed (available or held
+ * short, or no account): nothing was written.
  */
 export async function post(db: Db, p: PostInput): Promise<Posted | undefined> {
   const { leg } = p
   const found = await named<Posted>(
     db,
     'ledger_post',
-    sql`with eff as (select coalesce(${p.effectiveDate}::date, current_date) as d),
-        acct as (
-          update ledger_accounts a
-             set balance = a.balance + ${leg.amount}::bigint,
-                 held = a.held + ${leg.heldChange}::bigint,
-                 lifetime_earned = a.lifetime_earned + ${leg.earnedChange}::bigint,
-                 version = a.version + 1,
-                 head_hash = encode(sha256(convert_to(
-                   a.head_hash || ${p.content}::text || '|' || to_char((select d from eff), 'YYYY-MM-DD'), 'UTF8')), 'hex')
-           where a.member_id = ${p.memberId}::uuid
-             and (${p.needAvailable}::bigint is null or a.balance - a.held >= ${p.needAvailable}::bigint)
-             and (${p.needHeld}::bigint is null or a.held >= ${p.needHeld}::bigint)
-             and (${p.settles}::uuid is null or not exists (
-                   select 1 from ledger_transactions s
-                   where s.reference_id = ${p.settles}::uuid and s.kind in ('post','void')))
-          returning a.id, a.balance, a.held, a.version, a.head_hash),
-        t as (
-          insert into ledger_transactions (id, kind, member_id, account_id, chain_seq, hash, memo, reason,
-                                           reference_type, reference_id, effective_date, actor_user_id)
-          select ${p.id}::uuid, ${p.kind}::text, ${p.memberId}::uuid, acct.id, acct.version, acct.head_hash,
-                 ${p.memo}::text, ${p.reason}::text, ${p.referenceType}::text, ${p.referenceId}::uuid,
-                 (select d from eff), ${p.actorUserId}::uuid
-          from acct
-          returning id, created_at),
-        e as (
-          insert into ledger_entries (transaction_id, account_id, amount, held_change, account_version,
-                                      balance_after, held_after)
-          select t.id, acct.id, ${leg.amount}::bigint, ${leg.heldChange}::bigint, acct.version, acct.balance, acct.held
-          from t, acct
-          union all
-          select t.id, ${leg.counterAccountId}::uuid, -${leg.amount}::bigint, 0, null, null, null
-          from t where ${leg.counterAccountId}::uuid is not null and ${leg.amount}::bigint <> 0)
-        select t.id, to_json(t.created_at) #>> '{}' as "createdAt", acct.balance, acct.held, acct.version
-        from t, acct`,
+    sql`select id, to_json(created_at) #>> '{}' as "createdAt", balance, held, version
+        from ledger_post(${p.id}::uuid, ${p.kind}::text, ${p.memberId}::uuid, ${leg.amount}::bigint,
+          ${leg.heldChange}::bigint, ${leg.earnedChange}::bigint, ${leg.counterAccountId}::uuid, ${p.memo}::text,
+          ${p.reason}::text, ${p.referenceType}::text, ${p.referenceId}::uuid, ${p.effectiveDate}::date,
+          ${p.actorUserId}::uuid, ${p.content}::text, ${p.needAvailable}::bigint, ${p.needHeld}::bigint,
+          ${p.settles}::uuid)`,
   )
   return found[0]
 }

@@ -270,7 +270,7 @@ export async function holdPoints(
     needAvailable: p.amountCents,
   })
   if (!posted) {
-    throw new DomainError('insufficient_points', 'the available points do not cover this redemption')
+    throw insufficientPoints()
   }
   // The hold is identified by its transaction: it is settled by the post or void naming the same redemption.
   return { holdId: posted.transactionId, transactionId: posted.transactionId }
@@ -321,6 +321,61 @@ export async function releaseHold(
   p: { redemptionId: string; memo: string },
 ): Promise<{ transactionId: string }> {
   return settleHold(tx, actor, 'void', p.redemptionId, p.memo, null)
+}
+
+export function insufficientPoints(): DomainError {
+  return new DomainError('insufficient_points', 'the available points do not cover this redemption')
+}
+
+/**
+ * A redemption's postings made ready, not run: for the redemption functions of migration 0026, which call
+ * `ledger_post()` themselves inside their one statement. Same transaction id, entry check and chain content
+ * as holdPoints / captureHold / releaseHold; the same conditions (available covers a hold; a settlement needs
+ * the hold and settles it once) are in ledger_post.
+ */
+export function prepareHold(
+  actor: Caller | null,
+  p: { memberId: string; redemptionId: string; amountCents: number; memo: string },
+): repo.PostInput {
+  assertPositiveCents(p.amountCents, 'a hold')
+  return preparePost(actor, {
+    kind: 'hold',
+    memberId: p.memberId,
+    leg: legFor('hold', p.amountCents, null),
+    memo: p.memo,
+    referenceType: 'redemption',
+    referenceId: p.redemptionId,
+    needAvailable: p.amountCents,
+  })
+}
+
+/** See prepareHold: 'post' moves the held points to `counterAccountId`, 'void' makes them available again. */
+export function prepareSettlement(
+  actor: Caller | null,
+  kind: 'post' | 'void',
+  p: {
+    memberId: string
+    redemptionId: string
+    amountCents: number
+    memo: string
+    counterAccountId: string | null
+  },
+): repo.PostInput {
+  return preparePost(actor, {
+    kind,
+    memberId: p.memberId,
+    leg: legFor(kind, p.amountCents, p.counterAccountId),
+    memo: p.memo,
+    referenceType: 'redemption',
+    referenceId: p.redemptionId,
+    needHeld: p.amountCents,
+    settles: p.redemptionId,
+  })
+}
+
+/** The redemption account of a community office (created on first need): where captured points go. */
+export async function redemptionAccountOf(tx: Db, communityUnitId: string): Promise<string> {
+  return repo.ensureOfficeAccount(tx, 'redemption', { unitId: communityUnitId })
 }
 
 /** Balance, held, available = balance - held, lifetimeEarned (every movement except redemptions). */

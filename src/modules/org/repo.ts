@@ -21,13 +21,20 @@ export interface UnitRecord {
   updatedAt: string
 }
 
-// Ancestors come from the ids on the unit's own path (primary-key lookups), nearest first.
+/**
+ * The redemption threshold in force at the unit whose path is `path` (the nearest unit at or above it that
+ * sets one; null: the default). Ancestors come from the ids on the path (primary-key lookups), nearest first.
+ */
+export function effectiveThresholdAt(path: SQL): SQL {
+  return sql`(select a.redemption_threshold from org_units a
+      where a.id = any(string_to_array(trim(both '/' from ${path}), '/')::uuid[]) and a.redemption_threshold is not null
+      order by a.depth desc limit 1)`
+}
+
 const SELECT_UNIT = sql`
   select u.id, u.parent_id as "parentId", u.kind, u.name, u.code, u.depth, u.path,
     u.redemption_threshold as "redemptionThreshold", u.publicity_days as "publicityDays",
-    (select a.redemption_threshold from org_units a
-      where a.id = any(string_to_array(trim(both '/' from u.path), '/')::uuid[]) and a.redemption_threshold is not null
-      order by a.depth desc limit 1) as "effThreshold",
+    ${effectiveThresholdAt(sql`u.path`)} as "effThreshold",
     (select a.publicity_days from org_units a
       where a.id = any(string_to_array(trim(both '/' from u.path), '/')::uuid[]) and a.publicity_days is not null
       order by a.depth desc limit 1) as "effPublicityDays",

@@ -42,13 +42,15 @@ export function assertThreshold(lifetimeEarned: Cents, threshold: Cents): void {
 
 export function assertWithinLimit(limit: number | null, takenThisYear: number, quantity: number): void {
   if (limit === null) return
-  if (takenThisYear + quantity > limit) {
-    throw new DomainError(
-      'limit_reached',
-      `this member may take ${limit} of this reward per calendar year and already has ${takenThisYear}`,
-      { limit, taken: takenThisYear },
-    )
-  }
+  if (takenThisYear + quantity > limit) throw limitReached(limit, takenThisYear)
+}
+
+export function limitReached(limit: number, takenThisYear: number): DomainError {
+  return new DomainError(
+    'limit_reached',
+    `this member may take ${limit} of this reward per calendar year and already has ${takenThisYear}`,
+    { limit, taken: takenThisYear },
+  )
 }
 
 export function outOfStock(available: number, quantity: number): DomainError {

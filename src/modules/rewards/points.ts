@@ -1,5 +1,11 @@
 /**
- * The rewards module's only door to the ledger (its service functions, never its tables). Holds,
- * captures and releases run in the caller's transaction, so points and stock move together or not at all.
+ * The rewards module's only door to the ledger (its service functions, never its tables). A redemption's
+ * postings are prepared by the ledger (id, legs, chain content) and written by the ledger's own
+ * `ledger_post()` inside the redemption's one statement, so points and stock move together or not at all.
  */
-export { captureHold, getBalanceCents, holdPoints, releaseHold } from '../ledger/service'
+export {
+  insufficientPoints,
+  prepareHold,
+  prepareSettlement,
+  redemptionAccountOf,
+} from '../ledger/service'

@@ -1,9 +1,12 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { type Db, one, rows } from '../../db/client'
+import { type Db, one, prepared, rows } from '../../db/client'
 import type { RedemptionStatus } from '../../db/schema/rewards'
+import type { StoredAnswer } from '../../plugins/idempotency'
 import { centsFromDb } from '../../shared/decimal'
-import { type Caller, pathInScope } from '../identity/scope'
+import { type Caller, type MemberScopeRow, memberScopeRow, pathInScope } from '../identity/scope'
+import { effectiveThresholdAt } from '../org/repo'
 import type { RedemptionEnding } from './domain'
+import { memberInCommunity, type RewardRow, rewardRow, unitsTakenSql } from './repo'
 
 export interface RedemptionRow {
   id: string
@@ -40,9 +43,75 @@ export async function findRedemption(db: Db, id: string): Promise<RedemptionRow 
   return row && toRow(row)
 }
 
-export async function insertRedemption(
-  tx: Db,
-  d: {
+/** A redemption to end, with the database's clock: the ending's timestamp (what the answer shows too). */
+export async function findRedemptionToEnd(
+  db: Db,
+  id: string,
+): Promise<(RedemptionRow & { now: Date }) | undefined> {
+  const row = await one<RedemptionRow & { now: Date }>(
+    db,
+    sql`select ${COLUMNS}, now() as "now" from ${FROM} where d.id = ${id}`,
+  )
+  return row && { ...toRow(row), now: new Date(row.now) }
+}
+
+/** Everything createRedemption decides on, in one statement (see redemptions.ts). */
+export interface ReservePlan {
+  now: Date
+  stored: StoredAnswer | null
+  member: MemberScopeRow | null
+  /** From JSON: createdAt / updatedAt are text, pointsCost a number. */
+  reward: RewardRow | null
+  eligible: boolean
+  threshold: string | number | null
+  earned: string | number | null
+  taken: number
+}
+
+export async function readReservePlan(
+  db: Db,
+  p: { userId: string; key: string; memberId: string; rewardId: string; year: { start: Date; end: Date } },
+): Promise<ReservePlan> {
+  const [plan] = await rows<ReservePlan>(
+    db,
+    sql`select now() as "now",
+          (select row_to_json(k) from (
+             select request_hash as "requestHash", status_code as "statusCode", response_body as "responseBody"
+             from idempotency_keys where user_id = ${p.userId} and key = ${p.key}) k) as "stored",
+          (select row_to_json(m) from (${memberScopeRow(p.memberId)}) m) as "member",
+          (select row_to_json(r) from (${rewardRow(p.rewardId)}) r) as "reward",
+          ${memberInCommunity(
+            sql`${p.memberId}::uuid`,
+            sql`(select u.path from rewards r join org_units u on u.id = r.org_unit_id where r.id = ${p.rewardId})`,
+          )} as "eligible",
+          (select ${effectiveThresholdAt(sql`u.path`)} from members m join org_units u on u.id = m.org_unit_id
+            where m.id = ${p.memberId}) as "threshold",
+          (select lifetime_earned from ledger_accounts where member_id = ${p.memberId}) as "earned",
+          (${unitsTakenSql(p.memberId, p.rewardId, p.year)}) as "taken"`,
+  )
+  return { ...plan!, now: new Date(plan!.now), taken: Number(plan!.taken) }
+}
+
+const RESERVE = {
+  name: 'redemption_reserve',
+  text: `select outcome, status_code as "statusCode", response_body as "responseBody", request_hash as "requestHash"
+         from redemption_reserve($1::uuid, $2::text, $3::text, $4::text, $5::jsonb, $6::uuid, $7::uuid, $8::uuid,
+           $9::uuid, $10::int, $11::bigint, $12::bigint, $13::timestamptz, $14::int, $15::timestamptz,
+           $16::timestamptz, $17::uuid, $18::text, $19::text)`,
+}
+
+/**
+ * The whole reservation in one statement (redemption_reserve, migration 0026): key, limit re-count, redemption,
+ * hold, stock, audit. 'stored': the key already held an answer, returned instead. A refusal raises VP422.
+ */
+export async function reserve(
+  db: Db,
+  r: {
+    userId: string
+    key: string
+    operation: string
+    requestHash: string
+    answer: unknown
     id: string
     memberId: string
     rewardId: string
@@ -50,51 +119,93 @@ export async function insertRedemption(
     quantity: number
     pointsCost: number
     amount: number
-    createdBy: string
+    at: Date
+    perMemberLimit: number | null
+    year: { start: Date; end: Date }
+    hold: { id: string; memo: string; content: string }
   },
-): Promise<void> {
-  await tx.execute(
-    sql`insert into redemptions (id, member_id, reward_id, org_unit_id, quantity, points_cost, amount, created_by)
-        values (${d.id}, ${d.memberId}, ${d.rewardId}, ${d.orgUnitId}, ${d.quantity}, ${d.pointsCost}, ${d.amount},
-                ${d.createdBy})`,
-  )
+): Promise<({ outcome: 'done' | 'stored' } & StoredAnswer) | undefined> {
+  const [row] = await prepared<{ outcome: 'done' | 'stored' } & StoredAnswer>(db, RESERVE, [
+    r.userId,
+    r.key,
+    r.operation,
+    r.requestHash,
+    JSON.stringify(r.answer),
+    r.id,
+    r.memberId,
+    r.rewardId,
+    r.orgUnitId,
+    r.quantity,
+    r.pointsCost,
+    r.amount,
+    r.at.toISOString(),
+    r.perMemberLimit,
+    r.year.start.toISOString(),
+    r.year.end.toISOString(),
+    r.hold.id,
+    r.hold.memo,
+    r.hold.content,
+  ])
+  return row
+}
+
+const END = {
+  name: 'redemption_end',
+  text: `select redemption_end($1::uuid, $2::text, $3::uuid, $4::text, $5::text, $6::timestamptz, $7::uuid, $8::text,
+           $9::bigint, $10::bigint, $11::uuid, $12::text, $13::text, $14::bigint, $15::int, $16::int, $17::int,
+           $18::jsonb)`,
 }
 
 /**
- * Ends a reserved redemption. The WHERE status = 'reserved' is what makes fulfil, cancel and expiry
- * mutually exclusive: a racer blocks on the row lock, then finds the status changed and updates nothing.
+ * Ends a reserved redemption in one statement (redemption_end, migration 0026): the conditional status update
+ * (WHERE status = 'reserved' makes fulfil, cancel and expiry mutually exclusive: a racer blocks on the row
+ * lock, then finds the status changed and gets VP422 invalid_state), the settlement posting, the stock
+ * movement and the audit event.
  */
-export async function endRedemption(
-  tx: Db,
-  id: string,
-  ending: RedemptionEnding,
-  by: { userId: string | null; reason?: string | null },
-): Promise<{ rewardId: string; quantity: number; orgUnitId: string } | undefined> {
-  const set =
-    ending === 'fulfil'
-      ? sql`status = 'fulfilled', fulfilled_at = now(), fulfilled_by = ${by.userId}`
-      : ending === 'cancel'
-        ? sql`status = 'cancelled', cancelled_at = now(), cancelled_by = ${by.userId}, cancel_reason = ${by.reason ?? null}`
-        : sql`status = 'expired', expired_at = now()`
-  return one(
-    tx,
-    sql`update redemptions set ${set} where id = ${id} and status = 'reserved'
-        returning reward_id as "rewardId", quantity, org_unit_id as "orgUnitId"`,
-  )
-}
-
-export async function setLedgerReference(
-  tx: Db,
-  id: string,
-  field: 'hold' | 'capture' | 'release',
-  ledgerId: string,
+export async function end(
+  db: Db,
+  e: {
+    id: string
+    ending: RedemptionEnding
+    actorUserId: string | null
+    reason: string | null
+    note: string | null
+    at: Date
+    posting: {
+      id: string
+      kind: string
+      amount: number
+      heldChange: number
+      counterAccountId: string | null
+      memo: string
+      content: string
+      needHeld: number
+    }
+    quantity: number
+    stock: { handedOut: number; reserved: number }
+    answer: unknown
+  },
 ): Promise<void> {
-  const column = {
-    hold: sql`hold_id`,
-    capture: sql`capture_transaction_id`,
-    release: sql`release_transaction_id`,
-  }[field]
-  await tx.execute(sql`update redemptions set ${column} = ${ledgerId} where id = ${id}`)
+  await prepared(db, END, [
+    e.id,
+    e.ending,
+    e.actorUserId,
+    e.reason,
+    e.note,
+    e.at.toISOString(),
+    e.posting.id,
+    e.posting.kind,
+    e.posting.amount,
+    e.posting.heldChange,
+    e.posting.counterAccountId,
+    e.posting.memo,
+    e.posting.content,
+    e.posting.needHeld,
+    e.quantity,
+    e.stock.handedOut,
+    e.stock.reserved,
+    JSON.stringify(e.answer),
+  ])
 }
 
 export async function listRedemptions(

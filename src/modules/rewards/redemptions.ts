@@ -1,50 +1,78 @@
 import { randomUUID } from 'node:crypto'
-import { type Db, transaction } from '../../db/client'
-import { idempotent } from '../../plugins/idempotency'
-import { forbidden, notFound } from '../../shared/errors'
+import { type Db, pgErrorCode, pgErrorText } from '../../db/client'
+import { type IdempotentResult, replayStored, requestHash, storeRefusal } from '../../plugins/idempotency'
+import { centsFromDb } from '../../shared/decimal'
+import { DomainError, forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { localYear, yearRange } from '../../shared/time'
-import { recordAudit } from '../audit/writer'
 import {
   type Caller,
+  checkMemberVisible,
   coversPath,
   findUnit,
   hasRole,
-  requireMemberVisible,
   requireRole,
 } from '../identity/scope'
-import { effectiveSettings } from '../org/service'
+import { DEFAULT_REDEMPTION_THRESHOLD_CENTS } from '../org/domain'
 import {
   assertActive,
   assertCanEnd,
   assertThreshold,
   assertWithinLimit,
   ENDING_STATUS,
+  limitReached,
   outOfStock,
   type RedemptionEnding,
   redemptionAmount,
+  stockEffect,
 } from './domain'
 import { type RewardsContext, redemptionDto } from './dto'
-import { captureHold, getBalanceCents, holdPoints, releaseHold } from './points'
+import { insufficientPoints, prepareHold, prepareSettlement, redemptionAccountOf } from './points'
 import * as dRepo from './redemption-repo'
-import * as repo from './repo'
+import { toReward } from './repo'
 import type { CreateRedemptionBody, ListRedemptionsQuery } from './schemas'
 
 const CLERK = ['clerk'] as const
 
-// Lock order, the same in every path so two transactions never wait on each other in a circle:
+// One read, one write. Each command reads everything it decides on in one statement, decides here (the
+// check order of domain.ts), and writes in one statement: a database function (migration 0026) that
+// re-checks under its locks what a concurrent request could have changed (stock, available points, the
+// yearly limit, the redemption's status) and raises SQLSTATE VP422 to refuse, rolling back all of it. So a
+// command is two round trips instead of 11-18, and no lock is held across a round trip.
+//
+// Lock order inside the functions, the same everywhere so two never wait on each other in a circle:
 // redemption row (fulfil, cancel, sweep) > ledger accounts (hold, capture, release) > reward row (stock
-// movement). Creating locks no redemption row, so it starts at the member's account. The reward row is
-// shared by every redemption of that reward, so it is taken last, just before commit: the time others
-// queue on it is one UPDATE and one INSERT, not the whole transaction.
+// movement). The reward row is shared by every redemption of that reward, so it is taken last.
 
-async function currentDto(tx: Db, id: string, ctx: RewardsContext) {
-  return redemptionDto((await dRepo.findRedemption(tx, id))!, ctx)
+/** A refusal the database function raised (VP422), as the DomainError the service would have thrown. */
+function refusalOf(
+  err: unknown,
+  on: { quantity: number; ending?: RedemptionEnding },
+): DomainError | undefined {
+  if (pgErrorCode(err) !== 'VP422') return undefined
+  const { message, detail } = pgErrorText(err)!
+  const extra = JSON.parse(detail || '{}') as Record<string, unknown>
+  switch (message) {
+    case 'limit_reached':
+      return limitReached(Number(extra.limit), Number(extra.taken))
+    case 'out_of_stock':
+      return outOfStock(Number(extra.available), on.quantity)
+    case 'insufficient_points':
+      return insufficientPoints()
+    case 'invalid_state':
+      try {
+        assertCanEnd(extra.status as dRepo.RedemptionRow['status'], on.ending ?? 'cancel')
+      } catch (refusal) {
+        if (refusal instanceof DomainError) return refusal
+      }
+  }
+  return undefined
 }
 
 /**
- * Reserves a reward for a member: points held in the ledger and stock reserved, in one transaction under
- * the Idempotency-Key. The checks run in the order documented in domain.ts (REDEMPTION_CHECK_ORDER).
+ * Reserves a reward for a member: points held in the ledger and stock reserved, in one statement under
+ * the Idempotency-Key. The checks run in the order documented in domain.ts (REDEMPTION_CHECK_ORDER); a
+ * refusal is stored under the key too, so a retry gets the same answer.
  */
 export async function createRedemption(
   db: Db,
@@ -52,132 +80,159 @@ export async function createRedemption(
   key: string,
   body: CreateRedemptionBody,
   ctx: RewardsContext,
-) {
+): Promise<IdempotentResult<ReturnType<typeof redemptionDto>>> {
+  const operation = 'createRedemption'
   const cmd = { memberId: body.memberId, rewardId: body.rewardId, quantity: body.quantity ?? 1 }
-  return idempotent(db, caller, key, 'createRedemption', cmd, async (tx) => {
-    const member = await requireMemberVisible(tx, caller, cmd.memberId, CLERK, { allowSelf: true })
-    // Read without a lock: stock and points are guarded by conditional UPDATEs below; a price or state
-    // changed meanwhile orders this redemption just before that change.
-    const reward = await repo.findReward(tx, cmd.rewardId)
-    const callerMayOffer =
-      reward && (coversPath(caller, reward.path, CLERK) || caller.memberId === cmd.memberId)
-    if (!reward || !callerMayOffer || !(await repo.memberEligible(tx, cmd.memberId, reward.path))) {
-      throw notFound('reward')
-    }
+  const hash = requestHash(operation, cmd)
+  const year = yearRange(localYear(new Date(), ctx.timezone), ctx.timezone)
+  const plan = await dRepo.readReservePlan(db, {
+    userId: caller.userId,
+    key,
+    memberId: cmd.memberId,
+    rewardId: cmd.rewardId,
+    year,
+  })
+  if (plan.stored) return replayStored(plan.stored, hash)
+  try {
+    const member = checkMemberVisible(caller, cmd.memberId, plan.member, CLERK, { allowSelf: true })
+    // Read without a lock: stock, points and the limit are re-checked under locks by redemption_reserve;
+    // a price or state changed meanwhile orders this redemption just before that change.
+    const reward = plan.reward && toReward(plan.reward)
+    const callerMayOffer = reward && (coversPath(caller, reward.path, CLERK) || caller.memberId === member.id)
+    if (!reward || !callerMayOffer || !plan.eligible) throw notFound('reward')
     assertActive(reward)
     // The member's branch sets the bar (nearest unit up from their home unit that sets one).
-    const { redemptionThresholdCents } = await effectiveSettings(tx, member.orgUnitId)
-    const balance = await getBalanceCents(tx, cmd.memberId)
-    assertThreshold(balance.lifetimeEarned, redemptionThresholdCents)
-    if (reward.perMemberLimit !== null) {
-      // One member's redemptions of one reward are serialised (a transaction-scoped advisory lock on the
-      // pair), so the yearly count below cannot be raced past the limit, without making other members wait.
-      await repo.lockMemberReward(tx, cmd.memberId, reward.id)
-      const year = yearRange(localYear(new Date(), ctx.timezone), ctx.timezone)
-      const taken = await repo.unitsTaken(tx, cmd.memberId, reward.id, year)
-      assertWithinLimit(reward.perMemberLimit, taken, cmd.quantity)
-    }
-    // Checked here so the answer keeps the documented order (out_of_stock before insufficient_points);
-    // the conditional UPDATE at the end is what guarantees it.
+    const threshold =
+      plan.threshold === null ? DEFAULT_REDEMPTION_THRESHOLD_CENTS : centsFromDb(plan.threshold)
+    assertThreshold(centsFromDb(plan.earned), threshold)
+    assertWithinLimit(reward.perMemberLimit, plan.taken, cmd.quantity)
     if (reward.available < cmd.quantity) throw outOfStock(reward.available, cmd.quantity)
     const id = randomUUID()
     const amount = redemptionAmount(reward.pointsCost, cmd.quantity)
-    await dRepo.insertRedemption(tx, {
+    const hold = prepareHold(caller, {
+      memberId: member.id,
+      redemptionId: id,
+      amountCents: amount,
+      memo: `redemption of ${cmd.quantity} x ${reward.name}`,
+    })
+    const answer = redemptionDto(
+      {
+        id,
+        memberId: member.id,
+        rewardId: reward.id,
+        rewardName: reward.name,
+        orgUnitId: reward.orgUnitId,
+        path: reward.path,
+        quantity: cmd.quantity,
+        pointsCost: reward.pointsCost,
+        amount,
+        status: 'reserved',
+        createdAt: plan.now,
+        fulfilledAt: null,
+        cancelledAt: null,
+        cancelReason: null,
+        expiredAt: null,
+        cursorAt: '',
+      },
+      ctx,
+    )
+    const written = await dRepo.reserve(db, {
+      userId: caller.userId,
+      key,
+      operation,
+      requestHash: hash,
+      answer,
       id,
-      memberId: cmd.memberId,
+      memberId: member.id,
       rewardId: reward.id,
       orgUnitId: reward.orgUnitId,
       quantity: cmd.quantity,
       pointsCost: reward.pointsCost,
       amount,
-      createdBy: caller.userId,
+      at: plan.now,
+      perMemberLimit: reward.perMemberLimit,
+      year,
+      hold: { id: hold.id, memo: hold.memo, content: hold.content },
     })
-    const hold = await holdPoints(tx, caller, {
-      memberId: cmd.memberId,
-      redemptionId: id,
-      amountCents: amount,
-      memo: `redemption of ${cmd.quantity} x ${reward.name}`,
-    })
-    await dRepo.setLedgerReference(tx, id, 'hold', hold.holdId)
-    // Last lock of the transaction (see the lock order above).
-    const moved = await repo.moveStock(tx, {
-      rewardId: reward.id,
-      kind: 'reserved',
-      quantity: cmd.quantity,
-      redemptionId: id,
-      actorUserId: caller.userId,
-    })
-    if (!moved) throw outOfStock((await repo.findReward(tx, reward.id))?.available ?? 0, cmd.quantity)
-    const after = await currentDto(tx, id, ctx)
-    await recordAudit(tx, caller, {
-      action: 'redemption.create',
-      targetType: 'redemption',
-      targetId: id,
-      orgUnitId: reward.orgUnitId,
-      after,
-    })
-    return { status: 201, body: after }
-  })
+    if (!written) throw new Error('redemption_reserve returned no row')
+    if (written.outcome === 'stored') return replayStored(written, hash)
+    return { status: 201, body: answer, replayed: false }
+  } catch (err) {
+    const refusal = err instanceof DomainError ? err : refusalOf(err, cmd)
+    if (!refusal) throw err
+    return storeRefusal(db, caller, key, operation, hash, refusal)
+  }
 }
 
 /**
- * Ends a reserved redemption inside `tx`: the conditional status update decides who wins a race; the
- * loser gets 409 invalid_state. Then stock and points follow: handed out and captured on fulfil,
- * released on cancel and expiry. `actor` is null for the sweep.
+ * Ends a reserved redemption `d` (read with the database's clock, findRedemptionToEnd) in one statement:
+ * fulfil posts the held points to the community's redemption account and hands the stock out; cancel and
+ * expiry void the hold and release the stock. The loser of a race gets 409 invalid_state. `actor` is null
+ * for the sweep; `db` may be a transaction (the sweep's).
  */
 export async function endReserved(
-  tx: Db,
+  db: Db,
   actor: Caller | null,
-  d: { id: string; orgUnitId: string; status: string },
+  d: dRepo.RedemptionRow & { now: Date },
   ending: RedemptionEnding,
   ctx: RewardsContext,
   reason: string | null = null,
 ) {
-  const ended = await dRepo.endRedemption(tx, d.id, ending, { userId: actor?.userId ?? null, reason })
-  if (!ended) {
-    const now = await dRepo.findRedemption(tx, d.id)
-    assertCanEnd(now?.status ?? 'cancelled', ending)
-    throw new Error(`redemption ${d.id} did not end although it is reserved`)
-  }
+  assertCanEnd(d.status, ending)
   const fulfil = ending === 'fulfil'
-  const memo = `redemption ${ENDING_STATUS[ending]}`
-  if (fulfil) {
-    const t = await captureHold(tx, actor, { redemptionId: d.id, communityUnitId: ended.orgUnitId, memo })
-    await dRepo.setLedgerReference(tx, d.id, 'capture', t.transactionId)
-  } else {
-    const t = await releaseHold(tx, actor, { redemptionId: d.id, memo })
-    await dRepo.setLedgerReference(tx, d.id, 'release', t.transactionId)
-  }
-  // The reward row last (see the lock order above).
-  const moved = await repo.moveStock(tx, {
-    rewardId: ended.rewardId,
-    kind: fulfil ? 'handed_out' : 'released',
-    quantity: ended.quantity,
+  const counter = fulfil ? await redemptionAccountOf(db, d.orgUnitId) : null
+  const posting = prepareSettlement(actor, fulfil ? 'post' : 'void', {
+    memberId: d.memberId,
     redemptionId: d.id,
-    note: fulfil ? null : ending === 'expire' ? 'hold period over' : reason,
-    actorUserId: actor?.userId ?? null,
+    amountCents: d.amount,
+    memo: `redemption ${ENDING_STATUS[ending]}`,
+    counterAccountId: counter,
   })
-  if (!moved) throw new Error(`stock of reward ${ended.rewardId} does not cover redemption ${d.id}`)
-  const after = await currentDto(tx, d.id, ctx)
-  await recordAudit(tx, actor, {
-    action: `redemption.${ending}`,
-    targetType: 'redemption',
-    targetId: d.id,
-    orgUnitId: ended.orgUnitId,
-    before: { status: 'reserved' },
-    after,
-  })
+  const stock = stockEffect(fulfil ? 'handed_out' : 'released', d.quantity)
+  const after = redemptionDto(
+    {
+      ...d,
+      status: ENDING_STATUS[ending],
+      fulfilledAt: fulfil ? d.now : null,
+      cancelledAt: ending === 'cancel' ? d.now : null,
+      cancelReason: ending === 'cancel' ? reason : null,
+      expiredAt: ending === 'expire' ? d.now : null,
+    },
+    ctx,
+  )
+  try {
+    await dRepo.end(db, {
+      id: d.id,
+      ending,
+      actorUserId: actor?.userId ?? null,
+      reason,
+      note: fulfil ? null : ending === 'expire' ? 'hold period over' : reason,
+      at: d.now,
+      posting: {
+        id: posting.id,
+        kind: posting.kind,
+        amount: posting.leg.amount,
+        heldChange: posting.leg.heldChange,
+        counterAccountId: posting.leg.counterAccountId,
+        memo: posting.memo,
+        content: posting.content,
+        needHeld: d.amount,
+      },
+      quantity: d.quantity,
+      stock: { handedOut: stock.handedOut, reserved: stock.reserved },
+      answer: after,
+    })
+  } catch (err) {
+    throw refusalOf(err, { quantity: d.quantity, ending }) ?? err
+  }
   return after
 }
 
 export async function fulfilRedemption(db: Db, caller: Caller, id: string, ctx: RewardsContext) {
   requireRole(caller, CLERK)
-  return transaction(db, async (tx) => {
-    const d = await dRepo.findRedemption(tx, id)
-    if (!d || !coversPath(caller, d.path, CLERK)) throw notFound('redemption')
-    assertCanEnd(d.status, 'fulfil')
-    return endReserved(tx, caller, d, 'fulfil', ctx)
-  })
+  const d = await dRepo.findRedemptionToEnd(db, id)
+  if (!d || !coversPath(caller, d.path, CLERK)) throw notFound('redemption')
+  return endReserved(db, caller, d, 'fulfil', ctx)
 }
 
 /** A clerk over the office cancels any reserved redemption; a member only their own. */
@@ -188,19 +243,16 @@ export async function cancelRedemption(
   reason: string | null,
   ctx: RewardsContext,
 ) {
-  return transaction(db, async (tx) => {
-    const d = await dRepo.findRedemption(tx, id)
-    const own = d !== undefined && caller.memberId === d.memberId
-    if (!own) {
-      if (!hasRole(caller, CLERK)) {
-        if (caller.memberId) throw notFound('redemption')
-        throw forbidden()
-      }
-      if (!d || !coversPath(caller, d.path, CLERK)) throw notFound('redemption')
+  const d = await dRepo.findRedemptionToEnd(db, id)
+  const own = d !== undefined && caller.memberId === d.memberId
+  if (!own) {
+    if (!hasRole(caller, CLERK)) {
+      if (caller.memberId) throw notFound('redemption')
+      throw forbidden()
     }
-    assertCanEnd(d!.status, 'cancel')
-    return endReserved(tx, caller, d!, 'cancel', ctx, reason)
-  })
+    if (!d || !coversPath(caller, d.path, CLERK)) throw notFound('redemption')
+  }
+  return endReserved(db, caller, d!, 'cancel', ctx, reason)
 }
 
 export async function getRedemption(db: Db, caller: Caller, id: string, ctx: RewardsContext) {

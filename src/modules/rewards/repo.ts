@@ -27,17 +27,18 @@ const REWARD_COLUMNS = sql`r.id, r.org_unit_id as "orgUnitId", u.path, r.name, r
   r.stock_on_hand as "stockOnHand", r.stock_reserved as "reserved", r.stock_available as "available",
   r.created_at as "createdAt", r.updated_at as "updatedAt"`
 
-function toReward(row: RewardRow): RewardRow {
+export function toReward(row: RewardRow): RewardRow {
   return { ...row, pointsCost: centsFromDb(row.pointsCost) }
+}
+
+/** The reward as a RewardRow (createdAt/updatedAt as Date on pg, as text inside JSON). */
+export function rewardRow(id: string): SQL {
+  return sql`select ${REWARD_COLUMNS} from rewards r join org_units u on u.id = r.org_unit_id where r.id = ${id}`
 }
 
 export async function findReward(db: Db, id: string, lock = false): Promise<RewardRow | undefined> {
   // FOR UPDATE OF r: lock the reward only, never the shared org unit row.
-  const row = await one<RewardRow>(
-    db,
-    sql`select ${REWARD_COLUMNS} from rewards r join org_units u on u.id = r.org_unit_id
-        where r.id = ${id} ${lock ? sql`for update of r` : sql``}`,
-  )
+  const row = await one<RewardRow>(db, sql`${rewardRow(id)} ${lock ? sql`for update of r` : sql``}`)
   return row && toReward(row)
 }
 
@@ -88,19 +89,11 @@ export function rewardVisible(caller: Caller, communityPath: SQL): SQL {
 }
 
 /** The member belongs to that community's catalogue: home unit inside it, or registered with it. */
-function memberInCommunity(memberId: SQL, communityPath: SQL): SQL {
+export function memberInCommunity(memberId: SQL, communityPath: SQL): SQL {
   return sql`(exists (select 1 from members m join org_units mu on mu.id = m.org_unit_id
                       where m.id = ${memberId} and mu.path like ${communityPath} || '%')
            or exists (select 1 from member_registrations mr join org_units ru on ru.id = mr.org_unit_id
                       where mr.member_id = ${memberId} and ru.path like ${communityPath} || '%'))`
-}
-
-export async function memberEligible(db: Db, memberId: string, communityPath: string): Promise<boolean> {
-  const row = await one<{ ok: boolean }>(
-    db,
-    sql`select ${memberInCommunity(sql`${memberId}::uuid`, sql`${communityPath}::text`)} as ok`,
-  )
-  return row?.ok === true
 }
 
 export async function listRewards(
@@ -122,9 +115,10 @@ export async function listRewards(
 }
 
 /**
- * Moves stock and records the movement, in the caller's transaction. Movements that take from what is
- * available (reserve, write off) are conditional on it, so concurrent reservations can never oversell:
- * undefined means "not enough available". The CHECK constraints on rewards back this up.
+ * Moves stock and records the movement, in the caller's transaction, through `reward_move_stock()` (migration
+ * 0026, the single definition the redemption functions use too). Movements that take from what is available
+ * (reserve, write off) are conditional on it, so concurrent reservations can never oversell: undefined means
+ * "not enough available". The CHECK constraints on rewards back this up.
  */
 export async function moveStock(
   tx: Db,
@@ -138,30 +132,13 @@ export async function moveStock(
   },
 ): Promise<{ movementId: string; available: number } | undefined> {
   const e = stockEffect(m.kind, m.quantity)
-  const onHandDelta = e.received - e.handedOut - e.writtenOff
-  const availableDelta = onHandDelta - e.reserved
-  const guard = availableDelta < 0 ? sql`and stock_available >= ${-availableDelta}` : sql``
-  const updated = await one<{ available: number }>(
+  return one<{ movementId: string; available: number }>(
     tx,
-    sql`update rewards set
-          stock_received = stock_received + ${e.received},
-          stock_handed_out = stock_handed_out + ${e.handedOut},
-          stock_written_off = stock_written_off + ${e.writtenOff},
-          stock_on_hand = stock_on_hand + ${onHandDelta},
-          stock_reserved = stock_reserved + ${e.reserved},
-          stock_available = stock_available + ${availableDelta},
-          updated_at = now()
-        where id = ${m.rewardId} ${guard}
-        returning stock_available as available`,
+    sql`select movement_id as "movementId", available
+        from reward_move_stock(${m.rewardId}::uuid, ${m.kind}::text, ${m.quantity}::int, ${e.received}::int,
+          ${e.handedOut}::int, ${e.writtenOff}::int, ${e.reserved}::int, ${m.redemptionId ?? null}::uuid,
+          ${m.note ?? null}::text, ${m.actorUserId}::uuid)`,
   )
-  if (!updated) return undefined
-  const movement = await one<{ id: string }>(
-    tx,
-    sql`insert into reward_stock_movements (reward_id, kind, quantity, redemption_id, note, actor_user_id)
-        values (${m.rewardId}, ${m.kind}, ${m.quantity}, ${m.redemptionId ?? null}, ${m.note ?? null}, ${m.actorUserId})
-        returning id`,
-  )
-  return { movementId: movement!.id, available: updated.available }
 }
 
 export interface MovementRow {
@@ -199,26 +176,10 @@ export async function listMovements(
 }
 
 /** Units of this reward the member holds or took in [start, end): reserved and fulfilled count. */
-/** Serialises one member's redemptions of one reward until the transaction ends (per-member limits). */
-export async function lockMemberReward(tx: Db, memberId: string, rewardId: string): Promise<void> {
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${`redeem:${memberId}:${rewardId}`}, 0))`,
-  )
-}
-
-export async function unitsTaken(
-  db: Db,
-  memberId: string,
-  rewardId: string,
-  range: { start: Date; end: Date },
-): Promise<number> {
-  const row = await one<{ n: string }>(
-    db,
-    sql`select coalesce(sum(quantity), 0) as n from redemptions
+export function unitsTakenSql(memberId: string, rewardId: string, range: { start: Date; end: Date }): SQL {
+  return sql`select coalesce(sum(quantity), 0)::int from redemptions
         where member_id = ${memberId} and reward_id = ${rewardId} and status in ('reserved', 'fulfilled')
-          and created_at >= ${range.start.toISOString()} and created_at < ${range.end.toISOString()}`,
-  )
-  return Number(row?.n ?? 0)
+          and created_at >= ${range.start.toISOString()} and created_at < ${range.end.toISOString()}`
 }
 
 export type { RedemptionStatus }

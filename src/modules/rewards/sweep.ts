@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { type Db, transaction } from '../../db/client'
-import { lockExpired } from './redemption-repo'
+import { findRedemptionToEnd, lockExpired } from './redemption-repo'
 import { endReserved } from './redemptions'
 
 export interface SweepOptions {
@@ -43,7 +43,9 @@ export async function sweepExpiredRedemptions(
         )
         if (!due) return null
         picked = due.id
-        await endReserved(tx, null, { ...due, status: 'reserved' }, 'expire', ctx)
+        const d = await findRedemptionToEnd(tx, due.id)
+        if (!d) throw new Error(`redemption ${due.id} vanished while locked`)
+        await endReserved(tx, null, d, 'expire', ctx)
         return due.id
       })
       if (!id) break
