@@ -82,14 +82,29 @@ export interface LoadSpec {
 }
 
 export async function load(spec: LoadSpec): Promise<Sample> {
+  // The first few refusals are printed: a figure measured on errors is no figure, and the count alone
+  // does not say what went wrong.
+  const failures: string[] = []
+  const requests = spec.requests.map((req) => ({
+    ...req,
+    onResponse: (status: number, body: string, context: Record<string, unknown>, headers: unknown) => {
+      if (status >= 400 && failures.length < 3) {
+        failures.push(
+          `${status} ${req.method ?? 'GET'} ${req.path ?? '(set per request)'}: ${body.slice(0, 300)}`,
+        )
+      }
+      ;(req.onResponse as ((...a: unknown[]) => void) | undefined)?.(status, body, context, headers)
+    },
+  }))
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
     duration: spec.seconds,
     overallRate: spec.rate,
     headers: spec.headers,
-    requests: spec.requests,
+    requests: requests as autocannon.Request[],
   })
+  for (const f of failures) console.warn(`refused during the load on ${spec.url}: ${f}`)
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
