@@ -1,6 +1,6 @@
 import jwt from '@fastify/jwt'
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { prepared } from '../db/client'
 import type { Role } from '../db/schema/identity'
@@ -43,6 +43,39 @@ const VERIFIED_TOKENS_MAX = 10_000
 /** The `sub` of a bearer token whose signature and claims checked out (null: no or no valid token). */
 const verifiedSubject = Symbol('verifiedSubject')
 
+const BEARER = /^Bearer\s+\S+$/i
+
+/**
+ * Fixed windows per caller, in this process's memory: a window opens at a caller's first request and lasts
+ * windowMs; the caller passes while its count is within the budget. The behaviour of @fastify/rate-limit's local store (which
+ * login and certificate verification still use), without its promise and LRU bookkeeping on every request.
+ * The map is kept in window-start order (a caller whose window is over is re-inserted at the end), so past
+ * keysMax callers the one dropped is the one whose window opened first: an ended window, or the oldest.
+ */
+export class CallerBudgets {
+  private readonly windows = new Map<string, { count: number; startMs: number }>()
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly keysMax: number,
+  ) {}
+
+  /** Counts one request of `key` at `now`; the window it fell into (its count includes this request). */
+  take(key: string, now: number): { count: number; startMs: number } {
+    let window = this.windows.get(key)
+    if (window === undefined || now >= window.startMs + this.windowMs) {
+      if (window !== undefined) this.windows.delete(key)
+      else if (this.windows.size >= this.keysMax) {
+        this.windows.delete(this.windows.keys().next().value as string)
+      }
+      window = { count: 0, startMs: now }
+      this.windows.set(key, window)
+    }
+    window.count++
+    return window
+  }
+}
+
 export interface CallerRateLimit {
   /** Requests one caller may make per window (all routes together). */
   max: number
@@ -72,17 +105,8 @@ export const authPlugin = fp(
     })
     // The caller is the user of a valid bearer token, else the client address: one user cannot spend
     // another's budget, and many users behind one address (a kiosk, an office NAT) are not lumped together.
-    // Counted in this process's memory (an LRU of CALLER_KEYS_MAX keys): with N processes the budget is N times.
-    const perCaller = app.createRateLimit({
-      max: opts.rateLimit.max,
-      timeWindow: opts.rateLimit.windowMs,
-      keyGenerator: (request) => {
-        const subject = request[verifiedSubject]
-        return subject ? `user:${subject}` : `ip:${request.ip}`
-      },
-      // The local store's LRU size (5,000 by default); typed nowhere, read by the store it creates.
-      ...({ cache: CALLER_KEYS_MAX } as object),
-    })
+    // Counted in this process's memory (at most CALLER_KEYS_MAX callers): with N processes the budget is N times.
+    const perCaller = new CallerBudgets(opts.rateLimit.windowMs, CALLER_KEYS_MAX)
 
     const cache = new Map<string, { at: number; caller: Caller | null }>()
 
@@ -112,10 +136,16 @@ export const authPlugin = fp(
     }
     const readGrants = (userId: string) => prepared<GrantRow>(app.db, GRANTS_STATEMENT, [userId])
 
-    async function loadCaller(userId: string): Promise<Caller | null> {
+    /** The cached caller of a user if still fresh, else undefined (then loadCaller reads it). */
+    function cachedCaller(userId: string, now: number): Caller | null | undefined {
       const hit = cache.get(userId)
+      return hit && now - hit.at < CALLER_TTL_MS ? hit.caller : undefined
+    }
+
+    async function loadCaller(userId: string): Promise<Caller | null> {
       const now = Date.now()
-      if (hit && now - hit.at < CALLER_TTL_MS) return hit.caller
+      const fresh = cachedCaller(userId, now)
+      if (fresh !== undefined) return fresh
       const found = await readGrants(userId)
       const first = found[0]
       const caller: Caller | null = first
@@ -141,17 +171,18 @@ export const authPlugin = fp(
     // Revocation does not depend on this: the caller's user and grants are re-read (loadCaller).
     const verified = new Map<string, { sub: string; expMs: number }>()
 
-    /** Checks the bearer token once per request; the rate limit and authentication both use the answer. */
-    async function verifyToken(request: FastifyRequest): Promise<string | null> {
-      const header = request.headers.authorization
-      if (!header) return null
-      const now = Date.now()
+    /** The subject of a header verified before and not yet expired, else undefined (then verifyToken). */
+    function verifiedBefore(header: string, now: number): string | undefined {
       const hit = verified.get(header)
-      if (hit) {
-        if (now < hit.expMs) return hit.sub
-        verified.delete(header)
-      }
-      if (!/^Bearer\s+\S+$/i.test(header)) return null
+      if (hit === undefined) return undefined
+      if (now < hit.expMs) return hit.sub
+      verified.delete(header)
+      return undefined
+    }
+
+    /** Checks a bearer token not seen before (or expired since): signature and claims. */
+    async function verifyToken(request: FastifyRequest, header: string): Promise<string | null> {
+      if (!BEARER.test(header)) return null
       try {
         const payload = await request.jwtVerify<{ sub: string; exp: number }>()
         if (typeof payload.sub !== 'string' || !/^[0-9a-f-]{36}$/i.test(payload.sub)) return null
@@ -163,40 +194,69 @@ export const authPlugin = fp(
       }
     }
 
-    async function authenticate(request: FastifyRequest) {
-      const header = request.headers.authorization
-      if (!header || !/^Bearer\s+\S+$/i.test(header)) {
-        throw new DomainError('unauthorized', 'send Authorization: Bearer <accessToken>')
+    const unauthorized = () => new DomainError('unauthorized', 'the access token is invalid or expired')
+    const limitHeader = String(opts.rateLimit.max)
+
+    /** The per-caller budget, then authentication where the route needs it; undefined when all is done. */
+    function admit(request: FastifyRequest, reply: FastifyReply, subject: string | null, now: number) {
+      request[verifiedSubject] = subject
+      // Before authentication, so that guessing tokens or hammering without one is limited too.
+      const window = perCaller.take(subject ?? `ip:${request.ip}`, now)
+      const resetSeconds = Math.ceil((window.startMs + opts.rateLimit.windowMs - now) / 1000)
+      reply.header('x-ratelimit-limit', limitHeader)
+      reply.header('x-ratelimit-remaining', String(Math.max(0, opts.rateLimit.max - window.count)))
+      reply.header('x-ratelimit-reset', String(resetSeconds))
+      if (window.count > opts.rateLimit.max) {
+        const after = Math.max(1, resetSeconds)
+        reply.header('retry-after', String(after))
+        throw new DomainError('rate_limited', `too many requests; retry in ${after} s`)
       }
-      const userId = request[verifiedSubject]
-      if (!userId) throw new DomainError('unauthorized', 'the access token is invalid or expired')
-      const caller = await loadCaller(userId)
-      if (!caller) throw new DomainError('unauthorized', 'the access token is invalid or expired')
+      if (!request.url.startsWith('/api/v1/')) return undefined
+      // routeOptions is a getter that builds a new object: read once.
+      const route = request.routeOptions
+      if (route.config?.public) return undefined
+      // Unknown routes fall to the not-found handler, which answers 404 without needing a token.
+      if (!route.url) return undefined
+      if (!subject) {
+        // A subject means the header was a well-formed, valid bearer token.
+        const header = request.headers.authorization
+        if (!header || !BEARER.test(header)) {
+          throw new DomainError('unauthorized', 'send Authorization: Bearer <accessToken>')
+        }
+        throw unauthorized()
+      }
+      const caller = cachedCaller(subject, now)
+      if (caller !== undefined) return setCaller(request, caller)
+      return loadCaller(subject).then((loaded) => setCaller(request, loaded))
+    }
+
+    function setCaller(request: FastifyRequest, caller: Caller | null): undefined {
+      if (!caller) throw unauthorized()
       request.caller = caller
+      return undefined
     }
 
     app.decorateRequest(verifiedSubject, null)
-    app.addHook('onRequest', async (request, reply) => {
-      request[verifiedSubject] = await verifyToken(request)
-      // Before authentication, so that guessing tokens or hammering without one is limited too.
-      const limit = await perCaller(request)
-      if (!limit.isAllowed) {
-        reply.header('x-ratelimit-limit', limit.max)
-        reply.header('x-ratelimit-remaining', limit.remaining)
-        reply.header('x-ratelimit-reset', limit.ttlInSeconds)
-        if (limit.isExceeded) {
-          reply.header('retry-after', Math.max(1, limit.ttlInSeconds))
-          throw new DomainError(
-            'rate_limited',
-            `too many requests; retry in ${Math.max(1, limit.ttlInSeconds)} s`,
-          )
+    // A callback hook: a member repeating a request with the same token, within the grants' cache time, passes
+    // it without a promise (token, budget and caller all come from memory); only a new token or a cache miss
+    // waits for the HMAC check or the database.
+    app.addHook('onRequest', (request, reply, done) => {
+      const now = Date.now()
+      const header = request.headers.authorization
+      const known = header === undefined ? null : verifiedBefore(header, now)
+      try {
+        if (known !== undefined) {
+          const pending = admit(request, reply, known, now)
+          if (pending === undefined) done()
+          else pending.then(() => done(), done)
+          return
         }
+        verifyToken(request, header!)
+          .then((subject) => admit(request, reply, subject, Date.now()))
+          .then(() => done(), done)
+      } catch (err) {
+        done(err as Error)
       }
-      if (!request.url.startsWith('/api/v1/')) return
-      if (request.routeOptions.config?.public) return
-      // Unknown routes fall to the not-found handler, which answers 404 without needing a token.
-      if (!request.routeOptions.url) return
-      await authenticate(request)
     })
   },
   { name: 'auth', dependencies: ['db'] },
