@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import type { Db } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
 import type { LedgerKind } from '../../db/schema/ledger'
 import { centsFromDb } from '../../shared/decimal'
 import { DomainError, invalidState, notFound } from '../../shared/errors'
+import { newId } from '../../shared/ids'
 import type { Caller } from '../identity/scope'
 import { assertBalanced, canonicalContent, entriesOf, type Leg, legFor } from './domain'
 import * as repo from './repo'
@@ -76,7 +76,7 @@ export async function postTransaction(
 
 /** A new transaction id, the balance check of its entries and the chain content it hashes. */
 function preparePost(actor: Caller | null, p: Posting): repo.PostInput {
-  const id = randomUUID()
+  const id = newId()
   assertBalanced(entriesOf('member', p.leg))
   const reason = p.reason ?? null
   const referenceType = p.referenceType ?? null

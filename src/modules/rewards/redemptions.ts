@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { type Db, pgErrorCode, pgErrorText } from '../../db/client'
 import { type IdempotentResult, replayStored, requestHash, storeRefusal } from '../../plugins/idempotency'
 import { centsFromDb } from '../../shared/decimal'
 import { DomainError, forbidden, notFound } from '../../shared/errors'
+import { newId } from '../../shared/ids'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { localYear, yearRange } from '../../shared/time'
 import {
@@ -107,7 +107,7 @@ export async function createRedemption(
     assertThreshold(centsFromDb(plan.earned), threshold)
     assertWithinLimit(reward.perMemberLimit, plan.taken, cmd.quantity)
     if (reward.available < cmd.quantity) throw outOfStock(reward.available, cmd.quantity)
-    const id = randomUUID()
+    const id = newId()
     const amount = redemptionAmount(reward.pointsCost, cmd.quantity)
     const hold = prepareHold(caller, {
       memberId: member.id,
