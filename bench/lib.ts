@@ -69,6 +69,8 @@ export interface Sample {
   p99: number
   errors: number
   non2xx: number
+  /** Requests answered in the whole run. */
+  total: number
 }
 
 export interface LoadSpec {
@@ -111,6 +113,7 @@ export async function load(spec: LoadSpec): Promise<Sample> {
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    total: result.requests.total,
   }
 }
 

@@ -91,6 +91,8 @@ export interface Results {
   rate?: { rate: number; real: Sample; base: Sample }
   ledger?: ReturnType<typeof summarise>
   redemption?: ReturnType<typeof summarise> & { baseP50: number; baseP99: number }
+  walPerCycleKb?: number
+  walPerBareWriteKb?: number
   hot?: ReturnType<typeof summarise>
   ranking?: { ms: number[]; rows: number; failures: string[] }
   summary?: { ms: number[]; body: unknown; failures: string[] }
@@ -414,11 +416,29 @@ async function main() {
       phases.push('redemption')
       await redemptionReal(anyReward, 3)
       await redemptionBase(3)
+      // WAL written per cycle and per bare write: what each commit must flush, the cost that does not drift
+      // with the machine's load (other writers on the same cluster add to it; the figure is an upper bound).
+      const wal = new pg.Client({ connectionString: g.url })
+      await wal.connect()
+      const lsn = async () =>
+        BigInt((await wal.query(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as b`)).rows[0].b)
+      const walBytes = { real: 0n, base: 0n, realCycles: 0, baseWrites: 0 }
+      const measured = async (side: 'real' | 'base', run: () => Promise<Sample>) => {
+        const before = await lsn()
+        const sample = await run()
+        walBytes[side] += (await lsn()) - before
+        if (side === 'real') walBytes.realCycles += sample.total / 2
+        else walBytes.baseWrites += sample.total
+        return sample
+      }
       const red = await interleaved(
         repeats,
-        () => redemptionReal(anyReward),
-        () => redemptionBase(),
+        () => measured('real', () => redemptionReal(anyReward)),
+        () => measured('base', () => redemptionBase()),
       )
+      await wal.end()
+      r.walPerCycleKb = Number(walBytes.real) / 1024 / walBytes.realCycles
+      r.walPerBareWriteKb = Number(walBytes.base) / 1024 / walBytes.baseWrites
       writeBase = red.b
       // A cycle is two requests (create + cancel); its ratio is cycles/s over bare writes/s.
       r.redemption = {
@@ -604,6 +624,10 @@ function section(r: Results): string {
   if (r.balance) out.push(`Bare read: p50 ${fmt(r.balance.baseP50)} ms, p99 ${fmt(r.balance.baseP99)} ms.`)
   if (r.redemption)
     out.push(`Bare write: p50 ${fmt(r.redemption.baseP50)} ms, p99 ${fmt(r.redemption.baseP99)} ms.`)
+  if (r.walPerCycleKb !== undefined)
+    out.push(
+      `WAL written: ${fmt(r.walPerCycleKb, 1)} kB per redemption cycle (two commits), ${fmt(r.walPerBareWriteKb ?? Number.NaN, 2)} kB per bare write (one commit).`,
+    )
   if (r.rate)
     out.push(
       `getBalance at a fixed offered rate of ${r.rate.rate} requests/s (half the saturation rate), ${r.connections} connections, ${r.seconds} s: ` +
