@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite'
 import { type SQL, sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 
@@ -129,6 +129,20 @@ export async function rows<T = Record<string, unknown>>(db: Db, query: SQL): Pro
 
 export async function one<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T | undefined> {
   return (await rows<T>(db, query))[0]
+}
+
+const dialect = new PgDialect()
+
+/**
+ * Runs a statement built with drizzle's `sql` as a named prepared statement: pg parses it once per
+ * connection and, after a few executions, plans it once too (a composed read can take longer to plan than
+ * to run: the redemption plan read 0.5-0.7 ms to plan, 0.13 ms to run). PGlite ignores the name.
+ * `db._.session` is drizzle's public handle on the connection or transaction, so this runs inside the
+ * caller's transaction. A name must always carry the same SQL text (only the parameters vary).
+ */
+export async function named<T>(db: Db, name: string, query: SQL): Promise<T[]> {
+  const prepared = db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false)
+  return ((await prepared.execute()) as { rows: T[] }).rows
 }
 
 /**

@@ -1,21 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { PgDialect } from 'drizzle-orm/pg-core'
-import { type Db, one } from '../../db/client'
+import { type Db, named, one } from '../../db/client'
 import type { LedgerKind } from '../../db/schema/ledger'
 import type { Leg } from './domain'
-
-const dialect = new PgDialect()
-
-/**
- * Runs a fixed statement as a named prepared statement: pg parses and plans it once per connection
- * (on PGlite the name is ignored). `db._.session` is drizzle's public handle on the connection or
- * transaction, so the hot paths keep raw-pg speed while staying inside the caller's transaction.
- * A name must always carry the same SQL text (only the parameters vary).
- */
-export async function named<T>(db: Db, name: string, query: SQL): Promise<T[]> {
-  const prepared = db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false)
-  return ((await prepared.execute()) as { rows: T[] }).rows
-}
 
 export interface BalanceRow {
   balance: string

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { type Db, one, prepared, rows } from '../../db/client'
+import { type Db, named, one, prepared, rows } from '../../db/client'
 import type { RedemptionStatus } from '../../db/schema/rewards'
 import type { StoredAnswer } from '../../plugins/idempotency'
 import { centsFromDb } from '../../shared/decimal'
@@ -48,9 +48,10 @@ export async function findRedemptionToEnd(
   db: Db,
   id: string,
 ): Promise<(RedemptionRow & { now: Date }) | undefined> {
-  const row = await one<RedemptionRow & { now: Date }>(
+  const [row] = await named<RedemptionRow & { now: Date }>(
     db,
-    sql`select ${COLUMNS}, now() as "now" from ${FROM} where d.id = ${id}`,
+    'redemption_to_end',
+    sql`select ${COLUMNS}, now() as "now" from ${FROM} where d.id = ${id}::uuid`,
   )
   return row && { ...toRow(row), now: new Date(row.now) }
 }
@@ -72,8 +73,9 @@ export async function readReservePlan(
   db: Db,
   p: { userId: string; key: string; memberId: string; rewardId: string; year: { start: Date; end: Date } },
 ): Promise<ReservePlan> {
-  const [plan] = await rows<ReservePlan>(
+  const [plan] = await named<ReservePlan>(
     db,
+    'redemption_plan',
     sql`select now() as "now",
           (select row_to_json(k) from (
              select request_hash as "requestHash", status_code as "statusCode", response_body as "responseBody"
