@@ -60,8 +60,12 @@ export async function postTransaction(
   actor: Caller | null,
   p: Posting,
 ): Promise<PostedTransaction | undefined> {
+  return postPrepared(tx, preparePost(actor, p))
+}
+
+async function postPrepared(tx: Db, input: repo.PostInput): Promise<PostedTransaction | undefined> {
   try {
-    const row = await repo.post(tx, preparePost(actor, p))
+    const row = await repo.post(tx, input)
     if (!row) return undefined
     return {
       transactionId: row.id,
@@ -259,19 +263,8 @@ export async function holdPoints(
   actor: Caller | null,
   p: { memberId: string; redemptionId: string; amountCents: number; memo: string },
 ): Promise<{ holdId: string; transactionId: string }> {
-  assertPositiveCents(p.amountCents, 'a hold')
-  const posted = await postTransaction(tx, actor, {
-    kind: 'hold',
-    memberId: p.memberId,
-    leg: legFor('hold', p.amountCents, null),
-    memo: p.memo,
-    referenceType: 'redemption',
-    referenceId: p.redemptionId,
-    needAvailable: p.amountCents,
-  })
-  if (!posted) {
-    throw insufficientPoints()
-  }
+  const posted = await postPrepared(tx, prepareHold(actor, p))
+  if (!posted) throw insufficientPoints()
   // The hold is identified by its transaction: it is settled by the post or void naming the same redemption.
   return { holdId: posted.transactionId, transactionId: posted.transactionId }
 }
@@ -291,16 +284,16 @@ async function settleHold(
   const counter = communityUnitId
     ? await repo.ensureOfficeAccount(tx, 'redemption', { unitId: communityUnitId })
     : null
-  const posted = await postTransaction(tx, actor, {
-    kind,
-    memberId: hold.memberId,
-    leg: legFor(kind, amount, counter),
-    memo,
-    referenceType: 'redemption',
-    referenceId: redemptionId,
-    needHeld: amount,
-    settles: redemptionId,
-  })
+  const posted = await postPrepared(
+    tx,
+    prepareSettlement(actor, kind, {
+      memberId: hold.memberId,
+      redemptionId,
+      amountCents: amount,
+      memo,
+      counterAccountId: counter,
+    }),
+  )
   if (!posted) throw invalidState('the hold of this redemption is already settled')
   return { transactionId: posted.transactionId }
 }
