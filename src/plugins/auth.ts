@@ -39,6 +39,9 @@ declare module '@fastify/jwt' {
 const CALLER_TTL_MS = 2000
 const CALLER_CACHE_MAX = 10_000
 const CALLER_KEYS_MAX = 50_000
+/** How often callers in use are re-read in the background, and how many users one statement reads. */
+const REFRESH_EVERY_MS = 500
+const REFRESH_BATCH = 500
 const VERIFIED_TOKENS_MAX = 10_000
 /** The `sub` of a bearer token whose signature and claims checked out (null: no or no valid token). */
 const verifiedSubject = Symbol('verifiedSubject')
@@ -108,15 +111,31 @@ export const authPlugin = fp(
     // Counted in this process's memory (at most CALLER_KEYS_MAX callers): with N processes the budget is N times.
     const perCaller = new CallerBudgets(opts.rateLimit.windowMs, CALLER_KEYS_MAX)
 
-    const cache = new Map<string, { at: number; caller: Caller | null }>()
+    // The grants of recent callers. An entry is used while younger than CALLER_TTL_MS (its `at` is taken
+    // before the read that filled it). A request that finds none, or a stale one, reads its user on the spot;
+    // callers that keep coming are re-read in the background, many users per statement (refreshCallers), so
+    // a busy member does not pay a second round trip every CALLER_TTL_MS and the database sees a few
+    // statements a second instead of one per active user and period.
+    interface CacheEntry {
+      at: number
+      caller: Caller | null
+      /** Read by a request since `at`: worth re-reading before it goes stale. */
+      used: boolean
+    }
+    const cache = new Map<string, CacheEntry>()
+    // Bumped by forgetCaller: a read that began before a grant or revocation in this process must not put
+    // the old grants back into the cache after forgetCaller dropped them.
+    let generation = 0
 
     app.decorate('signAccessToken', (userId: string) => app.jwt.sign({ sub: userId }))
     app.decorate('forgetCaller', (userId: string) => {
+      generation++
       cache.delete(userId)
     })
     app.decorateRequest('caller', null as unknown as Caller)
 
     type GrantRow = {
+      userId: string
       username: string
       memberId: string | null
       grantId: string | null
@@ -124,46 +143,104 @@ export const authPlugin = fp(
       orgUnitId: string | null
       path: string | null
     }
-    // Read on every cache miss (every CALLER_TTL_MS per active user): one named statement (see `prepared`).
-    const GRANTS_STATEMENT = {
-      name: 'auth_caller_grants',
-      text: `select u.username, u.member_id as "memberId", g.id as "grantId", g.role,
+    const GRANT_COLUMNS = `u.id as "userId", u.username, u.member_id as "memberId", g.id as "grantId", g.role,
                     g.org_unit_id as "orgUnitId", o.path
              from users u
              left join role_grants g on g.user_id = u.id
-             left join org_units o on o.id = g.org_unit_id
-             where u.id = $1::uuid and u.disabled_at is null`,
+             left join org_units o on o.id = g.org_unit_id`
+    // One user, on a miss; several (ids joined by commas, the same text on pg and PGlite) in the background.
+    // Named statements (see `prepared`).
+    const GRANTS_STATEMENT = {
+      name: 'auth_caller_grants',
+      text: `select ${GRANT_COLUMNS} where u.id = $1::uuid and u.disabled_at is null`,
     }
-    const readGrants = (userId: string) => prepared<GrantRow>(app.db, GRANTS_STATEMENT, [userId])
+    const MANY_GRANTS_STATEMENT = {
+      name: 'auth_callers_grants',
+      text: `select ${GRANT_COLUMNS}
+             where u.id = any(string_to_array($1::text, ',')::uuid[]) and u.disabled_at is null`,
+    }
+
+    /** Callers of the rows of one or more users (rows of one user together, as the join returns them). */
+    function callersOf(rows: GrantRow[]): Map<string, Caller> {
+      const out = new Map<string, Caller>()
+      for (const r of rows) {
+        let caller = out.get(r.userId)
+        if (!caller) {
+          caller = { userId: r.userId, username: r.username, memberId: r.memberId, grants: [] }
+          out.set(r.userId, caller)
+        }
+        if (r.grantId) {
+          caller.grants.push({
+            id: r.grantId,
+            role: r.role!,
+            orgUnitId: r.orgUnitId!,
+            path: r.path!,
+          } satisfies Grant)
+        }
+      }
+      return out
+    }
+
+    function remember(userId: string, at: number, caller: Caller | null) {
+      if (cache.size >= CALLER_CACHE_MAX && !cache.has(userId)) cache.clear()
+      cache.set(userId, { at, caller, used: false })
+    }
 
     /** The cached caller of a user if still fresh, else undefined (then loadCaller reads it). */
     function cachedCaller(userId: string, now: number): Caller | null | undefined {
       const hit = cache.get(userId)
-      return hit && now - hit.at < CALLER_TTL_MS ? hit.caller : undefined
+      if (hit === undefined || now - hit.at >= CALLER_TTL_MS) return undefined
+      hit.used = true
+      return hit.caller
     }
 
     async function loadCaller(userId: string): Promise<Caller | null> {
       const now = Date.now()
       const fresh = cachedCaller(userId, now)
       if (fresh !== undefined) return fresh
-      const found = await readGrants(userId)
-      const first = found[0]
-      const caller: Caller | null = first
-        ? {
-            userId,
-            username: first.username,
-            memberId: first.memberId,
-            grants: found
-              .filter((r) => r.grantId)
-              .map(
-                (r) =>
-                  ({ id: r.grantId!, role: r.role!, orgUnitId: r.orgUnitId!, path: r.path! }) satisfies Grant,
-              ),
-          }
-        : null
-      if (cache.size >= CALLER_CACHE_MAX) cache.clear()
-      cache.set(userId, { at: now, caller })
+      const began = generation
+      const rows = await prepared<GrantRow>(app.db, GRANTS_STATEMENT, [userId])
+      const caller = callersOf(rows).get(userId) ?? null
+      if (generation === began) remember(userId, now, caller)
       return caller
+    }
+
+    /**
+     * Re-reads, before they go stale, the callers used since their last read and older than half the TTL,
+     * up to REFRESH_BATCH users per statement. Runs every REFRESH_EVERY_MS, one run at a time.
+     */
+    let refreshing: Promise<void> | undefined
+    const refresher = setInterval(() => {
+      refreshing ??= refreshCallers().finally(() => {
+        refreshing = undefined
+      })
+    }, REFRESH_EVERY_MS)
+    refresher.unref()
+    app.addHook('onClose', async () => {
+      clearInterval(refresher)
+      await refreshing
+    })
+
+    async function refreshCallers() {
+      try {
+        const now = Date.now()
+        const due: string[] = []
+        for (const [userId, entry] of cache) {
+          if (entry.used && now - entry.at >= CALLER_TTL_MS / 2) due.push(userId)
+        }
+        for (let i = 0; i < due.length; i += REFRESH_BATCH) {
+          const ids = due.slice(i, i + REFRESH_BATCH)
+          const at = Date.now()
+          const began = generation
+          const rows = await prepared<GrantRow>(app.db, MANY_GRANTS_STATEMENT, [ids.join(',')])
+          if (generation !== began) continue
+          const callers = callersOf(rows)
+          for (const userId of ids) remember(userId, at, callers.get(userId) ?? null)
+        }
+      } catch (err) {
+        // Nothing is lost: a request that finds its caller stale reads it itself.
+        app.log.warn({ err }, 'background re-read of callers failed')
+      }
     }
 
     // Tokens whose signature and claims checked out, keyed by the whole header (signature included), so
