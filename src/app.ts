@@ -168,7 +168,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(errorsPlugin)
   // Closed unless origins are configured: a browser page elsewhere cannot call the API with a user's token.
-  await app.register(cors, { origin: options.corsOrigins?.length ? options.corsOrigins : false })
+  // Without origins the plugin is not registered at all: with origin false it would only run its hook on
+  // every request (two route-option objects and a copy of its options) to add nothing, and answer a
+  // preflight 404 as the not-found handler does.
+  if (options.corsOrigins?.length) await app.register(cors, { origin: options.corsOrigins })
   if ((options.maxEventLoopDelayMs ?? 1000) > 0) {
     // Under overload answer 503 quickly (a retry is safe) instead of letting every request time out.
     await app.register(underPressure, {

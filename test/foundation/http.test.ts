@@ -198,6 +198,17 @@ describe('CORS', () => {
   it('is closed by default: no origin is allowed', async () => {
     const res = await t.call(preflight)
     expect(res.headers['access-control-allow-origin']).toBeUndefined()
+    // No CORS at all: a preflight is a method no route answers (it was a 401 from the catch-all OPTIONS route
+    // of @fastify/cors, registered even with no origin allowed).
+    expect(res.statusCode).toBe(404)
+    expect(res.json().code).toBe('not_found')
+    const plain = await t.call({
+      method: 'GET',
+      url: '/healthz',
+      headers: { origin: 'https://evil.example' },
+    })
+    expect(plain.headers['access-control-allow-origin']).toBeUndefined()
+    expect(plain.headers.vary).toBeUndefined()
   })
 
   it('allows exactly the configured origins', async () => {
