@@ -32,5 +32,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # Source maps: stack traces in the logs point at src/*.ts lines (the map holds positions only, no sources).
 # An explicit old-space limit: without one V8 sizes the heap from the machine's memory and let the server grow to
 # ~330 MB under load; with 512 MB it peaks at ~190 MB at the same throughput (npm run bench), with room for a
-# city-wide CSV export. Same flags as `npm run start:prod`; override with NODE_OPTIONS if needed.
-CMD ["node", "--enable-source-maps", "--max-old-space-size=512", "dist/server.mjs"]
+# city-wide CSV export. --single-threaded-gc: the GC's helper threads competed with the main thread for the
+# one core the server had, and old-generation collections showed as p99 spikes (npm run bench -- --only rate).
+# Same flags as `npm run start:prod`; override with NODE_OPTIONS if needed.
+CMD ["node", "--enable-source-maps", "--max-old-space-size=512", "--single-threaded-gc", "dist/server.mjs"]
