@@ -8,7 +8,22 @@ export interface Proc {
   child: ChildProcess
   /** Peak resident set size (VmHWM) in MiB, read from /proc while the process lives. */
   peakRssMb(): number
+  /** CPU time (user + system) the process has used so far, in microseconds, from /proc. */
+  cpuMicros(): number
   stop(): Promise<void>
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ): 100 on Linux for x86 and ARM. */
+const CLOCK_TICKS = 100
+
+/**
+ * CPU microseconds a process spends per request answered during `run`: steadier than requests per second on
+ * a shared machine, since time the process waits for a core does not count.
+ */
+export async function withCpu(proc: Proc, run: () => Promise<Sample>): Promise<Sample> {
+  const before = proc.cpuMicros()
+  const sample = await run()
+  return { ...sample, cpuUsPerRequest: (proc.cpuMicros() - before) / Math.max(1, sample.total) }
 }
 
 /** Starts a Node process pinned to one core (taskset), waits until `readyPath` answers 200. */
@@ -55,6 +70,11 @@ export async function startPinned(
         return Number.NaN
       }
     },
+    cpuMicros() {
+      // Fields 14 and 15 of /proc/<pid>/stat (after the command name in parentheses): utime, stime in ticks.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS
+    },
     async stop() {
       if (child.exitCode !== null) return
       child.kill('SIGTERM')
@@ -71,6 +91,8 @@ export interface Sample {
   non2xx: number
   /** Requests answered in the whole run. */
   total: number
+  /** Set by withCpu: the process's CPU time per request answered, in microseconds. */
+  cpuUsPerRequest?: number
 }
 
 export interface LoadSpec {

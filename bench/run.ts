@@ -26,7 +26,17 @@ import {
   SCALES,
   withDatabase,
 } from './generate'
-import { fmt, interleaved, load, median, type Proc, type Sample, startPinned, summarise } from './lib'
+import {
+  fmt,
+  interleaved,
+  load,
+  median,
+  type Proc,
+  type Sample,
+  startPinned,
+  summarise,
+  withCpu,
+} from './lib'
 
 const args = process.argv.slice(2)
 const opt = (name: string, dflt: string) => {
@@ -87,7 +97,12 @@ export interface Results {
   repeats: number
   seconds: number
   connections: number
-  balance?: ReturnType<typeof summarise> & { baseP50: number; baseP99: number }
+  balance?: ReturnType<typeof summarise> & {
+    baseP50: number
+    baseP99: number
+    cpuUs: number[]
+    baseCpuUs: number[]
+  }
   rate?: { rate: number; real: Sample; base: Sample }
   ledger?: ReturnType<typeof summarise>
   redemption?: ReturnType<typeof summarise> & { baseP50: number; baseP99: number }
@@ -287,13 +302,15 @@ async function main() {
       await balanceBase(3)
       const balance = await interleaved(
         repeats,
-        () => balanceReal(),
-        () => balanceBase(),
+        () => withCpu(server, () => balanceReal()),
+        () => withCpu(baseline, () => balanceBase()),
       )
       r.balance = {
         ...summarise('getBalance vs bare PK read', balance.a, balance.b),
         baseP50: median(balance.b.map((s) => s.p50)),
         baseP99: median(balance.b.map((s) => s.p99)),
+        cpuUs: balance.a.map((s) => s.cpuUsPerRequest ?? Number.NaN),
+        baseCpuUs: balance.b.map((s) => s.cpuUsPerRequest ?? Number.NaN),
       }
       console.log('balance', r.balance)
       if (only.has('rate')) {
@@ -621,7 +638,13 @@ function section(r: Results): string {
     ...lines,
     '',
   ]
-  if (r.balance) out.push(`Bare read: p50 ${fmt(r.balance.baseP50)} ms, p99 ${fmt(r.balance.baseP99)} ms.`)
+  if (r.balance) {
+    out.push(`Bare read: p50 ${fmt(r.balance.baseP50)} ms, p99 ${fmt(r.balance.baseP99)} ms.`)
+    out.push(
+      `CPU time per getBalance (server process, /proc): median ${fmt(median(r.balance.cpuUs))} us (per repeat ${r.balance.cpuUs.map((x) => fmt(x)).join(', ')}); ` +
+        `bare read ${fmt(median(r.balance.baseCpuUs))} us (${r.balance.baseCpuUs.map((x) => fmt(x)).join(', ')}); ratio ${fmt(median(r.balance.baseCpuUs) / median(r.balance.cpuUs), 2)}.`,
+    )
+  }
   if (r.redemption)
     out.push(`Bare write: p50 ${fmt(r.redemption.baseP50)} ms, p99 ${fmt(r.redemption.baseP99)} ms.`)
   if (r.walPerCycleKb !== undefined)
