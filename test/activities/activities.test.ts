@@ -10,6 +10,7 @@ import {
 import { auditCount, createPastActivity, recordHours, verifiedActivity, verify } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createUser, createWorld, type World } from '../helpers/factories'
+import { refusal } from '../helpers/refusal'
 
 let t: TestApp
 let w: World
@@ -239,9 +240,9 @@ describe('PUT /api/v1/activities/{id}/participants/{memberId}', () => {
     })
     expect(late.statusCode).toBe(409)
     expect(await participantCount(id)).toBe(1)
-    await expect(
-      t.db.execute(sql`delete from activity_participants where activity_id = ${id}`),
-    ).rejects.toThrow()
+    expect(
+      await refusal(t.db.execute(sql`delete from activity_participants where activity_id = ${id}`)),
+    ).toMatchObject({ code: '23514', constraint: 'activity_participants_verified_chk' })
   })
 
   it('takes no hours for an inactive member (409 invalid_state)', async () => {
@@ -262,34 +263,44 @@ describe('PUT /api/v1/activities/{id}/participants/{memberId}', () => {
 
   it('is held by the database too: hours above the length or after verification are refused', async () => {
     const id = await createPastActivity(t, w.secretaryA, w.branchA, { hours: 1 })
-    await expect(
-      t.db.execute(
-        sql`insert into activity_participants (activity_id, member_id, hours_cents, recorded_by)
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`insert into activity_participants (activity_id, member_id, hours_cents, recorded_by)
             values (${id}, ${w.memberA.memberId}, 101, ${w.secretaryA})`,
+        ),
       ),
-    ).rejects.toThrow()
-    await expect(
-      t.db.execute(
-        sql`insert into activity_participants (activity_id, member_id, hours_cents, recorded_by)
+    ).toMatchObject({ code: '23514', constraint: 'activity_participants_length_chk' })
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`insert into activity_participants (activity_id, member_id, hours_cents, recorded_by)
             values (${id}, ${w.memberA.memberId}, 0, ${w.secretaryA})`,
+        ),
       ),
-    ).rejects.toThrow()
+    ).toMatchObject({ code: '23514', constraint: 'activity_participants_hours_chk' })
     // Even with every trigger off, the CHECK holds the hours to the length stored with them.
-    await expect(
-      transaction(t.db, async (tx) => {
-        await tx.execute(sql`set local session_replication_role = replica`)
-        await tx.execute(
-          sql`insert into activity_participants (activity_id, member_id, hours_cents, activity_length_cents, recorded_by)
+    expect(
+      await refusal(
+        transaction(t.db, async (tx) => {
+          await tx.execute(sql`set local session_replication_role = replica`)
+          await tx.execute(
+            sql`insert into activity_participants (activity_id, member_id, hours_cents, activity_length_cents, recorded_by)
               values (${id}, ${w.memberA.memberId}, 101, 100, ${w.secretaryA})`,
-        )
-      }),
-    ).rejects.toThrow()
+          )
+        }),
+      ),
+    ).toMatchObject({ code: '23514', constraint: 'activity_participants_length_chk' })
     expect((await recordHours(t, w.secretaryA, id, w.memberA.memberId, '1.00')).statusCode).toBe(201)
     expect((await verify(t, w.secretaryA, id)).statusCode).toBe(200)
-    await expect(
-      t.db.execute(sql`update activity_participants set hours_cents = 50 where activity_id = ${id}`),
-    ).rejects.toThrow()
-    await expect(t.db.execute(sql`update activities set status = 'open' where id = ${id}`)).rejects.toThrow()
+    expect(
+      await refusal(
+        t.db.execute(sql`update activity_participants set hours_cents = 50 where activity_id = ${id}`),
+      ),
+    ).toMatchObject({ code: '23514', constraint: 'activity_participants_verified_chk' })
+    expect(
+      await refusal(t.db.execute(sql`update activities set status = 'open' where id = ${id}`)),
+    ).toMatchObject({ code: '55000', message: expect.stringMatching(/is verified and final/) })
   })
 })
 

@@ -5,6 +5,7 @@ import { serviceRequestForClaim } from '../../src/modules/activities/service'
 import { auditCount, createRequest, requestStatus, type StepName, step } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createMemberUser, createUser, createWorld, type World } from '../helpers/factories'
+import { refusal } from '../helpers/refusal'
 
 let t: TestApp
 let w: World
@@ -81,15 +82,17 @@ describe('service request state machine', () => {
 
   it('is held by the database too: an illegal transition written in SQL is refused', async () => {
     const id = await requestIn('confirmed')
-    await expect(
-      t.db.execute(sql`update service_requests set status = 'open' where id = ${id}`),
-    ).rejects.toThrow()
+    expect(
+      await refusal(t.db.execute(sql`update service_requests set status = 'open' where id = ${id}`)),
+    ).toMatchObject({ code: '23514', constraint: 'service_requests_transition_chk' })
     const open = await createRequest(t, w.gridWorkerA, w.branchA)
-    await expect(
-      t.db.execute(
-        sql`update service_requests set status = 'completed', hours_cents = 100, completed_at = now() where id = ${open}`,
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`update service_requests set status = 'completed', hours_cents = 100, completed_at = now() where id = ${open}`,
+        ),
       ),
-    ).rejects.toThrow()
+    ).toMatchObject({ code: '23514', constraint: 'service_requests_transition_chk' })
   })
 })
 

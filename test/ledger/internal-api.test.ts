@@ -11,6 +11,7 @@ import {
 import { openTestDatabase } from '../helpers/db'
 import { createMember, createWorld, type World } from '../helpers/factories'
 import { accountState, award, countTransactions, unbalancedTransactions } from '../helpers/ledger'
+import { refusal } from '../helpers/refusal'
 
 let database: Database
 let w: World
@@ -149,7 +150,10 @@ describe('ledger internal API', () => {
     await award(database.db, m, 300)
     const r = crypto.randomUUID()
     await hold(m, r, 300)
-    await expect(hold(m, r, 0.5 as unknown as number)).rejects.toThrow()
+    expect(await refusal(hold(m, r, 0.5 as unknown as number))).toMatchObject({
+      code: undefined,
+      message: 'a hold must be a positive integer of hundredths',
+    })
     await transaction(database.db, (tx) => releaseHold(tx, null, { redemptionId: r, memo: 'cancel' }))
     expect(await getBalanceCents(database.db, m)).toEqual({
       balance: 300,

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { one } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createUnit, createWorld, type World } from '../helpers/factories'
+import { refusal } from '../helpers/refusal'
 
 let t: TestApp
 let w: World
@@ -170,21 +171,32 @@ describe('GET /api/v1/org-units', () => {
 })
 
 describe('the database guards the tree on its own', () => {
-  const refused = async (query: ReturnType<typeof sql>) => {
-    const err = await t.db.execute(query).then(
-      () => undefined,
-      (e: unknown) => e,
-    )
-    expect(err).toBeDefined()
+  /** The statement must be refused with this SQLSTATE by this constraint (a trigger names the one it keeps). */
+  const refused = async (query: ReturnType<typeof sql>, code: string, constraint: string) => {
+    expect(await refusal(t.db.execute(query))).toMatchObject({ code, constraint })
   }
 
   it('refuses a kind above its parent, a move, and a kind change, even in plain SQL', async () => {
     await refused(
       sql`insert into org_units (parent_id, kind, name, path, depth) values (${w.gridA}, 'branch', 'x', '/', 9)`,
+      '23514',
+      'org_units_kind_order_chk',
     )
-    await refused(sql`update org_units set parent_id = ${w.branchB} where id = ${w.gridA}`)
-    await refused(sql`update org_units set kind = 'microgrid' where id = ${w.gridA}`)
-    await refused(sql`insert into org_units (kind, name, path, depth) values ('root', 'second root', '/', 0)`)
+    await refused(
+      sql`update org_units set parent_id = ${w.branchB} where id = ${w.gridA}`,
+      '23514',
+      'org_units_fixed_chk',
+    )
+    await refused(
+      sql`update org_units set kind = 'microgrid' where id = ${w.gridA}`,
+      '23514',
+      'org_units_fixed_chk',
+    )
+    await refused(
+      sql`insert into org_units (kind, name, path, depth) values ('root', 'second root', '/', 0)`,
+      '23505',
+      'org_units_one_root_uq',
+    )
   })
 
   it('computes path and depth from the parent, whatever was sent', async () => {
@@ -203,8 +215,10 @@ describe('the database guards the tree on its own', () => {
   it('registrations only with a community; audit events cannot be edited or deleted', async () => {
     await refused(
       sql`insert into member_registrations (member_id, org_unit_id) values (${w.memberA.memberId}, ${w.branchB})`,
+      '23514',
+      'member_registrations_community_chk',
     )
-    await refused(sql`delete from audit_events`)
-    await refused(sql`update audit_events set action = 'nothing'`)
+    await refused(sql`delete from audit_events`, '23514', 'audit_events_append_only_chk')
+    await refused(sql`update audit_events set action = 'nothing'`, '23514', 'audit_events_append_only_chk')
   })
 })

@@ -4,6 +4,7 @@ import { rows, transaction } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, type World } from '../helpers/factories'
 import { award } from '../helpers/ledger'
+import { refusal } from '../helpers/refusal'
 import { givePoints, idemKey, redeem, stockedReward } from '../helpers/rewards'
 
 /**
@@ -279,7 +280,10 @@ describe('report_member_months', () => {
 
   it('refuses an unknown zone and keeps the rows', async () => {
     const before = await rollup()
-    await expect(rebuild('Mars/Olympus')).rejects.toThrow()
+    expect(await refusal(rebuild('Mars/Olympus'))).toMatchObject({
+      code: '22023',
+      message: expect.stringMatching(/time zone .* not recognized/),
+    })
     expect(await rollup()).toEqual(before)
     const [zone] = await rows<{ z: string }>(t.db, sql`select time_zone as z from report_settings`)
     expect(zone!.z).toBe('Asia/Shanghai')

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { one } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createWorld, type World } from '../helpers/factories'
+import { refusal } from '../helpers/refusal'
 import { activeRubric, countRows, thisYear } from '../helpers/scoring'
 
 let t: TestApp
@@ -206,17 +207,31 @@ describe('draft and active', () => {
     })
     expect(reactivate.json().code).toBe('invalid_state')
 
-    await expect(
-      t.db.execute(sql`update rubric_items set max_per_claim = 9999 where rubric_id = ${id}`),
-    ).rejects.toThrow()
-    await expect(t.db.execute(sql`delete from rubric_items where rubric_id = ${id}`)).rejects.toThrow()
-    await expect(t.db.execute(sql`update rubrics set name = 'x' where id = ${id}`)).rejects.toThrow()
-    await expect(
-      t.db.execute(
-        sql`insert into rubric_items (rubric_id, code, position, name, kind, unit, points_per_unit, max_per_claim, cap_per_year)
+    expect(
+      await refusal(t.db.execute(sql`update rubric_items set max_per_claim = 9999 where rubric_id = ${id}`)),
+    ).toMatchObject({
+      code: 'P0001',
+      message: expect.stringMatching(/^items of active rubric .* cannot change/),
+    })
+    expect(await refusal(t.db.execute(sql`delete from rubric_items where rubric_id = ${id}`))).toMatchObject({
+      code: 'P0001',
+      message: expect.stringMatching(/^items of active rubric .* cannot change/),
+    })
+    expect(await refusal(t.db.execute(sql`update rubrics set name = 'x' where id = ${id}`))).toMatchObject({
+      code: 'P0001',
+      message: expect.stringMatching(/^rubric .* is active and cannot change/),
+    })
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`insert into rubric_items (rubric_id, code, position, name, kind, unit, points_per_unit, max_per_claim, cap_per_year)
             values (${id}, 'NEW', 9, 'n', 'award', 'fixed', 100, 100, 100)`,
+        ),
       ),
-    ).rejects.toThrow()
+    ).toMatchObject({
+      code: 'P0001',
+      message: expect.stringMatching(/^items of active rubric .* cannot change/),
+    })
     expect(await countRows(t.db, 'rubric_items', sql`rubric_id = ${id}`)).toBe(2)
   })
 

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { rows } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createWorld, type World } from '../helpers/factories'
+import { refusal } from '../helpers/refusal'
 import {
   activeRubric,
   claim,
@@ -222,9 +223,12 @@ describe('withdraw, get and list', () => {
     expect((await t.call({ method: 'POST', url, as: w.secretaryB })).statusCode).toBe(404)
     expect((await t.call({ method: 'POST', url, as: member.userId })).json().status).toBe('withdrawn')
     // The database refuses to bring a withdrawn claim back, whoever asks.
-    await expect(
-      t.db.execute(sql`update claims set status = 'submitted' where id = ${mine.id}`),
-    ).rejects.toThrow()
+    expect(
+      await refusal(t.db.execute(sql`update claims set status = 'submitted' where id = ${mine.id}`)),
+    ).toMatchObject({
+      code: 'P0001',
+      message: expect.stringMatching(/cannot move from withdrawn to submitted/),
+    })
     const again = await t.call({ method: 'POST', url, as: w.secretaryA })
     expect(again.statusCode).toBe(409)
     expect(again.json().code).toBe('invalid_state')

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { one, rows } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createWorld } from '../helpers/factories'
+import { refusal } from '../helpers/refusal'
 import {
   activeRubric,
   claim,
@@ -275,17 +276,21 @@ describe('POST /api/v1/scoring-rounds/{id}/finalize', () => {
     })
     expect(lateScore.statusCode).toBe(409)
     // Posted claims are history, in SQL too.
-    await expect(t.db.execute(sql`update claims set awarded = 1 where id = ${c1.id}`)).rejects.toThrow()
-    await expect(
-      t.db.execute(sql`update scoring_rounds set status = 'scoring' where id = ${round.id}`),
-    ).rejects.toThrow()
+    expect(await refusal(t.db.execute(sql`update claims set awarded = 1 where id = ${c1.id}`))).toMatchObject(
+      { code: 'P0001', message: expect.stringMatching(/is posted and cannot change/) },
+    )
+    expect(
+      await refusal(t.db.execute(sql`update scoring_rounds set status = 'scoring' where id = ${round.id}`)),
+    ).toMatchObject({ code: 'P0001', message: expect.stringMatching(/is finalized and cannot change/) })
     await expect(
       t.db.execute(
         sql`insert into claim_scores (claim_id, attempt, panelist_user_id, time, content, quality, points)
             values (${c2.id}, 1, ${w.admin}, 1, 1, 1, 100)`,
       ),
     ).rejects.toMatchObject({ cause: { message: expect.stringContaining('not being scored') } })
-    await expect(t.db.execute(sql`delete from claim_scores where claim_id = ${c2.id}`)).rejects.toThrow()
+    expect(
+      await refusal(t.db.execute(sql`delete from claim_scores where claim_id = ${c2.id}`)),
+    ).toMatchObject({ code: 'P0001', message: expect.stringMatching(/panel scores are never deleted/) })
   })
 
   it('two finalizes racing through two processes post every result exactly once', async () => {
