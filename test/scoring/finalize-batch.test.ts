@@ -3,50 +3,13 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { rows } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createWorld, type World } from '../helpers/factories'
-import { claim, endPublicity, finalize, openRound, panel, scoreOk, thisYear } from '../helpers/scoring'
+import { cappedRubric } from '../helpers/rubrics'
+import { claim, endPublicity, finalize, openRound, panel, scoreOk } from '../helpers/scoring'
 
 let t: TestApp
 beforeAll(async () => {
   t = await buildTestApp()
 })
-
-/** An active rubric of branch A with one award item capped at 6.00 a year and one uncapped-ish deduction. */
-async function cappedRubric(w: World): Promise<string> {
-  const created = await t.call({
-    method: 'POST',
-    url: '/api/v1/rubrics',
-    as: w.secretaryA,
-    payload: {
-      orgUnitId: w.branchA,
-      year: thisYear(),
-      name: 'batch',
-      items: [
-        {
-          code: 'CARE',
-          name: '帮扶',
-          kind: 'award',
-          unit: 'occurrence',
-          pointsPerUnit: '2.00',
-          maxPerClaim: '4.00',
-          capPerYear: '6.00',
-        },
-        {
-          code: 'ABSENCE',
-          name: '缺席',
-          kind: 'deduction',
-          unit: 'occurrence',
-          pointsPerUnit: '2.00',
-          maxPerClaim: '2.00',
-          capPerYear: '100.00',
-        },
-      ],
-    },
-  })
-  expect(created.statusCode, created.body).toBe(201)
-  const rubricId = created.json().id
-  await t.call({ method: 'POST', url: `/api/v1/rubrics/${rubricId}/activate`, as: w.secretaryA })
-  return rubricId
-}
 
 /** A closed round (quorum 1, scored by secretary A) over the branch's submitted claims, publicity over. */
 async function closedRound(w: World, rubricId: string, panelUserIds: string[], points: Map<string, string>) {
@@ -70,7 +33,7 @@ const verify = async (w: World) =>
 describe('finalize posts a round in batches (several claims per member)', () => {
   it('several claims of one member in one round: caps in claim order, one chain step each, the ledger verifies', async () => {
     const w = await createWorld(t.db)
-    const rubricId = await cappedRubric(w)
+    const rubricId = await cappedRubric(t, w, { name: 'batch' })
     const panelUserIds = await panel(t.db, w)
     const m2 = await createMemberUser(t.db, w.branchA)
     const a = w.memberA
@@ -132,7 +95,7 @@ describe('finalize posts a round in batches (several claims per member)', () => 
 
   it('two rounds of one member finalized at once through two processes: the yearly cap holds across them', async () => {
     const w = await createWorld(t.db)
-    const rubricId = await cappedRubric(w)
+    const rubricId = await cappedRubric(t, w, { name: 'batch' })
     const panelUserIds = await panel(t.db, w)
     const a = w.memberA
     const rounds: string[] = []

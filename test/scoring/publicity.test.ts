@@ -4,6 +4,7 @@ import { one, rows } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createWorld } from '../helpers/factories'
 import { refusal } from '../helpers/refusal'
+import { cappedRubric } from '../helpers/rubrics'
 import {
   activeRubric,
   claim,
@@ -13,7 +14,6 @@ import {
   openRound,
   panel,
   scoreOk,
-  thisYear,
 } from '../helpers/scoring'
 
 let t: TestApp
@@ -322,39 +322,7 @@ describe('POST /api/v1/scoring-rounds/{id}/finalize', () => {
 
   it('applies capPerYear per member and item: awards what is left and records the cut and why', async () => {
     const w = await createWorld(t.db)
-    const created = await t.call({
-      method: 'POST',
-      url: '/api/v1/rubrics',
-      as: w.secretaryA,
-      payload: {
-        orgUnitId: w.branchA,
-        year: thisYear(),
-        name: 'caps',
-        items: [
-          {
-            code: 'CARE',
-            name: '帮扶',
-            kind: 'award',
-            unit: 'occurrence',
-            pointsPerUnit: '2.00',
-            maxPerClaim: '4.00',
-            capPerYear: '6.00',
-          },
-          {
-            code: 'ABSENCE',
-            name: '缺席',
-            kind: 'deduction',
-            unit: 'occurrence',
-            pointsPerUnit: '2.00',
-            maxPerClaim: '2.00',
-            capPerYear: '3.00',
-          },
-        ],
-      },
-    })
-    expect(created.statusCode, created.body).toBe(201)
-    const rubricId = created.json().id
-    await t.call({ method: 'POST', url: `/api/v1/rubrics/${rubricId}/activate`, as: w.secretaryA })
+    const rubricId = await cappedRubric(t, w, { absenceCapPerYear: '3.00' })
     const m = w.memberA
     const ids = [
       (await claim(t, m.userId, { memberId: m.memberId, rubricId, itemCode: 'CARE', quantity: 2 })).id,
