@@ -21,10 +21,11 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
-# The bundle finds migrations/ by walking up from dist/ (src/db/migrate.ts); packages (the font included)
-# resolve from node_modules.
+# The bundle finds migrations/ and the repeatable SQL (functions, triggers, views: src/db/sql) by walking up from
+# dist/ (src/db/migrate.ts, src/db/repeatable.ts); packages (the font included) resolve from node_modules.
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+COPY src/db/sql ./src/db/sql
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

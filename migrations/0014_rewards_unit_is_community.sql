@@ -1,14 +1,3 @@
--- A reward is kept by a community office (社区): the service says so with 400, and the database refuses a
--- reward on any other kind of unit too, so no other write path can put a catalogue on a branch or a street.
-CREATE OR REPLACE FUNCTION rewards_unit_is_community() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM org_units WHERE id = NEW.org_unit_id AND kind = 'community') THEN
-    RAISE EXCEPTION 'a reward belongs to a community unit' USING ERRCODE = '23514';
-  END IF;
-  RETURN NEW;
-END;
-$$;
---> statement-breakpoint
-CREATE TRIGGER rewards_unit_is_community
-  BEFORE INSERT OR UPDATE OF org_unit_id ON rewards
-  FOR EACH ROW EXECUTE FUNCTION rewards_unit_is_community();
+-- The functions and triggers this migration defined now live in src/db/sql/rewards.sql, applied by migrate()
+-- after the migrations (src/db/repeatable.ts). Databases migrated before keep what this file created then;
+-- migrate() replaces it with the repeatable definitions, which are the same.

@@ -4,8 +4,9 @@
  * TypeScript transform stay resident), which the 300 MB server budget of the benchmark cannot afford.
  *
  * Packages stay external: they load from node_modules as usual (native argon2, pglite's wasm, pdfkit's data
- * files and the font all resolve there), so the image ships `npm ci --omit=dev` + dist/ + migrations/.
- * migrations/ is found by walking up from the bundle (src/db/migrate.ts), the font by createRequire.
+ * files and the font all resolve there), so the image ships `npm ci --omit=dev` + dist/ + migrations/ + src/db/sql/.
+ * migrations/ and src/db/sql/ (the repeatable functions, triggers and views) are found by walking up from the
+ * bundle (src/db/migrate.ts, src/db/repeatable.ts), the font by createRequire.
  *
  * The source map carries no sources (only positions): `node --enable-source-maps` prints src/… file:line
  * in stack traces without shipping or holding the source text.

@@ -1,0 +1,133 @@
+-- Functions, triggers and views of activities, participations, service requests and certificates (src/db/schema/activities.ts).
+-- Repeatable SQL, applied by migrate() (src/db/migrate.ts, "Repeatable SQL") after the migrations whenever
+-- this text changes: edit a definition here, in place, never in a migration. Every statement runs again on
+-- each change, so each is idempotent (CREATE OR REPLACE, DROP TRIGGER IF EXISTS before CREATE TRIGGER).
+
+-- Recorded hours are at most the activity's length, and a verified activity's hours are final. The row
+-- lock FOR SHARE on the activity makes a participation write and a verification serialise: either the
+-- hours land before the activity is verified (and are verified with it) or they are refused after.
+-- The guard also fills in the length (callers need not know it).
+CREATE OR REPLACE FUNCTION activity_participants_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  a record;
+BEGIN
+  SELECT status, length_cents INTO a FROM activities
+   WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.activity_id ELSE NEW.activity_id END FOR SHARE;
+  IF a.status = 'verified' THEN
+    RAISE EXCEPTION 'the activity is verified: its hours are final (% refused)', TG_OP
+      USING ERRCODE = '23514', CONSTRAINT = 'activity_participants_verified_chk';
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    RETURN OLD;
+  END IF;
+  IF TG_OP = 'UPDATE' AND (NEW.activity_id <> OLD.activity_id OR NEW.member_id <> OLD.member_id) THEN
+    RAISE EXCEPTION 'a participation never moves to another activity or member' USING ERRCODE = '55000';
+  END IF;
+  NEW.activity_length_cents := a.length_cents;
+  RETURN NEW;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS activity_participants_guard ON activity_participants;
+CREATE TRIGGER activity_participants_guard
+  BEFORE INSERT OR UPDATE OR DELETE ON activity_participants
+  FOR EACH ROW EXECUTE FUNCTION activity_participants_guard();
+
+-- An activity goes open > verified once and stays so; where and when it took place never changes, since
+-- the recorded hours were checked against that length. Activities are never deleted (hours cite them).
+CREATE OR REPLACE FUNCTION activities_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'activities are never deleted' USING ERRCODE = '55000';
+  END IF;
+  IF OLD.status = 'verified' AND NEW IS DISTINCT FROM OLD THEN
+    RAISE EXCEPTION 'activity % is verified and final', OLD.id USING ERRCODE = '55000';
+  END IF;
+  IF NEW.starts_at <> OLD.starts_at OR NEW.ends_at <> OLD.ends_at OR NEW.org_unit_id <> OLD.org_unit_id
+     OR NEW.created_by <> OLD.created_by OR NEW.created_at <> OLD.created_at THEN
+    RAISE EXCEPTION 'an activity''s unit and period never change' USING ERRCODE = '55000';
+  END IF;
+  RETURN NEW;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS activities_guard ON activities;
+CREATE TRIGGER activities_guard
+  BEFORE UPDATE OR DELETE ON activities
+  FOR EACH ROW EXECUTE FUNCTION activities_guard();
+
+-- The service request state machine, in the database's words. The service's half is the conditional
+-- UPDATE ... WHERE status = <expected>, which makes one of two racing steps find nothing to update.
+CREATE OR REPLACE FUNCTION service_requests_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'service requests are never deleted' USING ERRCODE = '55000';
+  END IF;
+  IF NEW.org_unit_id <> OLD.org_unit_id OR NEW.created_by <> OLD.created_by OR NEW.created_at <> OLD.created_at THEN
+    RAISE EXCEPTION 'a service request''s unit never changes' USING ERRCODE = '55000';
+  END IF;
+  IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+       (OLD.status = 'open' AND NEW.status IN ('dispatched', 'cancelled'))
+    OR (OLD.status = 'dispatched' AND NEW.status IN ('accepted', 'open', 'cancelled'))
+    OR (OLD.status = 'accepted' AND NEW.status IN ('completed', 'cancelled'))
+    OR (OLD.status = 'completed' AND NEW.status = 'confirmed')
+  ) THEN
+    RAISE EXCEPTION 'service request % cannot go from % to %', OLD.id, OLD.status, NEW.status
+      USING ERRCODE = '23514', CONSTRAINT = 'service_requests_transition_chk';
+  END IF;
+  IF OLD.status IN ('confirmed', 'cancelled') AND NEW IS DISTINCT FROM OLD THEN
+    RAISE EXCEPTION 'service request % is % and final', OLD.id, OLD.status USING ERRCODE = '55000';
+  END IF;
+  RETURN NEW;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS service_requests_guard ON service_requests;
+CREATE TRIGGER service_requests_guard
+  BEFORE UPDATE OR DELETE ON service_requests
+  FOR EACH ROW EXECUTE FUNCTION service_requests_guard();
+
+-- Declines and certificates are records of what happened: never edited, never removed.
+CREATE OR REPLACE FUNCTION activities_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP USING ERRCODE = '55000';
+END;
+$$;
+
+DROP TRIGGER IF EXISTS service_request_declines_append_only ON service_request_declines;
+CREATE TRIGGER service_request_declines_append_only
+  BEFORE UPDATE OR DELETE ON service_request_declines
+  FOR EACH ROW EXECUTE FUNCTION activities_append_only();
+
+DROP TRIGGER IF EXISTS service_certificates_append_only ON service_certificates;
+CREATE TRIGGER service_certificates_append_only
+  BEFORE UPDATE OR DELETE ON service_certificates
+  FOR EACH ROW EXECUTE FUNCTION activities_append_only();
+
+CREATE OR REPLACE FUNCTION service_certificate_serials_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' OR NEW.last_seq <= OLD.last_seq THEN
+    RAISE EXCEPTION 'certificate serial numbers only go up' USING ERRCODE = '55000';
+  END IF;
+  RETURN NEW;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS service_certificate_serials_guard ON service_certificate_serials;
+CREATE TRIGGER service_certificate_serials_guard
+  BEFORE UPDATE OR DELETE ON service_certificate_serials
+  FOR EACH ROW EXECUTE FUNCTION service_certificate_serials_guard();
+
+-- Verified service hours, one row per record: a participation in a verified activity, or a confirmed
+-- service request. Only these count anywhere (totals, certificates, reports). `occurred_at` is the
+-- activity's start or the request's completion; `::date` of it is the service-zone date, since every
+-- connection runs with the service time zone.
+CREATE OR REPLACE VIEW verified_service_hours AS
+  SELECT 'activity'::text AS source, a.id AS source_id, p.member_id, a.org_unit_id, a.title,
+         a.starts_at AS occurred_at, p.hours_cents
+    FROM activity_participants p JOIN activities a ON a.id = p.activity_id
+   WHERE a.status = 'verified'
+  UNION ALL
+  SELECT 'service_request'::text, r.id, r.member_id, r.org_unit_id, r.title, r.completed_at, r.hours_cents
+    FROM service_requests r
+   WHERE r.status = 'confirmed';

@@ -1,0 +1,52 @@
+-- Functions, triggers and views of the org tree (src/db/schema/org.ts).
+-- Repeatable SQL, applied by migrate() (src/db/migrate.ts, "Repeatable SQL") after the migrations whenever
+-- this text changes: edit a definition here, in place, never in a migration. Every statement runs again on
+-- each change, so each is idempotent (CREATE OR REPLACE, DROP TRIGGER IF EXISTS before CREATE TRIGGER).
+
+-- The org tree keeps itself honest, whatever the application does: a unit's path and depth always
+-- follow from its parent, its kind sits below the parent's, and a unit never moves or changes kind
+-- (paths of whole subtrees, and every grant scoped by them, depend on that).
+CREATE OR REPLACE FUNCTION org_kind_rank(kind text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+  SELECT array_position(ARRAY['root','province','city','district','street','community','branch','grid','microgrid'], kind)
+$$;
+
+CREATE OR REPLACE FUNCTION org_units_guard_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  parent record;
+BEGIN
+  IF NEW.parent_id IS NULL THEN
+    NEW.path := '/' || NEW.id || '/';
+    NEW.depth := 0;
+    RETURN NEW;
+  END IF;
+  SELECT kind, path, depth INTO parent FROM org_units WHERE id = NEW.parent_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'parent unit % does not exist', NEW.parent_id USING ERRCODE = '23503';
+  END IF;
+  IF org_kind_rank(NEW.kind) <= org_kind_rank(parent.kind) THEN
+    RAISE EXCEPTION 'a % cannot sit under a %', NEW.kind, parent.kind
+      USING ERRCODE = '23514', CONSTRAINT = 'org_units_kind_order_chk';
+  END IF;
+  NEW.path := parent.path || NEW.id || '/';
+  NEW.depth := parent.depth + 1;
+  RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS org_units_guard_insert ON org_units;
+CREATE TRIGGER org_units_guard_insert BEFORE INSERT ON org_units
+  FOR EACH ROW EXECUTE FUNCTION org_units_guard_insert();
+
+CREATE OR REPLACE FUNCTION org_units_guard_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.parent_id IS DISTINCT FROM OLD.parent_id OR NEW.kind IS DISTINCT FROM OLD.kind
+     OR NEW.path IS DISTINCT FROM OLD.path OR NEW.depth IS DISTINCT FROM OLD.depth THEN
+    RAISE EXCEPTION 'org units never move or change kind' USING ERRCODE = '23514', CONSTRAINT = 'org_units_fixed_chk';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS org_units_guard_update ON org_units;
+CREATE TRIGGER org_units_guard_update BEFORE UPDATE ON org_units
+  FOR EACH ROW EXECUTE FUNCTION org_units_guard_update();
