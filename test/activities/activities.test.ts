@@ -198,7 +198,7 @@ describe('PUT /api/v1/activities/{id}/participants/{memberId}', () => {
   it('lets a member registered with the community (双报到) take part; the hours show for both sides', async () => {
     const world = await createWorld(t.db)
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${world.memberB.memberId}, ${world.communityA})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${world.memberB.memberId}, ${world.communityA}, 'accepted', now())`,
     )
     const id = await verifiedActivity(t, world.gridWorkerA, world.branchA, [[world.memberB.memberId, '2.00']])
     const communitySecretary = await createUser(t.db, { grants: [['secretary', world.communityA]] })
@@ -516,7 +516,7 @@ describe('reporting interface (hoursSummary, hoursByMember)', () => {
   it('counts a 双报到 member for the community served and for the home branch, verified hours only', async () => {
     const world = await createWorld(t.db)
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${world.memberB.memberId}, ${world.communityA})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${world.memberB.memberId}, ${world.communityA}, 'accepted', now())`,
     )
     await verifiedActivity(
       t,

@@ -192,7 +192,7 @@ describe('POST /api/v1/members/{id}/service-certificates', () => {
   it('lets the community a member registered with (双报到) issue one in its own name', async () => {
     const world = await createWorld(t.db)
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${world.memberB.memberId}, ${world.communityA})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${world.memberB.memberId}, ${world.communityA}, 'accepted', now())`,
     )
     const communitySecretary = await createUser(t.db, { grants: [['secretary', world.communityA]] })
     const res = await issue(communitySecretary, world.memberB.memberId, {

@@ -197,7 +197,7 @@ describe('who may take which step', () => {
     expect(outside.statusCode).toBe(422)
     expect(outside.json().code).toBe('out_of_range')
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${w.memberB.memberId}, ${w.communityA})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${w.memberB.memberId}, ${w.communityA}, 'accepted', now())`,
     )
     const registered = await step(t, w.admin, id, 'dispatch', { memberId: w.memberB.memberId })
     expect(registered.statusCode, registered.body).toBe(200)

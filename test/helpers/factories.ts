@@ -48,14 +48,22 @@ export async function createMember(
 
 export async function createUser(
   db: Db,
-  opts: { username?: string; grants?: [Role, string][]; memberId?: string; password?: string } = {},
+  opts: {
+    username?: string
+    grants?: [Role, string][]
+    memberId?: string
+    password?: string
+    /** The secretary who made the login (createUser does this); a login with no grant is theirs to manage. */
+    createdBy?: string
+  } = {},
 ): Promise<string> {
   passwordHash ??= hashPassword(TEST_PASSWORD)
   const hash = opts.password ? await hashPassword(opts.password) : await passwordHash
   const row = await one<{ id: string }>(
     db,
-    sql`insert into users (username, password_hash, member_id)
-        values (${opts.username ?? uniq('user')}, ${hash}, ${opts.memberId ?? null}) returning id`,
+    sql`insert into users (username, password_hash, member_id, created_by)
+        values (${opts.username ?? uniq('user')}, ${hash}, ${opts.memberId ?? null}, ${opts.createdBy ?? null})
+        returning id`,
   )
   for (const [role, unitId] of opts.grants ?? []) {
     await db.execute(

@@ -116,7 +116,8 @@ const rows: AuthzRow[] = [
     operation: 'grantRole',
     request: async ({ t, w }) => ({
       method: 'POST',
-      url: `/api/v1/users/${await createUser(t.db)}/roles`,
+      // A user whose every grant lies in branch A's subtree: inside every secretary above it, nobody else's.
+      url: `/api/v1/users/${await createUser(t.db, { grants: [['grid_worker', w.gridA]] })}/roles`,
       payload: { role: 'panelist', orgUnitId: w.branchA },
     }),
     expect: secretaries(201),

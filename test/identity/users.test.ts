@@ -110,7 +110,7 @@ describe('listUsers / getUser', () => {
 
 describe('grantRole / revokeRole', () => {
   it('a secretary cannot grant admin (403), nor anything above or beside their unit (404)', async () => {
-    const target = await createUser(t.db)
+    const target = await createUser(t.db, { createdBy: w.secretaryA })
     expect((await grant(w.secretaryA, target, 'admin', w.branchA)).statusCode).toBe(403)
     expect((await grant(w.secretaryA, target, 'secretary', w.communityA)).statusCode).toBe(404)
     expect((await grant(w.secretaryA, target, 'clerk', w.branchB)).statusCode).toBe(404)
@@ -132,7 +132,7 @@ describe('grantRole / revokeRole', () => {
   })
 
   it('granting the same role twice is 409; role member needs a linked member (400)', async () => {
-    const target = await createUser(t.db)
+    const target = await createUser(t.db, { createdBy: w.secretaryA })
     expect((await grant(w.secretaryA, target, 'panelist', w.branchA)).statusCode).toBe(201)
     expect((await grant(w.secretaryA, target, 'panelist', w.branchA)).statusCode).toBe(409)
     expect((await grant(w.secretaryA, target, 'member', w.branchA)).statusCode).toBe(400)

@@ -160,7 +160,7 @@ describe('POST /api/v1/ledger/adjustments', () => {
   it('a secretary of a community the member only registered with (双报到) sees the balance but cannot adjust', async () => {
     const m = await createMemberUser(t.db, w.branchA)
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${m.memberId}, ${w.communityB})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${m.memberId}, ${w.communityB}, 'accepted', now())`,
     )
     const residential = await createUser(t.db, { grants: [['secretary', w.communityB]] })
     const seen = await t.call({

@@ -204,61 +204,7 @@ describe('GET /api/v1/members', () => {
   })
 })
 
-describe('双报到: POST /api/v1/members/{id}/registrations', () => {
-  it('the member registers with a residential community, whose staff then see them', async () => {
-    const secretaryCommunityB = await createUser(t.db, { grants: [['secretary', w.communityB]] })
-    const { memberId, userId } = w.memberA
-    const before = await t.call({
-      method: 'GET',
-      url: `/api/v1/members/${memberId}`,
-      as: secretaryCommunityB,
-    })
-    expect(before.statusCode).toBe(404)
-    const res = await t.call({
-      method: 'POST',
-      url: `/api/v1/members/${memberId}/registrations`,
-      as: userId,
-      payload: { orgUnitId: w.communityB },
-    })
-    expect(res.statusCode).toBe(201)
-    expect(res.json()).toMatchObject({ memberId, orgUnitId: w.communityB })
-    const seen = await t.call({ method: 'GET', url: `/api/v1/members/${memberId}`, as: secretaryCommunityB })
-    expect(seen.statusCode).toBe(200)
-    expect(seen.json().registrations).toEqual([expect.objectContaining({ orgUnitId: w.communityB })])
-    const list = await t.call({
-      method: 'GET',
-      url: `/api/v1/members?orgUnitId=${w.communityB}`,
-      as: secretaryCommunityB,
-    })
-    expect(list.json().items.map((m: { id: string }) => m.id)).toContain(memberId)
-    const again = await t.call({
-      method: 'POST',
-      url: `/api/v1/members/${memberId}/registrations`,
-      as: userId,
-      payload: { orgUnitId: w.communityB },
-    })
-    expect(again.statusCode).toBe(409)
-  })
-
-  it('a secretary over the community registers a member from elsewhere; a branch is not a community (400)', async () => {
-    const secretaryCommunityB = await createUser(t.db, { grants: [['secretary', w.communityB]] })
-    const id = await createMember(t.db, w.branchA)
-    const ok = await t.call({
-      method: 'POST',
-      url: `/api/v1/members/${id}/registrations`,
-      as: secretaryCommunityB,
-      payload: { orgUnitId: w.communityB },
-    })
-    expect(ok.statusCode).toBe(201)
-    const branch = await t.call({
-      method: 'POST',
-      url: `/api/v1/members/${id}/registrations`,
-      as: w.secretaryA,
-      payload: { orgUnitId: w.branchB },
-    })
-    expect(branch.statusCode).toBe(400)
-  })
-})
+// 双报到 registrations: test/members/registrations.test.ts
 
 describe('teams', () => {
   it('a grid worker creates a team, adds members, and lists it with its size', async () => {

@@ -92,8 +92,16 @@ describe('settings inherit from the nearest ancestor that sets them', () => {
     const community = await createUnit(t.db, town, 'community', '幸福社区')
     const res = await t.call({ method: 'GET', url: `/api/v1/org-units/${community}`, as: w.memberB.userId })
     expect(res.statusCode).toBe(200)
-    expect(res.json().settings).toEqual({ redemptionThreshold: null, publicityDays: null })
-    expect(res.json().effectiveSettings).toEqual({ redemptionThreshold: '50.00', publicityDays: 3 })
+    expect(res.json().settings).toEqual({
+      redemptionThreshold: null,
+      publicityDays: null,
+      minPublicityDays: null,
+    })
+    expect(res.json().effectiveSettings).toEqual({
+      redemptionThreshold: '50.00',
+      publicityDays: 3,
+      minPublicityDays: 1,
+    })
 
     const patched = await t.call({
       method: 'PATCH',
@@ -102,14 +110,26 @@ describe('settings inherit from the nearest ancestor that sets them', () => {
       payload: { settings: { publicityDays: null, redemptionThreshold: '12.5' } },
     })
     expect(patched.statusCode).toBe(200)
-    expect(patched.json().settings).toEqual({ redemptionThreshold: '12.50', publicityDays: null })
+    expect(patched.json().settings).toEqual({
+      redemptionThreshold: '12.50',
+      publicityDays: null,
+      minPublicityDays: null,
+    })
     const again = (await t.call({ method: 'GET', url: `/api/v1/org-units/${community}`, as: w.admin })).json()
-    expect(again.effectiveSettings).toEqual({ redemptionThreshold: '12.50', publicityDays: 7 })
+    expect(again.effectiveSettings).toEqual({
+      redemptionThreshold: '12.50',
+      publicityDays: 7,
+      minPublicityDays: 1,
+    })
   })
 
   it('defaults apply when nobody sets anything', async () => {
     const res = await t.call({ method: 'GET', url: `/api/v1/org-units/${w.gridA}`, as: w.clerkA })
-    expect(res.json().effectiveSettings).toEqual({ redemptionThreshold: '0.00', publicityDays: 5 })
+    expect(res.json().effectiveSettings).toEqual({
+      redemptionThreshold: '0.00',
+      publicityDays: 5,
+      minPublicityDays: 1,
+    })
   })
 
   it('refuses a negative threshold or three decimals with 400', async () => {
@@ -214,7 +234,7 @@ describe('the database guards the tree on its own', () => {
 
   it('registrations only with a community; audit events cannot be edited or deleted', async () => {
     await refused(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${w.memberA.memberId}, ${w.branchB})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${w.memberA.memberId}, ${w.branchB}, 'accepted', now())`,
       '23514',
       'member_registrations_community_chk',
     )

@@ -34,8 +34,8 @@ beforeAll(async () => {
   // Everyone registered with both communities (双报到): any of them may serve on either side.
   for (const m of members) {
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id)
-          select ${m.memberId}::uuid, c from unnest(${`{${w.communityA},${w.communityB}}`}::uuid[]) c
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at)
+          select ${m.memberId}::uuid, c, 'accepted', now() from unnest(${`{${w.communityA},${w.communityB}}`}::uuid[]) c
           on conflict do nothing`,
     )
   }

@@ -139,8 +139,8 @@ describe('getSummary hours across subtrees (双报到)', () => {
     // Registered with each other's community (双报到), then: B's member serves at A's activity, A's member
     // at B's, both at A's second one (recorded by the admin, who sees both).
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id)
-          values (${v.memberB.memberId}, ${v.communityA}), (${home}, ${v.communityB})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at)
+          values (${v.memberB.memberId}, ${v.communityA}, 'accepted', now()), (${home}, ${v.communityB}, 'accepted', now())`,
     )
     await verifiedActivity(t, v.admin, v.branchA, [[v.memberB.memberId, '1.00']])
     await verifiedActivity(t, v.admin, v.branchB, [[home, '2.00']])

@@ -151,7 +151,7 @@ describe('GET /api/v1/rewards', () => {
     expect(getB.statusCode).toBe(404)
 
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${world.memberA.memberId}, ${world.communityB})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${world.memberA.memberId}, ${world.communityB}, 'accepted', now())`,
     )
     expect((await listIds(world.memberA.userId)).sort()).toEqual([a.id, b.id].sort())
     const one_ = await t.call({ method: 'GET', url: `/api/v1/rewards/${a.id}`, as: world.memberA.userId })

@@ -143,7 +143,7 @@ describe('POST /api/v1/redemptions', () => {
     const body = { memberId: world.memberA.memberId, rewardId }
     expect((await redeem(t, world.clerkB, body)).statusCode).toBe(404)
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${world.memberA.memberId}, ${world.communityB})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${world.memberA.memberId}, ${world.communityB}, 'accepted', now())`,
     )
     const res = await redeem(t, world.clerkB, body)
     expect(res.statusCode, res.body).toBe(201)
@@ -301,7 +301,7 @@ describe('GET /api/v1/redemptions', () => {
     await givePoints(t.db, w.memberA.memberId, 10_000)
     await givePoints(t.db, w.memberB.memberId, 10_000)
     await t.db.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${w.memberB.memberId}, ${w.communityA})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${w.memberB.memberId}, ${w.communityA}, 'accepted', now())`,
     )
     const { id: rewardId } = await stockedReward(t, w.clerkA, w.communityA, { stock: 10 })
     const a1 = (await redeem(t, w.memberA.userId, { memberId: w.memberA.memberId, rewardId })).json()

@@ -26,6 +26,8 @@ export const users = pgTable(
       .references(() => members.id),
     disabledAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** The secretary or admin who created the login (null: bootstrap, demo, before migration 0029). */
+    createdBy: uuid().references((): AnyPgColumn => users.id),
   },
   // Only Argon2id hashes are ever stored: a plain or weakly hashed password cannot slip in.
   (t) => [check('users_password_hash_chk', sql`${t.passwordHash} like '$argon2id$%'`)],

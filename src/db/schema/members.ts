@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import {
+  type AnyPgColumn,
   boolean,
   check,
   index,
@@ -10,6 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
+import { users } from './identity'
 import { orgUnits } from './org'
 
 /** A person who earns points. `orgUnitId` is the home unit (normally a branch). */
@@ -37,7 +39,14 @@ export const members = pgTable(
   ],
 )
 
-/** 双报到: an in-service member also registered with the residential community they serve. */
+/**
+ * 双报到: an in-service member also serving the residential community where they live. Asked for by the member or
+ * their home side (`pending`), accepted or declined by the community; only `accepted` puts the member in the
+ * community's scope. Ending keeps the row (history). Transitions are guarded by a trigger (migration 0029).
+ */
+export const REGISTRATION_STATUSES = ['pending', 'accepted', 'declined', 'ended'] as const
+export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number]
+
 export const memberRegistrations = pgTable(
   'member_registrations',
   {
@@ -49,10 +58,28 @@ export const memberRegistrations = pgTable(
       .notNull()
       .references(() => orgUnits.id),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    status: text().$type<RegistrationStatus>().notNull(),
+    requestedBy: uuid().references((): AnyPgColumn => users.id),
+    decidedBy: uuid().references((): AnyPgColumn => users.id),
+    decidedAt: timestamp({ withTimezone: true }),
+    declineReason: text(),
+    endedBy: uuid().references((): AnyPgColumn => users.id),
+    endedAt: timestamp({ withTimezone: true }),
+    endReason: text(),
   },
   (t) => [
-    uniqueIndex('member_registrations_uq').on(t.memberId, t.orgUnitId),
+    uniqueIndex('member_registrations_live_uq')
+      .on(t.memberId, t.orgUnitId)
+      .where(sql`${t.status} in ('pending', 'accepted')`),
     index('member_registrations_unit_idx').on(t.orgUnitId),
+    index('member_registrations_member_idx').on(t.memberId),
+    check('member_registrations_status_chk', sql`${t.status} in ('pending','accepted','declined','ended')`),
+    check(
+      'member_registrations_decided_chk',
+      sql`(${t.status} = 'pending') = (${t.decidedAt} is null) or (${t.status} = 'ended' and ${t.decidedAt} is null)`,
+    ),
+    check('member_registrations_ended_chk', sql`(${t.status} = 'ended') = (${t.endedAt} is not null)`),
+    check('member_registrations_decline_chk', sql`${t.declineReason} is null or ${t.status} = 'declined'`),
   ],
 )
 

@@ -43,6 +43,8 @@ export const orgUnits = pgTable(
     // Settings inherit: null means "ask the parent". Points in hundredths.
     redemptionThreshold: bigint({ mode: 'number' }),
     publicityDays: integer(),
+    /** 公示 floor for every round below (null: inherited; default 1); only set from above the unit. */
+    minPublicityDays: integer(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
@@ -58,5 +60,9 @@ export const orgUnits = pgTable(
     check('org_units_root_chk', sql`(${t.kind} = 'root') = (${t.parentId} is null)`),
     check('org_units_threshold_chk', sql`${t.redemptionThreshold} is null or ${t.redemptionThreshold} >= 0`),
     check('org_units_publicity_chk', sql`${t.publicityDays} is null or ${t.publicityDays} between 0 and 60`),
+    check(
+      'org_units_min_publicity_chk',
+      sql`${t.minPublicityDays} is null or ${t.minPublicityDays} between 0 and 60`,
+    ),
   ],
 )

@@ -228,7 +228,7 @@ export async function memberLine(tx: Db, memberId: string): Promise<MemberLine |
                coalesce((select json_agg(json_build_object('orgUnitId', r.org_unit_id, 'path', ru.path)
                                          order by ru.path)
                          from member_registrations r join org_units ru on ru.id = r.org_unit_id
-                         where r.member_id = m.id), '[]'::json) as registrations
+                         where r.member_id = m.id and r.status = 'accepted'), '[]'::json) as registrations
         from members m join org_units u on u.id = m.org_unit_id where m.id = ${memberId}`,
   )
   if (!row) return undefined

@@ -91,7 +91,7 @@ export async function loadDemoIfEmpty(db: Db): Promise<DemoLogin[] | null> {
     for (const [i, name] of MEMBERS_B.entries()) membersB.push(await member(tx, branchB, name, i + 10))
     // 赵磊 works at the education bureau and serves 和谐社区 where he lives (双报到).
     await tx.execute(
-      sql`insert into member_registrations (member_id, org_unit_id) values (${membersA[6]}, ${communityB})`,
+      sql`insert into member_registrations (member_id, org_unit_id, status, decided_at) values (${membersA[6]}, ${communityB}, 'accepted', now())`,
     )
 
     for (const [communityId, name, ids] of [

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import type { Role } from '../../db/schema/identity'
 
@@ -11,19 +11,27 @@ export async function findLoginUser(db: Db, username: string) {
   )
 }
 
-export async function insertUser(db: Db, username: string, passwordHash: string, memberId: string | null) {
+export async function insertUser(
+  db: Db,
+  u: { username: string; passwordHash: string; memberId: string | null; createdBy: string },
+) {
   return (await one<{ id: string; createdAt: string }>(
     db,
-    sql`insert into users (username, password_hash, member_id) values (${username}, ${passwordHash}, ${memberId})
+    sql`insert into users (username, password_hash, member_id, created_by)
+        values (${u.username}, ${u.passwordHash}, ${u.memberId}, ${u.createdBy})
         returning id, ${ts('created_at')} as "createdAt"`,
   ))!
 }
 
-/** Locks the user row: grants to one user are decided one at a time. */
-export async function lockUser(db: Db, userId: string) {
+/**
+ * Locks the user row if `scope` (a condition on `usr`, e.g. userInScope; none: any user) holds: grants to one
+ * user are decided one at a time. Scope and existence are one read, so both misses look and take alike.
+ */
+export async function lockUser(db: Db, userId: string, scope: SQL = sql`true`) {
   return one<{ id: string; memberId: string | null }>(
     db,
-    sql`select id, member_id as "memberId" from users where id = ${userId} for update`,
+    sql`select usr.id, usr.member_id as "memberId" from users usr where usr.id = ${userId} and ${scope}
+        for update of usr`,
   )
 }
 
@@ -80,14 +88,29 @@ const SELECT_USER = sql`
   from users usr`
 
 /**
- * Users "inside" a set of subtrees: one of their grants lies there, or their linked member's home unit
- * does. `pathCondition` receives the path expression to test.
+ * Users with a grant or a linked member's home unit where `pathCondition` holds: a filter (listUsers'
+ * orgUnitId), not a scope check (that is userInScope).
  */
-export function userInside(pathCondition: (path: ReturnType<typeof sql>) => ReturnType<typeof sql>) {
+export function userInside(pathCondition: (path: SQL) => SQL) {
   return sql`(exists (select 1 from role_grants g join org_units o on o.id = g.org_unit_id
                       where g.user_id = usr.id and ${pathCondition(sql`o.path`)})
            or exists (select 1 from members m join org_units o on o.id = m.org_unit_id
                       where m.id = usr.member_id and ${pathCondition(sql`o.path`)}))`
+}
+
+/**
+ * The users a secretary administers (security issue 15): their linked member's home unit lies in the caller's
+ * subtrees (a 双报到 registration does not count), or every grant they hold does, or, holding none and linked to
+ * no member, the caller created them. A user with one grant elsewhere (another community's secretary, the admin)
+ * is nobody's to see or change but an admin's. `inScope` is the caller's path condition for the granting roles.
+ */
+export function userInScope(inScope: (path: SQL) => SQL, callerUserId: string) {
+  return sql`(exists (select 1 from members m join org_units o on o.id = m.org_unit_id
+                      where m.id = usr.member_id and ${inScope(sql`o.path`)})
+           or (not exists (select 1 from role_grants g join org_units o on o.id = g.org_unit_id
+                           where g.user_id = usr.id and not ${inScope(sql`o.path`)})
+               and (exists (select 1 from role_grants g where g.user_id = usr.id)
+                    or (usr.member_id is null and usr.created_by = ${callerUserId}))))`
 }
 
 export async function listUsers(

@@ -117,8 +117,60 @@ export interface MemberScopeRow extends VisibleMember {
 export function memberScopeRow(memberId: string): SQL {
   return sql`select m.id, m.org_unit_id as "orgUnitId", m.name, u.path,
           (select array_agg(ru.path) from member_registrations r join org_units ru on ru.id = r.org_unit_id
-            where r.member_id = m.id) as "regPaths"
+            where r.member_id = m.id and r.status = 'accepted') as "regPaths"
         from members m join org_units u on u.id = m.org_unit_id where m.id = ${memberId}`
+}
+
+/**
+ * SQL condition "the member (an expression yielding a member id) serves a community whose path satisfies
+ * `pathCondition` through an accepted 双报到 registration". The one definition of which registrations count:
+ * a pending, declined or ended one puts nobody in anyone's scope.
+ */
+export function registeredWhere(memberIdExpr: SQL, pathCondition: (path: SQL) => SQL): SQL {
+  return sql`exists (select 1 from member_registrations reg join org_units reg_u on reg_u.id = reg.org_unit_id
+                     where reg.member_id = ${memberIdExpr} and reg.status = 'accepted'
+                       and ${pathCondition(sql`reg_u.path`)})`
+}
+
+/**
+ * SQL condition "the caller may see the member `memberIdExpr`", the same rule as requireMemberVisible (self when
+ * `allowSelf`, home unit or, unless `homeOnly`, an accepted 双报到 community in the caller's subtrees for
+ * `roles`), for reading an object and checking its scope in one statement: the answer about an object
+ * outside the caller's scope then takes the same path, and the same time, as about one that does not exist.
+ */
+export function memberVisibleWhere(
+  memberIdExpr: SQL,
+  caller: Caller,
+  roles: readonly Role[],
+  opts: { allowSelf?: boolean; homeOnly?: boolean } = {},
+): SQL {
+  const terms: SQL[] = []
+  if (opts.allowSelf !== false && caller.memberId) terms.push(sql`${memberIdExpr} = ${caller.memberId}::uuid`)
+  if (scopePaths(caller, roles).length > 0) {
+    const inScope = (path: SQL) => pathInScope(path, caller, roles)
+    terms.push(sql`exists (select 1 from members vis_m join org_units vis_u on vis_u.id = vis_m.org_unit_id
+                           where vis_m.id = ${memberIdExpr} and ${inScope(sql`vis_u.path`)})`)
+    if (!opts.homeOnly) terms.push(registeredWhere(memberIdExpr, inScope))
+  }
+  return terms.length ? sql`(${sql.join(terms, sql` or `)})` : sql`false`
+}
+
+/**
+ * The member, if the caller may act on them from the home side: they are the caller's own member record (when
+ * `allowSelf`) or their home unit lies in a subtree where the caller holds one of `roles`. A 双报到
+ * registration does not count: it lets a community see a member, never act for the member's home (logins,
+ * new registrations). Otherwise 404, exactly as for an id that does not exist (one statement either way).
+ */
+export async function requireMemberAtHome(
+  db: Db,
+  caller: Caller,
+  memberId: string,
+  roles: readonly Role[],
+  opts: { allowSelf?: boolean } = { allowSelf: true },
+): Promise<VisibleMember> {
+  assertMayAskForMember(caller, memberId, roles, opts)
+  const row = await one<MemberScopeRow>(db, memberScopeRow(memberId))
+  return checkMemberVisible(caller, memberId, row && { ...row, regPaths: null }, roles, opts)
 }
 
 /** The part of requireMemberVisible that needs no row: a plain member asking for someone else. */

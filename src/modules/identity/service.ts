@@ -14,7 +14,7 @@ import {
   findUnit,
   isAdmin,
   pathInScope,
-  requireMemberVisible,
+  requireMemberAtHome,
   requireRole,
   requireUnitInScope,
 } from './scope'
@@ -75,10 +75,16 @@ export async function createUser(db: Db, caller: Caller, body: CreateUserBody): 
   const passwordHash = await hashPassword(body.password)
   try {
     return await transaction(db, async (tx) => {
+      // Only the member's home side gives them a login: a community that sees the member through 双报到 may not.
       const member = body.memberId
-        ? await requireMemberVisible(tx, caller, body.memberId, GRANTERS, { allowSelf: false })
+        ? await requireMemberAtHome(tx, caller, body.memberId, GRANTERS, { allowSelf: false })
         : undefined
-      const user = await repo.insertUser(tx, body.username, passwordHash, member?.id ?? null)
+      const user = await repo.insertUser(tx, {
+        username: body.username,
+        passwordHash,
+        memberId: member?.id ?? null,
+        createdBy: caller.userId,
+      })
       if (member) await repo.insertGrant(tx, user.id, 'member', member.orgUnitId, caller.userId)
       const out: User = {
         id: user.id,
@@ -114,7 +120,7 @@ export async function grantRole(db: Db, caller: Caller, userId: string, body: Gr
   try {
     return await transaction(db, async (tx) => {
       await requireUnitInScope(tx, caller, body.orgUnitId, GRANTERS)
-      const user = await repo.lockUser(tx, userId)
+      const user = await repo.lockUser(tx, userId, usersInScope(caller))
       if (!user) throw notFound('user')
       if (body.role === 'member' && !user.memberId) {
         throw validation('role', 'role member needs a user linked to a member record')
@@ -146,6 +152,7 @@ export async function grantRole(db: Db, caller: Caller, userId: string, body: Gr
 export async function revokeRole(db: Db, caller: Caller, userId: string, grantId: string): Promise<void> {
   requireRole(caller, GRANTERS)
   await transaction(db, async (tx) => {
+    if (!(await repo.lockUser(tx, userId, usersInScope(caller)))) throw notFound('role grant')
     const grant = await repo.lockGrant(tx, userId, grantId)
     const unit = grant ? await findUnit(tx, grant.orgUnitId) : undefined
     if (!grant || !unit || !coversPath(caller, unit.path, GRANTERS)) throw notFound('role grant')
@@ -165,16 +172,23 @@ export async function revokeRole(db: Db, caller: Caller, userId: string, grantId
   })
 }
 
+/** The users the caller administers (repo.userInScope): everyone for an admin. */
+function usersInScope(caller: Caller) {
+  if (isAdmin(caller)) return sql`true`
+  return repo.userInScope((path) => pathInScope(path, caller, GRANTERS), caller.userId)
+}
+
 /**
- * Users the caller administers: an admin sees everyone; a secretary, users with a grant or a linked
- * member inside their subtrees (so they can find the grant to revoke). Others: 403.
+ * Users the caller administers (usersInScope): an admin sees everyone; a secretary, users whose member is at
+ * home in their subtrees or whose every grant lies there, and the logins they created that hold nothing yet.
+ * Others: 403. Everyone else is 404 on every user operation, as if they did not exist.
  */
 export async function listUsers(db: Db, caller: Caller, query: ListUsersQuery) {
   requireRole(caller, GRANTERS)
   const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(query.cursor, ['text', 'uuid'])
   const where = []
-  if (!isAdmin(caller)) where.push(repo.userInside((path) => pathInScope(path, caller, GRANTERS)))
+  where.push(usersInScope(caller))
   if (query.orgUnitId) {
     const unit = await requireUnitInScope(db, caller, query.orgUnitId, GRANTERS)
     where.push(repo.userInside((path) => sql`${path} like ${`${unit.path}%`}`))
@@ -185,8 +199,7 @@ export async function listUsers(db: Db, caller: Caller, query: ListUsersQuery) {
 
 export async function getUser(db: Db, caller: Caller, id: string): Promise<User> {
   requireRole(caller, GRANTERS)
-  const where = [sql`usr.id = ${id}`]
-  if (!isAdmin(caller)) where.push(repo.userInside((path) => pathInScope(path, caller, GRANTERS)))
+  const where = [sql`usr.id = ${id}`, usersInScope(caller)]
   const [found] = await repo.listUsers(db, where, undefined, 1)
   if (!found) throw notFound('user')
   return found

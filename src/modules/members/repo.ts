@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
-import type { Member } from './schemas'
+import type { RegistrationStatus } from '../../db/schema/members'
+import type { Member, Registration } from './schemas'
 
 interface MemberRow {
   id: string
@@ -10,7 +11,7 @@ interface MemberRow {
   isPartyMember: boolean
   workUnit: string | null
   status: 'active' | 'inactive'
-  registrations: { id: string; orgUnitId: string; createdAt: string }[]
+  registrations: { id: string; orgUnitId: string; status: RegistrationStatus; createdAt: string }[]
   createdAt: string
   updatedAt: string
 }
@@ -18,9 +19,10 @@ interface MemberRow {
 const SELECT_MEMBER = sql`
   select m.id, m.org_unit_id as "orgUnitId", m.name, m.phone, m.is_party_member as "isPartyMember",
     m.work_unit as "workUnit", m.status, to_json(m.created_at)#>>'{}' as "createdAt", to_json(m.updated_at)#>>'{}' as "updatedAt",
-    coalesce((select json_agg(json_build_object('id', r.id, 'orgUnitId', r.org_unit_id, 'createdAt', r.created_at)
-                order by r.created_at)
-              from member_registrations r where r.member_id = m.id), '[]'::json) as registrations
+    coalesce((select json_agg(json_build_object('id', r.id, 'orgUnitId', r.org_unit_id, 'status', r.status,
+                                                'createdAt', r.created_at) order by r.created_at)
+              from member_registrations r where r.member_id = m.id and r.status in ('pending', 'accepted')),
+             '[]'::json) as registrations
   from members m join org_units u on u.id = m.org_unit_id`
 
 function toMember(r: MemberRow): Member {
@@ -90,10 +92,70 @@ export async function updateMember(db: Db, id: string, set: Partial<MemberFields
   await db.execute(sql`update members set ${sql.join(parts, sql`, `)} where id = ${id}`)
 }
 
-export async function insertRegistration(db: Db, memberId: string, orgUnitId: string) {
-  return (await one<{ id: string; createdAt: string }>(
+export async function insertRegistration(db: Db, memberId: string, orgUnitId: string, requestedBy: string) {
+  const row = await one<{ id: string }>(
     db,
-    sql`insert into member_registrations (member_id, org_unit_id) values (${memberId}, ${orgUnitId})
-        returning id, to_json(created_at)#>>'{}' as "createdAt"`,
-  ))!
+    sql`insert into member_registrations (member_id, org_unit_id, status, requested_by)
+        values (${memberId}, ${orgUnitId}, 'pending', ${requestedBy}) returning id`,
+  )
+  return (await findRegistration(db, row!.id))!
+}
+
+/** With the two paths that decide who may see and act on it: the member's home unit and the community. */
+export interface RegistrationScopeRow extends Registration {
+  homePath: string
+  communityPath: string
+}
+
+export async function findRegistration(db: Db, id: string) {
+  return one<RegistrationScopeRow>(db, sql`${SELECT_REGISTRATION} where r.id = ${id}`)
+}
+
+const SELECT_REGISTRATION = sql`
+  select r.id, r.member_id as "memberId", m.name as "memberName", m.org_unit_id as "homeUnitId",
+         hu.name as "homeUnitName", r.org_unit_id as "orgUnitId", r.status,
+         to_json(r.created_at)#>>'{}' as "createdAt", to_json(r.decided_at)#>>'{}' as "decidedAt",
+         r.decline_reason as "declineReason", to_json(r.ended_at)#>>'{}' as "endedAt", r.end_reason as "endReason",
+         hu.path as "homePath", cu.path as "communityPath"
+    from member_registrations r
+    join members m on m.id = r.member_id
+    join org_units hu on hu.id = m.org_unit_id
+    join org_units cu on cu.id = r.org_unit_id`
+
+export async function listRegistrations(
+  db: Db,
+  where: SQL[],
+  after: [string, string] | undefined,
+  limit: number,
+): Promise<Registration[]> {
+  const conds = [...where]
+  if (after) conds.push(sql`(r.created_at, r.id) < (${after[0]}::timestamptz, ${after[1]}::uuid)`)
+  const found = await rows<RegistrationScopeRow>(
+    db,
+    sql`${SELECT_REGISTRATION} ${conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``}
+        order by r.created_at desc, r.id desc limit ${limit + 1}`,
+  )
+  return found.map(({ homePath: _h, communityPath: _c, ...registration }) => registration)
+}
+
+/** Moves a registration from one of `from` to `to`; false when it was no longer in such a state (a race lost). */
+export async function setRegistrationStatus(
+  db: Db,
+  id: string,
+  from: readonly RegistrationStatus[],
+  to: { status: RegistrationStatus; by: string; reason: string | null },
+): Promise<boolean> {
+  const sets =
+    to.status === 'ended'
+      ? sql`status = 'ended', ended_at = now(), ended_by = ${to.by}, end_reason = ${to.reason}`
+      : sql`status = ${to.status}, decided_at = now(), decided_by = ${to.by}, decline_reason = ${to.reason}`
+  const updated = await rows<{ id: string }>(
+    db,
+    sql`update member_registrations set ${sets}
+        where id = ${id} and status in (${sql.join(
+          from.map((f) => sql`${f}`),
+          sql`, `,
+        )}) returning id`,
+  )
+  return updated.length === 1
 }

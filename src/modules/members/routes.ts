@@ -3,18 +3,23 @@ import Type from 'typebox'
 import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { DomainError } from '../../shared/errors'
 import { IdParams, problems } from '../../shared/schemas'
+import * as registrations from './registrations'
 import {
   AddTeamMemberBody,
   CreateMemberBody,
   CreateTeamBody,
+  DeclineRegistrationBody,
+  EndRegistrationBody,
   ImportMembersQuery,
   ImportResult,
   ListMembersQuery,
+  ListRegistrationsQuery,
   ListTeamsQuery,
   Member,
   MemberPage,
   RegisterMemberBody,
   Registration,
+  RegistrationPage,
   Team,
   TeamMember,
   TeamPage,
@@ -175,19 +180,107 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['members'],
         operationId: 'registerMember',
-        summary: '双报到: record that the member serves a residential community',
-        description: 'By the member, a secretary over the member, or a secretary over that community.',
+        summary:
+          '双报到: ask for the member to serve a residential community (the member, or their home side)',
+        description:
+          'By the member themself or a secretary over the member’s home unit; a 双报到 registration elsewhere ' +
+          'does not count, and a member outside that scope answers 404 exactly like an id that does not exist. ' +
+          '`orgUnitId` must be a community (400) other than the one the member already lives under. The ' +
+          'registration starts `pending`: until the community’s secretary accepts it (acceptRegistration) the ' +
+          'community learns the member’s name and home unit name and nothing more. A pending or accepted ' +
+          'registration with the same community: 409 conflict.',
         params: IdParams,
         body: RegisterMemberBody,
-        response: { 201: Registration, ...problems(403, 404, 409) },
+        response: { 201: Registration, ...problems(400, 403, 404, 409) },
       },
     },
     async (request, reply) =>
       reply
         .code(201)
         .send(
-          await service.registerMember(app.db, request.caller, request.params.id, request.body.orgUnitId),
+          await registrations.registerMember(
+            app.db,
+            request.caller,
+            request.params.id,
+            request.body.orgUnitId,
+          ),
         ),
+  )
+
+  app.get(
+    '/registrations',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'listRegistrations',
+        summary: '双报到 registrations you have a part in, newest first',
+        description:
+          'A member: their own. Secretaries and grid workers: registrations of members at home in their units ' +
+          'and registrations with their communities (a community sees pending requests with the member’s name ' +
+          'and home unit name only). Other roles: 403. `orgUnitId` narrows to that subtree (either side; outside ' +
+          'the caller’s scope: 404); `status` and `memberId` filter.',
+        querystring: ListRegistrationsQuery,
+        response: { 200: RegistrationPage, ...problems(400, 403, 404) },
+      },
+    },
+    async (request) => registrations.listRegistrations(app.db, request.caller, request.query),
+  )
+
+  app.post(
+    '/registrations/:id/accept',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'acceptRegistration',
+        summary: '双报到: the community takes the member on (secretary over the community)',
+        description:
+          'Only a secretary over the registration’s community (the member and the home side: 403; a registration ' +
+          'the caller has no part in: 404). From pending only, else 409 invalid_state. From then on the ' +
+          'community sees the member and may involve them in its activities, requests and rewards.',
+        params: IdParams,
+        response: { 200: Registration, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) => registrations.acceptRegistration(app.db, request.caller, request.params.id),
+  )
+
+  app.post(
+    '/registrations/:id/decline',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'declineRegistration',
+        summary: '双报到: the community declines the request (secretary over the community)',
+        description:
+          'Only a secretary over the registration’s community (others with a part in it: 403; none: 404). From ' +
+          'pending only, else 409 invalid_state. The member may ask again later.',
+        params: IdParams,
+        body: DeclineRegistrationBody,
+        response: { 200: Registration, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) =>
+      registrations.declineRegistration(app.db, request.caller, request.params.id, request.body.reason),
+  )
+
+  app.post(
+    '/registrations/:id/end',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'endRegistration',
+        summary: '双报到: end a registration (the member, the home side or the community)',
+        description:
+          'The member, a secretary over the member’s home unit or over the community ends a pending or ' +
+          'accepted registration (else 409 invalid_state; none of theirs: 404). The community no longer sees ' +
+          'the member and takes them on no new work; what the member did there stays on record.',
+        params: IdParams,
+        body: EndRegistrationBody,
+        response: { 200: Registration, ...problems(403, 404, 409) },
+      },
+    },
+    async (request) =>
+      registrations.endRegistration(app.db, request.caller, request.params.id, request.body.reason),
   )
 
   app.post(

@@ -31,8 +31,53 @@ export const UpdateMemberBody = Body(
 )
 export type UpdateMemberBody = Static<typeof UpdateMemberBody>
 
-export const Registration = Type.Object({ id: Id, memberId: Id, orgUnitId: Id, createdAt: DateTime })
+export const RegistrationStatus = Type.Unsafe<'pending' | 'accepted' | 'declined' | 'ended'>({
+  type: 'string',
+  enum: ['pending', 'accepted', 'declined', 'ended'],
+  description:
+    'pending (asked for, waiting for the community), accepted (the community sees the member and may take them on), ' +
+    'declined (by the community), ended (by the member, the home side or the community; the history stays)',
+})
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+
+export const Registration = Type.Object(
+  {
+    id: Id,
+    memberId: Id,
+    memberName: Name,
+    homeUnitId: Id,
+    homeUnitName: Type.String({ maxLength: 200 }),
+    orgUnitId: Id,
+    status: RegistrationStatus,
+    createdAt: DateTime,
+    decidedAt: Nullable(DateTime),
+    declineReason: Nullable(Type.String({ maxLength: 500 })),
+    endedAt: Nullable(DateTime),
+    endReason: Nullable(Type.String({ maxLength: 500 })),
+  },
+  {
+    description:
+      '双报到: a member asks to serve a residential community. Before acceptance the community learns only the ' +
+      "member's name and home unit name; only an accepted registration puts the member in its scope.",
+  },
+)
 export type Registration = Static<typeof Registration>
+export const RegistrationPage = Page(Registration)
+
+export const ListRegistrationsQuery = Type.Object({
+  orgUnitId: Type.Optional(Id),
+  memberId: Type.Optional(Id),
+  status: Type.Optional(RegistrationStatus),
+  ...PageQuery,
+})
+export type ListRegistrationsQuery = Static<typeof ListRegistrationsQuery>
+
+const Reason = Text(500, { minLength: 1 })
+export const DeclineRegistrationBody = Body(
+  { reason: Type.Optional(Reason) },
+  'Why, for the member (optional)',
+)
+export const EndRegistrationBody = Body({ reason: Reason }, 'Why the registration ends (kept in the history)')
 
 export const Member = Type.Object({
   id: Id,
@@ -42,10 +87,15 @@ export const Member = Type.Object({
   isPartyMember: Type.Boolean(),
   workUnit: Type.Union([WorkUnit, Type.Null()]),
   status: MemberStatus,
-  registrations: Type.Array(Type.Object({ id: Id, orgUnitId: Id, createdAt: DateTime }), {
-    maxItems: 1000,
-    description: '双报到: residential communities this member also serves (one registration per community)',
-  }),
+  registrations: Type.Array(
+    Type.Object({ id: Id, orgUnitId: Id, status: RegistrationStatus, createdAt: DateTime }),
+    {
+      maxItems: 1000,
+      description:
+        '双报到: live registrations (pending or accepted) with residential communities; listRegistrations shows ' +
+        'their history',
+    },
+  ),
   createdAt: DateTime,
   updatedAt: DateTime,
 })

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { type Db, one, pgErrorCode, transaction } from '../../db/client'
-import { DomainError, forbidden, notFound, validation } from '../../shared/errors'
+import { type Db, one, transaction } from '../../db/client'
+import { DomainError, forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit, recordAuditMany } from '../audit/writer'
 import {
@@ -9,13 +9,14 @@ import {
   findUnit,
   hasRole,
   pathInScope,
+  registeredWhere,
   requireMemberVisible,
   requireRole,
   requireUnitInScope,
 } from '../identity/scope'
 import { type ImportError, parseMemberCsv } from './import'
 import * as repo from './repo'
-import type { CreateMemberBody, ListMembersQuery, Member, Registration, UpdateMemberBody } from './schemas'
+import type { CreateMemberBody, ListMembersQuery, Member, UpdateMemberBody } from './schemas'
 
 export const MEMBER_READERS = ['secretary', 'grid_worker'] as const
 export const MEMBER_WRITERS = ['secretary'] as const
@@ -63,17 +64,16 @@ async function memberFilters(db: Db, caller: Caller, query: ListMembersQuery): P
   const staff = hasRole(caller, MEMBER_READERS)
   if (!staff && !caller.memberId) requireRole(caller, MEMBER_READERS)
   // A member without a staff role sees exactly one record: their own.
-  const inScope = sql`(${pathInScope(sql`u.path`, caller, MEMBER_READERS)} or exists (
-      select 1 from member_registrations r join org_units ru on ru.id = r.org_unit_id
-      where r.member_id = m.id and ${pathInScope(sql`ru.path`, caller, MEMBER_READERS)}))`
+  const inScope = sql`(${pathInScope(sql`u.path`, caller, MEMBER_READERS)} or ${registeredWhere(
+    sql`m.id`,
+    (p) => pathInScope(p, caller, MEMBER_READERS),
+  )})`
   where.push(staff ? sql`(${inScope} or m.id = ${caller.memberId})` : sql`m.id = ${caller.memberId}`)
   if (query.orgUnitId) {
     const unit = await findUnit(db, query.orgUnitId)
     if (!unit || (staff && !coversPath(caller, unit.path, MEMBER_READERS))) throw notFound('org unit')
     const prefix = `${unit.path}%`
-    where.push(sql`(u.path like ${prefix} or exists (
-      select 1 from member_registrations r join org_units ru on ru.id = r.org_unit_id
-      where r.member_id = m.id and ru.path like ${prefix}))`)
+    where.push(sql`(u.path like ${prefix} or ${registeredWhere(sql`m.id`, (p) => sql`${p} like ${prefix}`)})`)
   }
   if (query.q) where.push(sql`m.name ilike ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`)
   if (query.status) where.push(sql`m.status = ${query.status}`)
@@ -82,7 +82,7 @@ async function memberFilters(db: Db, caller: Caller, query: ListMembersQuery): P
 
 export async function listMembers(db: Db, caller: Caller, query: ListMembersQuery) {
   const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(query.cursor, ['text', 'uuid'])
   const where = await memberFilters(db, caller, query)
   return toPage(await repo.listMembers(db, where, after, limit), limit, (m) => [m.name, m.id])
 }
@@ -163,48 +163,4 @@ function importFailed(errors: ImportError[]) {
     `the file has ${errors.length} error(s); nothing was imported. First: line ${first.line}: ${first.message}`,
     { errors },
   )
-}
-
-/**
- * 双报到: the member, a secretary over the member, or a secretary over that community records that the
- * member serves the residential community. That community then sees the member in its lists.
- */
-export async function registerMember(
-  db: Db,
-  caller: Caller,
-  memberId: string,
-  orgUnitId: string,
-): Promise<Registration> {
-  try {
-    return await transaction(db, async (tx) => {
-      const member = await one<{ id: string; orgUnitId: string; path: string }>(
-        tx,
-        sql`select m.id, m.org_unit_id as "orgUnitId", u.path from members m join org_units u on u.id = m.org_unit_id
-            where m.id = ${memberId}`,
-      )
-      const unit = await findUnit(tx, orgUnitId)
-      const self = caller.memberId === memberId
-      const overMember = member && coversPath(caller, member.path, MEMBER_WRITERS)
-      const overCommunity = unit && coversPath(caller, unit.path, MEMBER_WRITERS)
-      if (!self && !hasRole(caller, MEMBER_WRITERS) && !caller.memberId) throw forbidden()
-      if (!member || !(self || overMember || overCommunity)) throw notFound('member')
-      if (!unit) throw notFound('org unit')
-      if (unit.kind !== 'community')
-        throw validation('orgUnitId', 'must be a residential community (kind community)')
-      const reg = await repo.insertRegistration(tx, memberId, orgUnitId)
-      const out = { id: reg.id, memberId, orgUnitId, createdAt: reg.createdAt }
-      await recordAudit(tx, caller, {
-        action: 'member.register',
-        targetType: 'member',
-        targetId: memberId,
-        orgUnitId: member.orgUnitId,
-        after: out,
-      })
-      return out
-    })
-  } catch (err) {
-    if (pgErrorCode(err) === '23505')
-      throw new DomainError('conflict', 'the member is already registered there')
-    throw err
-  }
 }

@@ -3,7 +3,7 @@ import { type Db, one, rows } from '../../db/client'
 import { ROLES } from '../../db/schema/identity'
 import type { RedemptionStatus, StockMovementKind } from '../../db/schema/rewards'
 import { centsFromDb } from '../../shared/decimal'
-import { type Caller, pathInScope } from '../identity/scope'
+import { type Caller, pathInScope, registeredWhere } from '../identity/scope'
 import { stockEffect } from './domain'
 
 export interface RewardRow {
@@ -92,8 +92,7 @@ export function rewardVisible(caller: Caller, communityPath: SQL): SQL {
 export function memberInCommunity(memberId: SQL, communityPath: SQL): SQL {
   return sql`(exists (select 1 from members m join org_units mu on mu.id = m.org_unit_id
                       where m.id = ${memberId} and mu.path like ${communityPath} || '%')
-           or exists (select 1 from member_registrations mr join org_units ru on ru.id = mr.org_unit_id
-                      where mr.member_id = ${memberId} and ru.path like ${communityPath} || '%'))`
+           or ${registeredWhere(memberId, (path) => sql`${path} like ${communityPath} || '%'`)})`
 }
 
 export async function listRewards(
