@@ -511,7 +511,7 @@ async function main() {
 
 /**
  * 2,000 submitted claims of the first county's members (made in SQL, as if submitted through createClaim),
- * then over HTTP: a round with a one-person panel (quorum 1, publicity 0 days), 2,000 scores, close; the
+ * then over HTTP: a round with a one-person panel (quorum 1, publicity 1 day), 2,000 scores, close; the
  * publicity end is then moved into the past in SQL (it ends at midnight otherwise), and finalize is timed.
  */
 async function finalizeBench(g: Generated, base: string, secretary: string) {
@@ -539,7 +539,7 @@ async function finalizeBench(g: Generated, base: string, secretary: string) {
     periodEnd: today,
     panelUserIds: [g.secretaryUserId],
     quorum: 1,
-    publicityDays: 0,
+    publicityDays: 1, // the default 公示 floor; its end is moved into the past in SQL below
   })
   if (round.status !== 201 && round.status !== 200)
     throw new Error(`createScoringRound ${round.status}: ${round.text}`)

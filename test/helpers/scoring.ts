@@ -63,6 +63,10 @@ export async function openRound(
   w: World,
   body: { rubricId: string; panelUserIds: string[]; [k: string]: unknown },
 ) {
+  // Same-day publicity (0 days) lets a test finalize at once; it is below the default 公示 floor of one day, so
+  // the district lowers the floor for its units first, as an admin would (the floor itself: publicity.test.ts).
+  if (body.publicityDays === 0)
+    await t.db.execute(sql`update org_units set min_publicity_days = 0 where id = ${w.district}`)
   const res = await t.call({
     method: 'POST',
     url: '/api/v1/scoring-rounds',

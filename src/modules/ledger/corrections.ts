@@ -3,9 +3,9 @@ import { type Db, one } from '../../db/client'
 import type { LedgerKind } from '../../db/schema/ledger'
 import { idempotent } from '../../plugins/idempotency'
 import { centsFromDb, formatCents, parseCents } from '../../shared/decimal'
-import { invalidState, notFound, validation } from '../../shared/errors'
+import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
 import { recordAudit } from '../audit/writer'
-import { type Caller, coversPath, requireMemberVisible, requireRole } from '../identity/scope'
+import { type Caller, memberVisibleWhere, requireMemberAtHome, requireRole } from '../identity/scope'
 import { legFor, REVERSIBLE_KINDS } from './domain'
 import { transactionView } from './queries'
 import * as repo from './repo'
@@ -21,15 +21,17 @@ import { postTransaction } from './service'
 /**
  * A correction draws on the member's home branch issuance account, so only a secretary over the
  * member's home unit may make it; a secretary of a community the member merely registered with (双报到)
- * sees the member but cannot move their points (404, as for anyone outside).
+ * sees the member but cannot move their points (404, as for anyone outside). Nobody corrects the points
+ * of their own member record (403 recused), as nobody verifies their own hours or scores their own claim.
  */
 async function requireSecretaryOverHome(tx: Db, caller: Caller, memberId: string, what = 'member') {
-  const member = await requireMemberVisible(tx, caller, memberId, ['secretary'], { allowSelf: false }).catch(
+  const member = await requireMemberAtHome(tx, caller, memberId, ['secretary'], { allowSelf: false }).catch(
     () => {
       throw notFound(what)
     },
   )
-  if (!coversPath(caller, member.path, ['secretary'])) throw notFound(what)
+  if (caller.memberId === member.id)
+    throw new DomainError('recused', 'these are your own points: another secretary must correct them')
   return member
 }
 
@@ -112,7 +114,9 @@ export async function reverseTransaction(
                  (select e.amount from ledger_entries e where e.transaction_id = t.id and e.account_id = t.account_id) as amount,
                  (select e.account_id from ledger_entries e where e.transaction_id = t.id and e.account_id <> t.account_id) as "counterAccountId",
                  (select r.id from ledger_transactions r where r.kind = 'reversal' and r.reference_id = t.id) as "reversedBy"
-          from ledger_transactions t where t.id = ${request.transactionId}`,
+          from ledger_transactions t
+         where t.id = ${request.transactionId}
+           and ${memberVisibleWhere(sql`t.member_id`, caller, ['secretary'], { allowSelf: false, homeOnly: true })}`,
     )
     if (!original) throw notFound('ledger transaction')
     const member = await requireSecretaryOverHome(tx, caller, original.memberId, 'ledger transaction')

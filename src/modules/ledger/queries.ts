@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, prepared, rows } from '../../db/client'
 import type { Role } from '../../db/schema/identity'
 import type { LedgerKind } from '../../db/schema/ledger'
@@ -6,7 +6,7 @@ import { centsFromDb, formatCents } from '../../shared/decimal'
 import { forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { addDays, startOfLocalDate } from '../../shared/time'
-import { type Caller, hasRole, requireMemberVisible } from '../identity/scope'
+import { type Caller, hasRole, memberVisibleWhere, requireMemberVisible } from '../identity/scope'
 import type { Balance, LedgerQuery, LedgerRow, LedgerTransaction } from './schemas'
 
 /**
@@ -114,7 +114,7 @@ export async function listMemberLedger(
 ): Promise<{ items: LedgerRow[]; nextCursor: string | null }> {
   await requireMemberVisible(db, caller, memberId, LEDGER_READERS)
   const limit = pageLimit(query.limit)
-  const cursor = decodeCursor(query.cursor, 1)
+  const cursor = decodeCursor(query.cursor, ['int'])
   const found = await fetchLedger(db, memberId, {
     ...period(query, timezone),
     beforeVersion: cursor ? Number(cursor[0]) : null,
@@ -168,7 +168,12 @@ interface TransactionDbRow {
 }
 
 /** A transaction with all its entries, as the API shows it (used by the commands' answers too). */
-export async function transactionView(db: Db, id: string): Promise<LedgerTransaction | undefined> {
+/** The transaction with its entries; with `scope` (a condition on `t`), only if it holds (one statement). */
+export async function transactionView(
+  db: Db,
+  id: string,
+  scope: SQL = sql`true`,
+): Promise<LedgerTransaction | undefined> {
   const row = await one<TransactionDbRow>(
     db,
     sql`select t.id, t.kind, t.member_id as "memberId", t.memo, t.reason, t.reference_type as "referenceType",
@@ -181,7 +186,7 @@ export async function transactionView(db: Db, id: string): Promise<LedgerTransac
                         'heldChange', e.held_change, 'balanceAfter', e.balance_after) order by e.id)
                   from ledger_entries e join ledger_accounts a on a.id = e.account_id
                  where e.transaction_id = t.id) as entries
-        from ledger_transactions t where t.id = ${id}`,
+        from ledger_transactions t where t.id = ${id} and ${scope}`,
   )
   if (!row) return undefined
   return {
@@ -197,10 +202,9 @@ export async function transactionView(db: Db, id: string): Promise<LedgerTransac
 
 export async function getLedgerTransaction(db: Db, caller: Caller, id: string): Promise<LedgerTransaction> {
   if (!caller.memberId && !hasRole(caller, LEDGER_READERS)) throw forbidden()
-  const view = await transactionView(db, id)
+  // Scope in the same statement: a transaction outside the caller's scope is read and refused exactly like an
+  // id that does not exist (same answer, same work, so the same time).
+  const view = await transactionView(db, id, memberVisibleWhere(sql`t.member_id`, caller, LEDGER_READERS))
   if (!view) throw notFound('ledger transaction')
-  await requireMemberVisible(db, caller, view.memberId, LEDGER_READERS).catch(() => {
-    throw notFound('ledger transaction')
-  })
   return view
 }

@@ -3,6 +3,21 @@ import { ORG_KINDS, type OrgKind } from '../../db/schema/org'
 /** Defaults when no unit up the tree sets a value (API.md, "Org settings"). */
 export const DEFAULT_REDEMPTION_THRESHOLD_CENTS = 0
 export const DEFAULT_PUBLICITY_DAYS = 5
+/** 公示 is how scores stay fair: results stay on the board at least a day unless a unit above says otherwise. */
+export const DEFAULT_MIN_PUBLICITY_DAYS = 1
+
+/**
+ * Publicity that applies at a unit from the inherited settings (null: nobody up the tree sets it): the floor,
+ * and the days, never below the floor (a floor raised above a unit's own days wins).
+ */
+export function effectivePublicity(inherited: {
+  effPublicityDays: number | null
+  effMinPublicityDays: number | null
+}): { publicityDays: number; minPublicityDays: number } {
+  const minPublicityDays = inherited.effMinPublicityDays ?? DEFAULT_MIN_PUBLICITY_DAYS
+  const days = inherited.effPublicityDays ?? DEFAULT_PUBLICITY_DAYS
+  return { publicityDays: Math.max(days, minPublicityDays), minPublicityDays }
+}
 
 /** Kinds a client may create: everything below the root (the one root is made at bootstrap). */
 export const CREATABLE_KINDS = ORG_KINDS.filter((k) => k !== 'root')

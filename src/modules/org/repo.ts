@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import type { OrgKind } from '../../db/schema/org'
 import { centsFromDb, formatCents } from '../../shared/decimal'
-import { DEFAULT_PUBLICITY_DAYS, DEFAULT_REDEMPTION_THRESHOLD_CENTS } from './domain'
+import { DEFAULT_REDEMPTION_THRESHOLD_CENTS, effectivePublicity } from './domain'
 import type { OrgUnit } from './schemas'
 
 export interface UnitRecord {
@@ -15,8 +15,10 @@ export interface UnitRecord {
   path: string
   redemptionThreshold: string | null
   publicityDays: number | null
+  minPublicityDays: number | null
   effThreshold: string | null
   effPublicityDays: number | null
+  effMinPublicityDays: number | null
   createdAt: string
   updatedAt: string
 }
@@ -31,13 +33,21 @@ export function effectiveThresholdAt(path: SQL): SQL {
       order by a.depth desc limit 1)`
 }
 
+/** The nearest value of `column` set at or above the unit whose path is `path` (null: none sets it). */
+function inheritedAt(column: 'publicity_days' | 'min_publicity_days', path: SQL): SQL {
+  const col = sql.raw(`a.${column}`)
+  return sql`(select ${col} from org_units a
+      where a.id = any(string_to_array(trim(both '/' from ${path}), '/')::uuid[]) and ${col} is not null
+      order by a.depth desc limit 1)`
+}
+
 const SELECT_UNIT = sql`
   select u.id, u.parent_id as "parentId", u.kind, u.name, u.code, u.depth, u.path,
     u.redemption_threshold as "redemptionThreshold", u.publicity_days as "publicityDays",
+    u.min_publicity_days as "minPublicityDays",
     ${effectiveThresholdAt(sql`u.path`)} as "effThreshold",
-    (select a.publicity_days from org_units a
-      where a.id = any(string_to_array(trim(both '/' from u.path), '/')::uuid[]) and a.publicity_days is not null
-      order by a.depth desc limit 1) as "effPublicityDays",
+    ${inheritedAt('publicity_days', sql`u.path`)} as "effPublicityDays",
+    ${inheritedAt('min_publicity_days', sql`u.path`)} as "effMinPublicityDays",
     to_json(u.created_at)#>>'{}' as "createdAt", to_json(u.updated_at)#>>'{}' as "updatedAt"
   from org_units u`
 
@@ -66,13 +76,15 @@ export async function insertUnit(
     code: string | null
     threshold: number | null
     publicityDays: number | null
+    minPublicityDays: number | null
   },
 ): Promise<string> {
   const row = await one<{ id: string }>(
     db,
-    sql`insert into org_units (id, parent_id, kind, name, code, path, depth, redemption_threshold, publicity_days)
+    sql`insert into org_units (id, parent_id, kind, name, code, path, depth, redemption_threshold, publicity_days,
+                               min_publicity_days)
         select g.id, p.id, ${unit.kind}, ${unit.name}, ${unit.code}, p.path || g.id || '/', p.depth + 1,
-               ${unit.threshold}, ${unit.publicityDays}
+               ${unit.threshold}, ${unit.publicityDays}, ${unit.minPublicityDays}
         from org_units p, (select gen_random_uuid() as id) g where p.id = ${parent.id}
         returning id`,
   )
@@ -82,13 +94,20 @@ export async function insertUnit(
 export async function updateUnit(
   db: Db,
   id: string,
-  set: { name?: string; code?: string | null; threshold?: number | null; publicityDays?: number | null },
+  set: {
+    name?: string
+    code?: string | null
+    threshold?: number | null
+    publicityDays?: number | null
+    minPublicityDays?: number | null
+  },
 ): Promise<void> {
   const parts: SQL[] = [sql`updated_at = now()`]
   if (set.name !== undefined) parts.push(sql`name = ${set.name}`)
   if (set.code !== undefined) parts.push(sql`code = ${set.code}`)
   if (set.threshold !== undefined) parts.push(sql`redemption_threshold = ${set.threshold}`)
   if (set.publicityDays !== undefined) parts.push(sql`publicity_days = ${set.publicityDays}`)
+  if (set.minPublicityDays !== undefined) parts.push(sql`min_publicity_days = ${set.minPublicityDays}`)
   await db.execute(sql`update org_units set ${sql.join(parts, sql`, `)} where id = ${id}`)
 }
 
@@ -104,12 +123,13 @@ export function toOrgUnit(r: UnitRecord): OrgUnit {
       redemptionThreshold:
         r.redemptionThreshold === null ? null : formatCents(centsFromDb(r.redemptionThreshold)),
       publicityDays: r.publicityDays,
+      minPublicityDays: r.minPublicityDays,
     },
     effectiveSettings: {
       redemptionThreshold: formatCents(
         r.effThreshold === null ? DEFAULT_REDEMPTION_THRESHOLD_CENTS : centsFromDb(r.effThreshold),
       ),
-      publicityDays: r.effPublicityDays ?? DEFAULT_PUBLICITY_DAYS,
+      ...effectivePublicity(r),
     },
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,

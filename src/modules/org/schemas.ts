@@ -18,6 +18,13 @@ const SettingsInput = Type.Object(
   {
     redemptionThreshold: Type.Optional(Type.Union([DecimalInput, Type.Null()])),
     publicityDays: Type.Optional(Type.Union([PublicityDays, Type.Null()])),
+    minPublicityDays: Type.Optional(
+      Type.Union([PublicityDays, Type.Null()], {
+        description:
+          '公示 floor for every round at or below this unit (default 1). Only an admin or staff whose grant sits ' +
+          'above this unit may set it (403 otherwise), so a branch cannot lower its own floor',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -56,6 +63,7 @@ export const OrgUnit = Type.Object({
     {
       redemptionThreshold: Type.Union([Decimal, Type.Null()]),
       publicityDays: Type.Union([PublicityDays, Type.Null()]),
+      minPublicityDays: Type.Union([PublicityDays, Type.Null()]),
     },
     { description: 'What this unit itself sets (null: inherited)' },
   ),
@@ -63,6 +71,7 @@ export const OrgUnit = Type.Object({
     {
       redemptionThreshold: Decimal,
       publicityDays: PublicityDays,
+      minPublicityDays: PublicityDays,
     },
     { description: 'What applies here: the nearest unit up the tree that sets each value, else the default' },
   ),

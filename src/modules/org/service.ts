@@ -2,11 +2,11 @@ import { type SQL, sql } from 'drizzle-orm'
 import { type Db, transaction } from '../../db/client'
 import type { OrgKind } from '../../db/schema/org'
 import { centsFromDb, parseCents } from '../../shared/decimal'
-import { notFound, validation } from '../../shared/errors'
+import { forbidden, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit } from '../audit/writer'
 import { type Caller, requireRole, requireUnitInScope } from '../identity/scope'
-import { DEFAULT_PUBLICITY_DAYS, DEFAULT_REDEMPTION_THRESHOLD_CENTS, kindFitsUnder } from './domain'
+import { DEFAULT_REDEMPTION_THRESHOLD_CENTS, effectivePublicity, kindFitsUnder } from './domain'
 import * as repo from './repo'
 import type { CreateOrgUnitBody, ListOrgUnitsQuery, OrgUnit, UpdateOrgUnitBody } from './schemas'
 
@@ -36,7 +36,9 @@ export async function createOrgUnit(db: Db, caller: Caller, body: CreateOrgUnitB
       code: body.code ?? null,
       threshold,
       publicityDays: body.settings?.publicityDays ?? null,
+      minPublicityDays: body.settings?.minPublicityDays ?? null,
     })
+    await checkPublicitySettings(tx, id)
     const unit = repo.toOrgUnit((await repo.findUnitRecord(tx, id))!)
     await recordAudit(tx, caller, {
       action: 'org_unit.create',
@@ -58,7 +60,7 @@ export async function getOrgUnit(db: Db, id: string): Promise<OrgUnit> {
 
 export async function listOrgUnits(db: Db, query: ListOrgUnitsQuery) {
   const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(query.cursor, ['text', 'uuid'])
   const where: SQL[] = []
   if (query.parentId) where.push(sql`u.parent_id = ${query.parentId}`)
   if (query.kind) where.push(sql`u.kind = ${query.kind}`)
@@ -79,14 +81,17 @@ export async function updateOrgUnit(
       ? undefined
       : thresholdCents(body.settings.redemptionThreshold)
   return transaction(db, async (tx) => {
-    await requireUnitInScope(tx, caller, id, WRITERS)
+    const unit = await requireUnitInScope(tx, caller, id, WRITERS)
+    if (body.settings?.minPublicityDays !== undefined) requireAbove(caller, unit.path)
     const before = repo.toOrgUnit((await repo.findUnitRecord(tx, id, true))!)
     await repo.updateUnit(tx, id, {
       name: body.name,
       code: body.code,
       threshold,
       publicityDays: body.settings?.publicityDays,
+      minPublicityDays: body.settings?.minPublicityDays,
     })
+    await checkPublicitySettings(tx, id)
     const after = repo.toOrgUnit((await repo.findUnitRecord(tx, id))!)
     await recordAudit(tx, caller, {
       action: 'org_unit.update',
@@ -100,10 +105,35 @@ export async function updateOrgUnit(
   })
 }
 
+/**
+ * The 公示 floor is set from above: an admin, or a secretary whose grant sits strictly above the unit. A branch
+ * secretary may not lower (or raise) their own branch's floor.
+ */
+function requireAbove(caller: Caller, unitPath: string) {
+  const above = caller.grants.some(
+    (g) =>
+      g.role === 'admin' || (WRITERS.includes(g.role as 'secretary') && unitPath.startsWith(g.path) && unitPath !== g.path),
+  )
+  if (!above) throw forbidden('minPublicityDays is set by an admin or from a unit above this one')
+}
+
+/**
+ * After a change to a unit: a unit's own publicityDays is never below the floor that applies there (400), so
+ * nobody sets days the rounds would not honour. Checked on the written row, inside the transaction.
+ */
+async function checkPublicitySettings(tx: Db, unitId: string) {
+  const r = (await repo.findUnitRecord(tx, unitId))!
+  const floor = effectivePublicity(r).minPublicityDays
+  if (r.publicityDays !== null && r.publicityDays < floor)
+    throw validation('settings.publicityDays', `must be at least ${floor}, the publicity floor (公示) here`)
+}
+
 export interface EffectiveSettings {
   /** Points in hundredths. */
   redemptionThresholdCents: number
   publicityDays: number
+  /** The 公示 floor: no round here keeps results on the board for fewer days. */
+  minPublicityDays: number
 }
 
 /**
@@ -116,6 +146,6 @@ export async function effectiveSettings(db: Db, unitId: string): Promise<Effecti
   return {
     redemptionThresholdCents:
       found.effThreshold === null ? DEFAULT_REDEMPTION_THRESHOLD_CENTS : centsFromDb(found.effThreshold),
-    publicityDays: found.effPublicityDays ?? DEFAULT_PUBLICITY_DAYS,
+    ...effectivePublicity(found),
   }
 }

@@ -127,6 +127,12 @@ export async function createScoringRound(db: Db, caller: Caller, body: CreateRou
         { errors: outsiders.map((u) => ({ field: 'panelUserIds', message: `${u} is not a panelist here` })) },
       )
     }
+    const { minPublicityDays } = await effectiveSettings(tx, unit.id)
+    if (body.publicityDays !== undefined && body.publicityDays < minPublicityDays)
+      throw validation(
+        'publicityDays',
+        `must be at least ${minPublicityDays}: results stay on the notice board (公示) at least that long here`,
+      )
     const id = await repo.insertRound(tx, {
       orgUnitId: unit.id,
       rubricId: rubric.id,
@@ -162,7 +168,7 @@ export async function createScoringRound(db: Db, caller: Caller, body: CreateRou
 export async function listScoringRounds(db: Db, caller: Caller, q: ListRoundsQuery, tz: string) {
   requireRoundRole(caller)
   const limit = pageLimit(q.limit)
-  const cursor = decodeCursor(q.cursor, 2)
+  const cursor = decodeCursor(q.cursor, ['timestamp', 'uuid'])
   const home = await repo.homePath(db, caller.memberId)
   const visible = [
     pathInScope(sql`u.path`, caller, ['secretary', 'panelist']),
@@ -299,7 +305,9 @@ export async function closeScoring(db: Db, caller: Caller, roundId: string, tz: 
         },
       })
     }
-    const days = round.publicityDays ?? (await effectiveSettings(tx, round.orgUnitId)).publicityDays
+    // The floor in force at close wins over days asked for when a unit above has raised it since.
+    const settings = await effectiveSettings(tx, round.orgUnitId)
+    const days = Math.max(round.publicityDays ?? settings.publicityDays, settings.minPublicityDays)
     const now = new Date()
     await repo.closeRound(tx, round.id, now, endOfDayAfter(now, days, tz))
     const out = await roundOut(tx, caller, (await repo.findRound(tx, round.id))!, tz)

@@ -193,7 +193,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary:
           'Close scoring: results, spread, divergence; publicity starts (409 quorum_not_met names claims)',
         description:
-          'Every claim being scored needs the quorum of panelists who may score it (the claimant is recused; never more than those left), else 409 quorum_not_met with `claimIds` and nothing changes. Computes each result (mean, median or trimmed mean, half-up to 0.01), `spread` and `divergent`, and opens publicity until the end of the day publicityDays later in the service time zone (0: publicity ends at close). After a rescore, closes only the reopened claims and publicity starts again.',
+          'Every claim being scored needs the quorum of panelists who may score it (the claimant is recused; never more than those left), else 409 quorum_not_met with `claimIds` and nothing changes. Computes each result (mean, median or trimmed mean, half-up to 0.01), `spread` and `divergent`, and opens publicity until the end of the day publicityDays later in the service time zone, never fewer than the 公示 floor (minPublicityDays) in force at close. After a rescore, closes only the reopened claims and publicity starts again.',
         params: IdParams,
         response: { 200: Round, ...problems(403, 404, 409) },
       },

@@ -111,7 +111,10 @@ export const CreateRoundBody = Body({
   ),
   aggregation: Type.Optional(Aggregation),
   publicityDays: Type.Optional(
-    Int32(0, 60, { description: "Default: the unit's publicityDays setting (5)" }),
+    Int32(0, 60, {
+      description:
+        "Default: the unit's publicityDays setting (5). Below the unit's 公示 floor (minPublicityDays, default 1): 400",
+    }),
   ),
   divergenceThreshold: Type.Optional(
     Type.Union([DecimalInput], { description: "Default: a third of each claim's ceiling" }),
