@@ -86,19 +86,19 @@ async function measure() {
     ],
     [
       'getSummary city year',
-      () => getSummary(db, caller, { orgUnitId: city!.id, from: `${year}-01-01`, to: `${year}-12-31` }, TZ),
+      () => getSummary(db, caller, { orgUnitId: city!.id, from: `${year}-01-01`, to: `${year}-12-31` }),
     ],
-    ['getSummary city open period', () => getSummary(db, caller, { orgUnitId: city!.id }, TZ)],
+    ['getSummary city open period', () => getSummary(db, caller, { orgUnitId: city!.id })],
     [
       'getSummary city 12 Mar - 3 May (not whole months)',
-      () => getSummary(db, caller, { orgUnitId: city!.id, from: `${year}-03-12`, to: `${year}-05-03` }, TZ),
+      () => getSummary(db, caller, { orgUnitId: city!.id, from: `${year}-03-12`, to: `${year}-05-03` }),
     ],
     [
       'getSummary county year',
-      () => getSummary(db, caller, { orgUnitId: county!.id, from: `${year}-01-01`, to: `${year}-12-31` }, TZ),
+      () => getSummary(db, caller, { orgUnitId: county!.id, from: `${year}-01-01`, to: `${year}-12-31` }),
     ],
-    ['getMonthlyTotals city year', () => getMonthlyTotals(db, caller, { orgUnitId: city!.id, year }, TZ)],
-    ['getMonthlyTotals county year', () => getMonthlyTotals(db, caller, { orgUnitId: county!.id, year }, TZ)],
+    ['getMonthlyTotals city year', () => getMonthlyTotals(db, caller, { orgUnitId: city!.id, year })],
+    ['getMonthlyTotals county year', () => getMonthlyTotals(db, caller, { orgUnitId: county!.id, year })],
     [
       'getHoursPointsByTeam county',
       () => getHoursPointsByTeam(db, caller, { orgUnitId: county!.id, from: `${year}-01-01` }, TZ),

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config'
 import { openDatabase } from './db/client'
 import { migrate } from './db/migrate'
 import { bootstrapAdmin, ensureRoot } from './modules/identity/bootstrap'
+import { alignRollupZone } from './modules/reports/repo'
 import { startRedemptionSweep } from './modules/rewards/sweep'
 
 async function main() {
@@ -29,7 +30,7 @@ async function main() {
     statementTimeoutMs: config.statementTimeoutMs,
     onPoolError: (err) => app?.log.warn({ err }, 'idle database connection failed; the pool will replace it'),
   })
-  await migrate(database)
+  const repeatables = await migrate(database)
   await ensureRoot(database.db)
   const bootstrapped = await bootstrapAdmin(
     database.db,
@@ -47,6 +48,13 @@ async function main() {
     rateLimitWindowSeconds: config.rateLimitWindowSeconds,
     logger,
   })
+  if (repeatables.length) app.log.info({ repeatables }, 'functions, triggers and views applied (src/db/sql)')
+  // Reports read only the rollups, so they must be cut in TIMEZONE: recut them now if it changed.
+  const recutFrom = await alignRollupZone(database.db, config.timezone)
+  if (recutFrom)
+    app.log.info(
+      `report rollups were cut in ${recutFrom}: rebuilt in TIMEZONE ${config.timezone} before serving`,
+    )
   if (bootstrapped) app.log.info({ username: config.bootstrapAdminUsername }, 'bootstrap admin created')
   if (database.driver === 'pglite') {
     const { loadDemoIfEmpty } = await import('./modules/identity/demo')

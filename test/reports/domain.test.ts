@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { monthsOfYear, planPeriod, rawPlan } from '../../src/modules/reports/domain'
+import { monthsOfYear, planPeriod } from '../../src/modules/reports/domain'
 import { addDays } from '../../src/shared/time'
 
 describe('planPeriod', () => {
@@ -59,11 +59,7 @@ describe('planPeriod', () => {
     })
   })
 
-  it('rawPlan reads the whole period raw', () => {
-    expect(rawPlan('2026-01-01', '2026-12-31')).toEqual({
-      months: null,
-      days: [{ from: '2026-01-01', to: '2027-01-01' }],
-    })
+  it('monthsOfYear lists the twelve months', () => {
     expect(monthsOfYear(2026)).toHaveLength(12)
     expect(monthsOfYear(2026)[11]).toBe('2026-12')
   })

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { rows, transaction } from '../../src/db/client'
+import { alignRollupZone } from '../../src/modules/reports/repo'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, type World } from '../helpers/factories'
 import { award } from '../helpers/ledger'
@@ -276,6 +277,21 @@ describe('report_member_months', () => {
     expect(await rollup()).toEqual(await raw())
     await unitsAgree()
     await unitDaysAgree()
+  })
+
+  it('at start, rollups cut in another zone than TIMEZONE are recut in it, once (reports read only the rollups)', async () => {
+    await rebuild('UTC')
+    try {
+      expect(await alignRollupZone(t.db, 'Asia/Shanghai')).toBe('UTC')
+    } finally {
+      await rebuild('Asia/Shanghai')
+    }
+    const [zone] = await rows<{ z: string }>(t.db, sql`select time_zone as z from report_settings`)
+    expect(zone!.z).toBe('Asia/Shanghai')
+    expect(await rollup()).toEqual(await raw())
+    await unitsAgree()
+    await unitDaysAgree()
+    expect(await alignRollupZone(t.db, 'Asia/Shanghai')).toBeNull()
   })
 
   it('refuses an unknown zone and keeps the rows', async () => {

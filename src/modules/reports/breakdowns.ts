@@ -5,6 +5,7 @@ import { pageLimit, toPage } from '../../shared/pagination'
 import { formatInZone } from '../../shared/time'
 import { type Caller, requireUnitInScope } from '../identity/scope'
 import { activitiesPage, inactivePage, rewardsPage, teamMemberIds, teamsPage } from './breakdowns-repo'
+import { planPeriod } from './domain'
 import { earnedOf, earningPostingOf } from './repo'
 import type {
   ActivityTotals,
@@ -14,7 +15,7 @@ import type {
   TeamTotals,
   YearPageQuery,
 } from './schemas'
-import { checkPeriod, cursorKey, type PageOpts, periodPlan, REPORT_ROLES, type ReportPage } from './service'
+import { checkPeriod, cursorKey, type PageOpts, REPORT_ROLES, type ReportPage } from './service'
 
 /** The breakdown reports: one row per team, activity, reward or member of a subtree, keyset-paged. */
 
@@ -51,7 +52,7 @@ export async function getHoursPointsByTeam(
       : await earnedOf(
           db,
           sql`select unnest(${`{${all.join(',')}}`}::uuid[])`,
-          await periodPlan(db, timeZone, range.from, range.to),
+          planPeriod(range.from, range.to),
           timeZone,
         )
   return toPage(
@@ -160,7 +161,7 @@ export async function listInactiveMembers(
   const year = { from: `${q.year}-01-01`, to: `${q.year}-12-31` }
   const limit = limitOf(q, opts)
   const key = opts.all ? undefined : cursorKey(q.cursor, ['string', 'string'] as const)
-  const plan = await periodPlan(db, timeZone, year.from, year.to)
+  const plan = planPeriod(year.from, year.to)
   const fetched = await inactivePage(
     db,
     unit.path,

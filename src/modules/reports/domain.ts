@@ -35,11 +35,6 @@ export function planPeriod(from: string | null, to: string | null): PeriodPlan {
   return { months: { from: monthFrom, to: monthTo }, days }
 }
 
-/** The plan when the rollups cannot be used (cut in another zone): every day raw. */
-export function rawPlan(from: string | null, to: string | null): PeriodPlan {
-  return { months: null, days: [{ from, to: to === null ? null : addDays(to, 1) }] }
-}
-
 /** "2026-01" .. "2026-12" */
 export function monthsOfYear(year: number): string[] {
   return Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, '0')}`)

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { type Db, one, rows } from '../../db/client'
+import { type Db, one, rows, transaction } from '../../db/client'
 import { centsFromDb } from '../../shared/decimal'
 import { startOfLocalDate } from '../../shared/time'
 import type { PeriodPlan } from './domain'
@@ -15,10 +15,19 @@ import type { PeriodPlan } from './domain'
 /** Kinds that move a member's earned points; hold/post/void are redemptions and never count. */
 const EARNING_KINDS = sql`('award','deduction','adjustment','reversal')`
 
-/** The zone the rollups are cut in; reports use them only when it is the service's zone. */
-export async function rollupZone(db: Db): Promise<string | null> {
-  const row = await one<{ tz: string }>(db, sql`select time_zone as tz from report_settings`)
-  return row?.tz ?? null
+/**
+ * Reports read the rollups only, so they must be cut in the service's zone: at start, when report_settings names
+ * another zone (TIMEZONE changed), the rollups are rebuilt in `tz` before the service answers. Returns the zone
+ * they were cut in when it rebuilt, else null. Several processes starting together rebuild once: the settings row
+ * is locked first and read again once the lock is held.
+ */
+export async function alignRollupZone(db: Db, tz: string): Promise<string | null> {
+  return transaction(db, async (tx) => {
+    const row = await one<{ tz: string }>(tx, sql`select time_zone as tz from report_settings for update`)
+    if (!row || row.tz === tz) return null
+    await tx.execute(sql`select report_rollups_rebuild(${tz})`)
+    return row.tz
+  })
 }
 
 function instant(date: string | null, tz: string): string | null {
@@ -143,9 +152,7 @@ async function pointsGrouped(
   db: Db,
   unitPath: string,
   plan: PeriodPlan,
-  tz: string,
   byMonth: boolean,
-  unitDays: boolean,
 ): Promise<PointsRow[]> {
   const units = sql`select id from org_units where path like ${`${unitPath}%`}`
   const parts: SQL[] = []
@@ -159,33 +166,15 @@ async function pointsGrouped(
                    group by 1`)
   }
   for (const range of plan.days) {
-    if (unitDays) {
-      // The edge days from report_unit_days (days of the same zone): one index-only range per unit.
-      const conds = [sql`true`]
-      if (range.from) conds.push(sql`r.day >= ${range.from}::date`)
-      if (range.to) conds.push(sql`r.day < ${range.to}::date`)
-      parts.push(sql`select ${byMonth ? sql`to_char(r.day, 'YYYY-MM')` : sql`''`} as key,
-                            sum(r.issued) as issued, sum(r.deducted) as deducted,
-                            sum(r.redeemed) as redeemed, sum(r.redemptions) as n
-                     from report_unit_days r
-                     where r.org_unit_id in (${units}) and ${sql.join(conds, sql` and `)}
-                     group by 1`)
-      continue
-    }
-    const key = (col: SQL) => (byMonth ? sql`to_char(${col} at time zone ${tz}, 'YYYY-MM')` : sql`''`)
-    parts.push(sql`select ${key(sql`t.created_at`)} as key,
-                          sum(e.amount) filter (where e.amount > 0) as issued,
-                          -sum(e.amount) filter (where e.amount < 0) as deducted, 0 as redeemed, 0 as n
-                   from ledger_transactions t
-                   join ledger_entries e on e.transaction_id = t.id and e.account_id = t.account_id
-                   join members m on m.id = t.member_id
-                   where m.org_unit_id in (${units}) and t.kind in ${EARNING_KINDS}
-                     and ${inDays(sql`t.created_at`, range, tz)}
-                   group by 1`)
-    parts.push(sql`select ${key(sql`r.fulfilled_at`)} as key, 0, 0, sum(r.amount), count(*)
-                   from redemptions r join members m on m.id = r.member_id
-                   where m.org_unit_id in (${units}) and r.status = 'fulfilled'
-                     and ${inDays(sql`r.fulfilled_at`, range, tz)}
+    // The edge days from report_unit_days (days of the same zone): one index-only range per unit.
+    const conds = [sql`true`]
+    if (range.from) conds.push(sql`r.day >= ${range.from}::date`)
+    if (range.to) conds.push(sql`r.day < ${range.to}::date`)
+    parts.push(sql`select ${byMonth ? sql`to_char(r.day, 'YYYY-MM')` : sql`''`} as key,
+                          sum(r.issued) as issued, sum(r.deducted) as deducted,
+                          sum(r.redeemed) as redeemed, sum(r.redemptions) as n
+                   from report_unit_days r
+                   where r.org_unit_id in (${units}) and ${sql.join(conds, sql` and `)}
                    group by 1`)
   }
   if (parts.length === 0) return []
@@ -205,18 +194,9 @@ function toFigures(r: PointsRow | undefined): PointsFigures {
   }
 }
 
-/**
- * `unitDays`: read the plan's edge days from report_unit_days (only when the rollups are cut in `tz`, i.e.
- * with a planPeriod plan), else from the postings.
- */
-export async function pointsFigures(
-  db: Db,
-  unitPath: string,
-  plan: PeriodPlan,
-  tz: string,
-  unitDays = false,
-): Promise<PointsFigures> {
-  const [row] = await pointsGrouped(db, unitPath, plan, tz, false, unitDays)
+/** A subtree's points over a period: the plan's months from report_unit_months, its edge days from report_unit_days. */
+export async function pointsFigures(db: Db, unitPath: string, plan: PeriodPlan): Promise<PointsFigures> {
+  const [row] = await pointsGrouped(db, unitPath, plan, false)
   return toFigures(row)
 }
 
@@ -225,10 +205,8 @@ export async function pointsByMonth(
   db: Db,
   unitPath: string,
   plan: PeriodPlan,
-  tz: string,
-  unitDays = false,
 ): Promise<Map<string, PointsFigures>> {
-  const found = await pointsGrouped(db, unitPath, plan, tz, true, unitDays)
+  const found = await pointsGrouped(db, unitPath, plan, true)
   return new Map(found.map((r) => [r.key, toFigures(r)]))
 }
 

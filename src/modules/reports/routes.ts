@@ -130,7 +130,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const summary = await getSummary(app.db, request.caller, request.query, tz())
+      const summary = await getSummary(app.db, request.caller, request.query)
       if (!wantsCsv(request)) return summary
       const { from, to } = request.query
       return sendCsv(
@@ -231,7 +231,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       answer(
         request,
         reply,
-        (opts) => getMonthlyTotals(app.db, request.caller, request.query, tz(), opts),
+        (opts) => getMonthlyTotals(app.db, request.caller, request.query, opts),
         `monthly-${request.query.year}.csv`,
         [{ header: '月份 month', value: (r: MonthTotals) => r.month }, ...SUMMARY_COLUMNS],
       ),

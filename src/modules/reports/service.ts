@@ -5,8 +5,8 @@ import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { hoursByMember, hoursSummary } from '../activities/reporting'
 import { type Caller, requireUnitInScope } from '../identity/scope'
 import { hoursByMonth } from './breakdowns-repo'
-import { monthsOfYear, type PeriodPlan, planPeriod, rawPlan } from './domain'
-import { pointsByMonth, pointsFigures, rankMembers, rollupZone } from './repo'
+import { monthsOfYear, planPeriod } from './domain'
+import { pointsByMonth, pointsFigures, rankMembers } from './repo'
 import type { MonthTotals, RankingItem, RankingQuery, Summary, SummaryQuery, YearPageQuery } from './schemas'
 
 export const REPORT_ROLES = ['secretary'] as const
@@ -18,19 +18,8 @@ export interface PageOpts {
 
 export type ReportPage<T> = { items: T[]; nextCursor: string | null }
 
-/**
- * How to read points over `from`..`to`: whole months from the rollups, edge days raw — unless the rollups
- * are cut in another zone than the service's (TIMEZONE changed, rebuild pending): then all raw, slower
- * but never wrong.
- */
-export async function periodPlan(
-  db: Db,
-  tz: string,
-  from: string | null,
-  to: string | null,
-): Promise<PeriodPlan> {
-  return (await rollupZone(db)) === tz ? planPeriod(from, to) : rawPlan(from, to)
-}
+// Reports read one path, the rollups: they are always cut in the service's zone, since the service rebuilds
+// them at start when TIMEZONE changed (alignRollupZone in ./repo.ts, called by src/server.ts).
 
 /** The keyset of a page: the cursor's values, checked against the types the list gave out. */
 export function cursorKey<T extends readonly ('string' | 'number')[]>(
@@ -65,7 +54,7 @@ export async function getRanking(
   const limit = opts.all ? null : pageLimit(q.limit)
   const key = opts.all ? undefined : cursorKey(q.cursor, ['number', 'string'] as const)
   const after = key ? { rank: key[0], memberId: key[1] } : undefined
-  const plan = await periodPlan(db, timeZone, from, to)
+  const plan = planPeriod(from, to)
   const fetched = await rankMembers(db, unit.path, plan, timeZone, after, limit === null ? null : limit + 1)
   const hours = await hoursByMember(
     db,
@@ -92,16 +81,13 @@ export async function getSummary(
   db: Db,
   caller: Caller,
   q: SummaryQuery,
-  timeZone: string,
 ): Promise<Summary> {
   const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
   const from = q.from ?? null
   const to = q.to ?? null
   checkPeriod(from, to)
-  const rollups = (await rollupZone(db)) === timeZone
-  const hours = await hoursSummary(db, unit.path, from, to, rollups)
-  const plan = rollups ? planPeriod(from, to) : rawPlan(from, to)
-  const points = await pointsFigures(db, unit.path, plan, timeZone, rollups)
+  const hours = await hoursSummary(db, unit.path, from, to, true)
+  const points = await pointsFigures(db, unit.path, planPeriod(from, to))
   return {
     activities: hours.activities,
     volunteers: hours.volunteers,
@@ -122,7 +108,6 @@ export async function getMonthlyTotals(
   db: Db,
   caller: Caller,
   q: YearPageQuery,
-  timeZone: string,
   opts: PageOpts = {},
 ): Promise<ReportPage<MonthTotals>> {
   const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
@@ -133,10 +118,8 @@ export async function getMonthlyTotals(
   const months = monthsOfYear(q.year).filter((m) => !key || m > key[0])
   const page = limit === null ? months : months.slice(0, limit + 1)
   // The whole year in two grouped queries (twelve rows at most), whatever the page.
-  const rollups = (await rollupZone(db)) === timeZone
-  const hours = await hoursByMonth(db, unit.path, { from, to }, rollups)
-  const plan = rollups ? planPeriod(from, to) : rawPlan(from, to)
-  const points = await pointsByMonth(db, unit.path, plan, timeZone, rollups)
+  const hours = await hoursByMonth(db, unit.path, { from, to }, true)
+  const points = await pointsByMonth(db, unit.path, planPeriod(from, to))
   return toPage(
     page,
     limit ?? page.length,
