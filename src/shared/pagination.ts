@@ -8,19 +8,72 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url')
 }
 
-export function decodeCursor(cursor: string | undefined, arity: number): (string | number)[] | undefined {
-  if (cursor === undefined || cursor === '') return undefined
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (
-      Array.isArray(key) &&
-      key.length === arity &&
-      key.every((k) => typeof k === 'string' || typeof k === 'number')
-    ) {
-      return key
+/**
+ * What one position of a cursor's key holds. A crafted cursor is checked here against the shape its list
+ * gives out, so that whatever reaches SQL (`::uuid`, `::timestamptz`, `::bigint`, text) casts without error:
+ * - text: a string with no NUL (PostgreSQL text cannot hold it) and no lone surrogate, at most 500 characters
+ * - uuid: the RFC 4122 form
+ * - timestamp: an ISO date and time as PostgreSQL writes `timestamptz::text` or JSON ("2026-05-01 08:30:00.123+08",
+ *   "2026-05-01T08:30:00.123+08:00"), a real calendar date and time, years 0001-9999
+ * - date: YYYY-MM-DD, a real calendar date, years 0001-9999
+ * - month: YYYY-MM
+ * - int: a safe integer (a JSON number)
+ */
+export type CursorPart = 'text' | 'uuid' | 'timestamp' | 'date' | 'month' | 'int'
+type PartValue<P extends CursorPart> = P extends 'int' ? number : string
+export type CursorKey<S extends readonly CursorPart[]> = { -readonly [K in keyof S]: PartValue<S[K]> }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[ T]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.\d{1,6})?(?:Z|[+-](?:0\d|1[0-5])(?::?[0-5]\d(?::?[0-5]\d)?)?)?$/
+
+/** A real day of the Gregorian calendar, years 1-9999 (PostgreSQL has no year 0; 2026-02-30 is no day). */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] as number
+  return day <= days
+}
+
+function fits(part: CursorPart, v: unknown): boolean {
+  if (part === 'int') return typeof v === 'number' && Number.isSafeInteger(v)
+  if (typeof v !== 'string') return false
+  switch (part) {
+    case 'text':
+      return v.length <= 500 && !v.includes('\u0000') && !LONE_SURROGATE.test(v)
+    case 'uuid':
+      return UUID.test(v)
+    case 'month':
+      return MONTH.test(v) && v >= '0001'
+    case 'date':
+    case 'timestamp': {
+      const m = (part === 'date' ? DATE : TIMESTAMP).exec(v)
+      return m !== null && isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]))
     }
+  }
+}
+
+/**
+ * The sort key of the page before, checked position by position against `shape` (the same shape `toPage`
+ * was given out with), or undefined when there is no cursor. Anything else — not base64url JSON, another
+ * length, a value of another kind — is 400 validation_failed: never an error of the database's cast.
+ */
+export function decodeCursor<const S extends readonly CursorPart[]>(
+  cursor: string | undefined,
+  shape: S,
+): CursorKey<S> | undefined {
+  if (cursor === undefined || cursor === '') return undefined
+  let key: unknown
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
   } catch {
-    // fall through
+    key = undefined
+  }
+  if (Array.isArray(key) && key.length === shape.length && shape.every((part, i) => fits(part, key[i]))) {
+    return key as CursorKey<S>
   }
   throw validation('cursor', 'is not a cursor this list gave out')
 }

@@ -53,12 +53,12 @@ describe('pagination', () => {
     const rows = [1, 2, 3].map((id) => ({ id: `r${id}` }))
     const full = toPage(rows, 2, (r) => [r.id])
     expect(full.items).toHaveLength(2)
-    expect(decodeCursor(full.nextCursor!, 1)).toEqual(['r2'])
+    expect(decodeCursor(full.nextCursor!, ['text'])).toEqual(['r2'])
     expect(toPage(rows, 3, (r) => [r.id]).nextCursor).toBeNull()
   })
 
   it('refuses a forged cursor with validation_failed', () => {
-    expect(() => decodeCursor('not-base64-json', 1)).toThrow(/cursor/)
-    expect(() => decodeCursor(encodeCursor(['a', 'b']), 1)).toThrow(/cursor/)
+    expect(() => decodeCursor('not-base64-json', ['text'])).toThrow(/cursor/)
+    expect(() => decodeCursor(encodeCursor(['a', 'b']), ['text'])).toThrow(/cursor/)
   })
 })

@@ -205,7 +205,7 @@ export async function listServiceCertificates(
 ) {
   await requireMemberVisible(db, caller, memberId, STAFF, { allowSelf: true })
   const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(query.cursor, ['timestamp', 'uuid'])
   const found = await rows<CertificateRow>(
     db,
     sql`${CERTIFICATE_SELECT} where member_id = ${memberId}

@@ -120,7 +120,7 @@ export async function listServiceRequests(db: Db, caller: Caller, query: ListSer
   const staff = hasRole(caller, STAFF)
   if (!staff && !caller.memberId) throw forbidden()
   const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(query.cursor, ['timestamp', 'uuid'])
   const mine = caller.memberId ? sql`r.member_id = ${caller.memberId}` : sql`false`
   const where = [staff ? sql`(${pathInScope(sql`u.path`, caller, STAFF)} or ${mine})` : mine]
   if (query.orgUnitId) {

@@ -119,7 +119,7 @@ export async function getActivity(db: Db, caller: Caller, id: string): Promise<A
 export async function listActivities(db: Db, caller: Caller, query: ListActivitiesQuery) {
   requireRole(caller, STAFF)
   const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(query.cursor, ['timestamp', 'uuid'])
   if (query.from && query.to && query.from > query.to) throw validation('to', 'must not be before from')
   const where = [pathInScope(sql`u.path`, caller, STAFF)]
   if (query.orgUnitId) {

@@ -55,7 +55,7 @@ interface Row {
 export async function listAuditEvents(db: Db, caller: Caller, query: ListAuditEventsQuery) {
   requireRole(caller, READERS)
   const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(query.cursor, ['timestamp', 'uuid'])
   const where: SQL[] = []
   if (!isAdmin(caller)) where.push(pathInScope(sql`a.org_path`, caller, READERS))
   if (query.orgUnitId) {

@@ -67,7 +67,7 @@ export async function createTeam(db: Db, caller: Caller, body: CreateTeamBody): 
 export async function listTeams(db: Db, caller: Caller, query: ListTeamsQuery) {
   requireRole(caller, TEAM_STAFF)
   const limit = pageLimit(query.limit)
-  const after = decodeCursor(query.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(query.cursor, ['text', 'uuid'])
   const where: SQL[] = [pathInScope(sql`u.path`, caller, TEAM_STAFF)]
   if (query.orgUnitId) {
     const unit = await findUnit(db, query.orgUnitId)

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { formatCents } from '../../shared/decimal'
-import { pageLimit, toPage } from '../../shared/pagination'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { formatInZone } from '../../shared/time'
 import { type Caller, requireUnitInScope } from '../identity/scope'
 import { activitiesPage, inactivePage, rewardsPage, teamMemberIds, teamsPage } from './breakdowns-repo'
@@ -15,7 +15,7 @@ import type {
   TeamTotals,
   YearPageQuery,
 } from './schemas'
-import { checkPeriod, cursorKey, type PageOpts, REPORT_ROLES, type ReportPage } from './service'
+import { checkPeriod, type PageOpts, REPORT_ROLES, type ReportPage } from './service'
 
 /** The breakdown reports: one row per team, activity, reward or member of a subtree, keyset-paged. */
 
@@ -35,7 +35,7 @@ export async function getHoursPointsByTeam(
   const range = { from: q.from ?? null, to: q.to ?? null }
   checkPeriod(range.from, range.to)
   const limit = limitOf(q, opts)
-  const key = opts.all ? undefined : cursorKey(q.cursor, ['string', 'string'] as const)
+  const key = opts.all ? undefined : decodeCursor(q.cursor, ['text', 'uuid'])
   const fetched = await teamsPage(
     db,
     unit.path,
@@ -87,7 +87,7 @@ export async function getHoursPointsByActivity(
   const range = { from: q.from ?? null, to: q.to ?? null }
   checkPeriod(range.from, range.to)
   const limit = limitOf(q, opts)
-  const key = opts.all ? undefined : cursorKey(q.cursor, ['string', 'string'] as const)
+  const key = opts.all ? undefined : decodeCursor(q.cursor, ['timestamp', 'uuid'])
   const fetched = await activitiesPage(
     db,
     unit.path,
@@ -125,7 +125,7 @@ export async function getRedemptionsByReward(
   const range = { from: q.from ?? null, to: q.to ?? null }
   checkPeriod(range.from, range.to)
   const limit = limitOf(q, opts)
-  const key = opts.all ? undefined : cursorKey(q.cursor, ['string', 'string'] as const)
+  const key = opts.all ? undefined : decodeCursor(q.cursor, ['text', 'uuid'])
   const fetched = await rewardsPage(
     db,
     unit.path,
@@ -160,7 +160,7 @@ export async function listInactiveMembers(
   const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
   const year = { from: `${q.year}-01-01`, to: `${q.year}-12-31` }
   const limit = limitOf(q, opts)
-  const key = opts.all ? undefined : cursorKey(q.cursor, ['string', 'string'] as const)
+  const key = opts.all ? undefined : decodeCursor(q.cursor, ['text', 'uuid'])
   const plan = planPeriod(year.from, year.to)
   const fetched = await inactivePage(
     db,

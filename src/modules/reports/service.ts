@@ -21,18 +21,6 @@ export type ReportPage<T> = { items: T[]; nextCursor: string | null }
 // Reports read one path, the rollups: they are always cut in the service's zone, since the service rebuilds
 // them at start when TIMEZONE changed (alignRollupZone in ./repo.ts, called by src/server.ts).
 
-/** The keyset of a page: the cursor's values, checked against the types the list gave out. */
-export function cursorKey<T extends readonly ('string' | 'number')[]>(
-  cursor: string | undefined,
-  types: T,
-): { [K in keyof T]: T[K] extends 'number' ? number : string } | undefined {
-  const key = decodeCursor(cursor, types.length)
-  if (!key) return undefined
-  if (!key.every((v, i) => typeof v === types[i]))
-    throw validation('cursor', 'is not a cursor this list gave out')
-  return key as { [K in keyof T]: T[K] extends 'number' ? number : string }
-}
-
 export function checkPeriod(from: string | null, to: string | null): void {
   if (from && to && from > to) throw validation('to', 'must not be before from')
 }
@@ -52,7 +40,7 @@ export async function getRanking(
   const from = `${q.year}-01-01`
   const to = `${q.year}-12-31`
   const limit = opts.all ? null : pageLimit(q.limit)
-  const key = opts.all ? undefined : cursorKey(q.cursor, ['number', 'string'] as const)
+  const key = opts.all ? undefined : decodeCursor(q.cursor, ['int', 'uuid'])
   const after = key ? { rank: key[0], memberId: key[1] } : undefined
   const plan = planPeriod(from, to)
   const fetched = await rankMembers(db, unit.path, plan, timeZone, after, limit === null ? null : limit + 1)
@@ -77,11 +65,7 @@ export async function getRanking(
 }
 
 /** Figures for a unit's subtree over service-zone dates `from`..`to`, both included, either end open. */
-export async function getSummary(
-  db: Db,
-  caller: Caller,
-  q: SummaryQuery,
-): Promise<Summary> {
+export async function getSummary(db: Db, caller: Caller, q: SummaryQuery): Promise<Summary> {
   const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
   const from = q.from ?? null
   const to = q.to ?? null
@@ -114,7 +98,7 @@ export async function getMonthlyTotals(
   const from = `${q.year}-01-01`
   const to = `${q.year}-12-31`
   const limit = opts.all ? null : pageLimit(q.limit)
-  const key = opts.all ? undefined : cursorKey(q.cursor, ['string'] as const)
+  const key = opts.all ? undefined : decodeCursor(q.cursor, ['month'])
   const months = monthsOfYear(q.year).filter((m) => !key || m > key[0])
   const page = limit === null ? months : months.slice(0, limit + 1)
   // The whole year in two grouped queries (twelve rows at most), whatever the page.

@@ -273,7 +273,7 @@ export async function listRedemptions(db: Db, caller: Caller, q: ListRedemptions
     if (!unit) throw notFound('org unit')
     unitPath = unit.path
   }
-  const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(q.cursor, ['timestamp', 'uuid'])
   const found = await dRepo.listRedemptions(db, caller, {
     unitPath,
     memberId: q.memberId,

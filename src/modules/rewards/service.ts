@@ -108,7 +108,7 @@ export async function listRewards(db: Db, caller: Caller, q: ListRewardsQuery, c
     if (!unit) throw notFound('org unit')
     unitPath = unit.path
   }
-  const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(q.cursor, ['text', 'uuid'])
   const found = await repo.listRewards(db, caller, { unitPath, active: q.active, after, limit })
   return toPage(
     found,
@@ -196,7 +196,7 @@ export async function listStockMovements(
 ) {
   await requireClerkReward(db, caller, rewardId)
   const limit = pageLimit(q.limit)
-  const after = decodeCursor(q.cursor, 2) as [string, string] | undefined
+  const after = decodeCursor(q.cursor, ['timestamp', 'uuid'])
   const found = await repo.listMovements(db, rewardId, { after, limit })
   return toPage(
     found,

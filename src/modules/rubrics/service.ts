@@ -137,7 +137,7 @@ export async function getRubric(db: Db, caller: Caller, id: string, tz: string) 
 
 export async function listRubrics(db: Db, caller: Caller, q: ListRubricsQuery, tz: string) {
   const limit = pageLimit(q.limit)
-  const cursor = decodeCursor(q.cursor, 2)
+  const cursor = decodeCursor(q.cursor, ['timestamp', 'uuid'])
   const filters = [await readableCondition(db, caller, sql`u.path`)]
   if (q.orgUnitId) filters.push(sql`r.org_unit_id = ${q.orgUnitId}`)
   if (q.year) filters.push(sql`r.year = ${q.year}`)

@@ -151,7 +151,7 @@ export async function getClaim(db: Db, caller: Caller, id: string, tz: string) {
 export async function listClaims(db: Db, caller: Caller, q: ListClaimsQuery, tz: string) {
   requireClaimRole(caller)
   const limit = pageLimit(q.limit)
-  const cursor = decodeCursor(q.cursor, 2)
+  const cursor = decodeCursor(q.cursor, ['timestamp', 'uuid'])
   const own = caller.memberId ? sql`c.member_id = ${caller.memberId}` : sql`false`
   const filters = [sql`(${own} or ${pathInScope(sql`u.path`, caller, STAFF)})`]
   if (q.orgUnitId) {

@@ -22,7 +22,7 @@ export async function getRoundResults(
   const round = await requireRoundVisible(db, caller, roundId)
   if (!round.closedAt) throw invalidState('results exist once the panel’s scoring is closed')
   const limit = q.all ? Number.MAX_SAFE_INTEGER : pageLimit(q.limit)
-  const after = decodeCursor(q.cursor, 1)?.[0]
+  const after = decodeCursor(q.cursor, ['uuid'])?.[0]
   const all = (await repo.roundClaims(db, round.id)).filter(
     (c) => after === undefined || c.id > String(after),
   )
