@@ -23,6 +23,7 @@ import { rubricsRoutes } from './modules/rubrics/routes'
 import { scoringRoutes } from './modules/scoring/routes'
 import { systemRoutes } from './modules/system/routes'
 import { authPlugin } from './plugins/auth'
+import type { LoginThrottleSettings } from './plugins/auth/login-throttle'
 import { dbPlugin } from './plugins/db'
 import { errorsPlugin } from './plugins/errors'
 import { openapiPlugin } from './plugins/openapi'
@@ -45,6 +46,19 @@ export interface AppOptions {
   corsOrigins?: string[]
   /** Shed load with 503 when the event loop lags this much (ms); 0 turns it off. */
   maxEventLoopDelayMs?: number
+  /**
+   * Proxies (addresses or CIDRs) whose X-Forwarded-For is believed for the client address; none by default, so a
+   * client cannot pick the address its budgets are counted under.
+   */
+  trustProxy?: string[]
+  /** Keep the shared throttling counters in Redis instead of the database (see src/shared/counters.ts). */
+  redisUrl?: string
+  /** Prefix of the Redis keys (default 'vp:'). */
+  redisPrefix?: string
+  /** Login throttling: per-address budget, failures before delays, the longest delay (login-throttle.ts). */
+  login?: Partial<LoginThrottleSettings>
+  /** The clock of the login throttle and shared counters (tests only). */
+  clock?: () => number
 }
 
 declare module 'fastify' {
@@ -112,6 +126,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 10_000,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: 'x-request-id',
+    // request.ip (what every budget counts by) comes from X-Forwarded-For only when the peer is a listed proxy.
+    trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A broken percent-escape in the path (/members/%zz) fails before routing; Fastify's own answer is plain
     // JSON without a `code`, so answer the problem+json 400 every operation documents.
@@ -192,6 +208,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin, {
     secret: options.jwtSecret,
     rateLimit: { max: options.rateLimitMax ?? 600, windowMs: (options.rateLimitWindowSeconds ?? 60) * 1000 },
+    redisUrl: options.redisUrl,
+    redisPrefix: options.redisPrefix,
+    login: options.login,
+    clock: options.clock,
   })
 
   await app.register(systemRoutes)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import Type, { type Static } from 'typebox'
 import { Value } from 'typebox/value'
@@ -24,6 +25,11 @@ const Env = Type.Object({
   CORS_ORIGINS: Type.String({ default: '' }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 600 }),
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+  TRUST_PROXY: Type.String({ default: '' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  LOGIN_ADDRESS_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100 }),
+  LOGIN_FREE_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+  LOGIN_MAX_DELAY_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
 })
 type Env = Static<typeof Env>
 
@@ -45,6 +51,15 @@ export interface Config {
   /** Requests one caller (user of a valid token, else address) may make per window, all routes together. */
   rateLimitMax: number
   rateLimitWindowSeconds: number
+  /** Proxies (addresses, CIDRs, or loopback / linklocal / uniquelocal) whose X-Forwarded-For is believed. */
+  trustProxy: string[]
+  /** Shared throttling counters in Redis instead of PostgreSQL. */
+  redisUrl: string | undefined
+  /** Login attempts per address and minute (and refreshes, separately). */
+  loginAddressMax: number
+  /** Failed logins of an account before the delays start. */
+  loginFreeFailures: number
+  loginMaxDelaySeconds: number
 }
 
 export class ConfigError extends Error {}
@@ -56,7 +71,33 @@ const numeric = new Set([
   'STATEMENT_TIMEOUT_MS',
   'RATE_LIMIT_MAX',
   'RATE_LIMIT_WINDOW_SECONDS',
+  'LOGIN_ADDRESS_MAX',
+  'LOGIN_FREE_FAILURES',
+  'LOGIN_MAX_DELAY_SECONDS',
 ])
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** TRUST_PROXY: a comma-separated list of addresses and CIDRs (as Fastify's trustProxy takes them). */
+function trustedProxies(value: string): string[] {
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/')
+    const version = isIP(address!)
+    const bitsOk =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128))
+    if (PROXY_NAMES.has(entry)) continue
+    if (version === 0 || !bitsOk || rest.length > 0) {
+      throw new ConfigError(
+        `invalid environment variable TRUST_PROXY: ${JSON.stringify(entry)} is not an address or CIDR`,
+      )
+    }
+  }
+  return entries
+}
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {}
@@ -105,6 +146,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     rateLimitMax: env.RATE_LIMIT_MAX,
     rateLimitWindowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+    trustProxy: trustedProxies(env.TRUST_PROXY),
+    redisUrl: env.REDIS_URL,
+    loginAddressMax: env.LOGIN_ADDRESS_MAX,
+    loginFreeFailures: env.LOGIN_FREE_FAILURES,
+    loginMaxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,
   }
 }
 

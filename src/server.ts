@@ -46,6 +46,13 @@ async function main() {
     corsOrigins: config.corsOrigins,
     rateLimitMax: config.rateLimitMax,
     rateLimitWindowSeconds: config.rateLimitWindowSeconds,
+    trustProxy: config.trustProxy,
+    redisUrl: config.redisUrl,
+    login: {
+      addressMax: config.loginAddressMax,
+      freeFailures: config.loginFreeFailures,
+      maxDelayMs: config.loginMaxDelaySeconds * 1000,
+    },
     logger,
   })
   if (repeatables.length) app.log.info({ repeatables }, 'functions, triggers and views applied (src/db/sql)')

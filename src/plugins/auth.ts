@@ -5,11 +5,24 @@ import fp from 'fastify-plugin'
 import { prepared } from '../db/client'
 import type { Role } from '../db/schema/identity'
 import type { Caller, Grant } from '../modules/identity/scope'
+import { type CounterStore, PostgresCounterStore, RedisCounterStore } from '../shared/counters'
 import { DomainError } from '../shared/errors'
+import { CallerBudgets } from './auth/budgets'
+import { LOGIN_THROTTLE_DEFAULTS, LoginThrottle, type LoginThrottleSettings } from './auth/login-throttle'
+import { rateLimitStore } from './auth/rate-limit-store'
+
+export { CallerBudgets } from './auth/budgets'
 
 export const TOKEN_ISSUER = 'volunteer-points'
 export const TOKEN_AUDIENCE = 'volunteer-points-api'
 export const ACCESS_TOKEN_SECONDS = 15 * 60
+/**
+ * How far a token's iat may lie in the future: the clocks of the processes that sign and verify may differ by
+ * this much. A later iat (a token minted with a moved clock, or forged with a leaked key to outlive rotation) is
+ * refused, as is any token whose exp - iat exceeds ACCESS_TOKEN_SECONDS.
+ */
+export const CLOCK_SKEW_SECONDS = 30
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,6 +33,10 @@ declare module 'fastify' {
     signAccessToken(userId: string): string
     /** Forget cached grants of a user (after grant/revoke) so the change applies at once in this process. */
     forgetCaller(userId: string): void
+    /** Counters shared by all processes (PostgreSQL, or Redis with REDIS_URL). */
+    counters: CounterStore
+    /** Per-address and per-account login budgets (identity routes). */
+    loginThrottle: LoginThrottle
   }
   interface FastifyContextConfig {
     /** Routes under /api/v1 that need no token (login, refresh, certificate verification). */
@@ -47,37 +64,9 @@ const VERIFIED_TOKENS_MAX = 10_000
 const verifiedSubject = Symbol('verifiedSubject')
 
 const BEARER = /^Bearer\s+\S+$/i
-
-/**
- * Fixed windows per caller, in this process's memory: a window opens at a caller's first request and lasts
- * windowMs; the caller passes while its count is within the budget. The behaviour of @fastify/rate-limit's local store (which
- * login and certificate verification still use), without its promise and LRU bookkeeping on every request.
- * The map is kept in window-start order (a caller whose window is over is re-inserted at the end), so past
- * keysMax callers the one dropped is the one whose window opened first: an ended window, or the oldest.
- */
-export class CallerBudgets {
-  private readonly windows = new Map<string, { count: number; startMs: number }>()
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly keysMax: number,
-  ) {}
-
-  /** Counts one request of `key` at `now`; the window it fell into (its count includes this request). */
-  take(key: string, now: number): { count: number; startMs: number } {
-    let window = this.windows.get(key)
-    if (window === undefined || now >= window.startMs + this.windowMs) {
-      if (window !== undefined) this.windows.delete(key)
-      else if (this.windows.size >= this.keysMax) {
-        this.windows.delete(this.windows.keys().next().value as string)
-      }
-      window = { count: 0, startMs: now }
-      this.windows.set(key, window)
-    }
-    window.count++
-    return window
-  }
-}
+/** How often each process adds its per-caller counts to the shared store, and sweeps expired counters. */
+const FLUSH_EVERY_MS = 250
+const SWEEP_EVERY_MS = 60_000
 
 export interface CallerRateLimit {
   /** Requests one caller may make per window (all routes together). */
@@ -85,8 +74,39 @@ export interface CallerRateLimit {
   windowMs: number
 }
 
+export interface AuthOptions {
+  secret: string
+  rateLimit: CallerRateLimit
+  /** Keep the shared counters in Redis (ioredis URL) instead of the app's PostgreSQL database. */
+  redisUrl?: string
+  /** Prefix of every Redis key (default 'vp:'), so that several deployments or test runs can share a Redis. */
+  redisPrefix?: string
+  login?: Partial<LoginThrottleSettings>
+  /** The clock of the login throttle and the shared counters (tests move it); Date.now by default. */
+  clock?: () => number
+}
+
+/** True when the matched route needs a bearer token: decided on the route (its pattern and config), never the URL. */
+function isProtected(route: { url?: string; config?: { public?: boolean } }): boolean {
+  return route.url?.startsWith('/api/v1/') === true && route.config?.public !== true
+}
+
 export const authPlugin = fp(
-  async (app: FastifyInstance, opts: { secret: string; rateLimit: CallerRateLimit }) => {
+  async (app: FastifyInstance, opts: AuthOptions) => {
+    const clock = opts.clock ?? Date.now
+    const counters: CounterStore = opts.redisUrl
+      ? new RedisCounterStore(
+          opts.redisUrl,
+          (err) => app.log.warn({ err }, 'redis (shared counters) failed'),
+          opts.redisPrefix,
+        )
+      : new PostgresCounterStore(app.db)
+    app.decorate('counters', counters)
+    app.decorate(
+      'loginThrottle',
+      new LoginThrottle(counters, { ...LOGIN_THROTTLE_DEFAULTS, ...opts.login }, clock),
+    )
+
     await app.register(jwt, {
       secret: opts.secret,
       sign: { algorithm: 'HS256', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: ACCESS_TOKEN_SECONDS },
@@ -103,13 +123,54 @@ export const authPlugin = fp(
     // The answer is a 429 rate_limited problem with Retry-After (seconds until the window resets).
     await app.register(rateLimit, {
       global: false,
+      store: rateLimitStore(counters, clock),
       errorResponseBuilder: (_request, context) =>
         new DomainError('rate_limited', `too many attempts; retry in ${context.after}`),
     })
     // The caller is the user of a valid bearer token, else the client address: one user cannot spend
     // another's budget, and many users behind one address (a kiosk, an office NAT) are not lumped together.
-    // Counted in this process's memory (at most CALLER_KEYS_MAX callers): with N processes the budget is N times.
-    const perCaller = new CallerBudgets(opts.rateLimit.windowMs, CALLER_KEYS_MAX)
+    // Decided in this process's memory (at most CALLER_KEYS_MAX callers) and shared through the counters in
+    // batches (CallerBudgets: no store round trip per request; the overshoot across processes is bounded there).
+    const perCaller = new CallerBudgets(opts.rateLimit.windowMs, CALLER_KEYS_MAX, counters)
+    let flushing: Promise<void> | undefined
+    // On Date.now, as the windows are taken in the request hook (opts.clock only moves the login throttle's time).
+    let lastSweep = Date.now()
+    const flushCounters = async () => {
+      try {
+        const now = Date.now()
+        await perCaller.flush(now)
+        if (now - lastSweep >= SWEEP_EVERY_MS) {
+          lastSweep = now
+          await counters.sweep(now)
+        }
+      } catch (err) {
+        // Nothing is lost: the counts stay unflushed and are sent with the next flush.
+        app.log.warn({ err }, 'adding per-caller counts to the shared counters failed')
+      }
+    }
+    const flusher = setInterval(() => {
+      if (perCaller.unflushed === 0 && Date.now() - lastSweep < SWEEP_EVERY_MS) return
+      flushing ??= flushCounters().finally(() => {
+        flushing = undefined
+      })
+    }, FLUSH_EVERY_MS)
+    flusher.unref()
+    app.addHook('onClose', async () => {
+      clearInterval(flusher)
+      await flushing
+      await flushCounters()
+      await counters.close()
+    })
+
+    // Fails closed: a protected route's handler never runs without a caller, whatever the hooks before it did.
+    app.addHook('onRoute', (route) => {
+      if (!isProtected(route)) return
+      const handler = route.handler
+      route.handler = function guarded(this: FastifyInstance, request, reply) {
+        if (!request.caller) throw new DomainError('unauthorized', 'send Authorization: Bearer <accessToken>')
+        return handler.call(this, request, reply)
+      }
+    })
 
     // The grants of recent callers. An entry is used while younger than CALLER_TTL_MS (its `at` is taken
     // before the read that filled it). A request that finds none, or a stale one, reads its user on the spot;
@@ -261,8 +322,12 @@ export const authPlugin = fp(
     async function verifyToken(request: FastifyRequest, header: string): Promise<string | null> {
       if (!BEARER.test(header)) return null
       try {
-        const payload = await request.jwtVerify<{ sub: string; exp: number }>()
-        if (typeof payload.sub !== 'string' || !/^[0-9a-f-]{36}$/i.test(payload.sub)) return null
+        const payload = await request.jwtVerify<{ sub: string; exp: number; iat: number }>()
+        if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null
+        // Issued in the future (beyond the clock skew), or living longer than this service ever signs for.
+        const nowSeconds = Date.now() / 1000
+        if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) return null
+        if (typeof payload.exp !== 'number' || payload.exp - payload.iat > ACCESS_TOKEN_SECONDS) return null
         if (verified.size >= VERIFIED_TOKENS_MAX) verified.clear()
         verified.set(header, { sub: payload.sub, expMs: payload.exp * 1000 })
         return payload.sub
@@ -279,7 +344,7 @@ export const authPlugin = fp(
       request[verifiedSubject] = subject
       // Before authentication, so that guessing tokens or hammering without one is limited too.
       const window = perCaller.take(subject ?? `ip:${request.ip}`, now)
-      const resetSeconds = Math.ceil((window.startMs + opts.rateLimit.windowMs - now) / 1000)
+      const resetSeconds = Math.ceil((window.resetMs - now) / 1000)
       reply.header('x-ratelimit-limit', limitHeader)
       reply.header('x-ratelimit-remaining', String(Math.max(0, opts.rateLimit.max - window.count)))
       reply.header('x-ratelimit-reset', String(resetSeconds))
@@ -288,12 +353,10 @@ export const authPlugin = fp(
         reply.header('retry-after', String(after))
         throw new DomainError('rate_limited', `too many requests; retry in ${after} s`)
       }
-      if (!request.url.startsWith('/api/v1/')) return undefined
-      // routeOptions is a getter that builds a new object: read once.
-      const route = request.routeOptions
-      if (route.config?.public) return undefined
-      // Unknown routes fall to the not-found handler, which answers 404 without needing a token.
-      if (!route.url) return undefined
+      // On the matched route, never the raw URL: the router decodes the path (/%61pi/v1/... is /api/v1/...), so
+      // a test on request.url could be dodged by spelling the path differently. routeOptions is a getter that
+      // builds a new object: read once. Unknown routes (no url) fall to the not-found handler, which answers 404.
+      if (!isProtected(request.routeOptions)) return undefined
       if (!subject) {
         // A subject means the header was a well-formed, valid bearer token.
         const header = request.headers.authorization

@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { buildApp } from '../../src/app'
+import { type AppOptions, buildApp } from '../../src/app'
 import type { Database } from '../../src/db/client'
 import { openTestDatabase } from './db'
 
@@ -29,7 +29,7 @@ export async function buildTestApp(
     beforeReady?: (app: FastifyInstance) => void
     /** Load shedding is off in tests (a busy shared machine lags the event loop); a test of it sets it. */
     maxEventLoopDelayMs?: number
-  } = {},
+  } & Pick<AppOptions, 'trustProxy' | 'redisUrl' | 'redisPrefix' | 'login' | 'clock'> = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: opts.poolSize })
   const app = await buildApp({
@@ -40,6 +40,12 @@ export async function buildTestApp(
     rateLimitMax: opts.rateLimitMax ?? 1_000_000,
     corsOrigins: opts.corsOrigins,
     maxEventLoopDelayMs: opts.maxEventLoopDelayMs ?? 0,
+    trustProxy: opts.trustProxy,
+    redisUrl: opts.redisUrl,
+    redisPrefix: opts.redisPrefix,
+    // Files log in many times from 127.0.0.1; a test of the login budgets sets its own.
+    login: { addressMax: 1000, ...opts.login },
+    clock: opts.clock,
   })
   opts.beforeReady?.(app)
   await app.ready()

@@ -17,38 +17,17 @@ import {
 } from './schemas'
 import * as service from './service'
 
-const LOGIN_WINDOW_MS = 60_000
-
 export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const sign = (userId: string) => app.signAccessToken(userId)
-  const max = app.settings.loginRateLimit
-  // Two budgets per minute: per address (one client guessing many users) and per username (many
-  // addresses guessing one user). Counted in this process's memory: with N processes the budget is N times.
-  const byAddress = app.createRateLimit({
-    max,
-    timeWindow: LOGIN_WINDOW_MS,
-    keyGenerator: (request) => `login-ip:${request.ip}`,
-  })
-  const byUsername = app.createRateLimit({
-    max,
-    timeWindow: LOGIN_WINDOW_MS,
-    keyGenerator: (request: FastifyRequest) =>
-      `login-user:${String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()}`,
-  })
-  // The plugin's own route hook runs once per request, so both budgets are checked here by hand.
-  const limit =
-    (checks: ReturnType<typeof app.createRateLimit>[]) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      for (const check of checks) {
-        const result = await check(request)
-        if (!result.isAllowed && result.isExceeded) {
-          reply.header('retry-after', String(Math.max(1, result.ttlInSeconds)))
-          throw new DomainError('rate_limited', `too many attempts; retry in ${result.ttlInSeconds} s`)
-        }
-      }
-    }
-  const perAddress = limit([byAddress])
-  const loginLimit = limit([byAddress, byUsername])
+  // Both in the shared store (every process counts into the same budgets): see LoginThrottle. Login: a budget
+  // per address (high enough for an office behind one NAT) and growing delays per account that failures from
+  // unknown addresses cannot turn into a lock-out of the member's own address. Refresh: a budget per address.
+  const throttle = app.loginThrottle
+  // A preHandler: the body has passed LoginBody's schema.
+  const loginLimit = (request: FastifyRequest, reply: FastifyReply) =>
+    throttle.admit((request.body as { username: string }).username, request.ip, reply)
+  const refreshLimit = (request: FastifyRequest, reply: FastifyReply) =>
+    throttle.perAddress('refresh', request.ip, reply)
 
   app.post(
     '/auth/login',
@@ -60,19 +39,34 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'login',
         summary: 'Exchange username and password for an access token and a refresh token',
         description:
-          'A wrong username and a wrong password give the same 401. Limited per address and per username: 429 rate_limited with Retry-After.',
+          'A wrong username and a wrong password give the same 401. Limited per address (100 attempts a minute ' +
+          'by default) and per account: after 5 failures each further attempt must wait 1 s, 2 s, 4 s ... up to ' +
+          '15 minutes (a success resets it), except from an address that logged in to the account before, which ' +
+          'is judged only by the failures sent from it. Past either: 429 rate_limited with Retry-After.',
         body: LoginBody,
         response: { 200: TokenPair, ...problems(429) },
       },
     },
-    async (request) => service.login(app.db, sign, request.body.username, request.body.password),
+    async (request) => {
+      const { username, password } = request.body
+      let pair: Awaited<ReturnType<typeof service.login>>
+      try {
+        pair = await service.login(app.db, sign, username, password)
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'unauthorized')
+          await throttle.failed(username, request.ip)
+        throw err
+      }
+      await throttle.succeeded(username, request.ip)
+      return pair
+    },
   )
 
   app.post(
     '/auth/refresh',
     {
       config: { public: true },
-      preHandler: perAddress,
+      preHandler: refreshLimit,
       schema: {
         tags: ['auth'],
         operationId: 'refreshToken',
