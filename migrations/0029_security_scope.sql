@@ -2,7 +2,8 @@
 -- recorded it, so a community secretary could pull any member id into their scope. Now a registration is asked
 -- for by the member or their home side (pending), and the community accepts or declines it; only an accepted
 -- registration puts the member in the community's scope. Either side may end it later: the row stays, so the
--- history of who served where is kept.
+-- history of who served where is kept. The state machine's trigger (member_registrations_transition) is repeatable
+-- SQL in src/db/sql/members.sql.
 ALTER TABLE member_registrations
   ADD COLUMN status text NOT NULL DEFAULT 'accepted',
   ADD COLUMN requested_by uuid REFERENCES users (id),
@@ -55,32 +56,6 @@ CREATE UNIQUE INDEX member_registrations_live_uq ON member_registrations (member
   WHERE status IN ('pending', 'accepted');
 --> statement-breakpoint
 CREATE INDEX member_registrations_member_idx ON member_registrations (member_id);
---> statement-breakpoint
--- The state machine, in the database as well: pending -> accepted | declined | ended; accepted -> ended. Who, which
--- member and which community never change, and a registration is never deleted.
-CREATE OR REPLACE FUNCTION member_registrations_transition() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'DELETE' THEN
-    RAISE EXCEPTION 'registrations are kept: end one instead' USING ERRCODE = '23514',
-      CONSTRAINT = 'member_registrations_kept_chk';
-  END IF;
-  IF NEW.member_id <> OLD.member_id OR NEW.org_unit_id <> OLD.org_unit_id OR NEW.created_at <> OLD.created_at
-     OR NEW.requested_by IS DISTINCT FROM OLD.requested_by THEN
-    RAISE EXCEPTION 'a registration''s member, community and requester never change' USING ERRCODE = '23514',
-      CONSTRAINT = 'member_registrations_fixed_chk';
-  END IF;
-  IF NEW.status <> OLD.status AND NOT (
-       (OLD.status = 'pending' AND NEW.status IN ('accepted', 'declined', 'ended'))
-       OR (OLD.status = 'accepted' AND NEW.status = 'ended')) THEN
-    RAISE EXCEPTION 'a registration cannot go from % to %', OLD.status, NEW.status USING ERRCODE = '23514',
-      CONSTRAINT = 'member_registrations_transition_chk';
-  END IF;
-  RETURN NEW;
-END
-$$;
---> statement-breakpoint
-CREATE TRIGGER member_registrations_transition BEFORE UPDATE OR DELETE ON member_registrations
-  FOR EACH ROW EXECUTE FUNCTION member_registrations_transition();
 --> statement-breakpoint
 -- Who created a login. A user with no grant and no member record yet is inside the scope of its creator only (and
 -- of admin), so a fresh login of one community is not visible to, or claimable by, another community's secretary.

@@ -39,6 +39,13 @@ const staff = (ok: number, cells: Partial<Record<Actor, number>> = {}) =>
     cells,
   })
 
+/**
+ * Community C accepted member A's 双报到 registration: its staff see the hours the member served and certify them
+ * (the issuing unit may be any community the member serves), as the national record rules allow.
+ */
+const staffAndRegistered = (ok: number, cells: Partial<Record<Actor, number>> = {}) =>
+  staff(ok, { secretaryRegistered: ok, gridWorkerRegistered: ok, ...cells })
+
 /** Steps only member A (the one a request went to) may take: staff over it 403, everyone else 404. */
 const dispatchedMember = (ok: number) =>
   expectStatuses({
@@ -139,7 +146,7 @@ const rows: AuthzRow[] = [
     operation: 'getServiceHours',
     request: ({ w }) => ({ method: 'GET', url: `/api/v1/members/${w.memberA.memberId}/service-hours` }),
     // The member reads their own; another member is told nothing (404); panelist and clerk have no such role.
-    expect: staff(200, { member: 200, memberSibling: 404 }),
+    expect: staffAndRegistered(200, { member: 200, memberSibling: 404 }),
   },
   {
     operation: 'createServiceRequest',
@@ -204,7 +211,7 @@ const rows: AuthzRow[] = [
       headers: { 'idempotency-key': uniq('k') },
       payload: { from: '2026-01-01', to: '2026-12-31' },
     }),
-    expect: staff(201),
+    expect: staffAndRegistered(201),
   },
   {
     operation: 'listServiceCertificates',
@@ -212,7 +219,7 @@ const rows: AuthzRow[] = [
       method: 'GET',
       url: `/api/v1/members/${w.memberA.memberId}/service-certificates`,
     }),
-    expect: staff(200, { member: 200, memberSibling: 404 }),
+    expect: staffAndRegistered(200, { member: 200, memberSibling: 404 }),
   },
   {
     operation: 'getServiceCertificate',
@@ -229,7 +236,7 @@ const rows: AuthzRow[] = [
         url: `/api/v1/members/${ctx.w.memberA.memberId}/service-certificates/${issued.json().id}`,
       }
     },
-    expect: staff(200, { member: 200, memberSibling: 404 }),
+    expect: staffAndRegistered(200, { member: 200, memberSibling: 404 }),
   },
   {
     operation: 'verifyServiceCertificate',

@@ -3,7 +3,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { type Db, one } from '../../src/db/client'
 import type { TestApp } from './app'
-import { createUser, createWorld, type World } from './factories'
+import { createUnit, createUser, createWorld, uniq, type World } from './factories'
 
 /**
  * The authorisation matrix: one table per module, rows of (operation, request, expected status per actor),
@@ -13,6 +13,10 @@ import { createUser, createWorld, type World } from './factories'
  * - outside: secretaryChild (on grid A, below the target), secretarySibling (branch B),
  *   gridWorkerSibling (branch B), clerkSibling (on community B, the sibling office), memberSibling
  *   (member B's login);
+ * - reached only through 双报到: secretaryRegistered, gridWorkerRegistered and clerkRegistered (on community C, a
+ *   sibling of A and B, with which member A holds an accepted registration; a member of branch B holds a pending
+ *   one there). Unless a row says otherwise they answer as their sibling actors in B do: a registration lets a
+ *   community see the member and involve them in its own work, never reach into the member's home branch;
  * - anonymous: no token.
  * Later modules add their rows for their operations; they never write new ad-hoc permission tests.
  */
@@ -30,6 +34,9 @@ export const ACTORS = [
   'clerkSibling',
   'member',
   'memberSibling',
+  'secretaryRegistered',
+  'gridWorkerRegistered',
+  'clerkRegistered',
 ] as const
 export type Actor = (typeof ACTORS)[number]
 
@@ -37,6 +44,11 @@ export interface AuthzWorld extends World {
   secretaryParent: string
   secretaryChild: string
   gridWorkerB: string
+  /** Community C: member A's accepted 双报到 registration is there, member B's pending one too. */
+  communityC: string
+  secretaryC: string
+  gridWorkerC: string
+  clerkC: string
   /** The user id acting as each actor (null: no token). */
   as: Record<Actor, string | null>
 }
@@ -46,11 +58,27 @@ export async function createAuthzWorld(db: Db): Promise<AuthzWorld> {
   const secretaryParent = await createUser(db, { grants: [['secretary', w.communityA]] })
   const secretaryChild = await createUser(db, { grants: [['secretary', w.gridA]] })
   const gridWorkerB = await createUser(db, { grants: [['grid_worker', w.branchB]] })
+  const communityC = await createUnit(db, w.street, 'community', uniq('和平社区'))
+  const secretaryC = await createUser(db, { grants: [['secretary', communityC]] })
+  const gridWorkerC = await createUser(db, { grants: [['grid_worker', communityC]] })
+  const clerkC = await createUser(db, { grants: [['clerk', communityC]] })
+  await db.execute(
+    sql`insert into member_registrations (member_id, org_unit_id, status, decided_at)
+        values (${w.memberA.memberId}, ${communityC}, 'accepted', now())`,
+  )
+  await db.execute(
+    sql`insert into member_registrations (member_id, org_unit_id, status)
+        values (${w.memberB.memberId}, ${communityC}, 'pending')`,
+  )
   return {
     ...w,
     secretaryParent,
     secretaryChild,
     gridWorkerB,
+    communityC,
+    secretaryC,
+    gridWorkerC,
+    clerkC,
     as: {
       anonymous: null,
       admin: w.admin,
@@ -65,13 +93,31 @@ export async function createAuthzWorld(db: Db): Promise<AuthzWorld> {
       clerkSibling: w.clerkB,
       member: w.memberA.userId,
       memberSibling: w.memberB.userId,
+      secretaryRegistered: secretaryC,
+      gridWorkerRegistered: gridWorkerC,
+      clerkRegistered: clerkC,
     },
   }
 }
 
 /**
+ * Each actor reached only through 双报到 answers, unless a row names it, as its counterpart in the sibling branch
+ * B answers in that row (resolved when the row runs, so `{ ...secretaries(200), secretarySibling: 200 }` carries
+ * over), and the row's check then sees it as that counterpart.
+ */
+export const REGISTERED_AS: Record<
+  'secretaryRegistered' | 'gridWorkerRegistered' | 'clerkRegistered',
+  Actor
+> = {
+  secretaryRegistered: 'secretarySibling',
+  gridWorkerRegistered: 'gridWorkerSibling',
+  clerkRegistered: 'clerkSibling',
+}
+
+/**
  * Expected statuses: `ok` for the listed actors, 404 for the listed outsiders, 401 for anonymous and
- * `denied` (403 by default) for everyone else. Override single cells with `cells`.
+ * `denied` (403 by default) for everyone else; the 双报到 actors as their sibling counterparts unless listed.
+ * Override single cells with `cells`.
  */
 export function expectStatuses(spec: {
   ok: number
@@ -79,9 +125,11 @@ export function expectStatuses(spec: {
   outside?: readonly Actor[]
   denied?: number
   cells?: Partial<Record<Actor, number>>
-}): Record<Actor, number> {
+}): Partial<Record<Actor, number>> {
   const out = {} as Record<Actor, number>
+  const listed = (a: Actor) => spec.allowed.includes(a) || spec.outside?.includes(a)
   for (const a of ACTORS) {
+    if (a in REGISTERED_AS && !listed(a)) continue
     out[a] =
       a === 'anonymous'
         ? 401
@@ -95,9 +143,12 @@ export function expectStatuses(spec: {
 }
 
 /** Every actor gets `status` (anonymous included), or every signed-in actor with anonymous 401. */
-export const everyone = (status: number): Record<Actor, number> =>
-  Object.fromEntries(ACTORS.map((a) => [a, status])) as Record<Actor, number>
-export const signedIn = (status: number): Record<Actor, number> => ({ ...everyone(status), anonymous: 401 })
+export const everyone = (status: number): Partial<Record<Actor, number>> =>
+  Object.fromEntries(ACTORS.filter((a) => !(a in REGISTERED_AS)).map((a) => [a, status]))
+export const signedIn = (status: number): Partial<Record<Actor, number>> => ({
+  ...everyone(status),
+  anonymous: 401,
+})
 
 /** The usual shape: staff roles inside the target's subtree may, the same roles outside get 404. */
 export const INSIDE_SECRETARIES: readonly Actor[] = ['admin', 'secretary', 'secretaryParent']
@@ -113,7 +164,8 @@ export interface AuthzRow {
   operation: string
   /** Builds the request afresh for each cell (create the objects it needs here, so cells stay independent). */
   request: (ctx: AuthzContext, actor: Actor) => InjectOptions | Promise<InjectOptions>
-  expect: Record<Actor, number>
+  /** A 双报到 actor left out answers as its sibling counterpart (REGISTERED_AS). */
+  expect: Partial<Record<Actor, number>>
   /** Extra assertions on one cell's answer. */
   check?: (res: LightMyRequestResponse, ctx: AuthzContext, actor: Actor) => void | Promise<void>
 }
@@ -190,7 +242,9 @@ export function runAuthzMatrix(title: string, context: () => AuthzContext, rows:
   describe(title, () => {
     for (const row of rows) {
       for (const actor of ACTORS) {
-        const expected = row.expect[actor]
+        const like = (REGISTERED_AS as Partial<Record<Actor, Actor>>)[actor]
+        const inherited = like !== undefined && row.expect[actor] === undefined
+        const expected = inherited ? row.expect[like] : row.expect[actor]
         it(`${row.operation} as ${actor} -> ${expected}`, async () => {
           const ctx = context()
           const request = await row.request(ctx, actor)
@@ -206,7 +260,7 @@ export function runAuthzMatrix(title: string, context: () => AuthzContext, rows:
             expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
             expect(await auditCount(ctx.t.db)).toBe(before)
           }
-          await row.check?.(res, ctx, actor)
+          await row.check?.(res, ctx, inherited ? like : actor)
           if (expected === 404) {
             const absent = await ctx.t.call({ ...aboutNothing(request), ...(userId ? { as: userId } : {}) })
             expect(problemOf(absent), 'the answer about ids that do not exist').toEqual(problemOf(res))

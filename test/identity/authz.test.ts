@@ -153,8 +153,15 @@ const rows: AuthzRow[] = [
   {
     operation: 'getMember',
     request: ({ w }) => ({ method: 'GET', url: `/api/v1/members/${w.memberA.memberId}` }),
-    // member A reads their own record; member B asking about member A learns nothing (404).
-    expect: { ...memberStaff(200), member: 200, memberSibling: 404 },
+    // member A reads their own record; member B asking about member A learns nothing (404). Community C, which
+    // accepted member A's 双报到 registration, sees them (member B's pending one there shows nothing).
+    expect: {
+      ...memberStaff(200),
+      member: 200,
+      memberSibling: 404,
+      secretaryRegistered: 200,
+      gridWorkerRegistered: 200,
+    },
   },
   {
     operation: 'listMembers',

@@ -6,6 +6,7 @@ import { newId } from '../../shared/ids'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { localYear, yearRange } from '../../shared/time'
 import {
+  assertMayAskForMember,
   type Caller,
   checkMemberVisible,
   coversPath,
@@ -94,12 +95,17 @@ export async function createRedemption(
   })
   if (plan.stored) return replayStored(plan.stored, hash)
   try {
-    const member = checkMemberVisible(caller, cmd.memberId, plan.member, CLERK, { allowSelf: true })
+    // The reward the caller may hand out, before the member: a clerk who sees a member through 双报到 learns
+    // nothing more about another community's reward than about one that does not exist (same 404, same order).
+    assertMayAskForMember(caller, cmd.memberId, CLERK)
     // Read without a lock: stock, points and the limit are re-checked under locks by redemption_reserve;
     // a price or state changed meanwhile orders this redemption just before that change.
     const reward = plan.reward && toReward(plan.reward)
-    const callerMayOffer = reward && (coversPath(caller, reward.path, CLERK) || caller.memberId === member.id)
-    if (!reward || !callerMayOffer || !plan.eligible) throw notFound('reward')
+    const callerMayOffer =
+      reward && (coversPath(caller, reward.path, CLERK) || caller.memberId === cmd.memberId)
+    if (!reward || !callerMayOffer) throw notFound('reward')
+    const member = checkMemberVisible(caller, cmd.memberId, plan.member, CLERK, { allowSelf: true })
+    if (!plan.eligible) throw notFound('reward')
     assertActive(reward)
     // The member's branch sets the bar (nearest unit up from their home unit that sets one).
     const threshold =

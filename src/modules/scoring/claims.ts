@@ -6,7 +6,7 @@ import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { formatInZone, localDate } from '../../shared/time'
 import { foreignEvidence } from '../activities/service'
 import { recordAudit } from '../audit/writer'
-import { type Caller, coversPath, hasRole, pathInScope, requireMemberVisible } from '../identity/scope'
+import { type Caller, coversPath, hasRole, pathInScope, requireMemberAtHome } from '../identity/scope'
 import { claimCeiling, type RubricItem, rubricWithItems } from '../rubrics/service'
 import { canMoveClaim } from './domain'
 import * as repo from './repo'
@@ -71,7 +71,9 @@ function parseQuantity(item: RubricItem, input: CreateClaimBody['quantity']): nu
 
 export async function createClaim(db: Db, caller: Caller, body: CreateClaimBody, tz: string) {
   return transaction(db, async (tx) => {
-    const member = await requireMemberVisible(tx, caller, body.memberId, ['secretary'])
+    // The member themself or a secretary over the member's home unit: claims are scored in the home branch, so
+    // a community that sees the member through 双报到 files none for them (404, as for a member it cannot see).
+    const member = await requireMemberAtHome(tx, caller, body.memberId, ['secretary'])
     const rubric = await rubricWithItems(tx, body.rubricId)
     if (!rubric || !member.path.startsWith(rubric.path)) {
       throw validation('rubricId', "is not a rubric of the member's unit or above it")
