@@ -61,7 +61,9 @@ function token(userId: string): string {
     JSON.stringify({
       sub: userId,
       iat: now,
-      exp: now + 3600,
+      // The server refuses a token whose exp - iat exceeds its access-token lifetime (15 min, ACCESS_TOKEN_SECONDS):
+      // a run longer than that from here would need fresh tokens.
+      exp: now + 900,
       iss: 'volunteer-points',
       aud: 'volunteer-points-api',
     }),
