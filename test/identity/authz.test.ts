@@ -42,6 +42,42 @@ const memberStaff = (ok: number) =>
 
 const freshMember = ({ t, w }: AuthzContext) => createMember(t.db, w.branchA, { name: uniq('成员') })
 
+/** A member of branch B asks to serve community A: its secretaries decide; B's (the home side) may not (403). */
+function communityDecides(action: 'accept' | 'decline'): Omit<AuthzRow, 'operation'> {
+  return {
+    request: async (ctx) => ({
+      method: 'POST',
+      url: `/api/v1/registrations/${await pendingRegistration(ctx, ctx.w.branchB, ctx.w.communityA)}/${action}`,
+      payload: {},
+    }),
+    expect: expectStatuses({
+      ok: 200,
+      allowed: ['admin', 'secretaryParent'],
+      outside: ['secretary', 'secretaryChild', 'member', 'memberSibling', 'secretaryRegistered'],
+      cells: { secretarySibling: 403 },
+    }),
+  }
+}
+
+/**
+ * A pending 双报到 registration with `communityId`: of `who` (a member id), or of a fresh member at home in `who`
+ * (a unit id). Written in SQL, as registerMember would leave it.
+ */
+async function pendingRegistration({ t }: AuthzContext, who: string, communityId: string): Promise<string> {
+  const isMember = await one<{ id: string }>(t.db, sql`select id from members where id = ${who}`)
+  const memberId = isMember ? who : await createMember(t.db, who, { name: uniq('双报到') })
+  await t.db.execute(
+    sql`update member_registrations set status = 'ended', ended_at = now()
+        where member_id = ${memberId} and org_unit_id = ${communityId} and status = 'pending'`,
+  )
+  const row = await one<{ id: string }>(
+    t.db,
+    sql`insert into member_registrations (member_id, org_unit_id, status)
+        values (${memberId}, ${communityId}, 'pending') returning id`,
+  )
+  return row!.id
+}
+
 const rows: AuthzRow[] = [
   {
     operation: 'login',
@@ -208,6 +244,52 @@ const rows: AuthzRow[] = [
       ok: 201,
       allowed: INSIDE_SECRETARIES,
       outside: [...OUTSIDE_SECRETARIES, 'member', 'memberSibling'],
+    }),
+  },
+  {
+    operation: 'listRegistrations',
+    request: () => ({ method: 'GET', url: '/api/v1/registrations?limit=200' }),
+    // Everyone with a part in registrations lists theirs (possibly none); roles with none: 403.
+    expect: {
+      ...signedIn(200),
+      panelist: 403,
+      clerk: 403,
+      clerkSibling: 403,
+      clerkRegistered: 403,
+      secretaryRegistered: 200,
+      gridWorkerRegistered: 200,
+    },
+    check: (res, { w }, actor) => {
+      if (res.statusCode !== 200) return
+      const items: { memberId: string; orgUnitId: string; status: string }[] = res.json().items
+      const sees = items.some((r) => r.memberId === w.memberA.memberId && r.status === 'accepted')
+      // Member A's accepted registration with community C: the member, their home side, community C.
+      const parties: Actor[] = [
+        'admin',
+        'secretary',
+        'secretaryParent',
+        'gridWorker',
+        'member',
+        'secretaryRegistered',
+        'gridWorkerRegistered',
+      ]
+      expect(sees, actor).toBe(parties.includes(actor))
+    },
+  },
+  { operation: 'acceptRegistration', ...communityDecides('accept') },
+  { operation: 'declineRegistration', ...communityDecides('decline') },
+  {
+    operation: 'endRegistration',
+    // Member A's own request to serve community B: the member or the home side ends it.
+    request: async (ctx) => ({
+      method: 'POST',
+      url: `/api/v1/registrations/${await pendingRegistration(ctx, ctx.w.memberA.memberId, ctx.w.communityB)}/end`,
+      payload: { reason: '不再服务' },
+    }),
+    expect: expectStatuses({
+      ok: 200,
+      allowed: [...INSIDE_SECRETARIES, 'member'],
+      outside: ['secretaryChild', 'secretarySibling', 'memberSibling', 'secretaryRegistered'],
     }),
   },
   {
