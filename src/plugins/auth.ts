@@ -7,7 +7,7 @@ import type { Role } from '../db/schema/identity'
 import type { Caller, Grant } from '../modules/identity/scope'
 import { type CounterStore, PostgresCounterStore, RedisCounterStore } from '../shared/counters'
 import { DomainError } from '../shared/errors'
-import { CallerBudgets } from './auth/budgets'
+import { CallerBudgets, LAZY_FLUSH_MS } from './auth/budgets'
 import { LOGIN_THROTTLE_DEFAULTS, LoginThrottle, type LoginThrottleSettings } from './auth/login-throttle'
 import { rateLimitStore } from './auth/rate-limit-store'
 
@@ -64,7 +64,10 @@ const VERIFIED_TOKENS_MAX = 10_000
 const verifiedSubject = Symbol('verifiedSubject')
 
 const BEARER = /^Bearer\s+\S+$/i
-/** How often each process adds its per-caller counts to the shared store, and sweeps expired counters. */
+/**
+ * How often each process adds to the shared store the per-caller counts of callers near their budget (all of them
+ * every LAZY_FLUSH_MS, see CallerBudgets), and how often it sweeps expired counters.
+ */
 const FLUSH_EVERY_MS = 250
 const SWEEP_EVERY_MS = 60_000
 
@@ -131,14 +134,21 @@ export const authPlugin = fp(
     // another's budget, and many users behind one address (a kiosk, an office NAT) are not lumped together.
     // Decided in this process's memory (at most CALLER_KEYS_MAX callers) and shared through the counters in
     // batches (CallerBudgets: no store round trip per request; the overshoot across processes is bounded there).
-    const perCaller = new CallerBudgets(opts.rateLimit.windowMs, CALLER_KEYS_MAX, counters)
+    const perCaller = new CallerBudgets(
+      opts.rateLimit.windowMs,
+      CALLER_KEYS_MAX,
+      counters,
+      opts.rateLimit.max,
+    )
     let flushing: Promise<void> | undefined
     // On Date.now, as the windows are taken in the request hook (opts.clock only moves the login throttle's time).
     let lastSweep = Date.now()
-    const flushCounters = async () => {
+    let lastFullFlush = Date.now()
+    const flushCounters = async (all: boolean) => {
       try {
         const now = Date.now()
-        await perCaller.flush(now)
+        if (all) lastFullFlush = now
+        await perCaller.flush(now, all)
         if (now - lastSweep >= SWEEP_EVERY_MS) {
           lastSweep = now
           await counters.sweep(now)
@@ -149,8 +159,10 @@ export const authPlugin = fp(
       }
     }
     const flusher = setInterval(() => {
-      if (perCaller.unflushed === 0 && Date.now() - lastSweep < SWEEP_EVERY_MS) return
-      flushing ??= flushCounters().finally(() => {
+      const now = Date.now()
+      const all = now - lastFullFlush >= LAZY_FLUSH_MS
+      if (perCaller.unflushed(all) === 0 && now - lastSweep < SWEEP_EVERY_MS) return
+      flushing ??= flushCounters(all).finally(() => {
         flushing = undefined
       })
     }, FLUSH_EVERY_MS)
@@ -158,7 +170,7 @@ export const authPlugin = fp(
     app.addHook('onClose', async () => {
       clearInterval(flusher)
       await flushing
-      await flushCounters()
+      await flushCounters(true)
       await counters.close()
     })
 

@@ -83,4 +83,22 @@ describe('CallerBudgets', () => {
     await b.flush(10)
     expect(sent).toEqual([['u', 3]])
   })
+  it('sends callers far from their budget only with a full flush; those near it (or with max/20 unflushed) at once', async () => {
+    const sent: Array<Array<readonly [string, number]>> = []
+    const store = {
+      add: async (entries: ReadonlyArray<readonly [string, number]>, windowMs: number, now: number) => {
+        sent.push([...entries])
+        return entries.map(([, n]) => ({ count: n, resetMs: now + windowMs }))
+      },
+    } as unknown as CounterStore
+    const b = new CallerBudgets(60_000, 100, store, 600)
+    b.take('quiet', 0)
+    for (let i = 0; i < 30; i++) b.take('busy', i) // 30 = 600 / 20 unflushed: sent with the next flush
+    expect(b.unflushed(false)).toBe(1)
+    await b.flush(40, false)
+    expect(sent).toEqual([[['busy', 30]]])
+    await b.flush(50, true)
+    expect(sent[1]).toEqual([['quiet', 1]])
+    expect(b.unflushed(true)).toBe(0)
+  })
 })
