@@ -244,13 +244,14 @@ export function runAuthzMatrix(title: string, context: () => AuthzContext, rows:
       for (const actor of ACTORS) {
         const like = (REGISTERED_AS as Partial<Record<Actor, Actor>>)[actor]
         const inherited = like !== undefined && row.expect[actor] === undefined
-        const expected = inherited ? row.expect[like] : row.expect[actor]
+        const expected = (inherited ? row.expect[like] : row.expect[actor]) as number
         it(`${row.operation} as ${actor} -> ${expected}`, async () => {
           const ctx = context()
           const request = await row.request(ctx, actor)
           const userId = ctx.w.as[actor]
           const before = await auditCount(ctx.t.db)
           const res = await ctx.t.call({ ...request, ...(userId ? { as: userId } : {}) })
+          expect(expected, `row ${row.operation} says nothing of ${actor}`).toEqual(expect.any(Number))
           expect(res.statusCode, res.body).toBe(expected)
           expect(
             documentedStatuses(ctx.t, row.operation),
