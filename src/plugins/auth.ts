@@ -5,7 +5,12 @@ import fp from 'fastify-plugin'
 import { prepared } from '../db/client'
 import type { Role } from '../db/schema/identity'
 import type { Caller, Grant } from '../modules/identity/scope'
-import { type CounterStore, PostgresCounterStore, RedisCounterStore } from '../shared/counters'
+import {
+  type CounterStore,
+  PostgresCounterStore,
+  RedisCounterStore,
+  unavailableOnError,
+} from '../shared/counters'
 import { DomainError } from '../shared/errors'
 import { CallerBudgets, LAZY_FLUSH_MS } from './auth/budgets'
 import { LOGIN_THROTTLE_DEFAULTS, LoginThrottle, type LoginThrottleSettings } from './auth/login-throttle'
@@ -98,10 +103,12 @@ export const authPlugin = fp(
   async (app: FastifyInstance, opts: AuthOptions) => {
     const clock = opts.clock ?? Date.now
     const counters: CounterStore = opts.redisUrl
-      ? new RedisCounterStore(
-          opts.redisUrl,
-          (err) => app.log.warn({ err }, 'redis (shared counters) failed'),
-          opts.redisPrefix,
+      ? unavailableOnError(
+          new RedisCounterStore(
+            opts.redisUrl,
+            (err) => app.log.warn({ err }, 'redis (shared counters) failed'),
+            opts.redisPrefix,
+          ),
         )
       : new PostgresCounterStore(app.db)
     app.decorate('counters', counters)

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
 import { type Db, prepared } from '../db/client'
+import { DomainError } from './errors'
 
 /**
  * Counters every API process shares, so that N processes do not mean N times the attempts: in PostgreSQL (the
@@ -309,5 +310,34 @@ export class RedisCounterStore implements CounterStore {
 
   async close() {
     await this.redis.quit().catch(() => this.redis.disconnect())
+  }
+}
+
+/**
+ * The store with every failure turned into 503 unavailable (retry), not an internal error; the cause is kept for
+ * the log, never shown. For Redis: PostgreSQL's failures are already recognised by the error handler.
+ */
+export function unavailableOnError(store: CounterStore): CounterStore {
+  const guard =
+    <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await run(...args)
+      } catch (err) {
+        const error = new DomainError('unavailable', 'the throttling store is unavailable; retry shortly')
+        error.cause = err
+        throw error
+      }
+    }
+  return {
+    kind: store.kind,
+    add: guard(store.add.bind(store)),
+    claim: guard(store.claim.bind(store)),
+    fail: guard(store.fail.bind(store)),
+    clear: guard(store.clear.bind(store)),
+    remember: guard(store.remember.bind(store)),
+    isKnown: guard(store.isKnown.bind(store)),
+    sweep: store.sweep.bind(store),
+    close: store.close.bind(store),
   }
 }

@@ -316,6 +316,20 @@ const redisUnavailable = await (async () => {
 if (redisUnavailable)
   console.warn(`login-throttle.test.ts: skipping the Redis store tests: ${redisUnavailable}`)
 
+describe('a shared store that is down', () => {
+  it('login answers 503 unavailable (retry), never 500, and other requests go on counting locally', async () => {
+    // Nothing listens on port 1: every Redis command fails.
+    const down = await app({ redisUrl: 'redis://127.0.0.1:1', redisPrefix: 'vp-down:' })
+    const res = await login(down, uniq('down'), WRONG, '203.0.113.60')
+    expect(res.statusCode).toBe(503)
+    expect(res.json().code).toBe('unavailable')
+    expect(res.json().detail).not.toMatch(/redis|ECONNREFUSED/i)
+    const health = await down.app.inject({ method: 'GET', url: '/healthz', remoteAddress: '203.0.113.60' })
+    expect(health.statusCode).toBe(200)
+    expect(health.headers['x-ratelimit-limit']).toBeDefined()
+  })
+})
+
 describe.skipIf(redisUnavailable !== undefined)('shared by processes: Redis (REDIS_URL)', () => {
   // One prefix per run of this file: runs sharing a Redis do not see each other's counts.
   const prefix = `vp-test-${randomBytes(4).toString('hex')}:`
