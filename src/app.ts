@@ -36,7 +36,7 @@ export interface AppOptions {
   timezone?: string
   redemptionHoldDays?: number
   logger?: FastifyServerOptions['logger']
-  /** Rate limits on login and certificate verification; tests of other things may raise them. */
+  /** Certificate verifications per address and minute (default 10); login and refresh: `login`. */
   loginRateLimit?: number
   /** Requests per caller (user of a valid token, else address) per window, all routes together (default 600). */
   rateLimitMax?: number

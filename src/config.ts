@@ -27,6 +27,7 @@ const Env = Type.Object({
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   TRUST_PROXY: Type.String({ default: '' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'vp:', minLength: 1, maxLength: 64 }),
   LOGIN_ADDRESS_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100 }),
   LOGIN_FREE_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
   LOGIN_MAX_DELAY_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
@@ -55,6 +56,8 @@ export interface Config {
   trustProxy: string[]
   /** Shared throttling counters in Redis instead of PostgreSQL. */
   redisUrl: string | undefined
+  /** Prefix of every key this service writes to Redis, so deployments (or test runs) can share one. */
+  redisKeyPrefix: string
   /** Login attempts per address and minute (and refreshes, separately). */
   loginAddressMax: number
   /** Failed logins of an account before the delays start. */
@@ -148,6 +151,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimitWindowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
     trustProxy: trustedProxies(env.TRUST_PROXY),
     redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
     loginAddressMax: env.LOGIN_ADDRESS_MAX,
     loginFreeFailures: env.LOGIN_FREE_FAILURES,
     loginMaxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,

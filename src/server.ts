@@ -48,6 +48,7 @@ async function main() {
     rateLimitWindowSeconds: config.rateLimitWindowSeconds,
     trustProxy: config.trustProxy,
     redisUrl: config.redisUrl,
+    redisPrefix: config.redisKeyPrefix,
     login: {
       addressMax: config.loginAddressMax,
       freeFailures: config.loginFreeFailures,
@@ -100,7 +101,7 @@ async function main() {
   await app.listen({ port: config.port, host: config.host })
   const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
   app.log.info(
-    `serving on ${where} (database: ${database.driver === 'pg' ? 'PostgreSQL at DATABASE_URL' : `embedded PGlite in ${config.dataDir}`}); docs at ${where}/docs`,
+    `serving on ${where} (database: ${database.driver === 'pg' ? 'PostgreSQL at DATABASE_URL' : `embedded PGlite in ${config.dataDir}`}; throttling counters in ${config.redisUrl ? 'Redis at REDIS_URL' : 'the database'}); docs at ${where}/docs`,
   )
 }
 

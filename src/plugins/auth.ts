@@ -128,9 +128,9 @@ export const authPlugin = fp(
       },
     })
 
-    // Every request counts against one budget per caller (below); login, refresh and certificate
-    // verification add tighter budgets of their own (app.rateLimit / app.createRateLimit in their routes).
-    // The answer is a 429 rate_limited problem with Retry-After (seconds until the window resets).
+    // Every request counts against one budget per caller (below); login and refresh add budgets of their own
+    // (LoginThrottle), certificate verification one per address (app.rateLimit in its routes), all in the shared
+    // counters. The answer is a 429 rate_limited problem with Retry-After (seconds until the window resets).
     await app.register(rateLimit, {
       global: false,
       store: rateLimitStore(counters, clock),
