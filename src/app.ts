@@ -28,7 +28,9 @@ import { dbPlugin } from './plugins/db'
 import { errorsPlugin } from './plugins/errors'
 import { openapiPlugin } from './plugins/openapi'
 import { problem } from './shared/errors'
-import { problems } from './shared/schemas'
+import { exactJsonParser } from './shared/json-body'
+import { requestIdOf } from './shared/request-id'
+import { isSupportedDate, isSupportedDateTime, problems } from './shared/schemas'
 
 export interface AppOptions {
   database: Database
@@ -79,6 +81,9 @@ function makeAjv(coerce: boolean) {
   addFormats(ajv)
   // ajv-formats also takes "urn:uuid:<uuid>", which PostgreSQL's uuid type refuses (a 500): only the RFC 4122 form.
   ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
+  // Dates and times: real calendar days of the supported range only (shared/schemas.ts MIN_DATE..MAX_DATE).
+  ajv.addFormat('date', { type: 'string', validate: isSupportedDate })
+  ajv.addFormat('date-time', { type: 'string', validate: isSupportedDateTime })
   return ajv
 }
 
@@ -124,8 +129,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 10_000,
-    genReqId: () => crypto.randomUUID(),
-    requestIdHeader: 'x-request-id',
+    // X-Request-Id only when it is a short safe token (shared/request-id.ts), else a fresh UUID; echoed below.
+    genReqId: requestIdOf,
+    requestIdHeader: false,
     // request.ip (what every budget counts by) comes from X-Forwarded-For only when the peer is a listed proxy.
     trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -144,6 +150,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           ),
         ),
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // JSON bodies: Fastify's parser (prototype-poisoning protection kept), then numbers a double cannot hold
+  // exactly are refused (shared/json-body.ts): 1.0000000000000000001 is not silently 1.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, exactJsonParser(parseJson))
 
   const bodyAjv = makeAjv(false)
   const otherAjv = makeAjv(true)
@@ -178,6 +190,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // on every response, and a promise per response is measurable.
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.headers(request.url.startsWith('/docs') ? DOCS_HEADERS : API_HEADERS)
+    reply.header('x-request-id', request.id)
     if (request.headers.authorization) reply.header('cache-control', 'no-store')
     done(null, payload)
   })

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { pgErrorCode } from '../db/client'
 import { DomainError, type ErrorCode, problem } from '../shared/errors'
+import { DATE_FORMAT_MESSAGES } from '../shared/schemas'
 
 interface AjvError {
   instancePath?: string
@@ -25,6 +26,10 @@ function fieldOf(e: AjvError, context: string | undefined): string {
 function messageOf(e: AjvError): string {
   if (e.keyword === 'additionalProperties') return 'is not a known field'
   if (e.keyword === 'required') return 'is required'
+  if (e.keyword === 'format') {
+    const dates = DATE_FORMAT_MESSAGES[String(e.params?.format)]
+    if (dates) return dates
+  }
   return e.message ?? 'is not valid'
 }
 

@@ -1,3 +1,5 @@
+import { replaceForbidden } from './text'
+
 /** The stable error codes of API.md, with the HTTP status each one always has. */
 export const ERROR_STATUS = {
   validation_failed: 400,
@@ -82,13 +84,11 @@ export class DomainError extends Error {
 // a client sent (a field name, a CSV header), and Ajv with allErrors may report thousands of fields.
 const MAX_TEXT = 2000
 const MAX_ERRORS = 100
-// What a client sent may also hold control characters, which the document's text pattern leaves out
-// (a CSV header with U+0012 was echoed as is): they become U+FFFD.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g
+// What a client sent may also hold characters the text rule forbids (shared/text.ts), which the document's text
+// pattern leaves out (a CSV header with U+0012 was echoed as is): they become U+FFFD.
 const clip = (v: unknown) => {
   if (typeof v !== 'string') return v
-  const plain = v.replace(CONTROL, '\uFFFD')
+  const plain = replaceForbidden(v)
   return plain.length > MAX_TEXT ? `${plain.slice(0, MAX_TEXT - 1)}…` : plain
 }
 

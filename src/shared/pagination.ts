@@ -1,4 +1,5 @@
 import { validation } from './errors'
+import { isCalendarDay } from './time'
 
 /**
  * Keyset pagination. The cursor is opaque to clients (base64url JSON of the last row's sort key), so
@@ -29,14 +30,6 @@ const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[ T]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.\d{1,6})?(?:Z|[+-](?:0\d|1[0-5])(?::?[0-5]\d(?::?[0-5]\d)?)?)?$/
-
-/** A real day of the Gregorian calendar, years 1-9999 (PostgreSQL has no year 0; 2026-02-30 is no day). */
-export function isCalendarDay(year: number, month: number, day: number): boolean {
-  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] as number
-  return day <= days
-}
 
 function fits(part: CursorPart, v: unknown): boolean {
   if (part === 'int') return typeof v === 'number' && Number.isSafeInteger(v)

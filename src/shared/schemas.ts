@@ -1,5 +1,7 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import { ERROR_STATUS } from './errors'
+import { FORBIDDEN_TEXT_CHARS } from './text'
+import { isCalendarDay } from './time'
 
 /** A UUID (RFC 4122 form, 36 characters). */
 export const Id = Type.String({ format: 'uuid', maxLength: 36, description: 'UUID' })
@@ -22,17 +24,14 @@ export function Count(description?: string) {
   return Int32(0, INT32_MAX, description ? { description } : {})
 }
 
-/**
- * No control characters but tab, line feed and carriage return: PostgreSQL text cannot hold NUL (that was a
- * 500), and escape sequences have no business in names shown on notice boards, CSV files and PDFs.
- */
-const PLAIN = '[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]'
+/** A character the text rule allows (shared/text.ts: no control, DEL, C1 or bidi override characters). */
+const PLAIN = `[^${FORBIDDEN_TEXT_CHARS}]`
 export const PLAIN_TEXT_PATTERN = `^${PLAIN}*$`
 /**
  * Plain text with at least one character that is not white space. Written without lookahead or overlapping
  * repeats, so it runs in linear time even on a megabyte (Ajv with allErrors tests it past maxLength too).
  */
-export const NON_BLANK_TEXT_PATTERN = `^[^\\S\\u000B\\u000C]*[^\\s\\u0000-\\u001F\\u007F]${PLAIN}*$`
+export const NON_BLANK_TEXT_PATTERN = `^[^\\S\\u000B\\u000C]*[^\\s${FORBIDDEN_TEXT_CHARS}]${PLAIN}*$`
 
 /**
  * Free text of at most `maxLength` characters (the limit inputs are checked against and outputs respect),
@@ -57,12 +56,45 @@ export const DecimalInput = Type.Union(
   { description: 'Decimal with at most two fraction digits, as a string ("12.50") or a number (12.5)' },
 )
 
+/**
+ * The dates the API takes: real calendar days from MIN_DATE to MAX_DATE, the years 2000-2100 of rubrics,
+ * reports and activities. Outside them PostgreSQL or JS Date failed (year 0, 10000-01-01 as the day after
+ * 9999-12-31, local mean time before 1901): each was a 500. Checked by Ajv's `date` and `date-time` formats
+ * (app.ts makeAjv), so every date and date-time input of every operation follows the one rule.
+ */
+export const MIN_DATE = '2000-01-01'
+export const MAX_DATE = '2100-12-31'
+const DATE_INPUT = /^(\d{4})-(\d{2})-(\d{2})$/
+// RFC 3339 (as ajv-formats reads it: "t", "z" and a space allowed), no leap second (JS Date cannot read it).
+const DATE_TIME_INPUT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)$/
+
+function supportedDay(m: RegExpExecArray | null): boolean {
+  if (!m) return false
+  const date = `${m[1]}-${m[2]}-${m[3]}`
+  return date >= MIN_DATE && date <= MAX_DATE && isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]))
+}
+/** YYYY-MM-DD, a real calendar day from MIN_DATE to MAX_DATE. */
+export const isSupportedDate = (s: string): boolean => s.length === 10 && supportedDay(DATE_INPUT.exec(s))
+/** An RFC 3339 date-time whose day (as written, in its own offset) is a supported date. */
+export const isSupportedDateTime = (s: string): boolean =>
+  s.length <= 40 && supportedDay(DATE_TIME_INPUT.exec(s)) && Number.isFinite(Date.parse(s))
+/** The message of a refused date or date-time input (errors plugin), which says what is taken. */
+export const DATE_FORMAT_MESSAGES: Record<string, string> = {
+  date: `must be a real calendar date YYYY-MM-DD from ${MIN_DATE} to ${MAX_DATE}`,
+  'date-time': `must be an RFC 3339 date-time (2026-05-01T08:30:00+08:00) on a real calendar day from ${MIN_DATE} to ${MAX_DATE}`,
+}
+
 export const DateString = Type.String({
   format: 'date',
   maxLength: 10,
-  description: 'YYYY-MM-DD in the service time zone',
+  description: `YYYY-MM-DD in the service time zone; an input is a real calendar day from ${MIN_DATE} to ${MAX_DATE}`,
 })
-export const DateTime = Type.String({ format: 'date-time', maxLength: 40 })
+export const DateTime = Type.String({
+  format: 'date-time',
+  maxLength: 40,
+  description: `RFC 3339; an input falls on a real calendar day from ${MIN_DATE} to ${MAX_DATE}`,
+})
 
 /** Request bodies reject unknown fields (400 validation_failed naming the field): nothing is silently ignored. */
 export function Body<T extends Parameters<typeof Type.Object>[0]>(properties: T, description?: string) {

@@ -93,3 +93,11 @@ export function formatInZone(at: Date, timeZone: string): string {
   const pad = (n: number) => String(n).padStart(2, '0')
   return `${p.y}-${pad(p.m)}-${pad(p.d)}T${pad(p.h)}:${pad(p.mi)}:${pad(p.s)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
 }
+
+/** A real day of the Gregorian calendar, years 1-9999 (PostgreSQL has no year 0; 2026-02-30 is no day). */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] as number
+  return day <= days
+}

@@ -1,4 +1,5 @@
 import { parseCsv } from '../../shared/csv'
+import { firstForbiddenChar } from '../../shared/text'
 
 export interface ImportRow {
   name: string
@@ -65,6 +66,16 @@ export function parseMemberCsv(text: string): { rows: ImportRow[] } | { errors: 
     const phone = get('phone')
     const workUnit = get('workUnit')
     const before = errors.length
+    // The text rule of the JSON API (shared/text.ts), so an import cannot store what createMember refuses.
+    for (const [column, value] of [
+      ['name', name],
+      ['phone', phone],
+      ['workUnit', workUnit],
+    ] as const) {
+      const char = firstForbiddenChar(value)
+      if (char) bad(`${column} holds ${char}, a control or bidirectional override character no text may hold`)
+    }
+    if (errors.length > before) continue
     if (!name) bad('name is required')
     else if (name.length > 100) bad('name is longer than 100 characters')
     if (!TRUE.has(flag) && !FALSE.has(flag))
