@@ -50,6 +50,9 @@ export const activities = pgTable(
   },
   (t) => [
     index('activities_unit_starts_idx').on(t.orgUnitId, t.startsAt, t.id),
+    // Reports (migrations 0013, 0017): a subtree's verified activities in a period; a team's activities.
+    index('activities_verified_idx').on(t.orgUnitId, t.startsAt).where(sql`${t.status} = 'verified'`),
+    index('activities_team_starts_idx').on(t.teamId, t.startsAt).where(sql`${t.teamId} is not null`),
     unique('activities_id_length_uq').on(t.id, t.lengthCents),
     check('activities_period_chk', sql`${t.endsAt} > ${t.startsAt}`),
     check('activities_status_chk', sql`${t.status} in ('open','verified')`),
@@ -144,6 +147,10 @@ export const serviceRequests = pgTable(
   (t) => [
     index('service_requests_unit_idx').on(t.orgUnitId, t.createdAt, t.id),
     index('service_requests_member_idx').on(t.memberId, t.status),
+    // Reports (migration 0013): a member's confirmed requests in a period.
+    index('service_requests_confirmed_idx')
+      .on(t.memberId, t.completedAt)
+      .where(sql`${t.status} = 'confirmed'`),
     check(
       'service_requests_status_chk',
       sql`${t.status} in ('open','dispatched','accepted','completed','confirmed','cancelled')`,
@@ -241,5 +248,9 @@ export const serviceCertificateSerials = pgTable(
     year: integer().notNull(),
     lastSeq: integer().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orgUnitId, t.year] })],
+  (t) => [
+    primaryKey({ columns: [t.orgUnitId, t.year] }),
+    // Serial numbers only go up: a number once handed out is never handed out again (migration 0006).
+    check('service_certificate_serials_seq_chk', sql`${t.lastSeq} > 0`),
+  ],
 )

@@ -94,6 +94,10 @@ export const ledgerTransactions = pgTable(
     // A transaction is reversed at most once.
     uniqueIndex('ledger_transactions_reversal_uq').on(t.referenceId).where(sql`${t.kind} = 'reversal'`),
     index('ledger_transactions_created_idx').on(t.createdAt),
+    // Reports (migration 0013): a subtree's members' earning postings in a year, without the redemption kinds.
+    index('ledger_transactions_member_earned_idx')
+      .on(t.memberId, t.createdAt)
+      .where(sql`${t.kind} in ('award','deduction','adjustment','reversal')`),
     check(
       'ledger_transactions_kind_chk',
       sql`${t.kind} in ('award','deduction','adjustment','reversal','hold','post','void')`,

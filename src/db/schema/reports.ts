@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm'
-import { bigint, boolean, check, date, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uuid,
+} from 'drizzle-orm/pg-core'
 
 /**
  * The zone the report rollups cut months in (one row). Rollups are only read when it equals the service's
@@ -48,8 +59,9 @@ export const reportMemberMonths = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.memberId, t.month] }),
-    // (org_unit_id, month) INCLUDE (the sums) is made in migration reports_rollups (drizzle cannot say
-    // INCLUDE): a subtree's figures for a run of months are then an index-only scan per unit.
+    // INCLUDE (the sums), see ./sql-only.ts: a subtree's figures for a run of months are an index-only scan
+    // per unit.
+    index('report_member_months_unit_idx').on(t.orgUnitId, t.month),
     check('report_member_months_month_chk', sql`extract(day from ${t.month}) = 1`),
     check(
       'report_member_months_signs_chk',
@@ -79,6 +91,114 @@ export const reportUnitMonths = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.orgUnitId, t.month] }),
+    // A month of every unit (what a county or smaller reads by time). INCLUDE (the sums), see ./sql-only.ts.
+    index('report_unit_months_month_idx').on(t.month),
     check('report_unit_months_month_chk', sql`extract(day from ${t.month}) = 1`),
   ],
+)
+
+/*
+ * The day rollups below (migrations 0021-0025) are written by triggers in src/db/sql/reports.sql and read by
+ * src/modules/reports; no TypeScript writes them. Their primary keys and indexes INCLUDE the summed columns
+ * (./sql-only.ts lists which), so a subtree's figures are index-only scans. Like the month rollups they have no
+ * foreign keys (derived rows; a check per row tripled the rebuild).
+ */
+
+/**
+ * report_unit_months per home unit and service-zone DAY, for the days at the edges of a period that is not whole
+ * months ("12 March to 3 May" reads 12-31 March and 1-3 May here, April from report_unit_months). Kept by the
+ * same deferred commit-time trigger as report_unit_months.
+ */
+export const reportUnitDays = pgTable(
+  'report_unit_days',
+  {
+    orgUnitId: uuid().notNull(),
+    day: date({ mode: 'string' }).notNull(),
+    issued: bigint({ mode: 'number' }).notNull().default(0),
+    deducted: bigint({ mode: 'number' }).notNull().default(0),
+    earningPostings: integer().notNull().default(0),
+    redeemed: bigint({ mode: 'number' }).notNull().default(0),
+    redemptions: integer().notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ name: 'report_unit_days_pk', columns: [t.orgUnitId, t.day] }),
+    index('report_unit_days_day_idx').on(t.day),
+  ],
+)
+
+/**
+ * Verified hours per (unit where the work was done, day, member's current home unit). A subtree's record counts
+ * when the work OR the member's home lies in it: two index ranges per unit, no join through members.
+ */
+export const reportHoursDays = pgTable(
+  'report_hours_days',
+  {
+    workUnitId: uuid().notNull(),
+    day: date({ mode: 'string' }).notNull(),
+    homeUnitId: uuid().notNull(),
+    hoursCents: bigint({ mode: 'number' }).notNull().default(0),
+    records: integer().notNull().default(0),
+    requests: integer().notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ name: 'report_hours_days_pk', columns: [t.workUnitId, t.day, t.homeUnitId] }),
+    // The other half of the OR: hours of the subtree's members done in units outside it (双报到).
+    index('report_hours_days_home_idx').on(t.homeUnitId, t.day),
+  ],
+)
+
+/** The service-zone days on which a member has verified hours: what the triggers read to find a member's previous and next active day. */
+export const reportMemberDays = pgTable(
+  'report_member_days',
+  {
+    memberId: uuid().notNull(),
+    day: date({ mode: 'string' }).notNull(),
+  },
+  (t) => [primaryKey({ name: 'report_member_days_pk', columns: [t.memberId, t.day] })],
+)
+
+/**
+ * Distinct volunteers of a subtree for any period without one row per member: for each active day of a member,
+ * once per unit at or above their home, `prevDay` is the member's previous active day ('-infinity' for the
+ * first). Volunteers active in [from, to] = sum(n) over the unit's rows with from <= day <= to and prev_day < from.
+ * No CHECK (n >= 0): an upsert's proposed row is checked before its conflict, and a move proposes -1.
+ */
+export const reportVolunteerDays = pgTable(
+  'report_volunteer_days',
+  {
+    unitId: uuid().notNull(),
+    day: date({ mode: 'string' }).notNull(),
+    prevDay: date({ mode: 'string' }).notNull(),
+    n: integer().notNull(),
+  },
+  (t) => [primaryKey({ name: 'report_volunteer_days_pk', columns: [t.unitId, t.day, t.prevDay] })],
+)
+
+/**
+ * Verified hours of a day counted for a unit's SUBTREE (each record once per unit above its work unit or its
+ * member's home): a subtree's year is ~365 rows of its own, whatever its size. `visitingRecords`: those whose
+ * member's home is outside the subtree (双报到 visitors); 0 over a period skips the raw look-up of visitors.
+ */
+export const reportSubtreeHoursDays = pgTable(
+  'report_subtree_hours_days',
+  {
+    unitId: uuid().notNull(),
+    day: date({ mode: 'string' }).notNull(),
+    hoursCents: bigint({ mode: 'number' }).notNull().default(0),
+    records: integer().notNull().default(0),
+    requests: integer().notNull().default(0),
+    visitingRecords: integer().notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'report_subtree_hours_days_pk', columns: [t.unitId, t.day] })],
+)
+
+/** Activities started on a day in a unit's subtree (an activity's unit and start never change). */
+export const reportSubtreeActivityDays = pgTable(
+  'report_subtree_activity_days',
+  {
+    unitId: uuid().notNull(),
+    day: date({ mode: 'string' }).notNull(),
+    activities: integer().notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'report_subtree_activity_days_pk', columns: [t.unitId, t.day] })],
 )

@@ -93,6 +93,14 @@ export const redemptions = pgTable(
     index('redemptions_member_reward_idx').on(t.memberId, t.rewardId, t.createdAt),
     index('redemptions_org_unit_idx').on(t.orgUnitId, t.createdAt, t.id),
     index('redemptions_reserved_idx').on(t.createdAt).where(sql`${t.status} = 'reserved'`),
+    // Reports (migrations 0013, 0017): fulfilled redemptions per member, and per reward (INCLUDE (quantity,
+    // amount), see ./sql-only.ts: answered from the index alone).
+    index('redemptions_member_fulfilled_idx')
+      .on(t.memberId, t.fulfilledAt)
+      .where(sql`${t.status} = 'fulfilled'`),
+    index('redemptions_reward_fulfilled_idx')
+      .on(t.rewardId, t.fulfilledAt)
+      .where(sql`${t.status} = 'fulfilled'`),
     check('redemptions_status_chk', sql`${t.status} in ('reserved','fulfilled','cancelled','expired')`),
     check('redemptions_quantity_chk', sql`${t.quantity} > 0`),
     check(

@@ -175,6 +175,8 @@ export const claimEvidence = pgTable(
   (t) => [
     primaryKey({ columns: [t.claimId, t.refKind, t.refId] }),
     uniqueIndex('claim_evidence_once_uq').on(t.memberId, t.itemCode, t.refKind, t.refId),
+    // Reports (migration 0017): the claims that name a page of activities as evidence.
+    index('claim_evidence_ref_idx').on(t.refKind, t.refId),
     check('claim_evidence_kind_chk', sql`${t.refKind} in ('activity','service_request')`),
   ],
 )
