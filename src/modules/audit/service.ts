@@ -1,6 +1,7 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, like, type SQL, sql } from 'drizzle-orm'
 import Type, { type Static } from 'typebox'
-import { type Db, rows } from '../../db/client'
+import type { Db } from '../../db/client'
+import { auditEvents as a } from '../../db/schema/platform'
 import { notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { DateTime, Id, Page, PageQuery } from '../../shared/schemas'
@@ -36,18 +37,6 @@ export const AuditEvent = Type.Object({
 })
 export const AuditEventPage = Page(AuditEvent)
 
-interface Row {
-  id: string
-  at: string
-  actorUserId: string | null
-  action: string
-  targetType: string
-  targetId: string
-  orgUnitId: string | null
-  before: unknown
-  after: unknown
-}
-
 /**
  * Newest first. A secretary reads events of units in their subtrees; events tied to no unit (a login
  * created without a member) only an admin reads.
@@ -57,23 +46,32 @@ export async function listAuditEvents(db: Db, caller: Caller, query: ListAuditEv
   const limit = pageLimit(query.limit)
   const after = decodeCursor(query.cursor, ['timestamp', 'uuid'])
   const where: SQL[] = []
-  if (!isAdmin(caller)) where.push(pathInScope(sql`a.org_path`, caller, READERS))
+  if (!isAdmin(caller)) where.push(pathInScope(sql`${a.orgPath}`, caller, READERS))
   if (query.orgUnitId) {
     const unit = await findUnit(db, query.orgUnitId)
     if (!unit || !coversPath(caller, unit.path, READERS)) throw notFound('org unit')
-    where.push(sql`a.org_path like ${`${unit.path}%`}`)
+    where.push(like(a.orgPath, `${unit.path}%`))
   }
-  if (query.targetType) where.push(sql`a.target_type = ${query.targetType}`)
-  if (query.targetId) where.push(sql`a.target_id = ${query.targetId}`)
-  if (after) where.push(sql`(a.at, a.id) < (${after[0]}::timestamptz, ${after[1]}::uuid)`)
-  const clause = where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``
-  const found = await rows<Row>(
-    db,
-    sql`select a.id, to_json(a.at)#>>'{}' as at,
-               a.actor_user_id as "actorUserId", a.action, a.target_type as "targetType", a.target_id as "targetId",
-               a.org_unit_id as "orgUnitId", a.before, a.after
-        from audit_events a ${clause}
-        order by a.at desc, a.id desc limit ${limit + 1}`,
-  )
+  if (query.targetType) where.push(eq(a.targetType, query.targetType))
+  if (query.targetId) where.push(eq(a.targetId, query.targetId))
+  // Keyset: a row comparison, which drizzle has no operator for.
+  if (after) where.push(sql`(${a.at}, ${a.id}) < (${after[0]}::timestamptz, ${after[1]}::uuid)`)
+  const found = await db
+    .select({
+      id: a.id,
+      // The exact text (microseconds): the cursor must name this row, not a millisecond-rounded Date.
+      at: sql<string>`to_json(${a.at})#>>'{}'`,
+      actorUserId: a.actorUserId,
+      action: a.action,
+      targetType: a.targetType,
+      targetId: a.targetId,
+      orgUnitId: a.orgUnitId,
+      before: a.before,
+      after: a.after,
+    })
+    .from(a)
+    .where(and(...where))
+    .orderBy(desc(a.at), desc(a.id))
+    .limit(limit + 1)
   return toPage(found, limit, (r) => [r.at, r.id])
 }

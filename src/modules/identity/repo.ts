@@ -80,6 +80,7 @@ interface UserRow {
   createdAt: string
 }
 
+// Raw SQL: the grants as one json_agg, and userInScope / userInside written against the alias usr.
 const SELECT_USER = sql`
   select usr.id, usr.username, usr.member_id as "memberId", ${ts('usr.created_at')} as "createdAt",
     coalesce((select json_agg(json_build_object('id', g.id, 'role', g.role, 'orgUnitId', g.org_unit_id)

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, pgErrorCode, rows, transaction } from '../../db/client'
+import { teamMembers, teams } from '../../db/schema/members'
 import { DomainError, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit } from '../audit/writer'
@@ -26,6 +27,7 @@ interface TeamRow {
   createdAt: string
 }
 
+// Raw SQL: a correlated member count, and listTeams' scope conditions written against the aliases t and u.
 const SELECT_TEAM = sql`
   select t.id, t.org_unit_id as "orgUnitId", t.name, t.description, to_json(t.created_at)#>>'{}' as "createdAt",
     (select count(*)::int from team_members tm where tm.team_id = t.id) as "memberCount", u.path
@@ -47,12 +49,11 @@ async function findTeam(db: Db, id: string) {
 export async function createTeam(db: Db, caller: Caller, body: CreateTeamBody): Promise<Team> {
   return transaction(db, async (tx) => {
     await requireUnitInScope(tx, caller, body.orgUnitId, TEAM_STAFF)
-    const row = (await one<{ id: string }>(
-      tx,
-      sql`insert into teams (org_unit_id, name, description) values (${body.orgUnitId}, ${body.name}, ${body.description ?? null})
-          returning id`,
-    ))!
-    const team = toTeam((await findTeam(tx, row.id))!)
+    const [row] = await tx
+      .insert(teams)
+      .values({ orgUnitId: body.orgUnitId, name: body.name, description: body.description ?? null })
+      .returning({ id: teams.id })
+    const team = toTeam((await findTeam(tx, row!.id))!)
     await recordAudit(tx, caller, {
       action: 'team.create',
       targetType: 'team',
@@ -95,11 +96,12 @@ export async function addTeamMember(
       const team = await findTeam(tx, teamId)
       if (!team || !coversPath(caller, team.path, TEAM_STAFF)) throw notFound('team')
       await requireMemberVisible(tx, caller, memberId, TEAM_STAFF, { allowSelf: false })
-      const row = (await one<{ createdAt: string }>(
-        tx,
-        sql`insert into team_members (team_id, member_id) values (${teamId}, ${memberId}) returning to_json(created_at)#>>'{}' as "createdAt"`,
-      ))!
-      const out = { teamId, memberId, createdAt: row.createdAt }
+      // created_at as PostgreSQL writes it in JSON (microseconds, the session's offset), as every read of it.
+      const [row] = await tx
+        .insert(teamMembers)
+        .values({ teamId, memberId })
+        .returning({ createdAt: sql<string>`to_json(${teamMembers.createdAt})#>>'{}'` })
+      const out = { teamId, memberId, createdAt: row!.createdAt }
       await recordAudit(tx, caller, {
         action: 'team.add_member',
         targetType: 'team',

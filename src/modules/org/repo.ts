@@ -1,6 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { eq, type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
-import type { OrgKind } from '../../db/schema/org'
+import { type OrgKind, orgUnits } from '../../db/schema/org'
 import { centsFromDb, formatCents } from '../../shared/decimal'
 import { DEFAULT_REDEMPTION_THRESHOLD_CENTS, effectivePublicity } from './domain'
 import type { OrgUnit } from './schemas'
@@ -41,6 +41,7 @@ function inheritedAt(column: 'publicity_days' | 'min_publicity_days', path: SQL)
       order by a.depth desc limit 1)`
 }
 
+// Raw SQL: the inherited settings are correlated sub-selects over the path's ids, clearer as SQL than as builder calls.
 const SELECT_UNIT = sql`
   select u.id, u.parent_id as "parentId", u.kind, u.name, u.code, u.depth, u.path,
     u.redemption_threshold as "redemptionThreshold", u.publicity_days as "publicityDays",
@@ -79,6 +80,7 @@ export async function insertUnit(
     minPublicityDays: number | null
   },
 ): Promise<string> {
+  // Raw SQL: INSERT ... SELECT derives the new unit's path and depth from its parent's in the same statement.
   const row = await one<{ id: string }>(
     db,
     sql`insert into org_units (id, parent_id, kind, name, code, path, depth, redemption_threshold, publicity_days,
@@ -102,13 +104,18 @@ export async function updateUnit(
     minPublicityDays?: number | null
   },
 ): Promise<void> {
-  const parts: SQL[] = [sql`updated_at = now()`]
-  if (set.name !== undefined) parts.push(sql`name = ${set.name}`)
-  if (set.code !== undefined) parts.push(sql`code = ${set.code}`)
-  if (set.threshold !== undefined) parts.push(sql`redemption_threshold = ${set.threshold}`)
-  if (set.publicityDays !== undefined) parts.push(sql`publicity_days = ${set.publicityDays}`)
-  if (set.minPublicityDays !== undefined) parts.push(sql`min_publicity_days = ${set.minPublicityDays}`)
-  await db.execute(sql`update org_units set ${sql.join(parts, sql`, `)} where id = ${id}`)
+  // drizzle leaves undefined fields out of SET: only what the request names changes.
+  await db
+    .update(orgUnits)
+    .set({
+      name: set.name,
+      code: set.code,
+      redemptionThreshold: set.threshold,
+      publicityDays: set.publicityDays,
+      minPublicityDays: set.minPublicityDays,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(orgUnits.id, id))
 }
 
 export function toOrgUnit(r: UnitRecord): OrgUnit {

@@ -1,6 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
-import type { RubricStatus } from '../../db/schema/rubrics'
+import { type RubricStatus, rubricItems, rubrics } from '../../db/schema/rubrics'
 import { centsFromDb } from '../../shared/decimal'
 import type { RubricItem } from './domain'
 
@@ -30,6 +30,7 @@ export interface RubricRow {
   createdKey: string
 }
 
+// Raw SQL: the rubric reads take the callers' scope conditions, written against the aliases r and u.
 const RUBRIC_COLUMNS = sql`r.id, r.org_unit_id as "orgUnitId", r.year, r.name, r.status,
   r.copied_from_rubric_id as "copiedFromRubricId", r.created_at as "createdAt", r.updated_at as "updatedAt",
   r.activated_at as "activatedAt", u.path, r.created_at::text as "createdKey"`
@@ -69,19 +70,21 @@ export async function listRubricRows(
   return found.map(toRubric)
 }
 
-interface ItemRow {
-  rubricId: string
-  code: string
-  name: string
-  nameEn: string | null
-  kind: RubricItem['kind']
-  unit: RubricItem['unit']
-  pointsPerUnit: string
-  maxPerClaim: string
-  capPerYear: string
+// The item reads and the writes below are drizzle's query builder: admin paths, one or a few rows each.
+// Amounts are bigint in mode 'number' (hundredths, far below 2^53), checked as cents as before.
+const ITEM_COLUMNS = {
+  rubricId: rubricItems.rubricId,
+  code: rubricItems.code,
+  name: rubricItems.name,
+  nameEn: rubricItems.nameEn,
+  kind: rubricItems.kind,
+  unit: rubricItems.unit,
+  pointsPerUnit: rubricItems.pointsPerUnit,
+  maxPerClaim: rubricItems.maxPerClaim,
+  capPerYear: rubricItems.capPerYear,
 }
 
-function toItem(r: ItemRow): RubricItem {
+function toItem(r: RubricItem & { rubricId: string }): RubricItem {
   return {
     code: r.code,
     name: r.name,
@@ -94,30 +97,23 @@ function toItem(r: ItemRow): RubricItem {
   }
 }
 
-const ITEM_COLUMNS = sql`rubric_id as "rubricId", code, name, name_en as "nameEn", kind, unit,
-  points_per_unit as "pointsPerUnit", max_per_claim as "maxPerClaim", cap_per_year as "capPerYear"`
-
 export async function itemsOf(db: Db, rubricIds: string[]): Promise<Map<string, RubricItem[]>> {
   const out = new Map<string, RubricItem[]>(rubricIds.map((id) => [id, []]))
   if (rubricIds.length === 0) return out
-  const found = await rows<ItemRow>(
-    db,
-    sql`select ${ITEM_COLUMNS} from rubric_items
-        where rubric_id in (${sql.join(
-          rubricIds.map((id) => sql`${id}::uuid`),
-          sql`, `,
-        )})
-        order by rubric_id, position`,
-  )
+  const found = await db
+    .select(ITEM_COLUMNS)
+    .from(rubricItems)
+    .where(inArray(rubricItems.rubricId, rubricIds))
+    .orderBy(asc(rubricItems.rubricId), asc(rubricItems.position))
   for (const r of found) out.get(r.rubricId)?.push(toItem(r))
   return out
 }
 
 export async function findItem(db: Db, rubricId: string, code: string): Promise<RubricItem | undefined> {
-  const r = await one<ItemRow>(
-    db,
-    sql`select ${ITEM_COLUMNS} from rubric_items where rubric_id = ${rubricId} and code = ${code}`,
-  )
+  const [r] = await db
+    .select(ITEM_COLUMNS)
+    .from(rubricItems)
+    .where(and(eq(rubricItems.rubricId, rubricId), eq(rubricItems.code, code)))
   return r && toItem(r)
 }
 
@@ -125,44 +121,33 @@ export async function insertRubric(
   db: Db,
   r: { orgUnitId: string; year: number; name: string; copiedFromRubricId: string | null; createdBy: string },
 ): Promise<string> {
-  const row = await one<{ id: string }>(
-    db,
-    sql`insert into rubrics (org_unit_id, year, name, copied_from_rubric_id, created_by)
-        values (${r.orgUnitId}, ${r.year}, ${r.name}, ${r.copiedFromRubricId}, ${r.createdBy}) returning id`,
-  )
+  const [row] = await db.insert(rubrics).values(r).returning({ id: rubrics.id })
   return row!.id
 }
 
 export async function replaceItems(db: Db, rubricId: string, items: RubricItem[]): Promise<void> {
-  await db.execute(sql`delete from rubric_items where rubric_id = ${rubricId}`)
-  if (items.length === 0) return
-  const values = items.map(
-    (it, i) =>
-      sql`(${rubricId}, ${it.code}, ${i + 1}, ${it.name}, ${it.nameEn}, ${it.kind}, ${it.unit},
-           ${it.pointsPerUnit}, ${it.maxPerClaim}, ${it.capPerYear})`,
-  )
-  await db.execute(
-    sql`insert into rubric_items (rubric_id, code, position, name, name_en, kind, unit, points_per_unit,
-          max_per_claim, cap_per_year) values ${sql.join(values, sql`, `)}`,
-  )
-  await db.execute(sql`update rubrics set updated_at = now() where id = ${rubricId}`)
+  await db.delete(rubricItems).where(eq(rubricItems.rubricId, rubricId))
+  if (items.length > 0) {
+    await db.insert(rubricItems).values(items.map((it, i) => ({ ...it, rubricId, position: i + 1 })))
+  }
+  await db.update(rubrics).set({ updatedAt: sql`now()` }).where(eq(rubrics.id, rubricId))
 }
 
 /** Draft -> active; the partial unique index refuses a second active rubric for the unit and year. */
 export async function markActive(db: Db, rubricId: string): Promise<boolean> {
-  const row = await one(
-    db,
-    sql`update rubrics set status = 'active', activated_at = now(), updated_at = now()
-        where id = ${rubricId} and status = 'draft' returning id`,
-  )
-  return Boolean(row)
+  const activated = await db
+    .update(rubrics)
+    .set({ status: 'active', activatedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(rubrics.id, rubricId), eq(rubrics.status, 'draft')))
+    .returning({ id: rubrics.id })
+  return activated.length > 0
 }
 
 export async function activeRubricId(db: Db, orgUnitId: string, year: number): Promise<string | undefined> {
-  const row = await one<{ id: string }>(
-    db,
-    sql`select id from rubrics where org_unit_id = ${orgUnitId} and year = ${year} and status = 'active'`,
-  )
+  const [row] = await db
+    .select({ id: rubrics.id })
+    .from(rubrics)
+    .where(and(eq(rubrics.orgUnitId, orgUnitId), eq(rubrics.year, year), eq(rubrics.status, 'active')))
   return row?.id
 }
 
@@ -175,6 +160,7 @@ export async function applicableRubricId(
   unitPath: string,
   year: number,
 ): Promise<string | undefined> {
+  // Raw SQL: a reversed prefix test (this path LIKE each ancestor's path || '%'), nearest first.
   const row = await one<{ id: string }>(
     db,
     sql`select r.id from rubrics r join org_units u on u.id = r.org_unit_id
