@@ -7,7 +7,6 @@ import { buildTestApp, type TestApp } from '../helpers/app'
 import { openTestDatabase } from '../helpers/db'
 import { createMemberUser, createWorld, type World } from '../helpers/factories'
 import {
-  auditCount,
   balance,
   givePoints,
   idemKey,
@@ -195,9 +194,11 @@ describe('concurrent redemptions across two API processes', () => {
     })
   })
 
-  // The service decides on one read, then writes in one statement that re-checks under its locks. These
-  // make the re-check decide, deterministically: both requests pass the read (the reward row is locked by
-  // the test, not changed), then queue on the lock inside redemption_reserve.
+  // Stock, points and the yearly limit have one owner, redemption_reserve: it locks the member's account and
+  // the reward row, decides, then writes. These make it decide between two requests deterministically: both
+  // pass the service's read (the reward row is locked by the test, not changed), then queue inside the
+  // function (on the reward row, or behind each other on the member's account), and the one let through
+  // second finds what the first took.
   async function whileRewardLocked<T>(rewardId: string, waiters: number, run: () => Promise<T>): Promise<T> {
     let out: Promise<T> | undefined
     await one_.db.transaction(async (tx) => {
@@ -217,7 +218,7 @@ describe('concurrent redemptions across two API processes', () => {
     return out!
   }
 
-  it('a refusal found under the locks answers like the early one, is kept under its key, writes nothing', async () => {
+  it('a refusal decided under the locks answers out_of_stock, is kept under its key, writes nothing', async () => {
     const members = await Promise.all([0, 1].map(() => createMemberUser(one_.db, w.branchA)))
     for (const m of members) await givePoints(one_.db, m.memberId, 5_000)
     const { id: rewardId } = await stockedReward(one_, w.clerkA, w.communityA, { stock: 1 })
@@ -269,5 +270,30 @@ describe('concurrent redemptions across two API processes', () => {
     expect(await balance(one_.db, member.memberId)).toMatchObject({ held: 1_000, available: 500 })
     expect(await redemptionStatuses(one_.db, r1.id)).toEqual({ reserved: 1 })
     expect(await stockOf(one_.db, r1.id)).toMatchObject({ reserved: 1, available: 4 })
+  })
+
+  it('the yearly limit decided under the locks: limit_reached with its figures, nothing written', async () => {
+    const member = await createMemberUser(one_.db, w.branchA)
+    await givePoints(one_.db, member.memberId, 5_000)
+    const { id: rewardId } = await stockedReward(one_, w.clerkA, w.communityA, {
+      stock: 5,
+      perMemberLimit: 1,
+    })
+    const keys = [idemKey(), idemKey()]
+    const results = await whileRewardLocked(rewardId, 2, () =>
+      Promise.all(
+        [0, 1].map((i) => redeem(app(i), member.userId, { memberId: member.memberId, rewardId }, keys[i])),
+      ),
+    )
+    expect(codes(results)).toEqual({ '201': 1, limit_reached: 1 })
+    const lost = results.findIndex((r) => r.statusCode !== 201)
+    expect(results[lost]!.statusCode).toBe(422)
+    expect(results[lost]!.json()).toMatchObject({ code: 'limit_reached', limit: 1, taken: 1 })
+    expect(await redemptionStatuses(one_.db, rewardId)).toEqual({ reserved: 1 })
+    expect(await stockOf(one_.db, rewardId)).toMatchObject({ reserved: 1, available: 4 })
+    expect(await balance(one_.db, member.memberId)).toMatchObject({ held: 1_000, available: 4_000 })
+    // Kept under its key: a retry answers the same.
+    const again = await redeem(two, member.userId, { memberId: member.memberId, rewardId }, keys[lost])
+    expect(again.json()).toMatchObject({ code: 'limit_reached', limit: 1, taken: 1 })
   })
 })

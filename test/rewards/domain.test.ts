@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest'
 import type { StockMovementKind } from '../../src/db/schema/rewards'
 import {
   assertActive,
-  assertCanEnd,
   assertThreshold,
-  assertWithinLimit,
+  cannotEnd,
   expiresAt,
+  limitReached,
+  outOfStock,
   redemptionAmount,
   stockLevels,
 } from '../../src/modules/rewards/domain'
@@ -18,21 +19,26 @@ describe('redemption rules', () => {
     expect(() => assertThreshold(0, 0)).not.toThrow()
   })
 
-  it('limit: no limit never refuses; reserved plus fulfilled plus the new quantity may reach it, not pass it', () => {
-    expect(() => assertWithinLimit(null, 1_000, 5)).not.toThrow()
-    expect(() => assertWithinLimit(3, 1, 2)).not.toThrow()
-    expect(() => assertWithinLimit(3, 2, 2)).toThrow(
-      expect.objectContaining({ code: 'limit_reached', status: 422 }),
-    )
+  // The limit, the stock and the points are decided by redemption_reserve (src/db/sql/rewards.sql), and whether a
+  // redemption can still end by redemption_end: these are only the problem bodies their refusals map to.
+  it('refusals decided in the database keep their problem members', () => {
+    expect(limitReached(2, 2).toProblem()).toMatchObject({
+      code: 'limit_reached',
+      status: 422,
+      limit: 2,
+      taken: 2,
+    })
+    expect(outOfStock(0, 1).toProblem()).toMatchObject({ code: 'out_of_stock', status: 422, available: 0 })
   })
 
-  it('an inactive reward is invalid_state; only a reserved redemption can end', () => {
+  it('an inactive reward is invalid_state; an ended redemption answers invalid_state naming its status', () => {
     expect(() => assertActive({ active: false })).toThrow(expect.objectContaining({ code: 'invalid_state' }))
-    expect(() => assertCanEnd('reserved', 'fulfil')).not.toThrow()
     for (const s of ['fulfilled', 'cancelled', 'expired'] as const) {
-      expect(() => assertCanEnd(s, 'cancel')).toThrow(
-        expect.objectContaining({ code: 'invalid_state', status: 409 }),
-      )
+      expect(cannotEnd(s, 'cancel')).toMatchObject({
+        code: 'invalid_state',
+        status: 409,
+        message: `this redemption is ${s}; it can no longer be cancelled`,
+      })
     }
   })
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { pgErrorCode } from '../../src/db/client'
+import { pgErrorCode, rows } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createWorld, type World } from '../helpers/factories'
 
@@ -38,5 +38,41 @@ describe('rewards in the database itself', () => {
         (e: unknown) => e,
       )
     expect(pgErrorCode(err)).toBe('23514')
+  })
+
+  // Issue 16: the redemption functions own stock, points, the yearly limit and "still reserved", and answer a
+  // refusal as a row. One signature each: the positional ones they had before are dropped (rewards.sql).
+  it('the redemption functions take one jsonb command each; no older overload lingers', async () => {
+    const found = await rows<{ f: string }>(
+      t.db,
+      sql`select p.oid::regprocedure::text as f from pg_proc p
+          where p.proname in ('redemption_reserve', 'redemption_end') order by 1`,
+    )
+    expect(found.map((r) => r.f)).toEqual(['redemption_end(jsonb)', 'redemption_reserve(jsonb)'])
+  })
+
+  it('a refusal is a row, not an error, and writes nothing', async () => {
+    const missing = '00000000-0000-7000-8000-00000000dead'
+    const ended = await rows(
+      t.db,
+      sql`select * from redemption_end(${JSON.stringify({ id: missing, ending: 'cancel', status: 'cancelled' })}::jsonb)`,
+    )
+    expect(ended).toEqual([{ outcome: 'refused', code: 'invalid_state', detail: { status: 'missing' } }])
+    const before = await rows<{ n: string }>(t.db, sql`select count(*) as n from idempotency_keys`)
+    const reserved = await rows(
+      t.db,
+      sql`select * from redemption_reserve(${JSON.stringify({
+        userId: missing,
+        key: 'never-stored',
+        memberId: w.memberA.memberId,
+        rewardId: missing,
+        quantity: 1,
+        amount: 100,
+      })}::jsonb)`,
+    )
+    expect(reserved).toEqual([
+      { outcome: 'refused', code: 'out_of_stock', detail: { available: 0 }, stored: null },
+    ])
+    expect(await rows(t.db, sql`select count(*) as n from idempotency_keys`)).toEqual(before)
   })
 })

@@ -3,28 +3,11 @@ import { type Cents, formatCents } from '../../shared/decimal'
 import { DomainError, invalidState } from '../../shared/errors'
 
 /**
- * Pure rules of the counter. createRedemption checks, in this order (the first that fails answers):
- *   1. 400 validation_failed   body shape (route schema)
- *   2. 409 idempotency_key_reused  the key was used with another body
- *   3. 404 not_found (member)  the member is not the caller, nor visible to the clerk
- *   4. 404 not_found (reward)  the reward is outside the caller's scope or the member's catalogue
- *   5. 409 invalid_state       the reward is not active
- *   6. 422 below_threshold     lifetime earned points < the nearest redemptionThreshold
- *   7. 422 limit_reached       this calendar year's reserved + fulfilled units + quantity > perMemberLimit
- *   8. 422 out_of_stock        available stock < quantity (conditional UPDATE)
- *   9. 422 insufficient_points available points < quantity * pointsCost (ledger hold, conditional UPDATE)
+ * Pure rules of the counter: what createRedemption decides itself (visibility aside), because it cannot race,
+ * and the wording of the refusals the database functions decide. The check order of createRedemption, and
+ * which of these rules TypeScript or the database owns, are written once: redemption_reserve's comment in
+ * src/db/sql/rewards.sql.
  */
-export const REDEMPTION_CHECK_ORDER = [
-  'validation_failed',
-  'idempotency_key_reused',
-  'not_found:member',
-  'not_found:reward',
-  'invalid_state:inactive',
-  'below_threshold',
-  'limit_reached',
-  'out_of_stock',
-  'insufficient_points',
-] as const
 
 export function assertActive(reward: { active: boolean }): void {
   if (!reward.active) throw invalidState('this reward is not active; it cannot be redeemed')
@@ -40,11 +23,7 @@ export function assertThreshold(lifetimeEarned: Cents, threshold: Cents): void {
   }
 }
 
-export function assertWithinLimit(limit: number | null, takenThisYear: number, quantity: number): void {
-  if (limit === null) return
-  if (takenThisYear + quantity > limit) throw limitReached(limit, takenThisYear)
-}
-
+/** 422 limit_reached, as redemption_reserve decides it (it counts what the member took this year). */
 export function limitReached(limit: number, takenThisYear: number): DomainError {
   return new DomainError(
     'limit_reached',
@@ -53,6 +32,7 @@ export function limitReached(limit: number, takenThisYear: number): DomainError 
   )
 }
 
+/** 422 out_of_stock, as redemption_reserve and the write-offs decide it. */
 export function outOfStock(available: number, quantity: number): DomainError {
   return new DomainError('out_of_stock', `only ${available} available, ${quantity} asked for`, {
     available,
@@ -65,19 +45,19 @@ export function redemptionAmount(pointsCost: Cents, quantity: number): Cents {
   return amount
 }
 
-/** Who may end a redemption, and how. Every ending starts from `reserved`; the rest are final. */
+/** How a redemption ends. Every ending starts from `reserved` (redemption_end decides that); the rest are final. */
 export type RedemptionEnding = 'fulfil' | 'cancel' | 'expire'
 
+/** The status each ending gives: the one mapping (redemption_end writes the status it is given). */
 export const ENDING_STATUS: Record<RedemptionEnding, RedemptionStatus> = {
   fulfil: 'fulfilled',
   cancel: 'cancelled',
   expire: 'expired',
 }
 
-export function assertCanEnd(status: RedemptionStatus, ending: RedemptionEnding): void {
-  if (status !== 'reserved') {
-    throw invalidState(`this redemption is ${status}; it can no longer be ${ENDING_STATUS[ending]}`)
-  }
+/** 409 invalid_state: redemption_end found the redemption `status`, no longer reserved. */
+export function cannotEnd(status: RedemptionStatus | 'missing', ending: RedemptionEnding): DomainError {
+  return invalidState(`this redemption is ${status}; it can no longer be ${ENDING_STATUS[ending]}`)
 }
 
 /** How each stock movement changes the cached counters (on hand, reserved); available follows. */

@@ -6,7 +6,8 @@ import { centsFromDb } from '../../shared/decimal'
 import { type Caller, type MemberScopeRow, memberScopeRow, pathInScope } from '../identity/scope'
 import { effectiveThresholdAt } from '../org/repo'
 import type { RedemptionEnding } from './domain'
-import { memberInCommunity, type RewardRow, rewardRow, unitsTakenSql } from './repo'
+import type { prepareHold } from './points'
+import { memberInCommunity, type RewardRow, rewardRow } from './repo'
 
 export interface RedemptionRow {
   id: string
@@ -56,7 +57,7 @@ export async function findRedemptionToEnd(
   return row && { ...toRow(row), now: new Date(row.now) }
 }
 
-/** Everything createRedemption decides on, in one statement (see redemptions.ts). */
+/** Everything createRedemption decides on itself, in one statement (see redemptions.ts). */
 export interface ReservePlan {
   now: Date
   stored: StoredAnswer | null
@@ -66,12 +67,11 @@ export interface ReservePlan {
   eligible: boolean
   threshold: string | number | null
   earned: string | number | null
-  taken: number
 }
 
 export async function readReservePlan(
   db: Db,
-  p: { userId: string; key: string; memberId: string; rewardId: string; year: { start: Date; end: Date } },
+  p: { userId: string; key: string; memberId: string; rewardId: string },
 ): Promise<ReservePlan> {
   const [plan] = await named<ReservePlan>(
     db,
@@ -88,126 +88,157 @@ export async function readReservePlan(
           )} as "eligible",
           (select ${effectiveThresholdAt(sql`u.path`)} from members m join org_units u on u.id = m.org_unit_id
             where m.id = ${p.memberId}) as "threshold",
-          (select lifetime_earned from ledger_accounts where member_id = ${p.memberId}) as "earned",
-          (${unitsTakenSql(p.memberId, p.rewardId, p.year)}) as "taken"`,
+          (select lifetime_earned from ledger_accounts where member_id = ${p.memberId}) as "earned"`,
   )
-  return { ...plan!, now: new Date(plan!.now), taken: Number(plan!.taken) }
+  return { ...plan!, now: new Date(plan!.now) }
 }
+
+/**
+ * A posting the ledger prepared (ledger/service.ts prepareHold, prepareSettlement) as the redemption functions
+ * take it: keyed as ledger_post's parameters without the p_, written by ledger_post inside the function.
+ */
+type PreparedPosting = ReturnType<typeof prepareHold>
+
+function postingJson(p: PreparedPosting) {
+  return {
+    id: p.id,
+    kind: p.kind,
+    member_id: p.memberId,
+    amount: p.leg.amount,
+    held_change: p.leg.heldChange,
+    earned_change: p.leg.earnedChange,
+    counter_account_id: p.leg.counterAccountId,
+    memo: p.memo,
+    reason: p.reason,
+    reference_type: p.referenceType,
+    reference_id: p.referenceId,
+    effective_date: p.effectiveDate,
+    actor_user_id: p.actorUserId,
+    content: p.content,
+    need_available: p.needAvailable,
+    need_held: p.needHeld,
+    settles: p.settles,
+  }
+}
+
+/** createRedemption's write, as redemption_reserve takes it (src/db/sql/rewards.sql). */
+export interface ReserveCommand {
+  userId: string
+  key: string
+  operation: string
+  requestHash: string
+  /** The 201 body: stored under the key and in the audit event. */
+  answer: unknown
+  id: string
+  memberId: string
+  rewardId: string
+  orgUnitId: string
+  quantity: number
+  pointsCost: number
+  amount: number
+  at: Date
+  /** The calendar year, in the service's zone, that the per-member limit counts. */
+  year: { start: Date; end: Date }
+  hold: PreparedPosting
+}
+
+/** What redemption_reserve decided: its one row, typed. */
+export type ReserveDecision =
+  | { outcome: 'ok' }
+  | { outcome: 'stored'; stored: StoredAnswer }
+  | { outcome: 'refused'; code: 'limit_reached'; detail: { limit: number; taken: number } }
+  | { outcome: 'refused'; code: 'out_of_stock'; detail: { available: number } }
+  | { outcome: 'refused'; code: 'insufficient_points'; detail: Record<string, never> }
 
 const RESERVE = {
   name: 'redemption_reserve',
-  text: `select outcome, status_code as "statusCode", response_body as "responseBody", request_hash as "requestHash"
-         from redemption_reserve($1::uuid, $2::text, $3::text, $4::text, $5::jsonb, $6::uuid, $7::uuid, $8::uuid,
-           $9::uuid, $10::int, $11::bigint, $12::bigint, $13::timestamptz, $14::int, $15::timestamptz,
-           $16::timestamptz, $17::uuid, $18::text, $19::text)`,
+  text: 'select outcome, code, detail, stored from redemption_reserve($1::jsonb)',
 }
 
 /**
- * The whole reservation in one statement (redemption_reserve, migration 0026): key, limit re-count, redemption,
- * hold, stock, audit. 'stored': the key already held an answer, returned instead. A refusal raises VP422.
+ * The whole reservation in one statement, redemption_reserve: it locks, decides stock, available points and
+ * the yearly limit (their one owner), and writes the key with its answer, the redemption, the hold, the stock
+ * movement and the audit event, or, refusing, nothing.
  */
-export async function reserve(
-  db: Db,
-  r: {
-    userId: string
-    key: string
-    operation: string
-    requestHash: string
-    answer: unknown
-    id: string
-    memberId: string
-    rewardId: string
-    orgUnitId: string
-    quantity: number
-    pointsCost: number
-    amount: number
-    at: Date
-    perMemberLimit: number | null
-    year: { start: Date; end: Date }
-    hold: { id: string; memo: string; content: string }
-  },
-): Promise<({ outcome: 'done' | 'stored' } & StoredAnswer) | undefined> {
-  const [row] = await prepared<{ outcome: 'done' | 'stored' } & StoredAnswer>(db, RESERVE, [
-    r.userId,
-    r.key,
-    r.operation,
-    r.requestHash,
-    JSON.stringify(r.answer),
-    r.id,
-    r.memberId,
-    r.rewardId,
-    r.orgUnitId,
-    r.quantity,
-    r.pointsCost,
-    r.amount,
-    r.at.toISOString(),
-    r.perMemberLimit,
-    r.year.start.toISOString(),
-    r.year.end.toISOString(),
-    r.hold.id,
-    r.hold.memo,
-    r.hold.content,
+export async function reserve(db: Db, c: ReserveCommand): Promise<ReserveDecision> {
+  const [row] = await prepared<{
+    outcome: string
+    code: string | null
+    detail: Record<string, unknown> | null
+    stored: StoredAnswer | null
+  }>(db, RESERVE, [
+    JSON.stringify({
+      userId: c.userId,
+      key: c.key,
+      operation: c.operation,
+      requestHash: c.requestHash,
+      answer: c.answer,
+      id: c.id,
+      memberId: c.memberId,
+      rewardId: c.rewardId,
+      orgUnitId: c.orgUnitId,
+      quantity: c.quantity,
+      pointsCost: c.pointsCost,
+      amount: c.amount,
+      at: c.at.toISOString(),
+      yearStart: c.year.start.toISOString(),
+      yearEnd: c.year.end.toISOString(),
+      hold: postingJson(c.hold),
+    }),
   ])
-  return row
+  if (!row) throw new Error('redemption_reserve returned no row')
+  if (row.outcome === 'stored') return { outcome: 'stored', stored: row.stored! }
+  return row as ReserveDecision
 }
+
+/** An ending's write, as redemption_end takes it (src/db/sql/rewards.sql). */
+export interface EndCommand {
+  id: string
+  ending: RedemptionEnding
+  /** What the ending makes of the redemption (ENDING_STATUS). */
+  status: RedemptionStatus
+  actorUserId: string | null
+  reason: string | null
+  /** The stock movement's note. */
+  note: string | null
+  at: Date
+  posting: PreparedPosting
+  /** The 200 body: the audit event's after. */
+  answer: unknown
+}
+
+/** What redemption_end decided: its one row, typed. */
+export type EndDecision =
+  | { outcome: 'ok' }
+  | { outcome: 'refused'; code: 'invalid_state'; detail: { status: RedemptionStatus | 'missing' } }
 
 const END = {
   name: 'redemption_end',
-  text: `select redemption_end($1::uuid, $2::text, $3::uuid, $4::text, $5::text, $6::timestamptz, $7::uuid, $8::text,
-           $9::bigint, $10::bigint, $11::uuid, $12::text, $13::text, $14::bigint, $15::int, $16::int, $17::int,
-           $18::jsonb)`,
+  text: 'select outcome, code, detail from redemption_end($1::jsonb)',
 }
 
 /**
- * Ends a reserved redemption in one statement (redemption_end, migration 0026): the conditional status update
- * (WHERE status = 'reserved' makes fulfil, cancel and expiry mutually exclusive: a racer blocks on the row
- * lock, then finds the status changed and gets VP422 invalid_state), the settlement posting, the stock
- * movement and the audit event.
+ * Ends a reserved redemption in one statement, redemption_end: the conditional status update (WHERE status =
+ * 'reserved' makes fulfil, cancel and expiry mutually exclusive: a racer blocks on the row lock, then finds
+ * the status changed and is refused invalid_state), the settlement posting, the stock movement and the audit
+ * event.
  */
-export async function end(
-  db: Db,
-  e: {
-    id: string
-    ending: RedemptionEnding
-    actorUserId: string | null
-    reason: string | null
-    note: string | null
-    at: Date
-    posting: {
-      id: string
-      kind: string
-      amount: number
-      heldChange: number
-      counterAccountId: string | null
-      memo: string
-      content: string
-      needHeld: number
-    }
-    quantity: number
-    stock: { handedOut: number; reserved: number }
-    answer: unknown
-  },
-): Promise<void> {
-  await prepared(db, END, [
-    e.id,
-    e.ending,
-    e.actorUserId,
-    e.reason,
-    e.note,
-    e.at.toISOString(),
-    e.posting.id,
-    e.posting.kind,
-    e.posting.amount,
-    e.posting.heldChange,
-    e.posting.counterAccountId,
-    e.posting.memo,
-    e.posting.content,
-    e.posting.needHeld,
-    e.quantity,
-    e.stock.handedOut,
-    e.stock.reserved,
-    JSON.stringify(e.answer),
+export async function end(db: Db, e: EndCommand): Promise<EndDecision> {
+  const [row] = await prepared<EndDecision>(db, END, [
+    JSON.stringify({
+      id: e.id,
+      ending: e.ending,
+      status: e.status,
+      actorUserId: e.actorUserId,
+      reason: e.reason,
+      note: e.note,
+      at: e.at.toISOString(),
+      posting: postingJson(e.posting),
+      answer: e.answer,
+    }),
   ])
+  if (!row) throw new Error('redemption_end returned no row')
+  return row
 }
 
 export async function listRedemptions(

@@ -1,4 +1,4 @@
-import { type Db, pgErrorCode, pgErrorText } from '../../db/client'
+import type { Db } from '../../db/client'
 import { type IdempotentResult, replayStored, requestHash, storeRefusal } from '../../plugins/idempotency'
 import { centsFromDb } from '../../shared/decimal'
 import { DomainError, forbidden, notFound } from '../../shared/errors'
@@ -17,15 +17,13 @@ import {
 import { DEFAULT_REDEMPTION_THRESHOLD_CENTS } from '../org/domain'
 import {
   assertActive,
-  assertCanEnd,
   assertThreshold,
-  assertWithinLimit,
+  cannotEnd,
   ENDING_STATUS,
   limitReached,
   outOfStock,
   type RedemptionEnding,
   redemptionAmount,
-  stockEffect,
 } from './domain'
 import { type RewardsContext, redemptionDto } from './dto'
 import { insufficientPoints, prepareHold, prepareSettlement, redemptionAccountOf } from './points'
@@ -35,45 +33,34 @@ import type { CreateRedemptionBody, ListRedemptionsQuery } from './schemas'
 
 const CLERK = ['clerk'] as const
 
-// One read, one write. Each command reads everything it decides on in one statement, decides here (the
-// check order of domain.ts), and writes in one statement: a database function (migration 0026) that
-// re-checks under its locks what a concurrent request could have changed (stock, available points, the
-// yearly limit, the redemption's status) and raises SQLSTATE VP422 to refuse, rolling back all of it. So a
-// command is two round trips instead of 11-18, and no lock is held across a round trip.
-//
-// Lock order inside the functions, the same everywhere so two never wait on each other in a circle:
-// redemption row (fulfil, cancel, sweep) > ledger accounts (hold, capture, release) > reward row (stock
-// movement). The reward row is shared by every redemption of that reward, so it is taken last.
+// One read, one write, one owner for each rule. A command reads in one statement what it decides itself
+// (what cannot race: who may see the member and the reward, the reward being active, the threshold), then
+// makes one call of a database function (src/db/sql/rewards.sql) that locks what can race (the member's
+// account, the reward's stock, the redemption's status), decides it once (stock, available points, the
+// yearly limit, "still reserved") and writes, or refuses having written nothing. The function answers one
+// typed row; this file maps a refusal to the API's problem body (the same codes and members as ever). So a
+// command is two round trips instead of 11-18, and no lock is held across a round trip. The check order,
+// and which side owns which check, are in redemption_reserve's comment.
 
-/** A refusal the database function raised (VP422), as the DomainError the service would have thrown. */
-function refusalOf(
-  err: unknown,
-  on: { quantity: number; ending?: RedemptionEnding },
-): DomainError | undefined {
-  if (pgErrorCode(err) !== 'VP422') return undefined
-  const { message, detail } = pgErrorText(err)!
-  const extra = JSON.parse(detail || '{}') as Record<string, unknown>
-  switch (message) {
+/** redemption_reserve's refusal as the API's problem (the member's points: the ledger's wording). */
+function reserveRefusal(
+  decided: Extract<dRepo.ReserveDecision, { outcome: 'refused' }>,
+  quantity: number,
+): DomainError {
+  switch (decided.code) {
     case 'limit_reached':
-      return limitReached(Number(extra.limit), Number(extra.taken))
+      return limitReached(decided.detail.limit, decided.detail.taken)
     case 'out_of_stock':
-      return outOfStock(Number(extra.available), on.quantity)
+      return outOfStock(decided.detail.available, quantity)
     case 'insufficient_points':
       return insufficientPoints()
-    case 'invalid_state':
-      try {
-        assertCanEnd(extra.status as dRepo.RedemptionRow['status'], on.ending ?? 'cancel')
-      } catch (refusal) {
-        if (refusal instanceof DomainError) return refusal
-      }
   }
-  return undefined
 }
 
 /**
- * Reserves a reward for a member: points held in the ledger and stock reserved, in one statement under
- * the Idempotency-Key. The checks run in the order documented in domain.ts (REDEMPTION_CHECK_ORDER); a
- * refusal is stored under the key too, so a retry gets the same answer.
+ * Reserves a reward for a member: points held in the ledger and stock reserved, in one statement under the
+ * Idempotency-Key. The checks run in the order written in redemption_reserve's comment (rewards.sql); a
+ * refusal is stored under the key, so a retry with the key gets the same answer.
  */
 export async function createRedemption(
   db: Db,
@@ -85,21 +72,20 @@ export async function createRedemption(
   const operation = 'createRedemption'
   const cmd = { memberId: body.memberId, rewardId: body.rewardId, quantity: body.quantity ?? 1 }
   const hash = requestHash(operation, cmd)
-  const year = yearRange(localYear(new Date(), ctx.timezone), ctx.timezone)
   const plan = await dRepo.readReservePlan(db, {
     userId: caller.userId,
     key,
     memberId: cmd.memberId,
     rewardId: cmd.rewardId,
-    year,
   })
   if (plan.stored) return replayStored(plan.stored, hash)
+  let answer: ReturnType<typeof redemptionDto>
+  let decided: dRepo.ReserveDecision
   try {
     // The reward the caller may hand out, before the member: a clerk who sees a member through 双报到 learns
     // nothing more about another community's reward than about one that does not exist (same 404, same order).
     assertMayAskForMember(caller, cmd.memberId, CLERK)
-    // Read without a lock: stock, points and the limit are re-checked under locks by redemption_reserve;
-    // a price or state changed meanwhile orders this redemption just before that change.
+    // Read without a lock: a price or state changed meanwhile orders this redemption just before that change.
     const reward = plan.reward && toReward(plan.reward)
     const callerMayOffer =
       reward && (coversPath(caller, reward.path, CLERK) || caller.memberId === cmd.memberId)
@@ -111,17 +97,10 @@ export async function createRedemption(
     const threshold =
       plan.threshold === null ? DEFAULT_REDEMPTION_THRESHOLD_CENTS : centsFromDb(plan.threshold)
     assertThreshold(centsFromDb(plan.earned), threshold)
-    assertWithinLimit(reward.perMemberLimit, plan.taken, cmd.quantity)
-    if (reward.available < cmd.quantity) throw outOfStock(reward.available, cmd.quantity)
+    // The limit, the stock and the points: redemption_reserve decides them, under its locks.
     const id = newId()
     const amount = redemptionAmount(reward.pointsCost, cmd.quantity)
-    const hold = prepareHold(caller, {
-      memberId: member.id,
-      redemptionId: id,
-      amountCents: amount,
-      memo: `redemption of ${cmd.quantity} x ${reward.name}`,
-    })
-    const answer = redemptionDto(
+    answer = redemptionDto(
       {
         id,
         memberId: member.id,
@@ -142,7 +121,7 @@ export async function createRedemption(
       },
       ctx,
     )
-    const written = await dRepo.reserve(db, {
+    decided = await dRepo.reserve(db, {
       userId: caller.userId,
       key,
       operation,
@@ -156,25 +135,34 @@ export async function createRedemption(
       pointsCost: reward.pointsCost,
       amount,
       at: plan.now,
-      perMemberLimit: reward.perMemberLimit,
-      year,
-      hold: { id: hold.id, memo: hold.memo, content: hold.content },
+      year: yearRange(localYear(plan.now, ctx.timezone), ctx.timezone),
+      hold: prepareHold(caller, {
+        memberId: member.id,
+        redemptionId: id,
+        amountCents: amount,
+        memo: `redemption of ${cmd.quantity} x ${reward.name}`,
+      }),
     })
-    if (!written) throw new Error('redemption_reserve returned no row')
-    if (written.outcome === 'stored') return replayStored(written, hash)
-    return { status: 201, body: answer, replayed: false }
   } catch (err) {
-    const refusal = err instanceof DomainError ? err : refusalOf(err, cmd)
-    if (!refusal) throw err
-    return storeRefusal(db, caller, key, operation, hash, refusal)
+    if (!(err instanceof DomainError)) throw err
+    return storeRefusal(db, caller, key, operation, hash, err)
+  }
+  switch (decided.outcome) {
+    case 'ok':
+      return { status: 201, body: answer, replayed: false }
+    case 'stored':
+      return replayStored(decided.stored, hash)
+    case 'refused':
+      return storeRefusal(db, caller, key, operation, hash, reserveRefusal(decided, cmd.quantity))
   }
 }
 
 /**
  * Ends a reserved redemption `d` (read with the database's clock, findRedemptionToEnd) in one statement:
  * fulfil posts the held points to the community's redemption account and hands the stock out; cancel and
- * expiry void the hold and release the stock. The loser of a race gets 409 invalid_state. `actor` is null
- * for the sweep; `db` may be a transaction (the sweep's).
+ * expiry void the hold and release the stock. redemption_end decides whether it is still reserved: if not
+ * (ended meanwhile, or already when read), 409 invalid_state and nothing written. `actor` is null for the
+ * sweep; `db` may be a transaction (the sweep's).
  */
 export async function endReserved(
   db: Db,
@@ -184,21 +172,15 @@ export async function endReserved(
   ctx: RewardsContext,
   reason: string | null = null,
 ) {
-  assertCanEnd(d.status, ending)
+  const status = ENDING_STATUS[ending]
   const fulfil = ending === 'fulfil'
+  // The office's redemption account (read, or made on its first fulfilment): the posting is prepared before
+  // redemption_end decides, so a fulfil it refuses may still have made an office its (empty) account.
   const counter = fulfil ? await redemptionAccountOf(db, d.orgUnitId) : null
-  const posting = prepareSettlement(actor, fulfil ? 'post' : 'void', {
-    memberId: d.memberId,
-    redemptionId: d.id,
-    amountCents: d.amount,
-    memo: `redemption ${ENDING_STATUS[ending]}`,
-    counterAccountId: counter,
-  })
-  const stock = stockEffect(fulfil ? 'handed_out' : 'released', d.quantity)
   const after = redemptionDto(
     {
       ...d,
-      status: ENDING_STATUS[ending],
+      status,
       fulfilledAt: fulfil ? d.now : null,
       cancelledAt: ending === 'cancel' ? d.now : null,
       cancelReason: ending === 'cancel' ? reason : null,
@@ -206,31 +188,24 @@ export async function endReserved(
     },
     ctx,
   )
-  try {
-    await dRepo.end(db, {
-      id: d.id,
-      ending,
-      actorUserId: actor?.userId ?? null,
-      reason,
-      note: fulfil ? null : ending === 'expire' ? 'hold period over' : reason,
-      at: d.now,
-      posting: {
-        id: posting.id,
-        kind: posting.kind,
-        amount: posting.leg.amount,
-        heldChange: posting.leg.heldChange,
-        counterAccountId: posting.leg.counterAccountId,
-        memo: posting.memo,
-        content: posting.content,
-        needHeld: d.amount,
-      },
-      quantity: d.quantity,
-      stock: { handedOut: stock.handedOut, reserved: stock.reserved },
-      answer: after,
-    })
-  } catch (err) {
-    throw refusalOf(err, { quantity: d.quantity, ending }) ?? err
-  }
+  const decided = await dRepo.end(db, {
+    id: d.id,
+    ending,
+    status,
+    actorUserId: actor?.userId ?? null,
+    reason,
+    note: fulfil ? null : ending === 'expire' ? 'hold period over' : reason,
+    at: d.now,
+    posting: prepareSettlement(actor, fulfil ? 'post' : 'void', {
+      memberId: d.memberId,
+      redemptionId: d.id,
+      amountCents: d.amount,
+      memo: `redemption ${status}`,
+      counterAccountId: counter,
+    }),
+    answer: after,
+  })
+  if (decided.outcome === 'refused') throw cannotEnd(decided.detail.status, ending)
   return after
 }
 
