@@ -204,8 +204,3 @@ export function checkMemberVisible(
   if (!paths.some((p) => coversPath(caller, p, roles))) throw notFound('member')
   return { id: row.id, orgUnitId: row.orgUnitId, name: row.name, path: row.path }
 }
-
-/** Members are only sure of themselves: a caller with no staff role but a member link. */
-export function isOnlyMember(caller: Caller): boolean {
-  return caller.grants.every((g) => g.role === 'member')
-}
