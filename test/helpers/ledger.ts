@@ -1,25 +1,28 @@
 import { sql } from 'drizzle-orm'
 import { type Db, one, rows, transaction } from '../../src/db/client'
 import type { Caller } from '../../src/modules/identity/scope'
-import { postClaimResult } from '../../src/modules/ledger/service'
+import { type ClaimResult, postClaimResults } from '../../src/modules/ledger/service'
 
 /** The system actor (null) or a minimal caller for internal ledger calls in tests. */
 export function systemCaller(userId: string): Caller {
   return { userId, username: 'test', memberId: null, grants: [] }
 }
 
-/** Awards (or deducts, when negative) points through the internal API, as scoring does at finalize. */
+/**
+ * Posts claim results in one transaction through the path a round's finalize runs (postClaimResults: one
+ * ledger_post_many statement). Answers claimId -> the posting, created=false when the claim was already posted.
+ */
+export function postClaims(db: Db, claims: ClaimResult[]) {
+  return transaction(db, (tx) => postClaimResults(tx, null, claims))
+}
+
+/** Awards (or deducts, when negative) points as scoring's finalize does: the result of a fresh claim id. */
 export async function award(db: Db, memberId: string, cents: number, memo = 'test award'): Promise<string> {
-  return transaction(db, async (tx) => {
-    const r = await postClaimResult(tx, null, {
-      memberId,
-      claimId: crypto.randomUUID(),
-      amountCents: cents,
-      memo,
-      effectiveDate: '2026-05-01',
-    })
-    return r.transactionId
-  })
+  const claimId = crypto.randomUUID()
+  const posted = await postClaims(db, [
+    { memberId, claimId, amountCents: cents, memo, effectiveDate: '2026-05-01' },
+  ])
+  return posted.get(claimId)!.transactionId
 }
 
 /** The member account as stored, plus what its entries add up to (the cache must equal the sums). */

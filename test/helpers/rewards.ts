@@ -2,23 +2,27 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { expect } from 'vitest'
 import { type Db, one, rows } from '../../src/db/client'
-import { getBalanceCents, postClaimResult } from '../../src/modules/ledger/service'
+import { readBalanceCents } from '../../src/modules/ledger/queries'
 import type { TestApp } from './app'
 import { uniq } from './factories'
+import { postClaims } from './ledger'
 
-/** Gives a member points the way scoring will: a posted claim result (one fresh claim id each call). */
+/** Gives a member points the way scoring does: the posted result of a fresh claim, dated today. */
 export async function givePoints(db: Db, memberId: string, cents: number): Promise<void> {
-  await postClaimResult(db, null, {
-    memberId,
-    claimId: randomUUID(),
-    amountCents: cents,
-    memo: 'test points',
-    effectiveDate: new Date().toISOString().slice(0, 10),
-  })
+  await postClaims(db, [
+    {
+      memberId,
+      claimId: randomUUID(),
+      amountCents: cents,
+      memo: 'test points',
+      effectiveDate: new Date().toISOString().slice(0, 10),
+    },
+  ])
 }
 
+/** The member's balance, held, available and lifetimeEarned in cents, read as GET .../balance reads them. */
 export async function balance(db: Db, memberId: string) {
-  return getBalanceCents(db, memberId)
+  return readBalanceCents(db, memberId)
 }
 
 let keys = 0
@@ -65,6 +69,30 @@ export function redeem(t: TestApp, as: string, body: Record<string, unknown>, ke
     headers: { 'idempotency-key': key },
     payload: body,
   })
+}
+
+/**
+ * Holds `cents` of a member's points the way production does: the clerk reserves for the member a reward of
+ * their community priced at exactly that (one unit in stock), POST /redemptions (redemption_reserve, whose
+ * ledger_post holds the points). Answers the response: 201 with the redemption, or the refusal.
+ */
+export async function reserveFor(
+  t: TestApp,
+  clerk: string,
+  communityId: string,
+  memberId: string,
+  cents: number,
+) {
+  const { id: rewardId } = await stockedReward(t, clerk, communityId, {
+    pointsCost: (cents / 100).toFixed(2),
+    stock: 1,
+  })
+  return redeem(t, clerk, { memberId, rewardId })
+}
+
+/** Fulfils (the held points are posted to the community) or cancels (the hold is voided) a redemption. */
+export function endRedemption(t: TestApp, as: string, id: string, action: 'fulfil' | 'cancel') {
+  return t.call({ method: 'POST', url: `/api/v1/redemptions/${id}/${action}`, as })
 }
 
 export interface StockRow {

@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type Database, type Db, one, transaction } from '../../src/db/client'
-import { captureHold, getBalanceCents, holdPoints, releaseHold } from '../../src/modules/ledger/service'
+import { type Database, type Db, one } from '../../src/db/client'
+import type { Caller } from '../../src/modules/identity/scope'
+import { createRedemption } from '../../src/modules/rewards/redemptions'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { openTestDatabase } from '../helpers/db'
-import { createMember, createWorld, uniq, type World } from '../helpers/factories'
+import { createMember, createMemberUser, createWorld, uniq, type World } from '../helpers/factories'
 import { accountState, award, countTransactions, unbalancedTransactions } from '../helpers/ledger'
+import { balance, endRedemption, redeem, reserveFor, stockedReward } from '../helpers/rewards'
 
 let pools: Database[]
 let apps: TestApp[]
@@ -19,35 +21,54 @@ beforeAll(async () => {
 
 const AMOUNT = 300
 const K = 17
+const ctx = { timezone: 'Asia/Shanghai', holdDays: 7 }
 
-/** 50 holds at once against a balance that covers exactly K of them, spread over the given handles. */
-async function fiftyHolds(handles: Db[]) {
-  const memberId = await createMember(handles[0]!, w.branchA)
-  await award(handles[0]!, memberId, K * AMOUNT)
-  const results = await Promise.allSettled(
-    Array.from({ length: 50 }, (_, i) =>
-      transaction(handles[i % handles.length]!, (tx) =>
-        holdPoints(tx, null, {
-          memberId,
-          redemptionId: crypto.randomUUID(),
-          amountCents: AMOUNT,
-          memo: `hold ${i}`,
-        }),
-      ),
+/**
+ * 50 redemptions at once against a balance that covers exactly K of them: the holds race in ledger_post's
+ * conditional update (`balance - held >= amount`) on the one member account. Five rewards with stock for all,
+ * so no reward's stock or row lock decides anything. `through` sends request i to the service on a pool
+ * (createRedemption, as the route calls it) or to an app instance over HTTP.
+ */
+async function fiftyHolds(through: 'pools' | 'apps') {
+  const member = await createMemberUser(pools[0]!.db, w.branchA)
+  await award(pools[0]!.db, member.memberId, K * AMOUNT)
+  const rewards = await Promise.all(
+    Array.from({ length: 5 }, () =>
+      stockedReward(apps[0]!, w.clerkA, w.communityA, { pointsCost: (AMOUNT / 100).toFixed(2), stock: 50 }),
     ),
   )
-  const ok = results.filter((r) => r.status === 'fulfilled')
-  const refused = results.filter((r) => r.status === 'rejected')
-  return { memberId, ok, refused }
+  const unit = await one<{ path: string }>(
+    pools[0]!.db,
+    sql`select path from org_units where id = ${w.branchA}`,
+  )
+  const caller: Caller = {
+    userId: member.userId,
+    username: member.userId,
+    memberId: member.memberId,
+    grants: [{ id: member.userId, role: 'member', orgUnitId: w.branchA, path: unit!.path }],
+  }
+  const outcomes = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => {
+      const body = { memberId: member.memberId, rewardId: rewards[i % 5]!.id }
+      if (through === 'apps') {
+        return redeem(apps[i % 2]!, member.userId, body).then((r) =>
+          r.statusCode === 201 ? 'ok' : `${r.statusCode} ${r.json().code}`,
+        )
+      }
+      return createRedemption(pools[i % 2]!.db, caller, uniq('hold'), body, ctx).then(
+        (r) => (r.status === 201 ? 'ok' : `${r.status}`),
+        (err) => `${err.status} ${err.code}`,
+      )
+    }),
+  )
+  return { memberId: member.memberId, outcomes }
 }
 
 async function expectExactlyK(r: Awaited<ReturnType<typeof fiftyHolds>>, db: Db) {
-  expect(r.ok).toHaveLength(K)
-  expect(r.refused).toHaveLength(50 - K)
-  for (const f of r.refused) {
-    expect((f as PromiseRejectedResult).reason).toMatchObject({ code: 'insufficient_points', status: 422 })
-  }
-  expect(await getBalanceCents(db, r.memberId)).toEqual({
+  const tally: Record<string, number> = {}
+  for (const o of r.outcomes) tally[o] = (tally[o] ?? 0) + 1
+  expect(tally).toEqual({ ok: K, '422 insufficient_points': 50 - K })
+  expect(await balance(db, r.memberId)).toEqual({
     balance: K * AMOUNT,
     held: K * AMOUNT,
     available: 0,
@@ -59,13 +80,13 @@ async function expectExactlyK(r: Awaited<ReturnType<typeof fiftyHolds>>, db: Db)
 }
 
 describe('concurrent holds', () => {
-  it('50 holds through separate connections of two pools: exactly K succeed, available ends at 0.00', async () => {
-    const r = await fiftyHolds(pools.map((p) => p.db))
+  it('50 redemptions through the service on separate connections of two pools: exactly K hold, available ends at 0.00', async () => {
+    const r = await fiftyHolds('pools')
     await expectExactlyK(r, pools[0]!.db)
   })
 
   it('the same through two app instances on one database', async () => {
-    const r = await fiftyHolds(apps.map((a) => a.app.db))
+    const r = await fiftyHolds('apps')
     await expectExactlyK(r, apps[0]!.db)
   })
 
@@ -73,48 +94,38 @@ describe('concurrent holds', () => {
     const members = await Promise.all(Array.from({ length: 10 }, () => createMember(pools[0]!.db, w.branchA)))
     await Promise.all(members.map((m, i) => award(pools[i % 2]!.db, m, 100 + i)))
     for (const [i, m] of members.entries()) {
-      expect((await getBalanceCents(pools[0]!.db, m)).balance).toBe(100 + i)
+      expect((await balance(pools[0]!.db, m)).balance).toBe(100 + i)
     }
   })
 })
 
 describe('concurrent settlements of one hold', () => {
-  it('10 captures and releases at once: exactly one wins, the others get invalid_state in a usable transaction', async () => {
+  it('10 fulfils and cancels at once: exactly one wins, the others get 409 invalid_state', async () => {
     const memberId = await createMember(pools[0]!.db, w.branchA)
     await award(pools[0]!.db, memberId, 2000)
     // Another outstanding hold keeps `held` above this hold's amount, so only the settlement guard
     // (not the held >= amount condition) can stop a second settlement.
-    await transaction(pools[0]!.db, (tx) =>
-      holdPoints(tx, null, { memberId, redemptionId: crypto.randomUUID(), amountCents: 600, memo: 'other' }),
-    )
-    const redemptionId = crypto.randomUUID()
-    await transaction(pools[0]!.db, (tx) =>
-      holdPoints(tx, null, { memberId, redemptionId, amountCents: 600, memo: 'hold' }),
-    )
+    const other = await reserveFor(apps[0]!, w.clerkA, w.communityA, memberId, 600)
+    expect(other.statusCode, other.body).toBe(201)
+    const held = await reserveFor(apps[0]!, w.clerkA, w.communityA, memberId, 600)
+    expect(held.statusCode, held.body).toBe(201)
+    const redemptionId = held.json().id as string
     const outcomes = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        transaction(pools[i % 2]!.db, async (tx) => {
-          try {
-            if (i % 2) await releaseHold(tx, null, { redemptionId, memo: 'cancel' })
-            else
-              await captureHold(tx, null, { redemptionId, communityUnitId: w.communityA, memo: 'hand-over' })
-          } catch (err) {
-            // The refusal must leave the caller's transaction usable (no failed statement inside it).
-            await tx.execute(sql`select 1`)
-            return (err as { code?: string }).code
-          }
-          return 'ok'
-        }),
+        endRedemption(apps[i % 2]!, w.clerkA, redemptionId, i % 2 ? 'cancel' : 'fulfil').then((r) =>
+          r.statusCode === 200 ? 'ok' : `${r.statusCode} ${r.json().code}`,
+        ),
       ),
     )
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1)
-    expect(outcomes.filter((o) => o === 'invalid_state')).toHaveLength(9)
+    expect(outcomes.filter((o) => o === '409 invalid_state')).toHaveLength(9)
     const settled = await one<{ n: string }>(
       pools[0]!.db,
       sql`select count(*) as n from ledger_transactions where reference_id = ${redemptionId} and kind in ('post','void')`,
     )
     expect(settled!.n).toBe('1')
-    expect((await getBalanceCents(pools[0]!.db, memberId)).held).toBe(600)
+    expect((await balance(pools[0]!.db, memberId)).held).toBe(600)
+    expect(await unbalancedTransactions(pools[0]!.db, memberId)).toEqual([])
   })
 })
 
@@ -136,7 +147,7 @@ describe('idempotency under concurrency', () => {
     expect(responses.map((r) => r.statusCode)).toEqual(Array(10).fill(201))
     expect(new Set(responses.map((r) => r.body)).size).toBe(1)
     expect(await countTransactions(apps[0]!.db, memberId)).toBe(1)
-    expect((await getBalanceCents(apps[0]!.db, memberId)).balance).toBe(725)
+    expect((await balance(apps[0]!.db, memberId)).balance).toBe(725)
     const audits = await one<{ n: string }>(
       apps[0]!.db,
       sql`select count(*) as n from audit_events where action = 'ledger.adjust' and target_id = ${responses[0]!.json().id}`,
@@ -161,6 +172,6 @@ describe('idempotency under concurrency', () => {
     const codes = responses.map((r) => r.statusCode).sort()
     expect(codes).toEqual([201, ...Array(9).fill(409)])
     expect(await countTransactions(apps[0]!.db, memberId, 'reversal')).toBe(1)
-    expect((await getBalanceCents(apps[0]!.db, memberId)).balance).toBe(0)
+    expect((await balance(apps[0]!.db, memberId)).balance).toBe(0)
   })
 })

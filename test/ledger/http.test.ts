@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { one, transaction } from '../../src/db/client'
-import { captureHold, holdPoints } from '../../src/modules/ledger/service'
+import { one } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createUser, createWorld, uniq, type World } from '../helpers/factories'
 import { accountState, award, countTransactions } from '../helpers/ledger'
+import { endRedemption, reserveFor } from '../helpers/rewards'
 
 let t: TestApp
 let w: World
@@ -284,13 +284,9 @@ describe('GET /api/v1/members/{id}/ledger', () => {
   it('shows holds and their settlement as held changes, with the balance untouched until the hand-over', async () => {
     const m = await createMemberUser(t.db, w.branchA)
     await award(t.db, m.memberId, 1000)
-    const redemptionId = crypto.randomUUID()
-    await transaction(t.db, (tx) =>
-      holdPoints(tx, null, { memberId: m.memberId, redemptionId, amountCents: 300, memo: '毛巾' }),
-    )
-    await transaction(t.db, (tx) =>
-      captureHold(tx, null, { redemptionId, communityUnitId: w.communityA, memo: '毛巾 领取' }),
-    )
+    const reserved = await reserveFor(t, w.clerkA, w.communityA, m.memberId, 300)
+    expect(reserved.statusCode, reserved.body).toBe(201)
+    expect((await endRedemption(t, w.clerkA, reserved.json().id, 'fulfil')).statusCode).toBe(200)
     const res = await t.call({ method: 'GET', url: `/api/v1/members/${m.memberId}/ledger`, as: m.userId })
     const rows = res
       .json()

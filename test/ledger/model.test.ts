@@ -1,22 +1,19 @@
 import { sql } from 'drizzle-orm'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { one, transaction } from '../../src/db/client'
-import {
-  captureHold,
-  getBalanceCents,
-  holdPoints,
-  postClaimResult,
-  releaseHold,
-} from '../../src/modules/ledger/service'
+import { one } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, uniq, type World } from '../helpers/factories'
+import { award } from '../helpers/ledger'
+import { balance, endRedemption, reserveFor } from '../helpers/rewards'
 
 /**
  * Model-based property test: random sequences of award, deduct, adjust, reverse, hold, post and void run
- * against the real service on real PostgreSQL and against a few lines of in-memory arithmetic. After
- * every step the member's balance, held and lifetimeEarned equal the model, and a hold never leaves
- * available below zero; after every run each transaction sums to zero and verifyLedger finds nothing.
+ * against the real service on real PostgreSQL, each through the path production runs it (a claim result
+ * as finalize posts it, the HTTP corrections, a redemption at the counter and its fulfil or cancel), and
+ * against a few lines of in-memory arithmetic. After every step the member's balance, held and
+ * lifetimeEarned equal the model, and a hold never leaves available below zero; after every run each
+ * transaction sums to zero and verifyLedger finds nothing.
  */
 
 let t: TestApp
@@ -42,7 +39,7 @@ interface Real {
 }
 
 async function expectMatches(m: Model, r: Real, member: number) {
-  const real = await getBalanceCents(t.db, r.members[member]!)
+  const real = await balance(t.db, r.members[member]!)
   const model = m.accounts[member]!
   expect(real).toEqual({
     balance: model.balance,
@@ -59,15 +56,7 @@ class Score implements fc.AsyncCommand<Model, Real> {
   ) {}
   check = () => true
   async run(m: Model, r: Real) {
-    const { transactionId } = await transaction(t.db, (tx) =>
-      postClaimResult(tx, null, {
-        memberId: r.members[this.member]!,
-        claimId: crypto.randomUUID(),
-        amountCents: this.amount,
-        memo: 'score',
-        effectiveDate: '2026-06-01',
-      }),
-    )
+    const transactionId = await award(t.db, r.members[this.member]!, this.amount, 'score')
     const a = m.accounts[this.member]!
     a.balance += this.amount
     a.earned += this.amount
@@ -135,23 +124,18 @@ class Hold implements fc.AsyncCommand<Model, Real> {
   check = () => true
   async run(m: Model, r: Real) {
     const a = m.accounts[this.member]!
-    const redemptionId = crypto.randomUUID()
-    const attempt = transaction(t.db, (tx) =>
-      holdPoints(tx, null, {
-        memberId: r.members[this.member]!,
-        redemptionId,
-        amountCents: this.amount,
-        memo: 'hold',
-      }),
-    )
-    if (a.balance - a.held >= this.amount) {
-      await attempt
+    const res = await reserveFor(t, w.clerkA, w.communityA, r.members[this.member]!, this.amount)
+    if (a.earned < 0) {
+      // The counter's threshold (lifetime earned >= 0.00 by default) answers before the hold is tried.
+      expect([res.statusCode, res.json().code]).toEqual([422, 'below_threshold'])
+    } else if (a.balance - a.held >= this.amount) {
+      expect(res.statusCode, res.body).toBe(201)
       a.held += this.amount
-      m.holds.push({ member: this.member, amount: this.amount, redemptionId, state: 'held' })
+      m.holds.push({ member: this.member, amount: this.amount, redemptionId: res.json().id, state: 'held' })
       // A hold never leaves available below zero.
-      expect((await getBalanceCents(t.db, r.members[this.member]!)).available).toBeGreaterThanOrEqual(0)
+      expect((await balance(t.db, r.members[this.member]!)).available).toBeGreaterThanOrEqual(0)
     } else {
-      await expect(attempt).rejects.toMatchObject({ code: 'insufficient_points' })
+      expect([res.statusCode, res.json().code]).toEqual([422, 'insufficient_points'])
     }
     await expectMatches(m, r, this.member)
   }
@@ -166,15 +150,11 @@ class Settle implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => m.holds.length > 0
   async run(m: Model, r: Real) {
     const h = m.holds[this.pick % m.holds.length]!
-    const attempt = transaction(t.db, (tx) =>
-      this.kind === 'post'
-        ? captureHold(tx, null, { redemptionId: h.redemptionId, communityUnitId: w.communityA, memo: 'post' })
-        : releaseHold(tx, null, { redemptionId: h.redemptionId, memo: 'void' }),
-    )
+    const res = await endRedemption(t, w.clerkA, h.redemptionId, this.kind === 'post' ? 'fulfil' : 'cancel')
     if (h.state !== 'held') {
-      await expect(attempt).rejects.toMatchObject({ code: 'invalid_state' })
+      expect([res.statusCode, res.json().code]).toEqual([409, 'invalid_state'])
     } else {
-      await attempt
+      expect(res.statusCode, res.body).toBe(200)
       h.state = this.kind
       const a = m.accounts[h.member]!
       a.held -= h.amount

@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type Database, type Db, one, pgConstraint, pgErrorCode, transaction } from '../../src/db/client'
-import { holdPoints } from '../../src/modules/ledger/service'
+import { canonicalContent } from '../../src/modules/ledger/domain'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, type World } from '../helpers/factories'
 import { award } from '../helpers/ledger'
+import { reserveFor } from '../helpers/rewards'
 
 let t: TestApp
 let database: Database
@@ -115,14 +116,8 @@ describe('the database refuses changes to the ledger', () => {
 
   it('a posting through the API still works after all those refusals (a hold within available)', async () => {
     const { memberId } = await ledgerWithPostings()
-    await transaction(database.db, (tx) =>
-      holdPoints(tx, null, {
-        memberId,
-        redemptionId: crypto.randomUUID(),
-        amountCents: 850,
-        memo: 'all of it',
-      }),
-    )
+    const res = await reserveFor(t, w.clerkA, w.communityA, memberId, 850)
+    expect(res.statusCode, res.body).toBe(201)
     expect((await verify()).ok).toBe(true)
   })
 })
@@ -172,5 +167,39 @@ describe('GET /api/v1/ledger/verify finds tampering done with triggers disabled'
       expect.objectContaining({ type: 'chain_broken', transactionId: third }),
     )
     expect(result.problems.map((p) => p.type)).toContain('running_balance_mismatch')
+  })
+})
+
+describe('one link of the hash chain: ledger_chain_link, the formula ledger_post writes and verify recomputes', () => {
+  const content = canonicalContent({
+    id: 'A0000000-0000-4000-8000-000000000001',
+    kind: 'award',
+    memberId: 'b0000000-0000-4000-8000-000000000002',
+    memo: '志愿服务',
+    reason: null,
+    referenceType: 'claim',
+    referenceId: 'c0000000-0000-4000-8000-000000000003',
+    actorUserId: null,
+    amount: 1250,
+    heldChange: 0,
+    counterAccountId: 'd0000000-0000-4000-8000-000000000004',
+    counterAmount: -1250,
+  })
+  const link = async (previous: string, text: string, date: string) => {
+    const row = await one<{ hash: string }>(
+      database.db,
+      sql`select ledger_chain_link(${previous}, ${text}, ${date}::date) as hash`,
+    )
+    return row!.hash
+  }
+
+  it('depends on the previous hash, the content and the date', async () => {
+    const base = await link('', content, '2026-05-01')
+    expect(base).toMatch(/^[0-9a-f]{64}$/)
+    expect(await link('', content, '2026-05-01')).toBe(base)
+    expect(await link('x', content, '2026-05-01')).not.toBe(base)
+    expect(await link('', content, '2026-05-02')).not.toBe(base)
+    expect(await link('', content.replace('1250', '1251'), '2026-05-01')).not.toBe(base)
+    expect(await link('', content.replace('志愿服务', '志愿服务 '), '2026-05-01')).not.toBe(base)
   })
 })

@@ -1,11 +1,10 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one, transaction } from '../../src/db/client'
-import { postClaimResult } from '../../src/modules/ledger/service'
 import { createPastActivity, recordHours, verifiedActivity, verify } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, type World } from '../helpers/factories'
-import { award } from '../helpers/ledger'
+import { award, postClaims } from '../helpers/ledger'
 import { idemKey, redeem, stockedReward } from '../helpers/rewards'
 import { activeRubric, today } from '../helpers/scoring'
 
@@ -113,24 +112,11 @@ beforeAll(async () => {
     description: '探访',
     evidence: { activityIds: [ids.act] },
   })
-  const postA = await transaction(t.db, (tx) =>
-    postClaimResult(tx, null, {
-      memberId: ids.a!,
-      claimId: claimA.id,
-      amountCents: 1_200,
-      memo: '探访',
-      effectiveDate: today(),
-    }),
-  )
-  await transaction(t.db, (tx) =>
-    postClaimResult(tx, null, {
-      memberId: ids.b!,
-      claimId: claimB.id,
-      amountCents: 750,
-      memo: '探访',
-      effectiveDate: today(),
-    }),
-  )
+  const posted = await postClaims(t.db, [
+    { memberId: ids.a!, claimId: claimA.id, amountCents: 1_200, memo: '探访', effectiveDate: today() },
+    { memberId: ids.b!, claimId: claimB.id, amountCents: 750, memo: '探访', effectiveDate: today() },
+  ])
+  const postA = posted.get(claimA.id)!
   await ok('POST', `/api/v1/ledger/transactions/${postA.transactionId}/reverse`, w.secretaryA, {
     reason: '证据不足',
   })

@@ -84,12 +84,94 @@ CREATE CONSTRAINT TRIGGER ledger_accounts_cache_justified AFTER INSERT OR UPDATE
   WHEN (NEW.kind = 'member' AND (NEW.version > 0 OR NEW.balance <> 0 OR NEW.held <> 0))
   EXECUTE FUNCTION ledger_check_cache();
 
--- The redemption counter's writes (issue 9) call ledger_post in one statement: see redemption_reserve in
--- rewards.sql. The TypeScript repos call it too (ledger/repo.ts post).
+-- One link of a member's hash chain (tamper evidence): sha256 of the previous link's hash, the transaction's
+-- canonical content (ledger/domain.ts canonicalContent, built by the caller) and '|' with its effective date,
+-- as hex. The one definition of the formula: ledger_post writes each link with it, and verifyLedger
+-- (ledger/verify.ts) recomputes the stored links with it. STABLE, not IMMUTABLE: to_char is stable, and a
+-- SQL function whose body is no more volatile than declared is inlined into the statement that calls it.
+CREATE OR REPLACE FUNCTION ledger_chain_link(p_previous text, p_content text, p_effective_date date)
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT encode(sha256(convert_to(
+    p_previous || p_content || '|' || to_char(p_effective_date, 'YYYY-MM-DD'), 'UTF8')), 'hex')
+$$;
 
--- One posting: the conditional update of the member account (balance, held, lifetime earned, version and
--- hash-chain head move together), the transaction row with the new chain hash, and its entries. No row back
--- means the condition failed (available or held short, already settled, or no account): nothing written.
+-- Every posting is ledger_post_many, the one definition of a posting: the redemption counter's writes (issue 9)
+-- call it through ledger_post in their one statement (see redemption_reserve in rewards.sql), the TypeScript
+-- repos through ledger_post for one posting (ledger/repo.ts post) and directly for a batch (ledger/repo.ts
+-- postMany, a round's finalize).
+
+-- Postings, set-based: for each element of p_postings (a JSON array of objects keyed by ledger_post's parameter
+-- names without the p_; a missing key is null) the conditional update of the member account (balance, held,
+-- lifetime earned, version and hash-chain head move together), the transaction row with the new chain hash,
+-- and its entries (the member entry records the state after it). One statement per wave: a member with n
+-- postings in the batch is in waves 1..n in array order, so each statement moves each account one chain step
+-- and the next wave sees it (a batch of distinct members, or a single posting, is one statement). Returns a row
+-- per posting written; a posting whose condition failed (available or held short, already settled, or no
+-- account) has no row and wrote nothing. Accounts are locked in the statement's join order: a caller posting
+-- for several members at once sorts the batch by member (ledger/service.ts postClaimResults).
+CREATE OR REPLACE FUNCTION ledger_post_many(p_postings jsonb)
+RETURNS TABLE (id uuid, created_at timestamptz, balance bigint, held bigint, version bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  v_waves bigint := 1;
+BEGIN
+  IF jsonb_array_length(p_postings) <> 1 THEN
+    SELECT coalesce(max(n), 0) INTO v_waves
+    FROM (SELECT count(*) AS n FROM jsonb_array_elements(p_postings) e GROUP BY e ->> 'member_id') c;
+  END IF;
+  FOR v_wave IN 1..v_waves LOOP
+    RETURN QUERY
+    WITH x AS (
+      SELECT x.*, coalesce(x.effective_date, current_date) AS d
+      FROM (SELECT x.*, row_number() OVER (PARTITION BY x.member_id ORDER BY e.n) AS wave
+            FROM jsonb_array_elements(p_postings) WITH ORDINALITY AS e(j, n),
+                 jsonb_to_record(e.j) AS x(
+                   id uuid, kind text, member_id uuid, amount bigint, held_change bigint, earned_change bigint,
+                   counter_account_id uuid, memo text, reason text, reference_type text, reference_id uuid,
+                   effective_date date, actor_user_id uuid, content text,
+                   need_available bigint, need_held bigint, settles uuid)) x
+      WHERE x.wave = v_wave),
+    -- Every later part reads acct alone (no join back to x or t: a wave's size is not known when the plan is
+    -- made, and a join planned for one row would compare every pair). created_at is now(), the column's default,
+    -- written and returned alike; the entries' foreign key to their transaction is checked at statement end.
+    acct AS (
+      UPDATE ledger_accounts a
+         SET balance = a.balance + x.amount,
+             held = a.held + x.held_change,
+             lifetime_earned = a.lifetime_earned + x.earned_change,
+             version = a.version + 1,
+             head_hash = ledger_chain_link(a.head_hash, x.content, x.d)
+        FROM x
+       WHERE a.member_id = x.member_id
+         AND (x.need_available IS NULL OR a.balance - a.held >= x.need_available)
+         AND (x.need_held IS NULL OR a.held >= x.need_held)
+         AND (x.settles IS NULL OR NOT EXISTS (
+               SELECT 1 FROM ledger_transactions s
+               WHERE s.reference_id = x.settles AND s.kind IN ('post', 'void')))
+      RETURNING x.id AS tx_id, x.kind, x.member_id, x.amount, x.held_change, x.counter_account_id, x.memo, x.reason,
+                x.reference_type, x.reference_id, x.d, x.actor_user_id,
+                a.id AS account_id, a.balance, a.held, a.version, a.head_hash),
+    t AS (
+      INSERT INTO ledger_transactions (id, kind, member_id, account_id, chain_seq, hash, memo, reason,
+                                       reference_type, reference_id, effective_date, actor_user_id, created_at)
+      SELECT tx_id, kind, member_id, account_id, version, head_hash, memo, reason,
+             reference_type, reference_id, d, actor_user_id, now()
+      FROM acct),
+    e AS (
+      INSERT INTO ledger_entries (transaction_id, account_id, amount, held_change, account_version,
+                                  balance_after, held_after)
+      SELECT tx_id, account_id, amount, held_change, version, balance, held
+      FROM acct
+      UNION ALL
+      SELECT tx_id, counter_account_id, -amount, 0, NULL, NULL, NULL
+      FROM acct WHERE counter_account_id IS NOT NULL AND amount <> 0)
+    SELECT acct.tx_id, now(), acct.balance, acct.held, acct.version FROM acct;
+  END LOOP;
+END;
+$$;
+
+-- One posting (ledger_post_many of one), in the parameters the redemption functions and ledger/repo.ts pass.
 CREATE OR REPLACE FUNCTION ledger_post(
   p_id uuid, p_kind text, p_member uuid, p_amount bigint, p_held_change bigint, p_earned_change bigint,
   p_counter uuid, p_memo text, p_reason text, p_reference_type text, p_reference_id uuid,
@@ -97,40 +179,12 @@ CREATE OR REPLACE FUNCTION ledger_post(
   p_need_available bigint, p_need_held bigint, p_settles uuid)
 RETURNS TABLE (id uuid, created_at timestamptz, balance bigint, held bigint, version bigint)
 LANGUAGE plpgsql AS $$
-#variable_conflict use_column
 BEGIN
-  RETURN QUERY
-  WITH eff AS (SELECT coalesce(p_effective_date, current_date) AS d),
-  acct AS (
-    UPDATE ledger_accounts a
-       SET balance = a.balance + p_amount,
-           held = a.held + p_held_change,
-           lifetime_earned = a.lifetime_earned + p_earned_change,
-           version = a.version + 1,
-           head_hash = encode(sha256(convert_to(
-             a.head_hash || p_content || '|' || to_char((SELECT d FROM eff), 'YYYY-MM-DD'), 'UTF8')), 'hex')
-     WHERE a.member_id = p_member
-       AND (p_need_available IS NULL OR a.balance - a.held >= p_need_available)
-       AND (p_need_held IS NULL OR a.held >= p_need_held)
-       AND (p_settles IS NULL OR NOT EXISTS (
-             SELECT 1 FROM ledger_transactions s
-             WHERE s.reference_id = p_settles AND s.kind IN ('post', 'void')))
-    RETURNING a.id, a.balance, a.held, a.version, a.head_hash),
-  t AS (
-    INSERT INTO ledger_transactions (id, kind, member_id, account_id, chain_seq, hash, memo, reason,
-                                     reference_type, reference_id, effective_date, actor_user_id)
-    SELECT p_id, p_kind, p_member, acct.id, acct.version, acct.head_hash, p_memo, p_reason,
-           p_reference_type, p_reference_id, (SELECT d FROM eff), p_actor
-    FROM acct
-    RETURNING ledger_transactions.id, ledger_transactions.created_at),
-  e AS (
-    INSERT INTO ledger_entries (transaction_id, account_id, amount, held_change, account_version,
-                                balance_after, held_after)
-    SELECT t.id, acct.id, p_amount, p_held_change, acct.version, acct.balance, acct.held
-    FROM t, acct
-    UNION ALL
-    SELECT t.id, p_counter, -p_amount, 0, NULL, NULL, NULL
-    FROM t WHERE p_counter IS NOT NULL AND p_amount <> 0)
-  SELECT t.id, t.created_at, acct.balance, acct.held, acct.version FROM t, acct;
+  RETURN QUERY SELECT * FROM ledger_post_many(jsonb_build_array(jsonb_build_object(
+    'id', p_id, 'kind', p_kind, 'member_id', p_member, 'amount', p_amount, 'held_change', p_held_change,
+    'earned_change', p_earned_change, 'counter_account_id', p_counter, 'memo', p_memo, 'reason', p_reason,
+    'reference_type', p_reference_type, 'reference_id', p_reference_id, 'effective_date', p_effective_date,
+    'actor_user_id', p_actor, 'content', p_content, 'need_available', p_need_available,
+    'need_held', p_need_held, 'settles', p_settles)));
 END;
 $$;

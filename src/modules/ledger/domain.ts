@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { LedgerKind } from '../../db/schema/ledger'
 
 /**
@@ -85,8 +84,9 @@ export interface ChainContent {
 }
 
 /**
- * Canonical text of a transaction. The effective date is appended by SQL (`|YYYY-MM-DD`) because the
- * database decides "today" in the service time zone; verifyLedger appends the stored date the same way.
+ * Canonical text of a transaction: what its link of the member's hash chain covers, with the previous link
+ * and the effective date, in ledger_chain_link() (src/db/sql/ledger.sql). The date is added in SQL because
+ * the database decides "today" in the service time zone; verifyLedger recomputes each link with the stored date.
  */
 export function canonicalContent(c: ChainContent): string {
   const lower = (s: string | null) => (s === null ? null : s.toLowerCase())
@@ -104,11 +104,6 @@ export function canonicalContent(c: ChainContent): string {
     lower(c.counterAccountId),
     c.counterAmount,
   ])
-}
-
-/** One link: sha256(previous hash || content || '|' || effective date), hex. Mirrors the SQL in repo.ts. */
-export function chainHash(previous: string, content: string, effectiveDate: string): string {
-  return createHash('sha256').update(`${previous}${content}|${effectiveDate}`, 'utf8').digest('hex')
 }
 
 /** One finding of verifyLedger. */

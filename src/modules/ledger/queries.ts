@@ -21,8 +21,11 @@ const BALANCE_STATEMENT = {
   text: 'select balance, held, lifetime_earned as earned from ledger_accounts where member_id = $1::uuid',
 }
 
-/** The hottest read of the service: one named statement with constant text (see `prepared`). */
-async function readBalanceCents(db: Db, memberId: string) {
+/**
+ * Balance, held, available = balance - held, lifetimeEarned (every movement except redemptions), in cents. The
+ * hottest read of the service: one named statement with constant text (see `prepared`).
+ */
+export async function readBalanceCents(db: Db, memberId: string) {
   const [row] = await prepared<{ balance: string; held: string; earned: string }>(db, BALANCE_STATEMENT, [
     memberId,
   ])

@@ -1,22 +1,7 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { type Db, named, one } from '../../db/client'
 import type { LedgerKind } from '../../db/schema/ledger'
 import type { Leg } from './domain'
-
-export interface BalanceRow {
-  balance: string
-  held: string
-  earned: string
-}
-
-export async function readBalance(db: Db, memberId: string): Promise<BalanceRow | undefined> {
-  const found = await named<BalanceRow>(
-    db,
-    'ledger_balance',
-    sql`select balance, held, lifetime_earned as earned from ledger_accounts where member_id = ${memberId}::uuid`,
-  )
-  return found[0]
-}
 
 /** The member's points account, created on first need (its org unit is the member's home unit). */
 export async function ensureMemberAccount(db: Db, memberId: string): Promise<string | undefined> {
@@ -104,8 +89,8 @@ export interface Posted {
 }
 
 /**
- * The whole posting in ONE statement, `ledger_post()` (migration 0026: the single definition, also called by
- * the redemption functions): the conditional update of the member account (balance, held, lifetimeEarned,
+ * The whole posting in ONE statement, `ledger_post()` (src/db/sql/ledger.sql: `ledger_post_many` of one posting,
+ * also called by the redemption functions): the conditional update of the member account (balance, held, lifetimeEarned,
  * version and chain head move together), the transaction row carrying the new chain hash, and its entries
  * (the member entry records the state after it). No row back means the condition failed (available or held
  * short, or no account): nothing was written.
@@ -125,118 +110,47 @@ export async function post(db: Db, p: PostInput): Promise<Posted | undefined> {
   return found[0]
 }
 
-export interface HoldRow {
-  transactionId: string
-  memberId: string
-  amount: string
-  settledBy: string | null
-}
-
 /**
- * The hold of a redemption, and the post or void that settled it, if any. `for update` on the hold's
- * row (a lock, not a change: the append-only trigger is not involved) makes concurrent settlements of
- * one redemption queue; the posting statement that follows then sees the winner's settlement and writes
- * nothing, so the loser gets a clean invalid_state instead of an aborted transaction.
+ * Many postings in ONE call of `ledger_post_many()` (src/db/sql/ledger.sql, the one definition of a posting, of
+ * which `ledger_post` is the single case): set-based, one statement per wave (a member with n postings moves one
+ * chain step per wave, in the given order; distinct members are one statement). Returns a row per posting
+ * written (see `post` for a posting that writes nothing). A caller posting for several members sorts the batch
+ * by member, so the accounts are locked in one order.
  */
-export async function findHold(db: Db, redemptionId: string): Promise<HoldRow | undefined> {
-  const found = await named<HoldRow>(
-    db,
-    'ledger_find_hold',
-    sql`select t.id as "transactionId", t.member_id as "memberId", e.held_change as amount,
-               (select s.kind from ledger_transactions s
-                 where s.reference_id = t.reference_id and s.kind in ('post','void')) as "settledBy"
-        from ledger_transactions t join ledger_entries e on e.transaction_id = t.id and e.account_id = t.account_id
-        where t.reference_id = ${redemptionId}::uuid and t.kind = 'hold'
-        for update of t`,
-  )
-  return found[0]
-}
-
-/**
- * The posting of a claim, if any. The transaction-scoped advisory lock on the claim makes a concurrent
- * second posting of the same claim wait for the first to commit and then find it (this separate select
- * takes a fresh snapshot), instead of failing on the unique index ledger_transactions_claim_uq.
- */
-export async function findClaimPosting(db: Db, claimId: string): Promise<string | undefined> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${claimId}::uuid::text, 4))`)
-  const row = await one<{ id: string }>(
-    db,
-    sql`select id from ledger_transactions where reference_type = 'claim' and reference_id = ${claimId}::uuid`,
-  )
-  return row?.id
-}
-
-/**
- * Many postings in ONE statement, at most one per member (the caller splits a batch into waves of
- * distinct members): the same conditional update, chain step, transaction row and entries as `post`,
- * set-based. Each member account moves exactly one version, so the chain hash of each row is computed
- * from that account's head exactly as `post` would. Only unconditional postings (no needAvailable /
- * needHeld / settles). Returns a row per posting whose member account exists.
- * The accounts are locked in the join's order, not a fixed one: callers that lock several accounts at once
- * must already be serialised on those members (finalize holds their cap locks, taken in ascending order);
- * every other posting locks a single account, so no lock cycle can form.
- */
-export async function postMany(db: Db, ps: PostInput[]): Promise<(Posted & { memberId: string })[]> {
+export async function postMany(db: Db, ps: PostInput[]): Promise<Posted[]> {
   if (ps.length === 0) return []
-  const payload = ps.map((p) => {
-    if (p.needAvailable !== null || p.needHeld !== null || p.settles !== null)
-      throw new Error('postMany takes unconditional postings only')
-    return {
-      id: p.id,
-      kind: p.kind,
-      member_id: p.memberId,
-      amount: p.leg.amount,
-      held_change: p.leg.heldChange,
-      earned_change: p.leg.earnedChange,
-      counter_account_id: p.leg.counterAccountId,
-      memo: p.memo,
-      reason: p.reason,
-      reference_type: p.referenceType,
-      reference_id: p.referenceId,
-      effective_date: p.effectiveDate,
-      actor_user_id: p.actorUserId,
-      content: p.content,
-    }
-  })
-  return named<Posted & { memberId: string }>(
+  return named<Posted>(
     db,
     'ledger_post_many',
-    sql`with x as (
-          select x.*, coalesce(x.effective_date, current_date) as d
-          from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(
-            id uuid, kind text, member_id uuid, amount bigint, held_change bigint, earned_change bigint,
-            counter_account_id uuid, memo text, reason text, reference_type text, reference_id uuid,
-            effective_date date, actor_user_id uuid, content text)),
-        acct as (
-          update ledger_accounts a
-             set balance = a.balance + x.amount,
-                 held = a.held + x.held_change,
-                 lifetime_earned = a.lifetime_earned + x.earned_change,
-                 version = a.version + 1,
-                 head_hash = encode(sha256(convert_to(
-                   a.head_hash || x.content || '|' || to_char(x.d, 'YYYY-MM-DD'), 'UTF8')), 'hex')
-            from x
-           where a.member_id = x.member_id
-          returning x.id as tx_id, a.id, a.balance, a.held, a.version, a.head_hash),
-        t as (
-          insert into ledger_transactions (id, kind, member_id, account_id, chain_seq, hash, memo, reason,
-                                           reference_type, reference_id, effective_date, actor_user_id)
-          select x.id, x.kind, x.member_id, acct.id, acct.version, acct.head_hash, x.memo, x.reason,
-                 x.reference_type, x.reference_id, x.d, x.actor_user_id
-          from x join acct on acct.tx_id = x.id
-          returning id, member_id, created_at),
-        e as (
-          insert into ledger_entries (transaction_id, account_id, amount, held_change, account_version,
-                                      balance_after, held_after)
-          select t.id, acct.id, x.amount, x.held_change, acct.version, acct.balance, acct.held
-          from t join acct on acct.tx_id = t.id join x on x.id = t.id
-          union all
-          select t.id, x.counter_account_id, -x.amount, 0, null, null, null
-          from t join x on x.id = t.id where x.counter_account_id is not null and x.amount <> 0)
-        select t.id, t.member_id as "memberId", to_json(t.created_at) #>> '{}' as "createdAt",
-               acct.balance, acct.held, acct.version
-        from t join acct on acct.tx_id = t.id`,
+    sql`select id, to_json(created_at) #>> '{}' as "createdAt", balance, held, version
+        from ledger_post_many(${JSON.stringify(ps.map(postingJson))}::jsonb)`,
   )
+}
+
+/**
+ * A prepared posting as ledger_post_many takes it (one element of its array): keyed as ledger_post's parameters
+ * without the p_. Also the shape in which the redemption functions of rewards.sql take their postings.
+ */
+export function postingJson(p: PostInput) {
+  return {
+    id: p.id,
+    kind: p.kind,
+    member_id: p.memberId,
+    amount: p.leg.amount,
+    held_change: p.leg.heldChange,
+    earned_change: p.leg.earnedChange,
+    counter_account_id: p.leg.counterAccountId,
+    memo: p.memo,
+    reason: p.reason,
+    reference_type: p.referenceType,
+    reference_id: p.referenceId,
+    effective_date: p.effectiveDate,
+    actor_user_id: p.actorUserId,
+    content: p.content,
+    need_available: p.needAvailable,
+    need_held: p.needHeld,
+    settles: p.settles,
+  }
 }
 
 /** Creates the missing points accounts of these members (those that exist as members) in one statement. */
@@ -291,8 +205,10 @@ export async function ensureIssuanceAccounts(db: Db, memberIds: string[]): Promi
 }
 
 /**
- * The postings of these claims, if any, after taking each claim's advisory lock (as findClaimPosting,
- * in ascending id order so two batches cannot deadlock): two statements for the whole batch.
+ * The postings of these claims, if any, in two statements for the whole batch. The transaction-scoped advisory
+ * lock on each claim (taken in ascending id order, so two batches cannot deadlock) makes a concurrent second
+ * posting of a claim wait for the first to commit and then find it (the separate select takes a fresh
+ * snapshot), instead of failing on the unique index ledger_transactions_claim_uq.
  */
 export async function findClaimPostings(db: Db, claimIds: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>()

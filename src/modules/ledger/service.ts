@@ -9,26 +9,23 @@ import { assertBalanced, canonicalContent, entriesOf, type Leg, legFor } from '.
 import * as repo from './repo'
 
 /**
- * The internal ledger API (the contract in notes/ledger-api.md). Every function takes the caller's open
- * transaction `tx` and never opens its own, so a posting commits or rolls back with the caller's change.
- * Nothing else writes ledger tables.
+ * The internal ledger API. Every function takes the caller's open transaction `tx` and never opens its own,
+ * so a posting commits or rolls back with the caller's change. Nothing else writes ledger tables.
  *
  * Where each invariant lives:
  * - sum to zero: domain.assertBalanced (TS) and the deferred trigger ledger_transactions_balanced (SQL);
- * - available never negative through a hold: the conditional UPDATE in repo.post (`balance - held >=`),
+ * - available never negative through a hold: the conditional UPDATE in ledger_post (`balance - held >=`),
  *   the CHECK ledger_entries_hold_covered_chk and the trigger ledger_accounts_hold_covered (SQL);
- * - cached balance = entries: repo.post changes both in one statement; the deferred trigger
+ * - cached balance = entries: ledger_post changes both in one statement; the deferred trigger
  *   ledger_accounts_cache_justified refuses any other change at commit; verifyLedger re-adds everything;
  * - exactly once per claim / hold / settlement / reversal: partial unique indexes on ledger_transactions;
- * - append-only: triggers ledger_*_append_only; tamper evidence: the per-member hash chain (repo.post).
+ * - append-only: triggers ledger_*_append_only; tamper evidence: the per-member hash chain, each link
+ *   ledger_chain_link() (src/db/sql/ledger.sql), written by ledger_post.
+ *
+ * Who posts (all through ledger_post_many, src/db/sql/ledger.sql): scoring's finalize (postClaimResults), the
+ * HTTP corrections (postTransaction, ledger_post), and the redemption functions of rewards.sql, which call
+ * ledger_post with a posting prepared here (prepareHold / prepareSettlement).
  */
-
-export interface BalanceCents {
-  balance: number
-  held: number
-  available: number
-  lifetimeEarned: number
-}
 
 export interface PostedTransaction {
   transactionId: string
@@ -52,20 +49,16 @@ interface Posting {
 }
 
 /**
- * Checks the entries, builds the chain content and runs the one-statement posting. Used by the
- * functions below and by the HTTP corrections (corrections.ts).
+ * Checks the entries, builds the chain content and runs the one-statement posting (ledger_post). Used by the
+ * HTTP corrections (corrections.ts). No row back means the posting's condition failed: nothing was written.
  */
 export async function postTransaction(
   tx: Db,
   actor: Caller | null,
   p: Posting,
 ): Promise<PostedTransaction | undefined> {
-  return postPrepared(tx, preparePost(actor, p))
-}
-
-async function postPrepared(tx: Db, input: repo.PostInput): Promise<PostedTransaction | undefined> {
   try {
-    const row = await repo.post(tx, input)
+    const row = await repo.post(tx, preparePost(actor, p))
     if (!row) return undefined
     return {
       transactionId: row.id,
@@ -141,37 +134,6 @@ function assertPositiveCents(value: number, what: string): void {
     throw new Error(`${what} must be a positive integer of hundredths`)
 }
 
-/**
- * Posts a scoring result: amountCents > 0 is an award (branch issuance account -> member), < 0 a
- * deduction (member -> branch issuance account; may take the balance below zero). Exactly once per claim
- * (unique index ledger_transactions_claim_uq): a second call returns the first transaction, created=false.
- */
-export async function postClaimResult(
-  tx: Db,
-  actor: Caller | null,
-  p: { memberId: string; claimId: string; amountCents: number; memo: string; effectiveDate: string },
-): Promise<{ transactionId: string; created: boolean }> {
-  if (!Number.isSafeInteger(p.amountCents) || p.amountCents === 0) {
-    throw new Error('a claim result must be a non-zero integer of hundredths')
-  }
-  const existing = await repo.findClaimPosting(tx, p.claimId)
-  if (existing) return { transactionId: existing, created: false }
-  if (!(await repo.ensureMemberAccount(tx, p.memberId))) throw notFound('member')
-  const issuance = await repo.ensureOfficeAccount(tx, 'issuance', { memberId: p.memberId })
-  const kind = p.amountCents > 0 ? 'award' : 'deduction'
-  const posted = await postTransaction(tx, actor, {
-    kind,
-    memberId: p.memberId,
-    leg: legFor(kind, p.amountCents, issuance),
-    memo: p.memo,
-    referenceType: 'claim',
-    referenceId: p.claimId,
-    effectiveDate: p.effectiveDate,
-  })
-  if (!posted) throw new Error(`member account of ${p.memberId} vanished`)
-  return { transactionId: posted.transactionId, created: true }
-}
-
 export interface ClaimResult {
   memberId: string
   claimId: string
@@ -181,12 +143,15 @@ export interface ClaimResult {
 }
 
 /**
- * postClaimResult for many claims with a constant number of statements instead of ~6 per claim (a round's
- * finalize): the claims' advisory locks and existing postings, the member and issuance accounts, then one
- * set-based posting per wave of distinct members (a member with n claims is in n waves, in the given
- * order, so each wave moves each account one chain step). Same guarantees: exactly once per claim (the
- * unique index still decides), the hash chain and cached state as repo.post writes them, the deferred
- * checks at commit. Returns claimId -> the posting, created=false when the claim was already posted.
+ * Posts scoring results (a round's finalize): amountCents > 0 is an award (the member's branch issuance
+ * account -> member), < 0 a deduction (member -> issuance account; may take the balance below zero). A constant
+ * number of statements however many claims: the claims' advisory locks and existing postings, the member and
+ * issuance accounts, then ONE ledger_post_many call for all of them (one statement while each member has one
+ * claim), sorted by member (a stable sort: a member's claims keep the given order in their chain), so the
+ * member accounts are locked in ascending order.
+ * Exactly once per claim (the unique index ledger_transactions_claim_uq decides; a concurrent second posting
+ * waits on the claim's advisory lock and then finds the first). Returns claimId -> the posting,
+ * created=false when the claim was already posted.
  */
 export async function postClaimResults(
   tx: Db,
@@ -207,113 +172,45 @@ export async function postClaimResults(
   for (const c of claims) {
     const found = existing.get(c.claimId.toLowerCase())
     if (found) out.set(c.claimId, { transactionId: found, created: false })
-    else if (!out.has(c.claimId)) todo.push(c)
+    else todo.push(c)
   }
   if (todo.length === 0) return out
   const members = [...new Set(todo.map((c) => c.memberId.toLowerCase()))]
   await repo.ensureMemberAccounts(tx, members)
   const issuance = await repo.ensureIssuanceAccounts(tx, members)
-  // Waves: the k-th claim of every member goes into wave k.
-  const waves: { claim: ClaimResult; input: repo.PostInput }[][] = []
-  const seen = new Map<string, number>()
-  for (const c of todo) {
-    const memberId = c.memberId.toLowerCase()
-    const counter = issuance.get(memberId)
-    if (!counter) throw notFound('member')
-    const k = seen.get(memberId) ?? 0
-    seen.set(memberId, k + 1)
-    const kind = c.amountCents > 0 ? 'award' : 'deduction'
-    const input = preparePost(actor, {
-      kind,
-      memberId,
-      leg: legFor(kind, c.amountCents, counter),
-      memo: c.memo,
-      referenceType: 'claim',
-      referenceId: c.claimId,
-      effectiveDate: c.effectiveDate,
+  const postings = todo
+    .map((claim) => {
+      const memberId = claim.memberId.toLowerCase()
+      const counter = issuance.get(memberId)
+      if (!counter) throw notFound('member')
+      const kind = claim.amountCents > 0 ? 'award' : 'deduction'
+      const input = preparePost(actor, {
+        kind,
+        memberId,
+        leg: legFor(kind, claim.amountCents, counter),
+        memo: claim.memo,
+        referenceType: 'claim',
+        referenceId: claim.claimId,
+        effectiveDate: claim.effectiveDate,
+      })
+      return { claim, input }
     })
-    if (!waves[k]) waves[k] = []
-    waves[k].push({ claim: c, input })
+    .sort((a, b) => (a.input.memberId < b.input.memberId ? -1 : a.input.memberId > b.input.memberId ? 1 : 0))
+  let written: Set<string>
+  try {
+    const rows = await repo.postMany(
+      tx,
+      postings.map((p) => p.input),
+    )
+    written = new Set(rows.map((r) => r.id))
+  } catch (err) {
+    throw translateUniqueViolation(err)
   }
-  for (const wave of waves) {
-    let rows: Awaited<ReturnType<typeof repo.postMany>>
-    try {
-      rows = await repo.postMany(
-        tx,
-        wave.map((w) => w.input),
-      )
-    } catch (err) {
-      throw translateUniqueViolation(err)
-    }
-    const byId = new Set(rows.map((r) => r.id))
-    for (const w of wave) {
-      if (!byId.has(w.input.id)) throw notFound('member')
-      out.set(w.claim.claimId, { transactionId: w.input.id, created: true })
-    }
+  for (const { claim, input } of postings) {
+    if (!written.has(input.id)) throw notFound('member')
+    out.set(claim.claimId, { transactionId: input.id, created: true })
   }
   return out
-}
-
-/**
- * Holds points for a redemption (one hold per redemptionId). The conditional UPDATE
- * `balance - held >= amount` decides, so concurrent holds in any number of processes cannot overdraw.
- */
-export async function holdPoints(
-  tx: Db,
-  actor: Caller | null,
-  p: { memberId: string; redemptionId: string; amountCents: number; memo: string },
-): Promise<{ holdId: string; transactionId: string }> {
-  const posted = await postPrepared(tx, prepareHold(actor, p))
-  if (!posted) throw insufficientPoints()
-  // The hold is identified by its transaction: it is settled by the post or void naming the same redemption.
-  return { holdId: posted.transactionId, transactionId: posted.transactionId }
-}
-
-async function settleHold(
-  tx: Db,
-  actor: Caller | null,
-  kind: 'post' | 'void',
-  redemptionId: string,
-  memo: string,
-  communityUnitId: string | null,
-): Promise<{ transactionId: string }> {
-  const hold = await repo.findHold(tx, redemptionId)
-  if (!hold) throw invalidState('this redemption holds no points')
-  if (hold.settledBy) throw invalidState(`the hold of this redemption is already ${hold.settledBy}ed`)
-  const amount = centsFromDb(hold.amount)
-  const counter = communityUnitId
-    ? await repo.ensureOfficeAccount(tx, 'redemption', { unitId: communityUnitId })
-    : null
-  const posted = await postPrepared(
-    tx,
-    prepareSettlement(actor, kind, {
-      memberId: hold.memberId,
-      redemptionId,
-      amountCents: amount,
-      memo,
-      counterAccountId: counter,
-    }),
-  )
-  if (!posted) throw invalidState('the hold of this redemption is already settled')
-  return { transactionId: posted.transactionId }
-}
-
-/** Posts the hold: the points leave the member for the community office's redemption account. Once. */
-export async function captureHold(
-  tx: Db,
-  actor: Caller | null,
-  p: { redemptionId: string; communityUnitId: string; memo: string },
-): Promise<{ transactionId: string }> {
-  return settleHold(tx, actor, 'post', p.redemptionId, p.memo, p.communityUnitId)
-}
-
-/** Voids the hold: the points are available again. Once. */
-export async function releaseHold(
-  tx: Db,
-  actor: Caller | null,
-  p: { redemptionId: string; memo: string },
-): Promise<{ transactionId: string }> {
-  return settleHold(tx, actor, 'void', p.redemptionId, p.memo, null)
 }
 
 export function insufficientPoints(): DomainError {
@@ -321,10 +218,10 @@ export function insufficientPoints(): DomainError {
 }
 
 /**
- * A redemption's postings made ready, not run: for the redemption functions of migration 0026, which call
- * `ledger_post()` themselves inside their one statement. Same transaction id, entry check and chain content
- * as holdPoints / captureHold / releaseHold; the same conditions (available covers a hold; a settlement needs
- * the hold and settles it once) are in ledger_post.
+ * A redemption's postings made ready, not run: for the redemption functions of rewards.sql, which call
+ * `ledger_post()` themselves inside their one statement (the transaction id, entry check and chain content
+ * made here). ledger_post holds the conditions: available covers a hold (`needAvailable`); a settlement
+ * needs the held points and settles the hold once (`needHeld`, `settles`).
  */
 export function prepareHold(
   actor: Caller | null,
@@ -369,12 +266,4 @@ export function prepareSettlement(
 /** The redemption account of a community office (created on first need): where captured points go. */
 export async function redemptionAccountOf(tx: Db, communityUnitId: string): Promise<string> {
   return repo.ensureOfficeAccount(tx, 'redemption', { unitId: communityUnitId })
-}
-
-/** Balance, held, available = balance - held, lifetimeEarned (every movement except redemptions). */
-export async function getBalanceCents(db: Db, memberId: string): Promise<BalanceCents> {
-  const row = await repo.readBalance(db, memberId)
-  const balance = centsFromDb(row?.balance)
-  const held = centsFromDb(row?.held)
-  return { balance, held, available: balance - held, lifetimeEarned: centsFromDb(row?.earned) }
 }

@@ -3,7 +3,7 @@ import { type Db, rows } from '../../db/client'
 import type { LedgerKind } from '../../db/schema/ledger'
 import { formatCents } from '../../shared/decimal'
 import { type Caller, pathInScope, requireRole, requireUnitInScope } from '../identity/scope'
-import { canonicalContent, chainHash, EARNING_KINDS, type Problem } from './domain'
+import { canonicalContent, EARNING_KINDS, type Problem } from './domain'
 import { MAX_VERIFY_PROBLEMS, type VerifyResult } from './schemas'
 
 /**
@@ -12,9 +12,10 @@ import { MAX_VERIFY_PROBLEMS, type VerifyResult } from './schemas'
  * - every transaction has entries summing to zero;
  * - each member account's cached balance, held and lifetimeEarned equal the sums of its entries;
  * - each member entry's balanceAfter / heldAfter equal the running sums (first break per account);
- * - each transaction's hash equals sha256(previous link's stored hash || its content), links gapless,
- *   and the account's chain head is its last link. Comparing against the stored previous hash pinpoints
- *   exactly the altered transactions instead of flagging every later link.
+ * - each transaction's hash equals ledger_chain_link(previous link's stored hash, its content rebuilt from
+ *   what is stored, its date), the formula ledger_post wrote it with; links gapless, and the account's chain
+ *   head is its last link. Comparing against the stored previous hash pinpoints exactly the altered
+ *   transactions instead of flagging every later link.
  * Nothing here trusts the triggers: it is meant to catch changes made with triggers disabled.
  */
 export async function verifyLedger(
@@ -195,14 +196,14 @@ async function checkChains(
           order by t.account_id, t.chain_seq
           limit ${BATCH}`,
     )
-    for (const link of batch) {
+    const expected = await expectedLinks(db, batch, current)
+    for (const [i, link] of batch.entries()) {
       const seq = Number(link.chainSeq)
       if (!current || current.accountId !== link.accountId) {
         closeChain()
         current = { accountId: link.accountId, seq: 0, hash: '' }
       }
-      const expected = chainHash(current.hash, contentOf(link), link.effectiveDate)
-      if (seq !== current.seq + 1 || expected !== link.hash) {
+      if (seq !== current.seq + 1 || expected[i] !== link.hash) {
         problems.push({
           type: 'chain_broken',
           accountId: link.accountId,
@@ -221,6 +222,32 @@ async function checkChains(
     after = [last.accountId, Number(last.chainSeq)]
   }
   closeChain()
+}
+
+/**
+ * What each link's hash should be: ledger_chain_link (the formula ledger_post wrote it with) over the previous
+ * link's stored hash ('' at the start of an account's chain; `last` is the link before the batch), the content
+ * rebuilt from the stored rows and the stored date. One statement per batch.
+ */
+async function expectedLinks(
+  db: Db,
+  batch: LinkRow[],
+  last: { accountId: string; hash: string } | null,
+): Promise<string[]> {
+  if (batch.length === 0) return []
+  let before = last
+  const links = batch.map((link, n) => {
+    const previous = before?.accountId === link.accountId ? before.hash : ''
+    before = link
+    return { n, previous, content: contentOf(link), d: link.effectiveDate }
+  })
+  const found = await rows<{ hash: string }>(
+    db,
+    sql`select ledger_chain_link(x.previous, x.content, x.d) as hash
+        from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as x(n int, previous text, content text, d date)
+        order by x.n`,
+  )
+  return found.map((r) => r.hash)
 }
 
 /** Rebuilds the hashed content from what is stored (see canonicalContent and service.postTransaction). */
