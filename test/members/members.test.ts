@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one, rows } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
-import { createMember, createUser, createWorld, type World } from '../helpers/factories'
+import { createMember, createWorld, type World } from '../helpers/factories'
 
 let t: TestApp
 let w: World

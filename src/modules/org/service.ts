@@ -112,7 +112,8 @@ export async function updateOrgUnit(
 function requireAbove(caller: Caller, unitPath: string) {
   const above = caller.grants.some(
     (g) =>
-      g.role === 'admin' || (WRITERS.includes(g.role as 'secretary') && unitPath.startsWith(g.path) && unitPath !== g.path),
+      g.role === 'admin' ||
+      (WRITERS.includes(g.role as 'secretary') && unitPath.startsWith(g.path) && unitPath !== g.path),
   )
   if (!above) throw forbidden('minPublicityDays is set by an admin or from a unit above this one')
 }
