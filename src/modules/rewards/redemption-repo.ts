@@ -6,7 +6,7 @@ import { centsFromDb } from '../../shared/decimal'
 import { type Caller, type MemberScopeRow, memberScopeRow, pathInScope } from '../identity/scope'
 import { effectiveThresholdAt } from '../org/repo'
 import type { RedemptionEnding } from './domain'
-import type { prepareHold } from './points'
+import { postingJson, type prepareHold } from './points'
 import { memberInCommunity, type RewardRow, rewardRow } from './repo'
 
 export interface RedemptionRow {
@@ -98,28 +98,6 @@ export async function readReservePlan(
  * take it: keyed as ledger_post's parameters without the p_, written by ledger_post inside the function.
  */
 type PreparedPosting = ReturnType<typeof prepareHold>
-
-function postingJson(p: PreparedPosting) {
-  return {
-    id: p.id,
-    kind: p.kind,
-    member_id: p.memberId,
-    amount: p.leg.amount,
-    held_change: p.leg.heldChange,
-    earned_change: p.leg.earnedChange,
-    counter_account_id: p.leg.counterAccountId,
-    memo: p.memo,
-    reason: p.reason,
-    reference_type: p.referenceType,
-    reference_id: p.referenceId,
-    effective_date: p.effectiveDate,
-    actor_user_id: p.actorUserId,
-    content: p.content,
-    need_available: p.needAvailable,
-    need_held: p.needHeld,
-    settles: p.settles,
-  }
-}
 
 /** createRedemption's write, as redemption_reserve takes it (src/db/sql/rewards.sql). */
 export interface ReserveCommand {
