@@ -1,6 +1,6 @@
 import { replaceForbidden } from './text'
 
-/** The stable error codes of API.md, with the HTTP status each one always has. */
+/** The stable error codes of the contract (docs/api.md, "Conventions"), with the HTTP status each one always has. */
 export const ERROR_STATUS = {
   validation_failed: 400,
   unauthorized: 401,

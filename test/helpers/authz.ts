@@ -160,7 +160,7 @@ export interface AuthzContext {
 }
 
 export interface AuthzRow {
-  /** operationId of API.md */
+  /** operationId of the served OpenAPI document */
   operation: string
   /** Builds the request afresh for each cell (create the objects it needs here, so cells stay independent). */
   request: (ctx: AuthzContext, actor: Actor) => InjectOptions | Promise<InjectOptions>

@@ -24,7 +24,7 @@ beforeAll(async () => {
 })
 
 /**
- * "scoped, the member" (API.md): the member, and staff whose units cover the member's home unit and who
+ * "scoped, the member" (the contract): the member, and staff whose units cover the member's home unit and who
  * deal with points: secretary, grid worker, the clerk at the community counter. Panelists score claims
  * and read no balances (403, a role that never allows it). The same roles elsewhere: 404; member B: 404.
  */

@@ -20,7 +20,7 @@ beforeAll(async () => {
 })
 
 /**
- * Reports are the secretary's (API.md): secretaries over branch A read its figures; a secretary of grid A
+ * Reports are the secretary's (the contract): secretaries over branch A read its figures; a secretary of grid A
  * (below) or of branch B does not see branch A (404); every other role, members included, 403.
  */
 const secretaries = (ok: number) =>

@@ -41,7 +41,7 @@ const secretaries = (ok: number) =>
   expectStatuses({ ok, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES })
 
 /**
- * API.md names the secretary for createRubric/getRubric/listRubrics. Reading is wider on purpose (our
+ * The contract names the secretary for createRubric/getRubric/listRubrics. Reading is wider on purpose (our
  * reading, documented in the OpenAPI description): the rubric is the rule book of its subtree that members
  * claim against, panelists score against and grid workers tag activities with, so whoever works or is a
  * member in branch A, or is staff above it, reads it; a secretary of grid A reads the rules that apply to

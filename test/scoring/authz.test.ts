@@ -161,7 +161,7 @@ const secretaries = (ok: number) =>
   expectStatuses({ ok, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES })
 
 /**
- * Who sees a round (API.md: the secretary; results to branch members after close): secretaries and
+ * Who sees a round (the contract: the secretary; results to branch members after close): secretaries and
  * panelists over branch A and members of branch A. Outsiders with those roles: 404. Roles that never
  * deal with scoring (grid worker, clerk): 403 wherever they sit.
  */
@@ -202,7 +202,7 @@ const rows: AuthzRow[] = [
   {
     operation: 'getClaim',
     request: () => ({ method: 'GET', url: `/api/v1/claims/${claimOfA}` }),
-    // Panelists over the member's unit read the claims they score (wider than API.md's list, on purpose).
+    // Panelists over the member's unit read the claims they score (wider than the contract's list, on purpose).
     expect: claimantOrSecretary(200, { panelist: 200 }),
   },
   {

@@ -5,7 +5,7 @@ import type { LedgerKind } from '../../db/schema/ledger'
  * (the "member leg") and, for balance movements, one office account in the opposite direction.
  */
 
-/** Kinds that count towards lifetimeEarned (API.md: every movement except redemptions). */
+/** Kinds that count towards lifetimeEarned (docs/api.md, "Points ledger": every movement except redemptions). */
 export const EARNING_KINDS: readonly LedgerKind[] = ['award', 'deduction', 'adjustment', 'reversal']
 /** Kinds a secretary may reverse. Holds, posts and voids are settled through their redemption instead. */
 export const REVERSIBLE_KINDS: readonly LedgerKind[] = ['award', 'deduction', 'adjustment']

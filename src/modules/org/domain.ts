@@ -1,6 +1,6 @@
 import { ORG_KINDS, type OrgKind } from '../../db/schema/org'
 
-/** Defaults when no unit up the tree sets a value (API.md, "Org settings"). */
+/** Defaults when no unit up the tree sets a value (docs/api.md, "Sign-in, roles and the organisation"). */
 export const DEFAULT_REDEMPTION_THRESHOLD_CENTS = 0
 export const DEFAULT_PUBLICITY_DAYS = 5
 /** 公示 is how scores stay fair: results stay on the board at least a day unless a unit above says otherwise. */

@@ -51,7 +51,7 @@ export async function createOrgUnit(db: Db, caller: Caller, body: CreateOrgUnitB
   })
 }
 
-/** Any signed-in user reads the directory: unit names are not secret (API.md). */
+/** Any signed-in user reads the directory: unit names are not secret (docs/api.md). */
 export async function getOrgUnit(db: Db, id: string): Promise<OrgUnit> {
   const found = await repo.findUnitRecord(db, id)
   if (!found) throw notFound('org unit')
