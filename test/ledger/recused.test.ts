@@ -1,7 +1,9 @@
+import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createUser, createWorld, type World } from '../helpers/factories'
 import { award, countTransactions } from '../helpers/ledger'
+import { refusal } from '../helpers/refusal'
 
 /**
  * Security issue 15, medium: a secretary could credit their own member record through createAdjustment (and
@@ -92,5 +94,18 @@ describe('getLedgerTransaction checks scope in the same read', () => {
       (await t.call({ method: 'GET', url: `/api/v1/ledger/transactions/${txId}`, as: w.memberB.userId }))
         .statusCode,
     ).toBe(200)
+  })
+})
+
+describe('the database refuses a correction by the member it moves', () => {
+  it('an adjustment row whose actor is the member’s own login: 23514, whoever writes it', async () => {
+    const insert = sql`insert into ledger_transactions (id, kind, member_id, account_id, chain_seq, hash, memo, reason,
+                         effective_date, actor_user_id)
+                       values (gen_random_uuid(), 'adjustment', ${selfMember}, gen_random_uuid(), 1, 'x', 'x', 'x',
+                               current_date, ${selfSecretary})`
+    expect(await refusal(t.db.execute(insert))).toMatchObject({
+      code: '23514',
+      constraint: 'ledger_transactions_recused_chk',
+    })
   })
 })

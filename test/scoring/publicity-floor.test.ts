@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { one } from '../../src/db/client'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createUser, createWorld, type World } from '../helpers/factories'
+import { refusal } from '../helpers/refusal'
 import { activeRubric, claim, panel, scoreOk, yearEnd, yearStart } from '../helpers/scoring'
 
 /**
@@ -94,5 +95,24 @@ describe('the 公示 floor', () => {
     expect(below.json().code).toBe('validation_failed')
     expect((await patchUnit(w.secretaryA, w.branchA, { publicityDays: 4 })).statusCode).toBe(200)
     await patchUnit(w.admin, w.communityA, { minPublicityDays: null })
+  })
+
+  it('the database holds the floor for every writer: a round asking for less, publicity opened shorter', async () => {
+    const insert = sql`insert into scoring_rounds (org_unit_id, rubric_id, period_start, period_end, quorum,
+                         aggregation, publicity_days, divergence_threshold, created_by)
+                       values (${w.branchA}, ${rubricId}, ${'2026-01-01'}, ${'2026-12-31'}, 1, 'mean', 0, 100,
+                               ${w.secretaryA})`
+    expect(await refusal(t.db.execute(insert))).toMatchObject({
+      code: '23514',
+      constraint: 'scoring_rounds_publicity_floor_chk',
+    })
+    const { res } = await roundAsking(undefined)
+    expect(res.statusCode, res.body).toBe(201)
+    const closeTooSoon = sql`update scoring_rounds set status = 'publicity', closed_at = now(),
+                               publicity_ends_at = now() + interval '1 hour' where id = ${res.json().id}`
+    expect(await refusal(t.db.execute(closeTooSoon))).toMatchObject({
+      code: '23514',
+      constraint: 'scoring_rounds_publicity_floor_chk',
+    })
   })
 })

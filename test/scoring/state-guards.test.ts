@@ -67,7 +67,7 @@ const rounds = (): Machine<(typeof ROUND_STATUSES)[number]> => ({
   canMove: canMoveRound,
   set: (s) => sql`status = ${s},
     closed_at = ${s === 'scoring' ? nil : now},
-    publicity_ends_at = ${s === 'scoring' ? nil : now},
+    publicity_ends_at = ${s === 'scoring' ? nil : sql`now() + interval '60 days'`}, -- above any 公示 floor
     finalized_at = ${s === 'finalized' ? now : nil}`,
 })
 

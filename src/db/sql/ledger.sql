@@ -188,3 +188,20 @@ BEGIN
     'need_held', p_need_held, 'settles', p_settles)));
 END;
 $$;
+
+-- Nobody corrects their own points: an adjustment or reversal whose actor is the login of the member it moves is
+-- refused here too, not only by the service (403 recused). The WHEN clause keeps every other kind (scoring results,
+-- redemptions) free of the lookup.
+CREATE OR REPLACE FUNCTION ledger_corrections_recused() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM users WHERE id = NEW.actor_user_id AND member_id = NEW.member_id) THEN
+    RAISE EXCEPTION 'nobody corrects the points of their own member record' USING ERRCODE = '23514',
+      CONSTRAINT = 'ledger_transactions_recused_chk';
+  END IF;
+  RETURN NEW;
+END $$;
+
+DROP TRIGGER IF EXISTS ledger_transactions_recused ON ledger_transactions;
+CREATE TRIGGER ledger_transactions_recused BEFORE INSERT ON ledger_transactions
+  FOR EACH ROW WHEN (NEW.kind IN ('adjustment', 'reversal') AND NEW.actor_user_id IS NOT NULL)
+  EXECUTE FUNCTION ledger_corrections_recused();

@@ -50,3 +50,13 @@ $$;
 DROP TRIGGER IF EXISTS org_units_guard_update ON org_units;
 CREATE TRIGGER org_units_guard_update BEFORE UPDATE ON org_units
   FOR EACH ROW EXECUTE FUNCTION org_units_guard_update();
+
+-- The 公示 floor in force at the unit whose path is `p_path`: the nearest unit at or above it that sets
+-- min_publicity_days, else 1 (a day on the notice board). The one definition of the default: the service reads it
+-- through this function (org/repo.ts), and scoring rounds are checked against it (scoring.sql).
+CREATE OR REPLACE FUNCTION org_min_publicity_days(p_path text) RETURNS integer LANGUAGE sql STABLE AS $$
+  SELECT coalesce((SELECT a.min_publicity_days FROM org_units a
+                    WHERE a.id = any(string_to_array(trim(both '/' from p_path), '/')::uuid[])
+                      AND a.min_publicity_days IS NOT NULL
+                    ORDER BY a.depth DESC LIMIT 1), 1)
+$$;

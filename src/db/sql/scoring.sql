@@ -109,3 +109,26 @@ END $$;
 DROP TRIGGER IF EXISTS claim_scores_frozen_trg ON claim_scores;
 CREATE TRIGGER claim_scores_frozen_trg BEFORE DELETE ON claim_scores
   FOR EACH ROW EXECUTE FUNCTION claim_scores_frozen();
+
+-- 公示 is how scores stay fair: no round asks for fewer publicity days than the floor of its unit, and no round
+-- opens publicity shorter than the floor in force when it closes (the service answers 400 before; this holds it
+-- for every writer).
+CREATE OR REPLACE FUNCTION scoring_rounds_publicity_floor() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  floor_days integer := org_min_publicity_days((SELECT path FROM org_units WHERE id = NEW.org_unit_id));
+BEGIN
+  IF TG_OP = 'INSERT' AND NEW.publicity_days < floor_days THEN
+    RAISE EXCEPTION 'publicity of % days is below the floor of % here', NEW.publicity_days, floor_days
+      USING ERRCODE = '23514', CONSTRAINT = 'scoring_rounds_publicity_floor_chk';
+  END IF;
+  IF TG_OP = 'UPDATE' AND NEW.status = 'publicity' AND OLD.status = 'scoring'
+     AND NEW.publicity_ends_at < NEW.closed_at + make_interval(days => floor_days) THEN
+    RAISE EXCEPTION 'publicity ending % is shorter than the floor of % days', NEW.publicity_ends_at, floor_days
+      USING ERRCODE = '23514', CONSTRAINT = 'scoring_rounds_publicity_floor_chk';
+  END IF;
+  RETURN NEW;
+END $$;
+
+DROP TRIGGER IF EXISTS scoring_rounds_publicity_floor ON scoring_rounds;
+CREATE TRIGGER scoring_rounds_publicity_floor BEFORE INSERT OR UPDATE OF status ON scoring_rounds
+  FOR EACH ROW EXECUTE FUNCTION scoring_rounds_publicity_floor();

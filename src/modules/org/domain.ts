@@ -3,18 +3,17 @@ import { ORG_KINDS, type OrgKind } from '../../db/schema/org'
 /** Defaults when no unit up the tree sets a value (docs/api.md, "Sign-in, roles and the organisation"). */
 export const DEFAULT_REDEMPTION_THRESHOLD_CENTS = 0
 export const DEFAULT_PUBLICITY_DAYS = 5
-/** 公示 is how scores stay fair: results stay on the board at least a day unless a unit above says otherwise. */
-export const DEFAULT_MIN_PUBLICITY_DAYS = 1
 
 /**
- * Publicity that applies at a unit from the inherited settings (null: nobody up the tree sets it): the floor,
- * and the days, never below the floor (a floor raised above a unit's own days wins).
+ * Publicity that applies at a unit from the inherited settings: the 公示 floor (as the database function
+ * org_min_publicity_days gives it, default included: src/db/sql/org.sql, the one owner, which also guards every
+ * round), and the days (null: nobody up the tree sets them), never below the floor.
  */
 export function effectivePublicity(inherited: {
   effPublicityDays: number | null
-  effMinPublicityDays: number | null
+  effMinPublicityDays: number
 }): { publicityDays: number; minPublicityDays: number } {
-  const minPublicityDays = inherited.effMinPublicityDays ?? DEFAULT_MIN_PUBLICITY_DAYS
+  const minPublicityDays = inherited.effMinPublicityDays
   const days = inherited.effPublicityDays ?? DEFAULT_PUBLICITY_DAYS
   return { publicityDays: Math.max(days, minPublicityDays), minPublicityDays }
 }

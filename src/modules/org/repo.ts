@@ -18,7 +18,7 @@ export interface UnitRecord {
   minPublicityDays: number | null
   effThreshold: string | null
   effPublicityDays: number | null
-  effMinPublicityDays: number | null
+  effMinPublicityDays: number
   createdAt: string
   updatedAt: string
 }
@@ -33,11 +33,10 @@ export function effectiveThresholdAt(path: SQL): SQL {
       order by a.depth desc limit 1)`
 }
 
-/** The nearest value of `column` set at or above the unit whose path is `path` (null: none sets it). */
-function inheritedAt(column: 'publicity_days' | 'min_publicity_days', path: SQL): SQL {
-  const col = sql.raw(`a.${column}`)
-  return sql`(select ${col} from org_units a
-      where a.id = any(string_to_array(trim(both '/' from ${path}), '/')::uuid[]) and ${col} is not null
+/** The nearest publicity_days set at or above the unit whose path is `path` (null: none sets it). */
+function inheritedPublicityDays(path: SQL): SQL {
+  return sql`(select a.publicity_days from org_units a
+      where a.id = any(string_to_array(trim(both '/' from ${path}), '/')::uuid[]) and a.publicity_days is not null
       order by a.depth desc limit 1)`
 }
 
@@ -47,8 +46,8 @@ const SELECT_UNIT = sql`
     u.redemption_threshold as "redemptionThreshold", u.publicity_days as "publicityDays",
     u.min_publicity_days as "minPublicityDays",
     ${effectiveThresholdAt(sql`u.path`)} as "effThreshold",
-    ${inheritedAt('publicity_days', sql`u.path`)} as "effPublicityDays",
-    ${inheritedAt('min_publicity_days', sql`u.path`)} as "effMinPublicityDays",
+    ${inheritedPublicityDays(sql`u.path`)} as "effPublicityDays",
+    org_min_publicity_days(u.path) as "effMinPublicityDays",
     to_json(u.created_at)#>>'{}' as "createdAt", to_json(u.updated_at)#>>'{}' as "updatedAt"
   from org_units u`
 
