@@ -225,10 +225,9 @@ export async function memberLine(tx: Db, memberId: string): Promise<MemberLine |
   const row = await one<Omit<MemberLine, 'paths'> & { path: string }>(
     tx,
     sql`select m.id, m.name, m.org_unit_id as "orgUnitId", m.phone, m.status, u.path,
-               coalesce((select json_agg(json_build_object('orgUnitId', r.org_unit_id, 'path', ru.path)
-                                         order by ru.path)
-                         from member_registrations r join org_units ru on ru.id = r.org_unit_id
-                         where r.member_id = m.id and r.status = 'accepted'), '[]'::json) as registrations
+               coalesce((select json_agg(json_build_object('orgUnitId', s.org_unit_id, 'path', s.path)
+                                         order by s.path)
+                         from member_served_communities s where s.member_id = m.id), '[]'::json) as registrations
         from members m join org_units u on u.id = m.org_unit_id where m.id = ${memberId}`,
   )
   if (!row) return undefined

@@ -116,20 +116,18 @@ export interface MemberScopeRow extends VisibleMember {
 
 export function memberScopeRow(memberId: string): SQL {
   return sql`select m.id, m.org_unit_id as "orgUnitId", m.name, u.path,
-          (select array_agg(ru.path) from member_registrations r join org_units ru on ru.id = r.org_unit_id
-            where r.member_id = m.id and r.status = 'accepted') as "regPaths"
+          (select array_agg(s.path) from member_served_communities s where s.member_id = m.id) as "regPaths"
         from members m join org_units u on u.id = m.org_unit_id where m.id = ${memberId}`
 }
 
 /**
  * SQL condition "the member (an expression yielding a member id) serves a community whose path satisfies
- * `pathCondition` through an accepted 双报到 registration". The one definition of which registrations count:
- * a pending, declined or ended one puts nobody in anyone's scope.
+ * `pathCondition` through an accepted 双报到 registration". Which registrations count is defined once, by the
+ * view member_served_communities (src/db/sql/members.sql): a pending, declined or ended one puts nobody in scope.
  */
 export function registeredWhere(memberIdExpr: SQL, pathCondition: (path: SQL) => SQL): SQL {
-  return sql`exists (select 1 from member_registrations reg join org_units reg_u on reg_u.id = reg.org_unit_id
-                     where reg.member_id = ${memberIdExpr} and reg.status = 'accepted'
-                       and ${pathCondition(sql`reg_u.path`)})`
+  return sql`exists (select 1 from member_served_communities served
+                     where served.member_id = ${memberIdExpr} and ${pathCondition(sql`served.path`)})`
 }
 
 /**
