@@ -192,13 +192,6 @@ export function pgConstraint(err: unknown): string | undefined {
   return undefined
 }
 
-/** The message and detail PostgreSQL gave with an error (under drizzle's wrapper, if any). */
-export function pgErrorText(err: unknown): { message: string; detail: string | undefined } | undefined {
-  const e = pgError(err)
-  if (!e) return undefined
-  return { message: String(e.message ?? ''), detail: typeof e.detail === 'string' ? e.detail : undefined }
-}
-
 /**
  * One database transaction for one command. Serialization failures and deadlocks (40001, 40P01) are
  * retried a bounded number of times with jitter: they mean "try again", never "the request was bad".

@@ -174,11 +174,4 @@ export async function listMovements(
   )
 }
 
-/** Units of this reward the member holds or took in [start, end): reserved and fulfilled count. */
-export function unitsTakenSql(memberId: string, rewardId: string, range: { start: Date; end: Date }): SQL {
-  return sql`select coalesce(sum(quantity), 0)::int from redemptions
-        where member_id = ${memberId} and reward_id = ${rewardId} and status in ('reserved', 'fulfilled')
-          and created_at >= ${range.start.toISOString()} and created_at < ${range.end.toISOString()}`
-}
-
 export type { RedemptionStatus }
