@@ -32,8 +32,8 @@ const VERIFY_WINDOW_MS = 60_000
 
 export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Guessing codes is already hopeless (130 bits); the limit keeps anyone from trying at speed. The auth
-  // plugin registers @fastify/rate-limit (opt-in per route, 429 rate_limited). Counted per address in this
-  // process's memory: with N processes the budget is N times as large.
+  // plugin registers @fastify/rate-limit (opt-in per route, 429 rate_limited). Counted per address in the shared
+  // store (plugins/auth/rate-limit-store.ts: the database, or Redis), so N processes share one budget.
   const perAddress = app.rateLimit({
     max: app.settings.loginRateLimit,
     timeWindow: VERIFY_WINDOW_MS,

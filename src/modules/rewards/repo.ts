@@ -114,8 +114,8 @@ export async function listRewards(
 }
 
 /**
- * Moves stock and records the movement, in the caller's transaction, through `reward_move_stock()` (migration
- * 0026, the single definition the redemption functions use too). Movements that take from what is available
+ * Moves stock and records the movement, in the caller's transaction, through `reward_move_stock()` (src/db/sql/
+ * rewards.sql, the single definition the redemption functions use too). Movements that take from what is available
  * (reserve, write off) are conditional on it, so concurrent reservations can never oversell: undefined means
  * "not enough available". The CHECK constraints on rewards back this up.
  */
