@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { generate, SCALES, withDatabase } from '../bench/generate'
 import { openDatabase } from '../src/db/client'
-import type { Caller } from '../src/modules/identity/scope'
+import type { Caller } from '../src/shared/authz'
 import {
   getHoursPointsByActivity,
   getHoursPointsByTeam,

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { prepared } from '../db/client'
 import type { Role } from '../db/schema/identity'
-import type { Caller, Grant } from '../modules/identity/scope'
+import type { Caller, Grant } from '../shared/authz'
 import {
   type CounterStore,
   PostgresCounterStore,

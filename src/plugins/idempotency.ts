@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { type Db, one, transaction } from '../db/client'
-import type { Caller } from '../modules/identity/scope'
+import type { Caller } from '../shared/authz'
 import { DomainError, domainErrorFromProblem, type Problem } from '../shared/errors'
 
 export interface IdempotentResult<T> {

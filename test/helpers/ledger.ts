@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { type Db, one, rows, transaction } from '../../src/db/client'
-import type { Caller } from '../../src/modules/identity/scope'
+import type { Caller } from '../../src/shared/authz'
 import { type ClaimResult, postClaimResults } from '../../src/modules/ledger/service'
 
 /** The system actor (null) or a minimal caller for internal ledger calls in tests. */

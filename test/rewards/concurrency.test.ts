@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one } from '../../src/db/client'
-import type { Caller } from '../../src/modules/identity/scope'
+import type { Caller } from '../../src/shared/authz'
 import { createRedemption } from '../../src/modules/rewards/redemptions'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { openTestDatabase } from '../helpers/db'

@@ -45,7 +45,7 @@ CREATE TRIGGER member_registrations_transition BEFORE UPDATE OR DELETE ON member
 
 -- The communities a member serves through 双报到 and so is in the scope of: accepted registrations only (a pending,
 -- declined or ended one puts nobody in anyone's scope). The one definition every scope check reads
--- (identity/scope.ts, activities/repo.ts).
+-- (shared/authz.ts, activities/repo.ts).
 CREATE OR REPLACE VIEW member_served_communities AS
   SELECT r.member_id, r.org_unit_id, u.path
     FROM member_registrations r JOIN org_units u ON u.id = r.org_unit_id

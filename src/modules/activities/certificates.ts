@@ -12,7 +12,7 @@ import {
   requireMemberVisible,
   requireRole,
   requireUnitInScope,
-} from '../identity/scope'
+} from '../../shared/authz'
 import { maskPhone, newVerificationCode, normaliseVerificationCode, STAFF, serialNumber } from './domain'
 import * as repo from './repo'
 import type {

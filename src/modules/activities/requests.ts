@@ -12,7 +12,7 @@ import {
   pathInScope,
   requireRole,
   requireUnitInScope,
-} from '../identity/scope'
+} from '../../shared/authz'
 import { onServiceRequestConfirmed } from '../scoring/hooks'
 import { MAX_REQUEST_HOURS_CENTS, REQUEST_STEPS, type RequestStep, STAFF } from './domain'
 import * as repo from './requests-repo'

@@ -11,7 +11,7 @@ import {
   requireMemberVisible,
   requireRole,
   requireUnitInScope,
-} from '../identity/scope'
+} from '../../shared/authz'
 import { onActivityVerified } from '../scoring/hooks'
 import { mayServeIn, STAFF } from './domain'
 import * as repo from './repo'

@@ -5,7 +5,7 @@ import { auditEvents as a } from '../../db/schema/platform'
 import { notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { DateTime, Id, Page, PageQuery } from '../../shared/schemas'
-import { type Caller, coversPath, findUnit, isAdmin, pathInScope, requireRole } from '../identity/scope'
+import { type Caller, coversPath, findUnit, isAdmin, pathInScope, requireRole } from '../../shared/authz'
 
 const READERS = ['secretary'] as const // and admin
 

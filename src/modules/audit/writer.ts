@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
-import type { Caller } from '../identity/scope'
+import type { Caller } from '../../shared/authz'
 
 export type AuditTargetType =
   | 'org_unit'

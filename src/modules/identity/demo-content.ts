@@ -4,7 +4,7 @@ import { localYear } from '../../shared/time'
 import { createAdjustment } from '../ledger/corrections'
 import { createReward, receiveStock } from '../rewards/service'
 import { activateRubric, createRubric } from '../rubrics/service'
-import type { Caller } from './scope'
+import type { Caller } from '../../shared/authz'
 
 /** The demo user as the services see it (the same shape the auth plugin builds from a token). */
 async function demoCaller(db: Db, username: string): Promise<Caller> {

@@ -17,7 +17,7 @@ import {
   requireMemberAtHome,
   requireRole,
   requireUnitInScope,
-} from './scope'
+} from '../../shared/authz'
 import { issueRefreshToken, revokeByToken, rotateRefreshToken } from './tokens'
 
 const GRANTERS = ['secretary'] as const // and admin, which counts as every role

@@ -6,7 +6,7 @@ import { centsFromDb, formatCents } from '../../shared/decimal'
 import { forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { addDays, startOfLocalDate } from '../../shared/time'
-import { type Caller, hasRole, memberVisibleWhere, requireMemberVisible } from '../identity/scope'
+import { type Caller, hasRole, memberVisibleWhere, requireMemberVisible } from '../../shared/authz'
 import type { Balance, LedgerQuery, LedgerRow, LedgerTransaction } from './schemas'
 
 /**

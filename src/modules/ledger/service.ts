@@ -4,7 +4,7 @@ import type { LedgerKind } from '../../db/schema/ledger'
 import { centsFromDb } from '../../shared/decimal'
 import { DomainError, invalidState, notFound } from '../../shared/errors'
 import { newId } from '../../shared/ids'
-import type { Caller } from '../identity/scope'
+import type { Caller } from '../../shared/authz'
 import { assertBalanced, canonicalContent, entriesOf, type Leg, legFor } from './domain'
 import * as repo from './repo'
 

@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import { type Db, rows } from '../../db/client'
 import type { LedgerKind } from '../../db/schema/ledger'
 import { formatCents } from '../../shared/decimal'
-import { type Caller, pathInScope, requireRole, requireUnitInScope } from '../identity/scope'
+import { type Caller, pathInScope, requireRole, requireUnitInScope } from '../../shared/authz'
 import { canonicalContent, EARNING_KINDS, type Problem } from './domain'
 import { MAX_VERIFY_PROBLEMS, type VerifyResult } from './schemas'
 

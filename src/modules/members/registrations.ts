@@ -12,7 +12,7 @@ import {
   pathInScope,
   requireMemberAtHome,
   requireUnitInScope,
-} from '../identity/scope'
+} from '../../shared/authz'
 import * as repo from './repo'
 import type { ListRegistrationsQuery, Registration } from './schemas'
 

@@ -13,7 +13,7 @@ import {
   requireMemberVisible,
   requireRole,
   requireUnitInScope,
-} from '../identity/scope'
+} from '../../shared/authz'
 import { type ImportError, parseMemberCsv } from './import'
 import * as repo from './repo'
 import type { CreateMemberBody, ListMembersQuery, Member, UpdateMemberBody } from './schemas'

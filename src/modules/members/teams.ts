@@ -12,7 +12,7 @@ import {
   requireMemberVisible,
   requireRole,
   requireUnitInScope,
-} from '../identity/scope'
+} from '../../shared/authz'
 import type { CreateTeamBody, ListTeamsQuery, Team, TeamMember } from './schemas'
 
 /** 志愿服务队 are run by secretaries and grid workers of the unit's subtree. */

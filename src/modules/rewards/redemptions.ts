@@ -13,7 +13,7 @@ import {
   findUnit,
   hasRole,
   requireRole,
-} from '../identity/scope'
+} from '../../shared/authz'
 import { DEFAULT_REDEMPTION_THRESHOLD_CENTS } from '../org/domain'
 import {
   assertActive,

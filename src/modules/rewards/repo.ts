@@ -3,7 +3,7 @@ import { type Db, one, rows } from '../../db/client'
 import { ROLES } from '../../db/schema/identity'
 import type { RedemptionStatus, StockMovementKind } from '../../db/schema/rewards'
 import { centsFromDb } from '../../shared/decimal'
-import { type Caller, pathInScope, registeredWhere } from '../identity/scope'
+import { type Caller, pathInScope, registeredWhere } from '../../shared/authz'
 import { stockEffect } from './domain'
 
 export interface RewardRow {

@@ -5,7 +5,7 @@ import { DomainError, invalidState, notFound, validation } from '../../shared/er
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { formatInZone } from '../../shared/time'
 import { recordAudit } from '../audit/writer'
-import { type Caller, coversPath, requireRole, requireUnitInScope } from '../identity/scope'
+import { type Caller, coversPath, requireRole, requireUnitInScope } from '../../shared/authz'
 import template from './default-template.json' with { type: 'json' }
 import { type RubricItem, type RubricItemInput, validateItems } from './domain'
 import * as repo from './repo'

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { type Db, one } from '../../db/client'
 import { activityForClaims, serviceRequestForClaim } from '../activities/service'
 import { recordAudit } from '../audit/writer'
-import type { Caller } from '../identity/scope'
+import type { Caller } from '../../shared/authz'
 import { applicableRubricId, claimCeiling, rubricWithItems } from '../rubrics/service'
 import * as repo from './repo'
 

@@ -5,7 +5,7 @@ import { DomainError, forbidden, invalidState, notFound, validation } from '../.
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { endOfDayAfter, formatInZone } from '../../shared/time'
 import { recordAudit } from '../audit/writer'
-import { type Caller, coversPath, hasRole, pathInScope, requireUnitInScope } from '../identity/scope'
+import { type Caller, coversPath, hasRole, pathInScope, requireUnitInScope } from '../../shared/authz'
 import { effectiveSettings } from '../org/service'
 import { rubricWithItems } from '../rubrics/service'
 import { canMoveRound, computeResult, defaultQuorum, inRange, requiredScores } from './domain'

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { type Db, one } from '../../db/client'
-import type { Role } from '../../db/schema/identity'
-import { forbidden, notFound } from '../../shared/errors'
+import { type Db, one } from '../db/client'
+import type { Role } from '../db/schema/identity'
+import { forbidden, notFound } from './errors'
 
 export interface Grant {
   id: string
