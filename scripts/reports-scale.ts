@@ -13,7 +13,6 @@ import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { generate, SCALES, withDatabase } from '../bench/generate'
 import { openDatabase } from '../src/db/client'
-import type { Caller } from '../src/shared/authz'
 import {
   getHoursPointsByActivity,
   getHoursPointsByTeam,
@@ -21,6 +20,7 @@ import {
   listInactiveMembers,
 } from '../src/modules/reports/breakdowns'
 import { getMonthlyTotals, getRanking, getSummary } from '../src/modules/reports/service'
+import type { Caller } from '../src/shared/authz'
 
 const ADMIN = process.env.REPORTS_SCALE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const DB = 'reports_scale'

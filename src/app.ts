@@ -11,17 +11,17 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import type { Database } from './db/client'
-import { activitiesRoutes } from './modules/activities/routes'
-import { auditRoutes } from './modules/audit/routes'
-import { identityRoutes } from './modules/identity/routes'
-import { ledgerRoutes } from './modules/ledger/routes'
-import { membersRoutes } from './modules/members/routes'
-import { orgRoutes } from './modules/org/routes'
-import { reportsRoutes } from './modules/reports/routes'
-import { rewardsRoutes } from './modules/rewards/routes'
-import { rubricsRoutes } from './modules/rubrics/routes'
-import { scoringRoutes } from './modules/scoring/routes'
-import { systemRoutes } from './modules/system/routes'
+import { activitiesRoutes } from './modules/activities'
+import { auditRoutes } from './modules/audit'
+import { identityRoutes } from './modules/identity'
+import { ledgerRoutes } from './modules/ledger'
+import { membersRoutes } from './modules/members'
+import { orgRoutes } from './modules/org'
+import { reportsRoutes } from './modules/reports'
+import { rewardsRoutes } from './modules/rewards'
+import { rubricsRoutes } from './modules/rubrics'
+import { evidenceHooks, scoringRoutes } from './modules/scoring'
+import { systemRoutes } from './modules/system'
 import { authPlugin } from './plugins/auth'
 import type { LoginThrottleSettings } from './plugins/auth/login-throttle'
 import { dbPlugin } from './plugins/db'
@@ -233,7 +233,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(identityRoutes)
       await api.register(orgRoutes)
       await api.register(membersRoutes)
-      await api.register(activitiesRoutes)
+      // Verifying evidence drafts claims: scoring's hooks, handed to activities so that it needs no import of scoring.
+      await api.register(activitiesRoutes, { evidenceHooks })
       await api.register(rubricsRoutes)
       await api.register(scoringRoutes)
       await api.register(ledgerRoutes)

@@ -2,9 +2,9 @@ import { buildApp } from './app'
 import { ConfigError, loadConfig } from './config'
 import { openDatabase } from './db/client'
 import { migrate } from './db/migrate'
-import { bootstrapAdmin, ensureRoot } from './modules/identity/bootstrap'
-import { alignRollupZone } from './modules/reports/repo'
-import { startRedemptionSweep } from './modules/rewards/sweep'
+import { bootstrapAdmin, ensureRoot } from './modules/identity'
+import { alignRollupZone } from './modules/reports'
+import { startRedemptionSweep } from './modules/rewards'
 
 async function main() {
   let config: ReturnType<typeof loadConfig>
@@ -65,10 +65,10 @@ async function main() {
     )
   if (bootstrapped) app.log.info({ username: config.bootstrapAdminUsername }, 'bootstrap admin created')
   if (database.driver === 'pglite') {
-    const { loadDemoIfEmpty } = await import('./modules/identity/demo')
+    const { loadDemoIfEmpty } = await import('./demo/accounts')
     const logins = await loadDemoIfEmpty(database.db)
     if (logins) {
-      const { loadDemoContent } = await import('./modules/identity/demo-content')
+      const { loadDemoContent } = await import('./demo/content')
       await loadDemoContent(database.db, config.timezone)
       app.log.info(
         'demo organisation loaded (with an active rubric, a stocked catalogue and 30.00 points for demo-member); demo logins (username / password):',

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { type Db, one, rows, transaction } from '../../src/db/client'
-import type { Caller } from '../../src/shared/authz'
 import { type ClaimResult, postClaimResults } from '../../src/modules/ledger/service'
+import type { Caller } from '../../src/shared/authz'
 
 /** The system actor (null) or a minimal caller for internal ledger calls in tests. */
 export function systemCaller(userId: string): Caller {

@@ -1,10 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { type Db, one, pgConstraint, rows } from '../../db/client'
 import { idempotent } from '../../plugins/idempotency'
-import { formatCents, sum } from '../../shared/decimal'
-import { DomainError, notFound, validation } from '../../shared/errors'
-import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { recordAudit } from '../audit/writer'
 import {
   type Caller,
   coversPath,
@@ -13,6 +9,10 @@ import {
   requireRole,
   requireUnitInScope,
 } from '../../shared/authz'
+import { formatCents, sum } from '../../shared/decimal'
+import { DomainError, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit } from '../audit'
 import { maskPhone, newVerificationCode, normaliseVerificationCode, STAFF, serialNumber } from './domain'
 import * as repo from './repo'
 import type {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { IdParams, problems } from '../../shared/schemas'
+import type { EvidenceHooks } from './hooks'
 import * as service from './requests'
 import {
   CancelBody,
@@ -17,7 +18,11 @@ const TAGS = ['service requests']
 const STEP_PROBLEMS = problems(403, 404, 409)
 
 /** 群众点单 > 社区派单 > 党员接单: open > dispatched > accepted > completed > confirmed (or cancelled). */
-export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const requestRoutes: FastifyPluginAsyncTypebox<{ evidenceHooks: EvidenceHooks }> = async (
+  app,
+  opts,
+) => {
+  const hooks = opts.evidenceHooks
   app.post(
     '/service-requests',
     {
@@ -182,6 +187,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ServiceRequest, ...STEP_PROBLEMS },
       },
     },
-    async (request) => service.confirmServiceRequest(app.db, request.caller, request.params.id, request.body),
+    async (request) =>
+      service.confirmServiceRequest(app.db, request.caller, request.params.id, request.body, hooks),
   )
 }

@@ -1,9 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, transaction } from '../../db/client'
-import { formatCents, parseCents } from '../../shared/decimal'
-import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
-import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { recordAudit } from '../audit/writer'
 import {
   type Caller,
   coversPath,
@@ -13,8 +9,12 @@ import {
   requireRole,
   requireUnitInScope,
 } from '../../shared/authz'
-import { onServiceRequestConfirmed } from '../scoring/hooks'
+import { formatCents, parseCents } from '../../shared/decimal'
+import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit } from '../audit'
 import { MAX_REQUEST_HOURS_CENTS, REQUEST_STEPS, type RequestStep, STAFF } from './domain'
+import type { EvidenceHooks } from './hooks'
 import * as repo from './requests-repo'
 import type {
   CancelBody,
@@ -229,7 +229,13 @@ export async function cancelServiceRequest(db: Db, caller: Caller, id: string, b
  * member (the verified_service_hours view), and scoring may turn it into a claim. The member who did the
  * work never confirms it (403 recused).
  */
-export async function confirmServiceRequest(db: Db, caller: Caller, id: string, body: ConfirmBody) {
+export async function confirmServiceRequest(
+  db: Db,
+  caller: Caller,
+  id: string,
+  body: ConfirmBody,
+  hooks: EvidenceHooks,
+) {
   return transaction(db, async (tx) => {
     const row = await requireForStaff(tx, caller, id)
     if (caller.memberId && row.memberId === caller.memberId) {
@@ -244,7 +250,7 @@ export async function confirmServiceRequest(db: Db, caller: Caller, id: string, 
       sql`status = 'confirmed', confirmed_at = now(), confirmed_by = ${caller.userId}, rating = ${body.rating}, feedback = ${feedback}`,
       { rating: body.rating, hours: row.hoursCents === null ? null : formatCents(row.hoursCents) },
     )
-    await onServiceRequestConfirmed(tx, caller, id)
+    await hooks.serviceRequestConfirmed(tx, caller, id)
     return confirmed
   })
 }

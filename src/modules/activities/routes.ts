@@ -3,6 +3,7 @@ import Type from 'typebox'
 import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { IdParams, NoContent, problems } from '../../shared/schemas'
 import { certificateRoutes } from './certificates-routes'
+import { type EvidenceHooks, NO_EVIDENCE_HOOKS } from './hooks'
 import { requestRoutes } from './requests-routes'
 import {
   ActivityDetail,
@@ -20,7 +21,13 @@ import * as service from './service'
 
 const TAGS = ['activities']
 
-export const activitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export interface ActivitiesOptions {
+  /** What verifying evidence sets off in other modules (scoring's claims); none by default. */
+  evidenceHooks?: EvidenceHooks
+}
+
+export const activitiesRoutes: FastifyPluginAsyncTypebox<ActivitiesOptions> = async (app, opts) => {
+  const hooks = opts.evidenceHooks ?? NO_EVIDENCE_HOOKS
   app.post(
     '/activities',
     {
@@ -143,7 +150,7 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ActivityDetail, ...problems(403, 404, 409) },
       },
     },
-    async (request) => service.verifyActivity(app.db, request.caller, request.params.id),
+    async (request) => service.verifyActivity(app.db, request.caller, request.params.id, hooks),
   )
 
   app.get(
@@ -188,6 +195,6 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   )
 
-  await app.register(requestRoutes)
+  await app.register(requestRoutes, { evidenceHooks: hooks })
   await app.register(certificateRoutes)
 }

@@ -1,9 +1,5 @@
 import { sql } from 'drizzle-orm'
 import { type Db, pgConstraint, transaction } from '../../db/client'
-import { centsFromDb, formatCents, parseCents, sum } from '../../shared/decimal'
-import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
-import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { recordAudit } from '../audit/writer'
 import {
   type Caller,
   coversPath,
@@ -12,8 +8,12 @@ import {
   requireRole,
   requireUnitInScope,
 } from '../../shared/authz'
-import { onActivityVerified } from '../scoring/hooks'
+import { centsFromDb, formatCents, parseCents, sum } from '../../shared/decimal'
+import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit } from '../audit'
 import { mayServeIn, STAFF } from './domain'
+import type { EvidenceHooks } from './hooks'
 import * as repo from './repo'
 import type {
   ActivityDetail,
@@ -211,7 +211,12 @@ function hoursTooLong(maxCents: number | null) {
  * Verifies every recorded hour of the activity, once. The verifier must not be a participant (403
  * recused); a second verification answers the verified activity and changes nothing.
  */
-export async function verifyActivity(db: Db, caller: Caller, id: string): Promise<ActivityDetail> {
+export async function verifyActivity(
+  db: Db,
+  caller: Caller,
+  id: string,
+  hooks: EvidenceHooks,
+): Promise<ActivityDetail> {
   return transaction(db, async (tx) => {
     const activity = await requireActivity(tx, caller, id, 'update')
     if (await repo.isParticipant(tx, id, caller.memberId)) {
@@ -237,7 +242,7 @@ export async function verifyActivity(db: Db, caller: Caller, id: string): Promis
         totalHours: verified.totalHours,
       },
     })
-    await onActivityVerified(tx, caller, id)
+    await hooks.activityVerified(tx, caller, id)
     return verified
   })
 }

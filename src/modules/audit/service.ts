@@ -2,10 +2,10 @@ import { and, desc, eq, like, type SQL, sql } from 'drizzle-orm'
 import Type, { type Static } from 'typebox'
 import type { Db } from '../../db/client'
 import { auditEvents as a } from '../../db/schema/platform'
+import { type Caller, coversPath, findUnit, isAdmin, pathInScope, requireRole } from '../../shared/authz'
 import { notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { DateTime, Id, Page, PageQuery } from '../../shared/schemas'
-import { type Caller, coversPath, findUnit, isAdmin, pathInScope, requireRole } from '../../shared/authz'
 
 const READERS = ['secretary'] as const // and admin
 

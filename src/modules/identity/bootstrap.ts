@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { type Db, one, transaction } from '../../db/client'
-import { recordAudit } from '../audit/writer'
+import { recordAudit } from '../audit'
 import { hashPassword } from './passwords'
 
 /** The one root unit of the tree, created on first start. */

@@ -1,13 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { type Db, pgConstraint, pgErrorCode, transaction } from '../../db/client'
 import { ACCESS_TOKEN_SECONDS } from '../../plugins/auth'
-import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
-import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { recordAudit } from '../audit/writer'
-import { findMemberSummary } from '../members/service'
-import { hashPassword, verifyPassword } from './passwords'
-import * as repo from './repo'
-import type { CreateUserBody, Grant, GrantRoleBody, ListUsersQuery, Me, TokenPair, User } from './schemas'
 import {
   type Caller,
   coversPath,
@@ -18,6 +11,13 @@ import {
   requireRole,
   requireUnitInScope,
 } from '../../shared/authz'
+import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit } from '../audit'
+import { findMemberSummary } from '../members'
+import { hashPassword, verifyPassword } from './passwords'
+import * as repo from './repo'
+import type { CreateUserBody, Grant, GrantRoleBody, ListUsersQuery, Me, TokenPair, User } from './schemas'
 import { issueRefreshToken, revokeByToken, rotateRefreshToken } from './tokens'
 
 const GRANTERS = ['secretary'] as const // and admin, which counts as every role

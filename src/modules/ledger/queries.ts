@@ -2,11 +2,11 @@ import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, prepared, rows } from '../../db/client'
 import type { Role } from '../../db/schema/identity'
 import type { LedgerKind } from '../../db/schema/ledger'
+import { type Caller, hasRole, memberVisibleWhere, requireMemberVisible } from '../../shared/authz'
 import { centsFromDb, formatCents } from '../../shared/decimal'
 import { forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { addDays, startOfLocalDate } from '../../shared/time'
-import { type Caller, hasRole, memberVisibleWhere, requireMemberVisible } from '../../shared/authz'
 import type { Balance, LedgerQuery, LedgerRow, LedgerTransaction } from './schemas'
 
 /**

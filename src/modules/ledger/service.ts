@@ -1,10 +1,10 @@
 import type { Db } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
 import type { LedgerKind } from '../../db/schema/ledger'
+import type { Caller } from '../../shared/authz'
 import { centsFromDb } from '../../shared/decimal'
 import { DomainError, invalidState, notFound } from '../../shared/errors'
 import { newId } from '../../shared/ids'
-import type { Caller } from '../../shared/authz'
 import { assertBalanced, canonicalContent, entriesOf, type Leg, legFor } from './domain'
 import * as repo from './repo'
 

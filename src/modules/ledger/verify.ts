@@ -1,8 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, rows } from '../../db/client'
 import type { LedgerKind } from '../../db/schema/ledger'
-import { formatCents } from '../../shared/decimal'
 import { type Caller, pathInScope, requireRole, requireUnitInScope } from '../../shared/authz'
+import { formatCents } from '../../shared/decimal'
 import { canonicalContent, EARNING_KINDS, type Problem } from './domain'
 import { MAX_VERIFY_PROBLEMS, type VerifyResult } from './schemas'
 

@@ -1,9 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, pgErrorCode, transaction } from '../../db/client'
 import type { RegistrationStatus } from '../../db/schema/members'
-import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
-import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { recordAudit } from '../audit/writer'
 import {
   type Caller,
   coversPath,
@@ -13,6 +10,9 @@ import {
   requireMemberAtHome,
   requireUnitInScope,
 } from '../../shared/authz'
+import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit } from '../audit'
 import * as repo from './repo'
 import type { ListRegistrationsQuery, Registration } from './schemas'
 

@@ -1,8 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, transaction } from '../../db/client'
-import { DomainError, forbidden, notFound } from '../../shared/errors'
-import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { recordAudit, recordAuditMany } from '../audit/writer'
 import {
   type Caller,
   coversPath,
@@ -14,6 +11,9 @@ import {
   requireRole,
   requireUnitInScope,
 } from '../../shared/authz'
+import { DomainError, forbidden, notFound } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit, recordAuditMany } from '../audit'
 import { type ImportError, parseMemberCsv } from './import'
 import * as repo from './repo'
 import type { CreateMemberBody, ListMembersQuery, Member, UpdateMemberBody } from './schemas'

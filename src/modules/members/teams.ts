@@ -1,9 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, pgErrorCode, rows, transaction } from '../../db/client'
 import { teamMembers, teams } from '../../db/schema/members'
-import { DomainError, notFound } from '../../shared/errors'
-import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { recordAudit } from '../audit/writer'
 import {
   type Caller,
   coversPath,
@@ -13,6 +10,9 @@ import {
   requireRole,
   requireUnitInScope,
 } from '../../shared/authz'
+import { DomainError, notFound } from '../../shared/errors'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { recordAudit } from '../audit'
 import type { CreateTeamBody, ListTeamsQuery, Team, TeamMember } from './schemas'
 
 /** 志愿服务队 are run by secretaries and grid workers of the unit's subtree. */

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, rows } from '../../db/client'
 import { centsFromDb } from '../../shared/decimal'
-import { hoursFromRollupsGrouped } from '../activities/reporting'
+import { hoursFromRollupsGrouped } from '../activities'
 
 /**
  * Read-only queries for the breakdown reports (by team, by activity, by month, by reward, inactive

@@ -1,10 +1,5 @@
 import type { Db } from '../../db/client'
 import { type IdempotentResult, replayStored, requestHash, storeRefusal } from '../../plugins/idempotency'
-import { centsFromDb } from '../../shared/decimal'
-import { DomainError, forbidden, notFound } from '../../shared/errors'
-import { newId } from '../../shared/ids'
-import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { localYear, yearRange } from '../../shared/time'
 import {
   assertMayAskForMember,
   type Caller,
@@ -14,7 +9,13 @@ import {
   hasRole,
   requireRole,
 } from '../../shared/authz'
-import { DEFAULT_REDEMPTION_THRESHOLD_CENTS } from '../org/domain'
+import { centsFromDb } from '../../shared/decimal'
+import { DomainError, forbidden, notFound } from '../../shared/errors'
+import { newId } from '../../shared/ids'
+import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { localYear, yearRange } from '../../shared/time'
+import { insufficientPoints, prepareHold, prepareSettlement, redemptionAccountOf } from '../ledger'
+import { DEFAULT_REDEMPTION_THRESHOLD_CENTS } from '../org'
 import {
   assertActive,
   assertThreshold,
@@ -26,7 +27,6 @@ import {
   redemptionAmount,
 } from './domain'
 import { type RewardsContext, redemptionDto } from './dto'
-import { insufficientPoints, prepareHold, prepareSettlement, redemptionAccountOf } from './points'
 import * as dRepo from './redemption-repo'
 import { toReward } from './repo'
 import type { CreateRedemptionBody, ListRedemptionsQuery } from './schemas'

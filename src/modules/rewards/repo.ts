@@ -2,8 +2,8 @@ import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import { ROLES } from '../../db/schema/identity'
 import type { RedemptionStatus, StockMovementKind } from '../../db/schema/rewards'
-import { centsFromDb } from '../../shared/decimal'
 import { type Caller, pathInScope, registeredWhere } from '../../shared/authz'
+import { centsFromDb } from '../../shared/decimal'
 import { stockEffect } from './domain'
 
 export interface RewardRow {

@@ -1,11 +1,11 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, pgConstraint, pgErrorCode, transaction } from '../../db/client'
+import { type Caller, coversPath, requireRole, requireUnitInScope } from '../../shared/authz'
 import { formatCents } from '../../shared/decimal'
 import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { formatInZone } from '../../shared/time'
-import { recordAudit } from '../audit/writer'
-import { type Caller, coversPath, requireRole, requireUnitInScope } from '../../shared/authz'
+import { recordAudit } from '../audit'
 import template from './default-template.json' with { type: 'json' }
 import { type RubricItem, type RubricItemInput, validateItems } from './domain'
 import * as repo from './repo'

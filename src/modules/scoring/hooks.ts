@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm'
 import { type Db, one } from '../../db/client'
-import { activityForClaims, serviceRequestForClaim } from '../activities/service'
-import { recordAudit } from '../audit/writer'
 import type { Caller } from '../../shared/authz'
-import { applicableRubricId, claimCeiling, rubricWithItems } from '../rubrics/service'
+import { activityForClaims, type EvidenceHooks, serviceRequestForClaim } from '../activities'
+import { recordAudit } from '../audit'
+import { applicableRubricId, claimCeiling, rubricWithItems } from '../rubrics'
 import * as repo from './repo'
 
 /**
@@ -16,7 +16,7 @@ import * as repo from './repo'
  * ancestor's): a member's points are scored by their own branch's panel, also for 双报到 service done in
  * another community. Nothing happens when no such rubric or item exists; verification never fails for it.
  */
-export async function onActivityVerified(tx: Db, caller: Caller, activityId: string): Promise<void> {
+async function onActivityVerified(tx: Db, caller: Caller, activityId: string): Promise<void> {
   const activity = await activityForClaims(tx, activityId)
   if (!activity?.rubricItemCode) return
   for (const p of activity.participants) {
@@ -31,7 +31,7 @@ export async function onActivityVerified(tx: Db, caller: Caller, activityId: str
   }
 }
 
-export async function onServiceRequestConfirmed(tx: Db, caller: Caller, requestId: string): Promise<void> {
+async function onServiceRequestConfirmed(tx: Db, caller: Caller, requestId: string): Promise<void> {
   const request = await serviceRequestForClaim(tx, requestId)
   if (!request) return
   await createWorkClaim(tx, caller, {
@@ -110,4 +110,10 @@ async function createWorkClaim(
       rubricId: rubric.id,
     },
   })
+}
+
+/** Given to the activities routes in app.ts: scoring's answer to verified evidence. */
+export const evidenceHooks: EvidenceHooks = {
+  activityVerified: onActivityVerified,
+  serviceRequestConfirmed: onServiceRequestConfirmed,
 }

@@ -1,10 +1,10 @@
 import { sql } from 'drizzle-orm'
-import { type Db, rows } from '../../db/client'
-import { localYear } from '../../shared/time'
-import { createAdjustment } from '../ledger/corrections'
-import { createReward, receiveStock } from '../rewards/service'
-import { activateRubric, createRubric } from '../rubrics/service'
-import type { Caller } from '../../shared/authz'
+import { type Db, rows } from '../db/client'
+import { createAdjustment } from '../modules/ledger'
+import { createReward, receiveStock } from '../modules/rewards'
+import { activateRubric, createRubric } from '../modules/rubrics'
+import type { Caller } from '../shared/authz'
+import { localYear } from '../shared/time'
 
 /** The demo user as the services see it (the same shape the auth plugin builds from a token). */
 async function demoCaller(db: Db, username: string): Promise<Caller> {

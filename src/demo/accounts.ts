@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm'
-import { type Db, one, transaction } from '../../db/client'
-import type { Role } from '../../db/schema/identity'
-import type { OrgKind } from '../../db/schema/org'
-import { recordAudit } from '../audit/writer'
-import { ensureRoot } from './bootstrap'
-import { hashPassword } from './passwords'
+import { type Db, one, transaction } from '../db/client'
+import type { Role } from '../db/schema/identity'
+import type { OrgKind } from '../db/schema/org'
+import { recordAudit } from '../modules/audit'
+import { ensureRoot, hashPassword } from '../modules/identity'
 
 export interface DemoLogin {
   role: string

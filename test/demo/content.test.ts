@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { loadDemoIfEmpty } from '../../src/modules/identity/demo'
-import { loadDemoContent } from '../../src/modules/identity/demo-content'
+import { loadDemoIfEmpty } from '../../src/demo/accounts'
+import { loadDemoContent } from '../../src/demo/content'
 import { buildTestApp, type TestApp } from '../helpers/app'
 
 let t: TestApp

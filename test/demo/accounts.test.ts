@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one } from '../../src/db/client'
-import { loadDemoIfEmpty } from '../../src/modules/identity/demo'
+import { loadDemoIfEmpty } from '../../src/demo/accounts'
 import { buildTestApp, type TestApp } from '../helpers/app'
 
 // This file's database starts empty (migrated template), like a first start in embedded mode.

@@ -1,0 +1,3 @@
+/** The members module's public surface: member records, teams and 双报到 registrations. */
+export { membersRoutes } from './routes'
+export { findMemberSummary } from './service'

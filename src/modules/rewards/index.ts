@@ -1,0 +1,4 @@
+/** The rewards module's public surface: the catalogue, stock and redemptions at the community office. */
+export { rewardsRoutes } from './routes'
+export { createReward, receiveStock } from './service'
+export { startRedemptionSweep } from './sweep'

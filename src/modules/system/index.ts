@@ -1,0 +1,2 @@
+/** Health, readiness and version endpoints. */
+export { systemRoutes } from './routes'
