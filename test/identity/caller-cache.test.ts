@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createUser, createWorld, type World } from '../helpers/factories'
 
-// The grants cache of a process (src/plugins/auth.ts): entries are used for at most 2 s after the read that
-// filled them, and callers in use are re-read in the background. Changes made by another process (here: SQL
-// straight to the database, no forgetCaller) must still apply within 2 s, also for a caller who keeps calling.
+// The grants cache of a process (src/plugins/auth/caller-cache.ts; without a database: caller-cache-unit.test.ts):
+// entries are used for at most 2 s after the read that filled them, and callers in use are re-read in the
+// background. Changes made by another process (here: SQL straight to the database, no forgetCaller) must still
+// apply within 2 s, also for a caller who keeps calling.
 let t: TestApp
 let w: World
 
