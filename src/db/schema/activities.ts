@@ -10,14 +10,12 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { users } from './identity'
+import { at, createdAt, id, memberId, optionalUserId, orgUnitId, timestamps, userId } from './columns'
 import { members, teams } from './members'
-import { orgUnits } from './org'
 
 /**
  * 志愿服务活动. Hours are integer hundredths (cents) everywhere. A verified activity is final: a trigger
@@ -26,27 +24,23 @@ import { orgUnits } from './org'
 export const activities = pgTable(
   'activities',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    id: id(),
+    orgUnitId: orgUnitId(),
     teamId: uuid().references(() => teams.id),
     title: text().notNull(),
     rubricItemCode: text(),
-    startsAt: timestamp({ withTimezone: true }).notNull(),
-    endsAt: timestamp({ withTimezone: true }).notNull(),
+    startsAt: at().notNull(),
+    endsAt: at().notNull(),
     location: text(),
     /** The length in hundredths of an hour, rounded down: the most hours anyone may record here. */
     lengthCents: bigint({ mode: 'number' })
       .notNull()
       .generatedAlwaysAs(sql`floor(extract(epoch from (ends_at - starts_at)) / 36)::bigint`),
     status: text().$type<'open' | 'verified'>().notNull().default('open'),
-    verifiedAt: timestamp({ withTimezone: true }),
-    verifiedBy: uuid().references(() => users.id),
-    createdBy: uuid()
-      .notNull()
-      .references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    verifiedAt: at(),
+    verifiedBy: optionalUserId(),
+    createdBy: userId(),
+    createdAt: createdAt(),
   },
   (t) => [
     index('activities_unit_starts_idx').on(t.orgUnitId, t.startsAt, t.id),
@@ -74,16 +68,11 @@ export const activityParticipants = pgTable(
     activityId: uuid()
       .notNull()
       .references(() => activities.id),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
+    memberId: memberId(),
     hoursCents: bigint({ mode: 'number' }).notNull(),
     activityLengthCents: bigint({ mode: 'number' }).notNull(),
-    recordedBy: uuid()
-      .notNull()
-      .references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    recordedBy: userId(),
+    ...timestamps(),
   },
   (t) => [
     primaryKey({ columns: [t.activityId, t.memberId] }),
@@ -115,34 +104,29 @@ export type ServiceRequestStatus = (typeof SERVICE_REQUEST_STATUSES)[number]
 export const serviceRequests = pgTable(
   'service_requests',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    id: id(),
+    orgUnitId: orgUnitId(),
     requesterName: text().notNull(),
     requesterContact: text(),
     title: text().notNull(),
     description: text().notNull(),
     status: text().$type<ServiceRequestStatus>().notNull().default('open'),
     memberId: uuid().references(() => members.id),
-    dispatchedAt: timestamp({ withTimezone: true }),
-    dispatchedBy: uuid().references(() => users.id),
-    acceptedAt: timestamp({ withTimezone: true }),
-    completedAt: timestamp({ withTimezone: true }),
+    dispatchedAt: at(),
+    dispatchedBy: optionalUserId(),
+    acceptedAt: at(),
+    completedAt: at(),
     hoursCents: bigint({ mode: 'number' }),
     completionNote: text(),
-    confirmedAt: timestamp({ withTimezone: true }),
-    confirmedBy: uuid().references(() => users.id),
+    confirmedAt: at(),
+    confirmedBy: optionalUserId(),
     rating: integer(),
     feedback: text(),
-    cancelledAt: timestamp({ withTimezone: true }),
-    cancelledBy: uuid().references(() => users.id),
+    cancelledAt: at(),
+    cancelledBy: optionalUserId(),
     cancelReason: text(),
-    createdBy: uuid()
-      .notNull()
-      .references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdBy: userId(),
+    ...timestamps(),
   },
   (t) => [
     index('service_requests_unit_idx').on(t.orgUnitId, t.createdAt, t.id),
@@ -184,15 +168,13 @@ export const serviceRequests = pgTable(
 export const serviceRequestDeclines = pgTable(
   'service_request_declines',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     requestId: uuid()
       .notNull()
       .references(() => serviceRequests.id),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
+    memberId: memberId(),
     reason: text(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [index('service_request_declines_request_idx').on(t.requestId, t.createdAt)],
 )
@@ -204,13 +186,9 @@ export const serviceRequestDeclines = pgTable(
 export const serviceCertificates = pgTable(
   'service_certificates',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
-    issuerOrgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    id: id(),
+    memberId: memberId(),
+    issuerOrgUnitId: orgUnitId(),
     serialYear: integer().notNull(),
     serialSeq: integer().notNull(),
     serialNumber: text().notNull(),
@@ -222,11 +200,9 @@ export const serviceCertificates = pgTable(
     totalHoursCents: bigint({ mode: 'number' }).notNull(),
     records: jsonb().notNull(),
     issuerName: text().notNull(),
-    issuedBy: uuid()
-      .notNull()
-      .references(() => users.id),
+    issuedBy: userId(),
     issuedByName: text().notNull(),
-    issuedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    issuedAt: at().notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('service_certificates_serial_uq').on(t.issuerOrgUnitId, t.serialYear, t.serialSeq),
@@ -242,9 +218,7 @@ export const serviceCertificates = pgTable(
 export const serviceCertificateSerials = pgTable(
   'service_certificate_serials',
   {
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    orgUnitId: orgUnitId(),
     year: integer().notNull(),
     lastSeq: integer().notNull(),
   },

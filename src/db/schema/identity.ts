@@ -1,16 +1,7 @@
 import { sql } from 'drizzle-orm'
-import {
-  type AnyPgColumn,
-  check,
-  index,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core'
+import { check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { at, createdAt, id, optionalUserId, orgUnitId, userId } from './columns'
 import { members } from './members'
-import { orgUnits } from './org'
 
 export const ROLES = ['admin', 'secretary', 'panelist', 'grid_worker', 'clerk', 'member'] as const
 export type Role = (typeof ROLES)[number]
@@ -18,16 +9,16 @@ export type Role = (typeof ROLES)[number]
 export const users = pgTable(
   'users',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     username: text().notNull().unique(),
     passwordHash: text().notNull(),
     memberId: uuid()
       .unique()
       .references(() => members.id),
-    disabledAt: timestamp({ withTimezone: true }),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    disabledAt: at(),
+    createdAt: createdAt(),
     /** The secretary or admin who created the login (null: bootstrap, demo, before migration 0029). */
-    createdBy: uuid().references((): AnyPgColumn => users.id),
+    createdBy: optionalUserId(),
   },
   // Only Argon2id hashes are ever stored: a plain or weakly hashed password cannot slip in.
   (t) => [check('users_password_hash_chk', sql`${t.passwordHash} like '$argon2id$%'`)],
@@ -37,16 +28,12 @@ export const users = pgTable(
 export const roleGrants = pgTable(
   'role_grants',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    userId: uuid()
-      .notNull()
-      .references(() => users.id),
+    id: id(),
+    userId: userId(),
     role: text().$type<Role>().notNull(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
-    grantedBy: uuid().references((): AnyPgColumn => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    orgUnitId: orgUnitId(),
+    grantedBy: optionalUserId(),
+    createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('role_grants_user_role_unit_uq').on(t.userId, t.role, t.orgUnitId),
@@ -65,16 +52,14 @@ export const roleGrants = pgTable(
 export const refreshTokens = pgTable(
   'refresh_tokens',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    userId: uuid()
-      .notNull()
-      .references(() => users.id),
+    id: id(),
+    userId: userId(),
     familyId: uuid().notNull(),
     tokenHash: text().notNull().unique(),
-    expiresAt: timestamp({ withTimezone: true }).notNull(),
-    usedAt: timestamp({ withTimezone: true }),
-    revokedAt: timestamp({ withTimezone: true }),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    expiresAt: at().notNull(),
+    usedAt: at(),
+    revokedAt: at(),
+    createdAt: createdAt(),
   },
   (t) => [index('refresh_tokens_family_idx').on(t.familyId), index('refresh_tokens_user_idx').on(t.userId)],
 )

@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm'
-import { bigint, check, date, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { users } from './identity'
+import { bigint, check, date, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { createdAt, id, memberId, optionalUserId, orgUnitId } from './columns'
 import { members } from './members'
-import { orgUnits } from './org'
 
 export const LEDGER_ACCOUNT_KINDS = ['member', 'issuance', 'redemption'] as const
 export type LedgerAccountKind = (typeof LEDGER_ACCOUNT_KINDS)[number]
@@ -25,18 +24,16 @@ export type LedgerKind = (typeof LEDGER_KINDS)[number]
 export const ledgerAccounts = pgTable(
   'ledger_accounts',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     kind: text().$type<LedgerAccountKind>().notNull(),
     memberId: uuid().references(() => members.id),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    orgUnitId: orgUnitId(),
     balance: bigint({ mode: 'number' }).notNull().default(0),
     held: bigint({ mode: 'number' }).notNull().default(0),
     lifetimeEarned: bigint({ mode: 'number' }).notNull().default(0),
     version: bigint({ mode: 'number' }).notNull().default(0),
     headHash: text().notNull().default(''),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('ledger_accounts_member_uq').on(t.memberId),
@@ -68,9 +65,7 @@ export const ledgerTransactions = pgTable(
   {
     id: uuid().primaryKey(),
     kind: text().$type<LedgerKind>().notNull(),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
+    memberId: memberId(),
     accountId: uuid()
       .notNull()
       .references(() => ledgerAccounts.id),
@@ -81,8 +76,8 @@ export const ledgerTransactions = pgTable(
     referenceType: text().$type<'claim' | 'redemption' | 'transaction'>(),
     referenceId: uuid(),
     effectiveDate: date().notNull(),
-    actorUserId: uuid().references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    actorUserId: optionalUserId(),
+    createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('ledger_transactions_chain_uq').on(t.accountId, t.chainSeq),

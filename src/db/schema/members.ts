@@ -1,34 +1,19 @@
 import { sql } from 'drizzle-orm'
-import {
-  type AnyPgColumn,
-  boolean,
-  check,
-  index,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core'
-import { users } from './identity'
-import { orgUnits } from './org'
+import { boolean, check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { at, createdAt, id, memberId, optionalUserId, orgUnitId, timestamps } from './columns'
 
 /** A person who earns points. `orgUnitId` is the home unit (normally a branch). */
 export const members = pgTable(
   'members',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    id: id(),
+    orgUnitId: orgUnitId(),
     name: text().notNull(),
     phone: text(),
     isPartyMember: boolean().notNull().default(true),
     workUnit: text(),
     status: text().$type<'active' | 'inactive'>().notNull().default('active'),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    ...timestamps(),
   },
   (t) => [
     index('members_org_unit_idx').on(t.orgUnitId, t.id),
@@ -50,21 +35,17 @@ export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number]
 export const memberRegistrations = pgTable(
   'member_registrations',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    id: id(),
+    memberId: memberId(),
+    orgUnitId: orgUnitId(),
+    createdAt: createdAt(),
     status: text().$type<RegistrationStatus>().notNull(),
-    requestedBy: uuid().references((): AnyPgColumn => users.id),
-    decidedBy: uuid().references((): AnyPgColumn => users.id),
-    decidedAt: timestamp({ withTimezone: true }),
+    requestedBy: optionalUserId(),
+    decidedBy: optionalUserId(),
+    decidedAt: at(),
     declineReason: text(),
-    endedBy: uuid().references((): AnyPgColumn => users.id),
-    endedAt: timestamp({ withTimezone: true }),
+    endedBy: optionalUserId(),
+    endedAt: at(),
     endReason: text(),
   },
   (t) => [
@@ -87,13 +68,11 @@ export const memberRegistrations = pgTable(
 export const teams = pgTable(
   'teams',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    id: id(),
+    orgUnitId: orgUnitId(),
     name: text().notNull(),
     description: text(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [
     index('teams_org_unit_idx').on(t.orgUnitId),
@@ -107,10 +86,8 @@ export const teamMembers = pgTable(
     teamId: uuid()
       .notNull()
       .references(() => teams.id),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    memberId: memberId(),
+    createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.teamId, t.memberId] }), index('team_members_member_idx').on(t.memberId)],
 )

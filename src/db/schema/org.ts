@@ -7,10 +7,10 @@ import {
   integer,
   pgTable,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
+import { id, timestamps } from './columns'
 
 export const ORG_KINDS = [
   'root',
@@ -33,7 +33,7 @@ export type OrgKind = (typeof ORG_KINDS)[number]
 export const orgUnits = pgTable(
   'org_units',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     parentId: uuid().references((): AnyPgColumn => orgUnits.id),
     kind: text().$type<OrgKind>().notNull(),
     name: text().notNull(),
@@ -45,8 +45,7 @@ export const orgUnits = pgTable(
     publicityDays: integer(),
     /** 公示 floor for every round below (null: inherited; default 1); only set from above the unit. */
     minPublicityDays: integer(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    ...timestamps(),
   },
   (t) => [
     index('org_units_path_idx').using('btree', sql`${t.path} text_pattern_ops`),

@@ -1,4 +1,5 @@
-import { index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { index, integer, json, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
+import { at, createdAt, id } from './columns'
 
 /**
  * Idempotency-Key records. Written in the same transaction as the work they guard, so a crash leaves
@@ -14,7 +15,7 @@ export const idempotencyKeys = pgTable(
     statusCode: integer().notNull(),
     // json, not jsonb: a replay must give back the stored body exactly as first sent.
     responseBody: json().notNull(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 )
@@ -23,8 +24,8 @@ export const idempotencyKeys = pgTable(
 export const auditEvents = pgTable(
   'audit_events',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    at: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    id: id(),
+    at: at().notNull().defaultNow(),
     actorUserId: uuid(),
     action: text().notNull(),
     targetType: text().notNull(),

@@ -1,8 +1,6 @@
 import { sql } from 'drizzle-orm'
-import { bigint, boolean, check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
-import { users } from './identity'
-import { members } from './members'
-import { orgUnits } from './org'
+import { bigint, boolean, check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import { at, createdAt, id, memberId, optionalUserId, orgUnitId, timestamps, userId } from './columns'
 
 /**
  * A reward in a community office's catalogue. The stock counters are a cache of reward_stock_movements,
@@ -13,10 +11,8 @@ import { orgUnits } from './org'
 export const rewards = pgTable(
   'rewards',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    id: id(),
+    orgUnitId: orgUnitId(),
     name: text().notNull(),
     description: text(),
     /** Points per unit, in hundredths. */
@@ -30,9 +26,8 @@ export const rewards = pgTable(
     stockOnHand: integer().notNull().default(0),
     stockReserved: integer().notNull().default(0),
     stockAvailable: integer().notNull().default(0),
-    createdBy: uuid().references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdBy: optionalUserId(),
+    ...timestamps(),
   },
   (t) => [
     index('rewards_org_unit_idx').on(t.orgUnitId, t.name, t.id),
@@ -60,16 +55,12 @@ export const redemptions = pgTable(
   'redemptions',
   {
     id: uuid().primaryKey(),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
+    memberId: memberId(),
     rewardId: uuid()
       .notNull()
       .references(() => rewards.id),
     /** The reward's community office, copied so scope checks and lists need no join through rewards. */
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    orgUnitId: orgUnitId(),
     quantity: integer().notNull(),
     /** Price per unit and total at the time of reserving (hundredths): a later price change does not apply. */
     pointsCost: bigint({ mode: 'number' }).notNull(),
@@ -78,16 +69,14 @@ export const redemptions = pgTable(
     holdId: text(),
     captureTransactionId: text(),
     releaseTransactionId: text(),
-    createdBy: uuid()
-      .notNull()
-      .references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    fulfilledAt: timestamp({ withTimezone: true }),
-    fulfilledBy: uuid().references(() => users.id),
-    cancelledAt: timestamp({ withTimezone: true }),
-    cancelledBy: uuid().references(() => users.id),
+    createdBy: userId(),
+    createdAt: createdAt(),
+    fulfilledAt: at(),
+    fulfilledBy: optionalUserId(),
+    cancelledAt: at(),
+    cancelledBy: optionalUserId(),
     cancelReason: text(),
-    expiredAt: timestamp({ withTimezone: true }),
+    expiredAt: at(),
   },
   (t) => [
     index('redemptions_member_reward_idx').on(t.memberId, t.rewardId, t.createdAt),
@@ -123,7 +112,7 @@ export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number]
 export const rewardStockMovements = pgTable(
   'reward_stock_movements',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     rewardId: uuid()
       .notNull()
       .references(() => rewards.id),
@@ -132,8 +121,8 @@ export const rewardStockMovements = pgTable(
     redemptionId: uuid().references(() => redemptions.id),
     note: text(),
     /** null: the system (expiry sweep). */
-    actorUserId: uuid().references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    actorUserId: optionalUserId(),
+    createdAt: createdAt(),
   },
   (t) => [
     index('reward_stock_movements_reward_idx').on(t.rewardId, t.createdAt, t.id),

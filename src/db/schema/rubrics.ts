@@ -7,12 +7,10 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { users } from './identity'
-import { orgUnits } from './org'
+import { at, id, optionalUserId, orgUnitId, timestamps } from './columns'
 
 export const RUBRIC_STATUSES = ['draft', 'active'] as const
 export type RubricStatus = (typeof RUBRIC_STATUSES)[number]
@@ -28,18 +26,15 @@ export type ItemUnit = (typeof ITEM_UNITS)[number]
 export const rubrics = pgTable(
   'rubrics',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    id: id(),
+    orgUnitId: orgUnitId(),
     year: integer().notNull(),
     name: text().notNull(),
     status: text().$type<RubricStatus>().notNull().default('draft'),
     copiedFromRubricId: uuid(),
-    createdBy: uuid().references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    activatedAt: timestamp({ withTimezone: true }),
+    createdBy: optionalUserId(),
+    ...timestamps(),
+    activatedAt: at(),
   },
   (t) => [
     index('rubrics_unit_year_idx').on(t.orgUnitId, t.year),

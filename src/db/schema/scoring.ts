@@ -12,13 +12,10 @@ import {
   primaryKey,
   smallint,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { users } from './identity'
-import { members } from './members'
-import { orgUnits } from './org'
+import { at, createdAt, id, memberId, optionalUserId, orgUnitId, timestamps, userId } from './columns'
 import { rubricItems, rubrics } from './rubrics'
 
 export const ROUND_STATUSES = ['scoring', 'publicity', 'finalized'] as const
@@ -29,10 +26,8 @@ export const AGGREGATIONS = ['mean', 'median', 'trimmed_mean'] as const
 export const scoringRounds = pgTable(
   'scoring_rounds',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    id: id(),
+    orgUnitId: orgUnitId(),
     rubricId: uuid()
       .notNull()
       .references(() => rubrics.id),
@@ -45,12 +40,11 @@ export const scoringRounds = pgTable(
     /** Hundredths; null means a third of each claim's ceiling. */
     divergenceThreshold: bigint({ mode: 'number' }),
     status: text().$type<RoundStatus>().notNull().default('scoring'),
-    closedAt: timestamp({ withTimezone: true }),
-    publicityEndsAt: timestamp({ withTimezone: true }),
-    finalizedAt: timestamp({ withTimezone: true }),
-    createdBy: uuid().references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    closedAt: at(),
+    publicityEndsAt: at(),
+    finalizedAt: at(),
+    createdBy: optionalUserId(),
+    ...timestamps(),
   },
   (t) => [
     index('scoring_rounds_unit_idx').on(t.orgUnitId, t.createdAt),
@@ -80,9 +74,7 @@ export const roundPanelists = pgTable(
     roundId: uuid()
       .notNull()
       .references(() => scoringRounds.id),
-    userId: uuid()
-      .notNull()
-      .references(() => users.id),
+    userId: userId(),
   },
   (t) => [primaryKey({ columns: [t.roundId, t.userId] }), index('round_panelists_user_idx').on(t.userId)],
 )
@@ -94,14 +86,10 @@ export type ClaimStatus = (typeof CLAIM_STATUSES)[number]
 export const claims = pgTable(
   'claims',
   {
-    id: uuid().primaryKey().defaultRandom(),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
+    id: id(),
+    memberId: memberId(),
     /** The member's home unit when the claim was made: scope and the branch whose round takes it in. */
-    orgUnitId: uuid()
-      .notNull()
-      .references(() => orgUnits.id),
+    orgUnitId: orgUnitId(),
     rubricId: uuid().notNull(),
     itemCode: text().notNull(),
     kind: text().$type<'award' | 'deduction'>().notNull(),
@@ -122,9 +110,8 @@ export const claims = pgTable(
     cappedAmount: bigint({ mode: 'number' }),
     capReason: text(),
     ledgerTransactionId: uuid(),
-    createdBy: uuid().references(() => users.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdBy: optionalUserId(),
+    ...timestamps(),
   },
   (t) => [
     foreignKey({
@@ -189,16 +176,13 @@ export const claimScores = pgTable(
       .notNull()
       .references(() => claims.id),
     attempt: integer().notNull(),
-    panelistUserId: uuid()
-      .notNull()
-      .references(() => users.id),
+    panelistUserId: userId(),
     time: smallint().notNull(),
     content: smallint().notNull(),
     quality: smallint().notNull(),
     points: bigint({ mode: 'number' }).notNull(),
     comment: text(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    ...timestamps(),
   },
   (t) => [
     primaryKey({ columns: [t.claimId, t.attempt, t.panelistUserId] }),
@@ -215,25 +199,21 @@ export type ObjectionStatus = (typeof OBJECTION_STATUSES)[number]
 export const objections = pgTable(
   'objections',
   {
-    id: uuid().primaryKey().defaultRandom(),
+    id: id(),
     claimId: uuid()
       .notNull()
       .references(() => claims.id),
     roundId: uuid()
       .notNull()
       .references(() => scoringRounds.id),
-    memberId: uuid()
-      .notNull()
-      .references(() => members.id),
-    filedBy: uuid()
-      .notNull()
-      .references(() => users.id),
+    memberId: memberId(),
+    filedBy: userId(),
     reason: text().notNull(),
     status: text().$type<ObjectionStatus>().notNull().default('open'),
     reply: text(),
-    resolvedBy: uuid().references(() => users.id),
-    resolvedAt: timestamp({ withTimezone: true }),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    resolvedBy: optionalUserId(),
+    resolvedAt: at(),
+    createdAt: createdAt(),
   },
   (t) => [
     index('objections_claim_idx').on(t.claimId),
