@@ -20,7 +20,16 @@ export function parseCents(value: unknown, field = 'value'): Cents {
   } else {
     throw validation(field, 'must be a decimal string like "12.50" or a number')
   }
-  if (!INPUT.test(text)) throw validation(field, 'must be a decimal with at most two fraction digits')
+  if (!INPUT.test(text)) {
+    // Worded as the errors plugin words the same mistake in a string ("hours: at most two decimal places").
+    const places = /^-?\d+\.\d{3,}$/.test(text)
+    throw validation(
+      field,
+      places
+        ? 'at most two decimal places, e.g. "3.50"'
+        : 'must be a number with at most two decimal places, e.g. "3.50"',
+    )
+  }
   const negative = text.startsWith('-')
   const [whole, frac = ''] = (negative ? text.slice(1) : text).split('.')
   const cents = Number(whole) * 100 + Number(frac.padEnd(2, '0'))
