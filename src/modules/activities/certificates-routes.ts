@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
+import { sendIdempotent } from '../../plugins/idempotency'
 import { Id, IdempotencyHeaders, IdParams, Page, PageQuery, problems } from '../../shared/schemas'
 import * as service from './certificates'
 import { renderCertificatePdf } from './pdf'
@@ -65,21 +66,26 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request, reply) => {
-      const result = await service.issueServiceCertificate(
-        app.db,
-        request.caller,
-        request.params.id,
-        request.body,
-        request.headers['idempotency-key'],
-      )
-      if (result.replayed) reply.header('idempotent-replayed', 'true')
-      const certificate = result.body
-      reply
-        .code(201)
-        .header('location', `/api/v1/members/${certificate.memberId}/service-certificates/${certificate.id}`)
-      return sendCertificate(request, reply, certificate)
-    },
+    async (request, reply) =>
+      sendIdempotent(
+        reply,
+        service.issueServiceCertificate(
+          app.db,
+          request.caller,
+          request.params.id,
+          request.body,
+          request.headers['idempotency-key'],
+        ),
+        (certificate) =>
+          sendCertificate(
+            request,
+            reply.header(
+              'location',
+              `/api/v1/members/${certificate.memberId}/service-certificates/${certificate.id}`,
+            ),
+            certificate,
+          ),
+      ),
   )
 
   app.get(

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply } from 'fastify'
+import { sendIdempotent } from '../../plugins/idempotency'
 import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
 import { createAdjustment, reverseTransaction } from './corrections'
@@ -17,11 +17,6 @@ import {
 import { verifyLedger } from './verify'
 
 const tags = ['ledger']
-
-function replay<T>(reply: FastifyReply, result: { status: number; body: T; replayed: boolean }) {
-  if (result.replayed) reply.header('idempotent-replayed', 'true')
-  return reply.code(result.status).send(result.body)
-}
 
 export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -125,9 +120,9 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      replay(
+      sendIdempotent(
         reply,
-        await createAdjustment(app.db, request.caller, request.headers['idempotency-key'], request.body),
+        createAdjustment(app.db, request.caller, request.headers['idempotency-key'], request.body),
       ),
   )
 
@@ -148,9 +143,9 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      replay(
+      sendIdempotent(
         reply,
-        await reverseTransaction(
+        reverseTransaction(
           app.db,
           request.caller,
           request.headers['idempotency-key'],

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { sendIdempotent } from '../../plugins/idempotency'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
 import type { RewardsContext } from './dto'
 import * as redemptions from './redemptions'
@@ -24,11 +25,6 @@ const tags = ['rewards']
 
 function context(app: FastifyInstance): RewardsContext {
   return { timezone: app.settings.timezone, holdDays: app.settings.redemptionHoldDays }
-}
-
-function replay<T>(reply: FastifyReply, result: { status: number; body: T; replayed: boolean }) {
-  if (result.replayed) reply.header('idempotent-replayed', 'true')
-  return reply.code(result.status).send(result.body)
 }
 
 export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -126,9 +122,9 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      replay(
+      sendIdempotent(
         reply,
-        await rewards.receiveStock(
+        rewards.receiveStock(
           app.db,
           request.caller,
           request.headers['idempotency-key'],
@@ -155,9 +151,9 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      replay(
+      sendIdempotent(
         reply,
-        await rewards.writeOffStock(
+        rewards.writeOffStock(
           app.db,
           request.caller,
           request.headers['idempotency-key'],
@@ -208,9 +204,9 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      replay(
+      sendIdempotent(
         reply,
-        await redemptions.createRedemption(
+        redemptions.createRedemption(
           app.db,
           request.caller,
           request.headers['idempotency-key'],

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { sendIdempotent } from '../../plugins/idempotency'
 import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
 import { createClaim, getClaim, listClaims, withdrawClaim } from './claims'
@@ -302,14 +303,10 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: FinalizeResult, ...problems(403, 404, 409) },
       },
     },
-    async (request, reply) => {
-      const out = await finalizeRound(
-        app.db,
-        request.caller,
-        request.params.id,
-        request.headers['idempotency-key'],
-      )
-      return reply.code(out.status as 200).send(out.body)
-    },
+    async (request, reply) =>
+      sendIdempotent(
+        reply,
+        finalizeRound(app.db, request.caller, request.params.id, request.headers['idempotency-key']),
+      ),
   )
 }
