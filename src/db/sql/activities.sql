@@ -37,9 +37,6 @@ CREATE TRIGGER activity_participants_guard
 -- the recorded hours were checked against that length. Activities are never deleted (hours cite them).
 CREATE OR REPLACE FUNCTION activities_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    RAISE EXCEPTION 'activities are never deleted' USING ERRCODE = '55000';
-  END IF;
   IF OLD.status = 'verified' AND NEW IS DISTINCT FROM OLD THEN
     RAISE EXCEPTION 'activity % is verified and final', OLD.id USING ERRCODE = '55000';
   END IF;
@@ -53,25 +50,23 @@ $$;
 
 DROP TRIGGER IF EXISTS activities_guard ON activities;
 CREATE TRIGGER activities_guard
-  BEFORE UPDATE OR DELETE ON activities
+  BEFORE UPDATE ON activities
   FOR EACH ROW EXECUTE FUNCTION activities_guard();
 
--- The service request state machine, in the database's words. The service's half is the conditional
--- UPDATE ... WHERE status = <expected>, which makes one of two racing steps find nothing to update.
+DROP TRIGGER IF EXISTS activities_kept ON activities;
+CREATE TRIGGER activities_kept
+  BEFORE DELETE ON activities
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', 'activities are never deleted');
+
+-- The service request state machine, in the database's words (its moves: state_move_allowed, _shared.sql). The
+-- service's half is the conditional UPDATE ... WHERE status = <expected>, which makes one of two racing steps find
+-- nothing to update.
 CREATE OR REPLACE FUNCTION service_requests_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    RAISE EXCEPTION 'service requests are never deleted' USING ERRCODE = '55000';
-  END IF;
   IF NEW.org_unit_id <> OLD.org_unit_id OR NEW.created_by <> OLD.created_by OR NEW.created_at <> OLD.created_at THEN
     RAISE EXCEPTION 'a service request''s unit never changes' USING ERRCODE = '55000';
   END IF;
-  IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
-       (OLD.status = 'open' AND NEW.status IN ('dispatched', 'cancelled'))
-    OR (OLD.status = 'dispatched' AND NEW.status IN ('accepted', 'open', 'cancelled'))
-    OR (OLD.status = 'accepted' AND NEW.status IN ('completed', 'cancelled'))
-    OR (OLD.status = 'completed' AND NEW.status = 'confirmed')
-  ) THEN
+  IF NOT state_move_allowed('service_requests', OLD.status, NEW.status) THEN
     RAISE EXCEPTION 'service request % cannot go from % to %', OLD.id, OLD.status, NEW.status
       USING ERRCODE = '23514', CONSTRAINT = 'service_requests_transition_chk';
   END IF;
@@ -84,39 +79,40 @@ $$;
 
 DROP TRIGGER IF EXISTS service_requests_guard ON service_requests;
 CREATE TRIGGER service_requests_guard
-  BEFORE UPDATE OR DELETE ON service_requests
+  BEFORE UPDATE ON service_requests
   FOR EACH ROW EXECUTE FUNCTION service_requests_guard();
 
--- Declines and certificates are records of what happened: never edited, never removed.
-CREATE OR REPLACE FUNCTION activities_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP USING ERRCODE = '55000';
-END;
-$$;
+DROP TRIGGER IF EXISTS service_requests_kept ON service_requests;
+CREATE TRIGGER service_requests_kept
+  BEFORE DELETE ON service_requests
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', 'service requests are never deleted');
 
+-- Declines and certificates are records of what happened: never edited, never removed.
 DROP TRIGGER IF EXISTS service_request_declines_append_only ON service_request_declines;
 CREATE TRIGGER service_request_declines_append_only
   BEFORE UPDATE OR DELETE ON service_request_declines
-  FOR EACH ROW EXECUTE FUNCTION activities_append_only();
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', '%1$s is append-only (%2$s refused)');
 
 DROP TRIGGER IF EXISTS service_certificates_append_only ON service_certificates;
 CREATE TRIGGER service_certificates_append_only
   BEFORE UPDATE OR DELETE ON service_certificates
-  FOR EACH ROW EXECUTE FUNCTION activities_append_only();
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', '%1$s is append-only (%2$s refused)');
 
-CREATE OR REPLACE FUNCTION service_certificate_serials_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'DELETE' OR NEW.last_seq <= OLD.last_seq THEN
-    RAISE EXCEPTION 'certificate serial numbers only go up' USING ERRCODE = '55000';
-  END IF;
-  RETURN NEW;
-END;
-$$;
-
+-- A certificate's serial number is handed out once: the counter only goes up and is never removed.
 DROP TRIGGER IF EXISTS service_certificate_serials_guard ON service_certificate_serials;
 CREATE TRIGGER service_certificate_serials_guard
-  BEFORE UPDATE OR DELETE ON service_certificate_serials
-  FOR EACH ROW EXECUTE FUNCTION service_certificate_serials_guard();
+  BEFORE UPDATE ON service_certificate_serials
+  FOR EACH ROW WHEN (NEW.last_seq <= OLD.last_seq)
+  EXECUTE FUNCTION refuse_write('55000', 'certificate serial numbers only go up');
+
+DROP TRIGGER IF EXISTS service_certificate_serials_kept ON service_certificate_serials;
+CREATE TRIGGER service_certificate_serials_kept
+  BEFORE DELETE ON service_certificate_serials
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', 'certificate serial numbers only go up');
+
+-- Replaced by refuse_write (_shared.sql) in the triggers above.
+DROP FUNCTION IF EXISTS activities_append_only();
+DROP FUNCTION IF EXISTS service_certificate_serials_guard();
 
 -- Verified service hours, one row per record: a participation in a verified activity, or a confirmed
 -- service request. Only these count anywhere (totals, certificates, reports). `occurred_at` is the

@@ -6,27 +6,28 @@
 -- Ledger invariants held by PostgreSQL itself, so a bug in TypeScript (or a hand-typed UPDATE) cannot break them.
 
 -- 1. Append-only: entries and transactions are never changed or removed; a correction is a reversal.
-CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'ledger % are append-only: % refused (post a reversal instead)', TG_TABLE_NAME, TG_OP
-    USING ERRCODE = 'restrict_violation';
-END $$;
-
 DROP TRIGGER IF EXISTS ledger_entries_append_only ON ledger_entries;
 CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
-  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('restrict_violation',
+    'ledger %1$s are append-only: %2$s refused (post a reversal instead)');
 
 DROP TRIGGER IF EXISTS ledger_entries_no_truncate ON ledger_entries;
 CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
-  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_write('restrict_violation',
+    'ledger %1$s are append-only: %2$s refused (post a reversal instead)');
 
 DROP TRIGGER IF EXISTS ledger_transactions_append_only ON ledger_transactions;
 CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions
-  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('restrict_violation',
+    'ledger %1$s are append-only: %2$s refused (post a reversal instead)');
 
 DROP TRIGGER IF EXISTS ledger_transactions_no_truncate ON ledger_transactions;
 CREATE TRIGGER ledger_transactions_no_truncate BEFORE TRUNCATE ON ledger_transactions
-  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_write('restrict_violation',
+    'ledger %1$s are append-only: %2$s refused (post a reversal instead)');
+
+-- Replaced by refuse_write (_shared.sql) in the triggers above.
+DROP FUNCTION IF EXISTS ledger_refuse_change();
 
 -- 2. Double entry: at commit, every transaction has entries and they sum to zero. Deferred, because the
 --    header and its entries are inserted by separate statements (or CTE parts) of one transaction.

@@ -37,19 +37,14 @@ DROP TRIGGER IF EXISTS org_units_guard_insert ON org_units;
 CREATE TRIGGER org_units_guard_insert BEFORE INSERT ON org_units
   FOR EACH ROW EXECUTE FUNCTION org_units_guard_insert();
 
-CREATE OR REPLACE FUNCTION org_units_guard_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.parent_id IS DISTINCT FROM OLD.parent_id OR NEW.kind IS DISTINCT FROM OLD.kind
-     OR NEW.path IS DISTINCT FROM OLD.path OR NEW.depth IS DISTINCT FROM OLD.depth THEN
-    RAISE EXCEPTION 'org units never move or change kind' USING ERRCODE = '23514', CONSTRAINT = 'org_units_fixed_chk';
-  END IF;
-  RETURN NEW;
-END
-$$;
-
 DROP TRIGGER IF EXISTS org_units_guard_update ON org_units;
 CREATE TRIGGER org_units_guard_update BEFORE UPDATE ON org_units
-  FOR EACH ROW EXECUTE FUNCTION org_units_guard_update();
+  FOR EACH ROW WHEN (NEW.parent_id IS DISTINCT FROM OLD.parent_id OR NEW.kind IS DISTINCT FROM OLD.kind
+                     OR NEW.path IS DISTINCT FROM OLD.path OR NEW.depth IS DISTINCT FROM OLD.depth)
+  EXECUTE FUNCTION refuse_write('23514', 'org units never move or change kind', 'org_units_fixed_chk');
+
+-- Replaced by refuse_write (_shared.sql) in the trigger above.
+DROP FUNCTION IF EXISTS org_units_guard_update();
 
 -- The 公示 floor in force at the unit whose path is `p_path`: the nearest unit at or above it that sets
 -- min_publicity_days, else 1 (a day on the notice board). The one definition of the default: the service reads it

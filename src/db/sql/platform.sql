@@ -4,15 +4,12 @@
 -- each change, so each is idempotent (CREATE OR REPLACE, DROP TRIGGER IF EXISTS before CREATE TRIGGER).
 
 -- The audit trail is append-only: a change that happened cannot be un-recorded through the database.
-CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = '23514', CONSTRAINT = 'audit_events_append_only_chk';
-END
-$$;
-
 DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events;
 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
-  FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('23514', 'audit events are append-only', 'audit_events_append_only_chk');
+
+-- Replaced by refuse_write (_shared.sql) in the trigger above.
+DROP FUNCTION IF EXISTS audit_events_append_only();
 
 CREATE OR REPLACE FUNCTION audit_record(
   p_actor uuid, p_action text, p_target_type text, p_target_id uuid, p_unit uuid, p_before jsonb, p_after jsonb)

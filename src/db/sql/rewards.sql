@@ -5,25 +5,17 @@
 
 -- Stock movements are the stock's ledger: append-only, so the cached counters on rewards can always be
 -- re-derived and audited. A correction is a new movement (release, write-off), never an edit.
-CREATE OR REPLACE FUNCTION reward_stock_movements_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'reward_stock_movements is append-only (% refused)', TG_OP USING ERRCODE = '55000';
-END;
-$$;
-
 DROP TRIGGER IF EXISTS reward_stock_movements_no_update_delete ON reward_stock_movements;
 CREATE TRIGGER reward_stock_movements_no_update_delete
   BEFORE UPDATE OR DELETE ON reward_stock_movements
-  FOR EACH ROW EXECUTE FUNCTION reward_stock_movements_append_only();
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', '%1$s is append-only (%2$s refused)');
 
 -- A redemption leaves `reserved` once and never comes back: fulfilled, cancelled and expired are final,
 -- and what was reserved (member, reward, quantity, price) never changes. This is the database's half of
 -- "fulfil and cancel happen once" (the service's half is the conditional UPDATE ... WHERE status = 'reserved').
+-- On the counter's path (redemption_end's update): one PL/pgSQL call of plain comparisons, nothing read.
 CREATE OR REPLACE FUNCTION redemptions_guard_transition() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    RAISE EXCEPTION 'redemptions are never deleted' USING ERRCODE = '55000';
-  END IF;
   IF OLD.status <> 'reserved' AND NEW.status IS DISTINCT FROM OLD.status THEN
     RAISE EXCEPTION 'redemption % is % and cannot become %', OLD.id, OLD.status, NEW.status USING ERRCODE = '55000';
   END IF;
@@ -38,24 +30,25 @@ $$;
 
 DROP TRIGGER IF EXISTS redemptions_guard_transition ON redemptions;
 CREATE TRIGGER redemptions_guard_transition
-  BEFORE UPDATE OR DELETE ON redemptions
+  BEFORE UPDATE ON redemptions
   FOR EACH ROW EXECUTE FUNCTION redemptions_guard_transition();
+
+DROP TRIGGER IF EXISTS redemptions_kept ON redemptions;
+CREATE TRIGGER redemptions_kept
+  BEFORE DELETE ON redemptions
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', 'redemptions are never deleted');
 
 -- A reward is kept by a community office (社区): the service says so with 400, and the database refuses a
 -- reward on any other kind of unit too, so no other write path can put a catalogue on a branch or a street.
-CREATE OR REPLACE FUNCTION rewards_unit_is_community() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM org_units WHERE id = NEW.org_unit_id AND kind = 'community') THEN
-    RAISE EXCEPTION 'a reward belongs to a community unit' USING ERRCODE = '23514';
-  END IF;
-  RETURN NEW;
-END;
-$$;
-
 DROP TRIGGER IF EXISTS rewards_unit_is_community ON rewards;
 CREATE TRIGGER rewards_unit_is_community
   BEFORE INSERT OR UPDATE OF org_unit_id ON rewards
-  FOR EACH ROW EXECUTE FUNCTION rewards_unit_is_community();
+  FOR EACH ROW WHEN (org_unit_kind(NEW.org_unit_id) IS DISTINCT FROM 'community')
+  EXECUTE FUNCTION refuse_write('23514', 'a reward belongs to a community unit');
+
+-- Replaced by refuse_write (_shared.sql) in the triggers above.
+DROP FUNCTION IF EXISTS reward_stock_movements_append_only();
+DROP FUNCTION IF EXISTS rewards_unit_is_community();
 
 -- The counter's two hot commands as one statement each (issue 9, redemption cycle). A createRedemption
 -- used to be 18 round trips inside one transaction (BEGIN, key, savepoint, five reads, seven writes, a

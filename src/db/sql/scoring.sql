@@ -4,17 +4,10 @@
 -- each change, so each is idempotent (CREATE OR REPLACE, DROP TRIGGER IF EXISTS before CREATE TRIGGER).
 
 -- A claim is made only under an active rubric (its ceiling must not move after the fact).
-CREATE OR REPLACE FUNCTION claims_rubric_active() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM rubrics WHERE id = NEW.rubric_id AND status = 'active') THEN
-    RAISE EXCEPTION 'claims need an active rubric' USING ERRCODE = 'P0001';
-  END IF;
-  RETURN NEW;
-END $$;
-
 DROP TRIGGER IF EXISTS claims_rubric_active_trg ON claims;
 CREATE TRIGGER claims_rubric_active_trg BEFORE INSERT ON claims
-  FOR EACH ROW EXECUTE FUNCTION claims_rubric_active();
+  FOR EACH ROW WHEN (NOT rubric_is_active(NEW.rubric_id))
+  EXECUTE FUNCTION refuse_write('P0001', 'claims need an active rubric');
 
 -- A panelist's points lie between 0 and the claim's ceiling (negative ceiling for deductions).
 -- Scores are given only while their claim is being scored, and only for its current attempt: once a round
@@ -37,78 +30,53 @@ CREATE TRIGGER claim_scores_in_range_trg BEFORE INSERT OR UPDATE ON claim_scores
   FOR EACH ROW EXECUTE FUNCTION claim_scores_in_range();
 
 -- Posted claims are history: their amounts and ledger reference never change afterwards.
-CREATE OR REPLACE FUNCTION claims_posted_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF OLD.status = 'posted' THEN
-    RAISE EXCEPTION 'claim % is posted and cannot change', OLD.id USING ERRCODE = 'P0001';
-  END IF;
-  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-  RETURN NEW;
-END $$;
-
 DROP TRIGGER IF EXISTS claims_posted_frozen_trg ON claims;
 CREATE TRIGGER claims_posted_frozen_trg BEFORE UPDATE OR DELETE ON claims
-  FOR EACH ROW EXECUTE FUNCTION claims_posted_frozen();
+  FOR EACH ROW WHEN (OLD.status = 'posted')
+  EXECUTE FUNCTION refuse_write('P0001', 'claim %3$s is posted and cannot change');
 
 -- The state machines of claims, rounds and objections, enforced by the database as well as by the service
--- (src/modules/scoring/domain.ts): a bug or a hand-written UPDATE cannot skip or reverse a step.
-CREATE OR REPLACE FUNCTION claims_legal_move() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
-       (OLD.status = 'submitted' AND NEW.status IN ('scoring', 'withdrawn'))
-    OR (OLD.status = 'scoring' AND NEW.status = 'scored')
-    OR (OLD.status = 'scored' AND NEW.status IN ('posted', 'scoring'))
-  ) THEN
-    RAISE EXCEPTION 'claim % cannot move from % to %', OLD.id, OLD.status, NEW.status USING ERRCODE = 'P0001';
-  END IF;
-  IF OLD.status = 'withdrawn' THEN
-    RAISE EXCEPTION 'claim % is withdrawn and cannot change', OLD.id USING ERRCODE = 'P0001';
-  END IF;
-  RETURN NEW;
-END $$;
-
+-- (src/modules/scoring/domain.ts; the moves: state_move_allowed, _shared.sql): a bug or a hand-written UPDATE cannot
+-- skip or reverse a step, and a row whose status has no move out is frozen. A table's triggers fire in the order
+-- of their names, which is the order of its checks: a claim's move before its freeze, a round's freeze before its
+-- move.
 DROP TRIGGER IF EXISTS claims_legal_move_trg ON claims;
 CREATE TRIGGER claims_legal_move_trg BEFORE UPDATE ON claims
-  FOR EACH ROW EXECUTE FUNCTION claims_legal_move();
+  FOR EACH ROW WHEN (NOT state_move_allowed('claims', OLD.status, NEW.status))
+  EXECUTE FUNCTION refuse_write('P0001', 'claim %3$s cannot move from %4$s to %5$s');
 
-CREATE OR REPLACE FUNCTION scoring_rounds_legal_move() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF OLD.status = 'finalized' THEN
-    RAISE EXCEPTION 'round % is finalized and cannot change', OLD.id USING ERRCODE = 'P0001';
-  END IF;
-  IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
-       (OLD.status = 'scoring' AND NEW.status = 'publicity')
-    OR (OLD.status = 'publicity' AND NEW.status IN ('finalized', 'scoring'))
-  ) THEN
-    RAISE EXCEPTION 'round % cannot move from % to %', OLD.id, OLD.status, NEW.status USING ERRCODE = 'P0001';
-  END IF;
-  RETURN NEW;
-END $$;
+DROP TRIGGER IF EXISTS claims_withdrawn_frozen_trg ON claims;
+CREATE TRIGGER claims_withdrawn_frozen_trg BEFORE UPDATE ON claims
+  FOR EACH ROW WHEN (OLD.status = 'withdrawn')
+  EXECUTE FUNCTION refuse_write('P0001', 'claim %3$s is withdrawn and cannot change');
+
+DROP TRIGGER IF EXISTS scoring_rounds_finalized_frozen_trg ON scoring_rounds;
+CREATE TRIGGER scoring_rounds_finalized_frozen_trg BEFORE UPDATE ON scoring_rounds
+  FOR EACH ROW WHEN (OLD.status = 'finalized')
+  EXECUTE FUNCTION refuse_write('P0001', 'round %3$s is finalized and cannot change');
 
 DROP TRIGGER IF EXISTS scoring_rounds_legal_move_trg ON scoring_rounds;
 CREATE TRIGGER scoring_rounds_legal_move_trg BEFORE UPDATE ON scoring_rounds
-  FOR EACH ROW EXECUTE FUNCTION scoring_rounds_legal_move();
+  FOR EACH ROW WHEN (NOT state_move_allowed('scoring_rounds', OLD.status, NEW.status))
+  EXECUTE FUNCTION refuse_write('P0001', 'round %3$s cannot move from %4$s to %5$s');
 
-CREATE OR REPLACE FUNCTION objections_legal_move() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF OLD.status <> 'open' THEN
-    RAISE EXCEPTION 'objection % is resolved and cannot change', OLD.id USING ERRCODE = 'P0001';
-  END IF;
-  RETURN NEW;
-END $$;
-
+-- An objection is answered once (open -> upheld | rescore).
 DROP TRIGGER IF EXISTS objections_legal_move_trg ON objections;
 CREATE TRIGGER objections_legal_move_trg BEFORE UPDATE ON objections
-  FOR EACH ROW EXECUTE FUNCTION objections_legal_move();
-
-CREATE OR REPLACE FUNCTION claim_scores_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'panel scores are never deleted' USING ERRCODE = 'P0001';
-END $$;
+  FOR EACH ROW WHEN (OLD.status <> 'open')
+  EXECUTE FUNCTION refuse_write('P0001', 'objection %3$s is resolved and cannot change');
 
 DROP TRIGGER IF EXISTS claim_scores_frozen_trg ON claim_scores;
 CREATE TRIGGER claim_scores_frozen_trg BEFORE DELETE ON claim_scores
-  FOR EACH ROW EXECUTE FUNCTION claim_scores_frozen();
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('P0001', 'panel scores are never deleted');
+
+-- Replaced by refuse_write (_shared.sql) in the triggers above.
+DROP FUNCTION IF EXISTS claims_rubric_active();
+DROP FUNCTION IF EXISTS claims_posted_frozen();
+DROP FUNCTION IF EXISTS claims_legal_move();
+DROP FUNCTION IF EXISTS scoring_rounds_legal_move();
+DROP FUNCTION IF EXISTS objections_legal_move();
+DROP FUNCTION IF EXISTS claim_scores_frozen();
 
 -- 公示 is how scores stay fair: no round asks for fewer publicity days than the floor of its unit, and no round
 -- opens publicity shorter than the floor in force when it closes (the service answers 400 before; this holds it
