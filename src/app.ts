@@ -11,7 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import type { Database } from './db/client'
-import { activitiesRoutes } from './modules/activities'
+import { activitiesRoutes, certificatePageRoutes } from './modules/activities'
 import { auditRoutes } from './modules/audit'
 import { identityRoutes } from './modules/identity'
 import { ledgerRoutes } from './modules/ledger'
@@ -61,11 +61,13 @@ export interface AppOptions {
   login?: Partial<LoginThrottleSettings>
   /** The clock of the login throttle and shared counters (tests only). */
   clock?: () => number
+  /** Where people reach the service: certificates print <publicBaseUrl>/service-certificates/<code> (PUBLIC_BASE_URL). */
+  publicBaseUrl?: string
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    settings: { timezone: string; redemptionHoldDays: number; loginRateLimit: number }
+    settings: { timezone: string; redemptionHoldDays: number; loginRateLimit: number; publicBaseUrl: string }
   }
 }
 
@@ -167,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     timezone: options.timezone ?? 'Asia/Shanghai',
     redemptionHoldDays: options.redemptionHoldDays ?? 7,
     loginRateLimit: options.loginRateLimit ?? 10,
+    publicBaseUrl: options.publicBaseUrl ?? 'http://localhost:3000',
   })
 
   // Every /api/v1 route that is not public is documented as needing a bearer token.
@@ -228,6 +231,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
 
   await app.register(systemRoutes)
+  // The page a certificate's printed verification URL opens (outside /api/v1, not in the OpenAPI document).
+  await app.register(certificatePageRoutes)
   await app.register(
     async (api) => {
       await api.register(identityRoutes)

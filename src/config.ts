@@ -31,6 +31,7 @@ const Env = Type.Object({
   LOGIN_ADDRESS_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100 }),
   LOGIN_FREE_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
   LOGIN_MAX_DELAY_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
+  PUBLIC_BASE_URL: Type.Optional(Type.String({ maxLength: 200 })),
 })
 type Env = Static<typeof Env>
 
@@ -63,6 +64,11 @@ export interface Config {
   /** Failed logins of an account before the delays start. */
   loginFreeFailures: number
   loginMaxDelaySeconds: number
+  /**
+   * Where people reach this service (scheme, host, optional path; no trailing slash): the verification URL and QR
+   * code printed on certificates. Default http://localhost:<PORT>.
+   */
+  publicBaseUrl: string
 }
 
 export class ConfigError extends Error {}
@@ -100,6 +106,25 @@ function trustedProxies(value: string): string[] {
     }
   }
   return entries
+}
+
+/** PUBLIC_BASE_URL: an absolute http(s) URL without query, fragment or credentials; kept without a trailing slash. */
+function publicBaseUrl(value: string | undefined, port: number): string {
+  if (value === undefined) return `http://localhost:${port}`
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError(
+      `invalid environment variable PUBLIC_BASE_URL: ${JSON.stringify(value)} is not a URL`,
+    )
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(
+      'invalid environment variable PUBLIC_BASE_URL: must be an http(s) URL without query, fragment or credentials',
+    )
+  }
+  return url.href.replace(/\/+$/, '')
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -155,6 +180,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     loginAddressMax: env.LOGIN_ADDRESS_MAX,
     loginFreeFailures: env.LOGIN_FREE_FAILURES,
     loginMaxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,
+    publicBaseUrl: publicBaseUrl(env.PUBLIC_BASE_URL, env.PORT),
   }
 }
 

@@ -43,6 +43,7 @@ async function main() {
     jwtSecret: config.jwtSecret,
     timezone: config.timezone,
     redemptionHoldDays: config.redemptionHoldDays,
+    publicBaseUrl: config.publicBaseUrl,
     corsOrigins: config.corsOrigins,
     rateLimitMax: config.rateLimitMax,
     rateLimitWindowSeconds: config.rateLimitWindowSeconds,
@@ -65,16 +66,19 @@ async function main() {
     )
   if (bootstrapped) app.log.info({ username: config.bootstrapAdminUsername }, 'bootstrap admin created')
   if (database.driver === 'pglite') {
-    const { loadDemoIfEmpty } = await import('./demo/accounts')
-    const logins = await loadDemoIfEmpty(database.db)
-    if (logins) {
+    const { demoLogins, loadDemoIfEmpty } = await import('./demo/accounts')
+    if (await loadDemoIfEmpty(database.db)) {
+      const started = Date.now()
       const { loadDemoContent } = await import('./demo/content')
-      await loadDemoContent(database.db, config.timezone)
+      await loadDemoContent(database.db, config.timezone, { holdDays: config.redemptionHoldDays })
       app.log.info(
-        'demo organisation loaded (with an active rubric, a stocked catalogue and 30.00 points for demo-member); demo logins (username / password):',
+        `demo organisation loaded in ${Date.now() - started} ms: a year of 幸福社区 (activities, rounds finalized, on notice and ready to finalize, redemptions, a certificate); the README's "Call it" walks through it`,
       )
-      for (const l of logins) app.log.info(`  ${l.role.padEnd(12)} ${l.username} / ${l.password}`)
     }
+    // On every start of the demo database, not only the first: how to sign in.
+    const logins = await demoLogins(database.db)
+    if (logins.length) app.log.info('demo logins (username / password, unless changed since):')
+    for (const l of logins) app.log.info(`  ${l.role.padEnd(12)} ${l.username} / ${l.password}`)
   }
 
   let closing = false

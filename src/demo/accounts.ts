@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { type Db, one, transaction } from '../db/client'
+import { type Db, one, rows, transaction } from '../db/client'
 import type { Role } from '../db/schema/identity'
 import type { OrgKind } from '../db/schema/org'
 import { recordAudit } from '../modules/audit'
@@ -107,8 +107,11 @@ export async function loadDemoIfEmpty(db: Db): Promise<DemoLogin[] | null> {
     }
 
     const unitOf = { root: rootId, branchA, communityA }
+    // demo-member is 张伟; the branch secretary is 王芳, a member of her own branch, so what she signs (a
+    // certificate's 经办人) carries her name. The other staff logins are office accounts without a member record.
+    const memberOf: Partial<Record<Role, string>> = { member: membersA[0], secretary: membersA[1] }
     for (const [i, u] of USERS.entries()) {
-      const memberId = u.role === 'member' ? membersA[0] : null
+      const memberId = memberOf[u.role] ?? null
       const user = await one<{ id: string }>(
         tx,
         sql`insert into users (username, password_hash, member_id) values (${u.username}, ${hashes[i]}, ${memberId})
@@ -132,4 +135,25 @@ export async function loadDemoIfEmpty(db: Db): Promise<DemoLogin[] | null> {
     })
     return USERS.map(({ role, username, password }) => ({ role, username, password }))
   })
+}
+
+/**
+ * The demo logins this database holds (the embedded demo, loaded on an earlier start or now), so every start of
+ * the demo database can print how to sign in; empty on any other database. The passwords are the demo's own:
+ * whoever changed one since knows the new one.
+ */
+export async function demoLogins(db: Db): Promise<DemoLogin[]> {
+  const found = await rows<{ username: string }>(
+    db,
+    sql`select username from users where username in (${sql.join(
+      USERS.map((u) => sql`${u.username}`),
+      sql`, `,
+    )})`,
+  )
+  const present = new Set(found.map((r) => r.username))
+  return USERS.filter((u) => present.has(u.username)).map(({ role, username, password }) => ({
+    role,
+    username,
+    password,
+  }))
 }

@@ -23,7 +23,11 @@ async function sendCertificate(
   if (!/\bapplication\/pdf\b/i.test(request.headers.accept ?? '')) {
     return reply.type('application/json').send(certificate)
   }
-  const pdf = await renderCertificatePdf(certificate, request.server.settings.timezone)
+  const pdf = await renderCertificatePdf(
+    certificate,
+    request.server.settings.timezone,
+    request.server.settings.publicBaseUrl,
+  )
   return reply
     .type('application/pdf')
     .header('content-disposition', `inline; filename="certificate-${certificate.serialNumber}.pdf"`)

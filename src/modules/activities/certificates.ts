@@ -215,15 +215,21 @@ export async function listServiceCertificates(
   return toPage(found, limit, (r) => [r.cursorAt, r.id], toCertificate)
 }
 
-/** Public: validity and the few facts printed on the certificate; nothing else personal. */
-export async function verifyServiceCertificate(db: Db, code: string): Promise<CertificateVerification> {
+/**
+ * The certificate a verification code names, for the public checks: validity and the few facts printed on it
+ * (with its period, which the verification page shows); nothing else personal. Undefined when no such code.
+ */
+export async function certificateByCode(
+  db: Db,
+  code: string,
+): Promise<(CertificateVerification & { from: string; to: string }) | undefined> {
   const normalised = normaliseVerificationCode(code)
-  if (!/^[0-9A-Z]{26}$/.test(normalised)) throw notFound('certificate')
+  if (!/^[0-9A-Z]{26}$/.test(normalised)) return undefined
   const row = await one<CertificateRow>(
     db,
     sql`${CERTIFICATE_SELECT} where verification_code = ${normalised}`,
   )
-  if (!row) throw notFound('certificate')
+  if (!row) return undefined
   return {
     valid: true,
     serialNumber: row.serialNumber,
@@ -231,5 +237,15 @@ export async function verifyServiceCertificate(db: Db, code: string): Promise<Ce
     totalHours: formatCents(row.totalHoursCents),
     issuedAt: new Date(row.issuedAt).toISOString(),
     issuer: row.issuerName,
+    from: row.from,
+    to: row.to,
   }
+}
+
+/** Public: validity and the few facts printed on the certificate; nothing else personal. */
+export async function verifyServiceCertificate(db: Db, code: string): Promise<CertificateVerification> {
+  const found = await certificateByCode(db, code)
+  if (!found) throw notFound('certificate')
+  const { from: _from, to: _to, ...verification } = found
+  return verification
 }

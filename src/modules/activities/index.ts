@@ -1,9 +1,29 @@
 /**
  * The activities module's public surface: activities, participation, service requests and certificates — the
  * evidence that scoring turns into claims. Verifying evidence calls the `EvidenceHooks` given to
- * `activitiesRoutes` (app.ts wires scoring's), so this module does not depend on scoring.
+ * `activitiesRoutes` (app.ts wires scoring's), so this module does not depend on scoring. The commands
+ * (createActivity ... issueServiceCertificate) are the ones the routes call, for the embedded demo (src/demo),
+ * which builds its year of history with them.
  */
+export { certificatePageRoutes } from './certificate-page'
+export { issueServiceCertificate } from './certificates'
 export type { EvidenceHooks } from './hooks'
 export { hoursByMember, hoursFromRollupsGrouped, hoursSummary } from './reporting'
+export {
+  acceptServiceRequest,
+  cancelServiceRequest,
+  completeServiceRequest,
+  confirmServiceRequest,
+  createServiceRequest,
+  declineServiceRequest,
+  dispatchServiceRequest,
+} from './requests'
 export { activitiesRoutes } from './routes'
-export { activityForClaims, foreignEvidence, serviceRequestForClaim } from './service'
+export {
+  activityForClaims,
+  createActivity,
+  foreignEvidence,
+  recordParticipation,
+  serviceRequestForClaim,
+  verifyActivity,
+} from './service'

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import PDFDocument from 'pdfkit'
+import QRCode from 'qrcode'
 import type { ServiceCertificate } from './schemas'
 
 /**
@@ -36,8 +37,41 @@ function printedAt(iso: string, timeZone: string): string {
   }).format(new Date(iso))
 }
 
-/** A printable A4 志愿服务记录证明. */
-export async function renderCertificatePdf(c: ServiceCertificate, timeZone: string): Promise<Buffer> {
+/** Where anyone checks a certificate in a browser (or by scanning its QR code): the public verification page. */
+export function verificationUrl(publicBaseUrl: string, code: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/service-certificates/${code}`
+}
+
+/**
+ * The QR code of `text` as vector squares (one path, so it prints sharp at any size), `size` points wide with
+ * its top left corner at (x, y). Error correction M: still readable with a stamp or a fold across it.
+ */
+function drawQrCode(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number) {
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' })
+  const quiet = 2
+  const cell = size / (modules.size + 2 * quiet)
+  doc.save()
+  doc.rect(x, y, size, size).fill('white')
+  for (let row = 0; row < modules.size; row++) {
+    for (let col = 0; col < modules.size; col++) {
+      if (modules.get(row, col)) doc.rect(x + (col + quiet) * cell, y + (row + quiet) * cell, cell, cell)
+    }
+  }
+  doc.fill('black')
+  doc.restore()
+}
+
+const QR_SIZE = 84
+
+/**
+ * A printable A4 志愿服务记录证明. `publicBaseUrl` (PUBLIC_BASE_URL) makes the verification address absolute,
+ * printed in words and as a QR code, so a resident checks the paper with a phone.
+ */
+export async function renderCertificatePdf(
+  c: ServiceCertificate,
+  timeZone: string,
+  publicBaseUrl: string,
+): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
@@ -112,15 +146,26 @@ export async function renderCertificatePdf(c: ServiceCertificate, timeZone: stri
   drawRow(['', '', '合计', c.totalHours])
 
   doc.moveDown(2)
+  // The closing block (signature lines, verification address and its QR code) stays on one page.
+  if (doc.y + QR_SIZE + 90 > doc.page.height - MARGIN) {
+    doc.addPage()
+    doc.font('cjk')
+  }
+  const url = verificationUrl(publicBaseUrl, c.verificationCode)
+  const top = doc.y
+  const textWidth = width - QR_SIZE - 16
+  drawQrCode(doc, url, MARGIN + width - QR_SIZE, top, QR_SIZE)
   doc.fontSize(12)
-  doc.text(`出具单位（盖章）：${c.issuerName}`, MARGIN, doc.y, { width })
-  doc.text(`经办人：${c.issuedByName}`)
-  doc.text(`出具日期：${printedAt(c.issuedAt, timeZone)}`)
+  doc.text(`出具单位（盖章）：${c.issuerName}`, MARGIN, top, { width: textWidth })
+  doc.text(`经办人：${c.issuedByName}`, { width: textWidth })
+  doc.text(`出具日期：${printedAt(c.issuedAt, timeZone)}`, { width: textWidth })
   doc.moveDown(1)
   doc.fontSize(9).fillColor('#444')
-  doc.text(`验证码：${c.verificationCode}`)
-  doc.text(`查验方式：GET /api/v1/service-certificates/${c.verificationCode}（无需登录）`)
-  doc.text('本证明依据《志愿服务记录与证明出具办法（试行）》出具，所列时长仅含经核实的服务记录。')
+  doc.text(`验证码：${c.verificationCode}`, { width: textWidth })
+  doc.text(`查验网址（扫描右侧二维码或在浏览器中打开，无需登录）：${url}`, { width: textWidth })
+  doc.text('本证明依据《志愿服务记录与证明出具办法（试行）》出具，所列时长仅含经核实的服务记录。', {
+    width: textWidth,
+  })
   doc.end()
   await finished
   return Buffer.concat(chunks)
