@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one } from '../../src/db/client'
-import { loadDemoIfEmpty } from '../../src/demo/accounts'
+import { demoLogins, loadDemoIfEmpty } from '../../src/demo/accounts'
 import { buildTestApp, type TestApp } from '../helpers/app'
 
 // This file's database starts empty (migrated template), like a first start in embedded mode.
@@ -13,6 +13,8 @@ beforeAll(async () => {
 
 describe('demo organisation', () => {
   it('loads once into an empty database, with a login per role that works', async () => {
+    // What every start of the embedded database prints: nothing before the demo is there.
+    expect(await demoLogins(t.db)).toEqual([])
     const logins = await loadDemoIfEmpty(t.db)
     expect(logins?.map((l) => l.role)).toEqual([
       'admin',
@@ -23,6 +25,8 @@ describe('demo organisation', () => {
       'member',
     ])
     expect(await loadDemoIfEmpty(t.db)).toBeNull()
+    // Later starts load nothing but print the same logins again.
+    expect(await demoLogins(t.db)).toEqual(logins)
 
     const counts = await one<{ units: string; members: string; regs: string }>(
       t.db,
@@ -59,5 +63,13 @@ describe('demo organisation', () => {
       headers: { authorization: `Bearer ${login.json().accessToken}` },
     })
     expect(me.json().member).toMatchObject({ name: '张伟' })
+
+    // The secretary is a member of her branch, so what she signs carries her name.
+    const asSecretary = await t.call({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { authorization: `Bearer ${res.json().accessToken}` },
+    })
+    expect(asSecretary.json().member).toMatchObject({ name: '王芳' })
   })
 })

@@ -98,7 +98,7 @@ describe('the demo year on a first embedded start', () => {
     const ready = byId.get(demo.readyRoundId)!
     expect(ready.status).toBe('publicity')
     // Ended at the end of yesterday, that is at today's local midnight.
-    expect(ready.publicityEndsAt).toBe(`${today()}T00:00:00+08:00`)
+    expect(Date.parse(ready.publicityEndsAt)).toBe(Date.parse(`${today()}T00:00:00+08:00`))
     const none = await get('demo-secretary', `/api/v1/objections?roundId=${ready.id}&status=open`)
     expect(none.items).toHaveLength(0)
 
