@@ -3,31 +3,52 @@
 -- this text changes: edit a definition here, in place, never in a migration. Every statement runs again on
 -- each change, so each is idempotent (CREATE OR REPLACE, DROP TRIGGER IF EXISTS before CREATE TRIGGER).
 
+-- What one posting adds to the points rollups, by its kind and its member entry's amount: scoring results,
+-- deductions, adjustments and reversals are issued (the positive amount), deducted (the negative, negated) and
+-- counted as earning postings; a settled redemption hold ('post') is redeemed and counted as a redemption. The one
+-- definition of the figures: the posting triggers, the member's move and the rebuild all add or sum this. SQL
+-- without a FROM: inlined into the statement that calls it.
+CREATE OR REPLACE FUNCTION report_points(p_kind text, p_amount bigint)
+RETURNS TABLE (issued bigint, deducted bigint, earning_postings integer, redeemed bigint, redemptions integer)
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_kind <> 'post' THEN greatest(p_amount, 0) ELSE 0 END,
+         CASE WHEN p_kind <> 'post' THEN greatest(-p_amount, 0) ELSE 0 END,
+         CASE WHEN p_kind <> 'post' THEN 1 ELSE 0 END,
+         CASE WHEN p_kind = 'post' THEN -p_amount ELSE 0 END,
+         CASE WHEN p_kind = 'post' THEN 1 ELSE 0 END
+$$;
+
+-- One posting's points as its two triggers add them: the member's home unit, the service-zone month and day of
+-- the posting, and report_points of its member entry. No row for an entry of 0 (nothing to add). One statement,
+-- inlined into the trigger's (it reads the entry, the member and the zone once).
+CREATE OR REPLACE FUNCTION report_posting_points(t ledger_transactions)
+RETURNS TABLE (org_unit_id uuid, month date, day date, issued bigint, deducted bigint, earning_postings integer,
+               redeemed bigint, redemptions integer)
+LANGUAGE sql STABLE AS $$
+  SELECT (SELECT m.org_unit_id FROM members m WHERE m.id = t.member_id),
+         date_trunc('month', z.at)::date, z.at::date, p.*
+    FROM ledger_entries e,
+         LATERAL (SELECT t.created_at AT TIME ZONE (SELECT time_zone FROM report_settings) AS at) z,
+         LATERAL report_points(t.kind, e.amount) p
+   WHERE e.transaction_id = t.id AND e.account_id = t.account_id AND e.amount <> 0
+$$;
+
 -- Fired by a posting's transaction row, at the end of the posting statement (which has by then also
 -- inserted the entries), in the posting's own transaction: the rollup commits or rolls back with it.
 -- Holds and voids never reach this function (the trigger's WHEN), so the redemption counter path, the
 -- busiest write, pays nothing.
 CREATE OR REPLACE FUNCTION report_rollup_posting() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  tz text;
-  amt bigint;
-  unit uuid;
+  p record;
 BEGIN
-  SELECT time_zone INTO tz FROM report_settings;
-  SELECT e.amount INTO amt FROM ledger_entries e
-   WHERE e.transaction_id = NEW.id AND e.account_id = NEW.account_id;
-  IF amt IS NULL OR amt = 0 THEN
+  SELECT * INTO p FROM report_posting_points(NEW);
+  IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  SELECT m.org_unit_id INTO unit FROM members m WHERE m.id = NEW.member_id;
   INSERT INTO report_member_months AS r
          (member_id, month, org_unit_id, issued, deducted, earning_postings, redeemed, redemptions)
-  VALUES (NEW.member_id, date_trunc('month', NEW.created_at AT TIME ZONE tz)::date, unit,
-          CASE WHEN NEW.kind <> 'post' THEN greatest(amt, 0) ELSE 0 END,
-          CASE WHEN NEW.kind <> 'post' THEN greatest(-amt, 0) ELSE 0 END,
-          CASE WHEN NEW.kind <> 'post' THEN 1 ELSE 0 END,
-          CASE WHEN NEW.kind = 'post' THEN -amt ELSE 0 END,
-          CASE WHEN NEW.kind = 'post' THEN 1 ELSE 0 END)
+  VALUES (NEW.member_id, p.month, p.org_unit_id, p.issued, p.deducted, p.earning_postings, p.redeemed,
+          p.redemptions)
   ON CONFLICT (member_id, month) DO UPDATE
      SET issued = r.issued + excluded.issued,
          deducted = r.deducted + excluded.deducted,
@@ -44,13 +65,18 @@ CREATE TRIGGER report_rollup_posting
   FOR EACH ROW WHEN (NEW.kind IN ('award','deduction','adjustment','reversal','post'))
   EXECUTE FUNCTION report_rollup_posting();
 
--- A member changing home unit takes their points along: out of the old unit's months, into the new one's
--- (report_member_months has exactly what they contributed). Runs before the member rows are relabelled.
--- The member's account row is locked first: a posting for this member in flight commits before (its
--- member and unit rows then include it and move with the rest), a later one waits and lands in the new unit.
+-- A member changing home unit takes their points along: out of the old unit's months and days, into the new
+-- one's. Runs before the member rows are relabelled. The member's account row is locked first: a posting for this
+-- member in flight commits before (its member and unit rows then include it and move with the rest), a later one
+-- waits and lands in the new unit. The months move what report_member_months has of the member; it has no days, so
+-- the days are read raw (one account's history, by its (account_id, chain_seq) index), in one sorted statement (no
+-- lock cycle).
 CREATE OR REPLACE FUNCTION report_rollup_member_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  tz text;
+  acct uuid;
 BEGIN
-  PERFORM 1 FROM ledger_accounts WHERE member_id = NEW.id FOR UPDATE;
+  SELECT id INTO acct FROM ledger_accounts WHERE member_id = NEW.id FOR UPDATE;
   UPDATE report_unit_months u
      SET issued = u.issued - m.issued, deducted = u.deducted - m.deducted,
          earning_postings = u.earning_postings - m.earning_postings,
@@ -69,6 +95,31 @@ BEGIN
          redeemed = u.redeemed + excluded.redeemed,
          redemptions = u.redemptions + excluded.redemptions;
   UPDATE report_member_months SET org_unit_id = NEW.org_unit_id WHERE member_id = NEW.id;
+  SELECT time_zone INTO tz FROM report_settings;
+  WITH mine AS (
+         SELECT (t.created_at AT TIME ZONE tz)::date AS day, sum(p.issued) AS issued, sum(p.deducted) AS deducted,
+                sum(p.earning_postings) AS postings, sum(p.redeemed) AS redeemed, sum(p.redemptions) AS redemptions
+           FROM ledger_transactions t
+           JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id = t.account_id
+          CROSS JOIN LATERAL report_points(t.kind, e.amount) p
+          WHERE t.account_id = acct AND t.member_id = NEW.id AND e.amount <> 0
+            AND t.kind IN ('award','deduction','adjustment','reversal','post')
+          GROUP BY 1),
+       deltas AS (
+         SELECT OLD.org_unit_id AS unit, day, -issued AS issued, -deducted AS deducted, -postings AS postings,
+                -redeemed AS redeemed, -redemptions AS redemptions FROM mine
+         UNION ALL
+         SELECT NEW.org_unit_id, day, issued, deducted, postings, redeemed, redemptions FROM mine)
+  INSERT INTO report_unit_days AS r
+         (org_unit_id, day, issued, deducted, earning_postings, redeemed, redemptions)
+  SELECT unit, day, sum(issued), sum(deducted), sum(postings), sum(redeemed), sum(redemptions)
+    FROM deltas GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (org_unit_id, day) DO UPDATE
+     SET issued = r.issued + excluded.issued,
+         deducted = r.deducted + excluded.deducted,
+         earning_postings = r.earning_postings + excluded.earning_postings,
+         redeemed = r.redeemed + excluded.redeemed,
+         redemptions = r.redemptions + excluded.redemptions;
   RETURN NULL;
 END;
 $$;
@@ -78,6 +129,10 @@ CREATE TRIGGER report_rollup_member_moved
   AFTER UPDATE OF org_unit_id ON members
   FOR EACH ROW WHEN (OLD.org_unit_id IS DISTINCT FROM NEW.org_unit_id)
   EXECUTE FUNCTION report_rollup_member_moved();
+
+-- Its days were a trigger of their own before (report_unit_days_member_moved), now part of the one above.
+DROP TRIGGER IF EXISTS report_unit_days_member_moved ON members;
+DROP FUNCTION IF EXISTS report_unit_days_member_moved();
 
 -- The documented rebuild job: recomputes every rollup row from the ledger. Run it after loading history
 -- with triggers off (session_replication_role = replica, as the benchmark generator does), after any
@@ -114,14 +169,12 @@ BEGIN
   END IF;
   SELECT time_zone INTO tz FROM report_settings;
   CREATE TEMP TABLE report_rebuild_points ON COMMIT DROP AS
-  SELECT t.member_id, (t.created_at AT TIME ZONE tz)::date AS day,
-         coalesce(sum(greatest(e.amount, 0)) FILTER (WHERE t.kind <> 'post'), 0) AS issued,
-         coalesce(sum(greatest(-e.amount, 0)) FILTER (WHERE t.kind <> 'post'), 0) AS deducted,
-         count(*) FILTER (WHERE t.kind <> 'post') AS postings,
-         coalesce(-sum(e.amount) FILTER (WHERE t.kind = 'post'), 0) AS redeemed,
-         count(*) FILTER (WHERE t.kind = 'post') AS redemptions
+  SELECT t.member_id, (t.created_at AT TIME ZONE tz)::date AS day, sum(p.issued) AS issued,
+         sum(p.deducted) AS deducted, sum(p.earning_postings) AS postings, sum(p.redeemed) AS redeemed,
+         sum(p.redemptions) AS redemptions
     FROM ledger_transactions t
     JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id = t.account_id
+   CROSS JOIN LATERAL report_points(t.kind, e.amount) p
    WHERE t.kind IN ('award','deduction','adjustment','reversal','post') AND e.amount <> 0
    GROUP BY 1, 2;
   DELETE FROM report_member_months;
@@ -150,13 +203,9 @@ BEGIN
   DELETE FROM report_member_days;
   DELETE FROM report_volunteer_days;
   CREATE TEMP TABLE report_rebuild_recs ON COMMIT DROP AS
-  SELECT p.member_id, a.org_unit_id AS work, (a.starts_at AT TIME ZONE tz)::date AS day,
-         p.hours_cents AS h, 0 AS req
-    FROM activities a JOIN activity_participants p ON p.activity_id = a.id
-   WHERE a.status = 'verified'
-  UNION ALL
-  SELECT r.member_id, r.org_unit_id, (r.completed_at AT TIME ZONE tz)::date, coalesce(r.hours_cents, 0), 1
-    FROM service_requests r WHERE r.status = 'confirmed';
+  SELECT v.member_id, v.org_unit_id AS work, (v.occurred_at AT TIME ZONE tz)::date AS day,
+         coalesce(v.hours_cents, 0) AS h, (v.source = 'service_request')::int AS req
+    FROM verified_service_hours v;
   INSERT INTO report_hours_days (work_unit_id, day, home_unit_id, hours_cents, records, requests)
   SELECT x.work, x.day, m.org_unit_id, sum(x.h), count(*), sum(x.req)
     FROM report_rebuild_recs x JOIN members m ON m.id = x.member_id
@@ -211,25 +260,15 @@ $$;
 -- member who changes unit, and rebuilt with the member rollup.
 CREATE OR REPLACE FUNCTION report_rollup_unit_posting() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  tz text;
-  amt bigint;
-  unit uuid;
+  p record;
 BEGIN
-  SELECT time_zone INTO tz FROM report_settings;
-  SELECT e.amount INTO amt FROM ledger_entries e
-   WHERE e.transaction_id = NEW.id AND e.account_id = NEW.account_id;
-  IF amt IS NULL OR amt = 0 THEN
+  SELECT * INTO p FROM report_posting_points(NEW);
+  IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  SELECT m.org_unit_id INTO unit FROM members m WHERE m.id = NEW.member_id;
   INSERT INTO report_unit_months AS r
          (org_unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
-  VALUES (unit, date_trunc('month', NEW.created_at AT TIME ZONE tz)::date,
-          CASE WHEN NEW.kind <> 'post' THEN greatest(amt, 0) ELSE 0 END,
-          CASE WHEN NEW.kind <> 'post' THEN greatest(-amt, 0) ELSE 0 END,
-          CASE WHEN NEW.kind <> 'post' THEN 1 ELSE 0 END,
-          CASE WHEN NEW.kind = 'post' THEN -amt ELSE 0 END,
-          CASE WHEN NEW.kind = 'post' THEN 1 ELSE 0 END)
+  VALUES (p.org_unit_id, p.month, p.issued, p.deducted, p.earning_postings, p.redeemed, p.redemptions)
   ON CONFLICT (org_unit_id, month) DO UPDATE
      SET issued = r.issued + excluded.issued,
          deducted = r.deducted + excluded.deducted,
@@ -238,12 +277,7 @@ BEGIN
          redemptions = r.redemptions + excluded.redemptions;
   INSERT INTO report_unit_days AS r
          (org_unit_id, day, issued, deducted, earning_postings, redeemed, redemptions)
-  VALUES (unit, (NEW.created_at AT TIME ZONE tz)::date,
-          CASE WHEN NEW.kind <> 'post' THEN greatest(amt, 0) ELSE 0 END,
-          CASE WHEN NEW.kind <> 'post' THEN greatest(-amt, 0) ELSE 0 END,
-          CASE WHEN NEW.kind <> 'post' THEN 1 ELSE 0 END,
-          CASE WHEN NEW.kind = 'post' THEN -amt ELSE 0 END,
-          CASE WHEN NEW.kind = 'post' THEN 1 ELSE 0 END)
+  VALUES (p.org_unit_id, p.day, p.issued, p.deducted, p.earning_postings, p.redeemed, p.redemptions)
   ON CONFLICT (org_unit_id, day) DO UPDATE
      SET issued = r.issued + excluded.issued,
          deducted = r.deducted + excluded.deducted,
@@ -325,57 +359,51 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION report_hours_activity_verified() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  tz text;
+-- A record became final, so its hours count: an activity verified, a request confirmed (updated into that status,
+-- or inserted in it). Its hours are read as verified_service_hours (activities.sql, the one definition of hours
+-- that count) has them; TG_ARGV[0] is the view's source for the table. At COMMIT (the triggers are DEFERRABLE
+-- INITIALLY DEFERRED): after the verifying transaction took every other lock it needs (a rollup row is never held
+-- while it waits for anything else), and with the participations as they are final.
+CREATE OR REPLACE FUNCTION report_hours_final() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  SELECT time_zone INTO tz FROM report_settings;
-  PERFORM report_hours_add(
-    NEW.org_unit_id, (NEW.starts_at AT TIME ZONE tz)::date,
-    ARRAY(SELECT p.member_id FROM activity_participants p WHERE p.activity_id = NEW.id ORDER BY p.member_id),
-    ARRAY(SELECT p.hours_cents FROM activity_participants p WHERE p.activity_id = NEW.id ORDER BY p.member_id),
-    false);
+  PERFORM report_hours_add(NEW.org_unit_id,
+                           (min(v.occurred_at) AT TIME ZONE (SELECT time_zone FROM report_settings))::date,
+                           array_agg(v.member_id ORDER BY v.member_id),
+                           array_agg(v.hours_cents ORDER BY v.member_id), TG_ARGV[0] = 'service_request')
+     FROM verified_service_hours v
+    WHERE v.source = TG_ARGV[0] AND v.source_id = NEW.id
+   HAVING count(*) > 0;
   RETURN NULL;
 END;
 $$;
 
--- DEFERRABLE INITIALLY DEFERRED: at commit, after the verifying transaction took every other lock it
--- needs (a rollup row is never held while it waits for anything else), and with the participations as
--- they are final.
 DROP TRIGGER IF EXISTS report_hours_activity_verified ON activities;
 CREATE CONSTRAINT TRIGGER report_hours_activity_verified
   AFTER UPDATE ON activities DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW WHEN (NEW.status = 'verified' AND OLD.status <> 'verified')
-  EXECUTE FUNCTION report_hours_activity_verified();
+  EXECUTE FUNCTION report_hours_final('activity');
 
 DROP TRIGGER IF EXISTS report_hours_activity_inserted ON activities;
 CREATE CONSTRAINT TRIGGER report_hours_activity_inserted
   AFTER INSERT ON activities DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW WHEN (NEW.status = 'verified')
-  EXECUTE FUNCTION report_hours_activity_verified();
-
-CREATE OR REPLACE FUNCTION report_hours_request_confirmed() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  tz text;
-BEGIN
-  SELECT time_zone INTO tz FROM report_settings;
-  PERFORM report_hours_add(NEW.org_unit_id, (NEW.completed_at AT TIME ZONE tz)::date,
-                           ARRAY[NEW.member_id], ARRAY[NEW.hours_cents], true);
-  RETURN NULL;
-END;
-$$;
+  EXECUTE FUNCTION report_hours_final('activity');
 
 DROP TRIGGER IF EXISTS report_hours_request_confirmed ON service_requests;
 CREATE CONSTRAINT TRIGGER report_hours_request_confirmed
   AFTER UPDATE ON service_requests DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW WHEN (NEW.status = 'confirmed' AND OLD.status <> 'confirmed')
-  EXECUTE FUNCTION report_hours_request_confirmed();
+  EXECUTE FUNCTION report_hours_final('service_request');
 
 DROP TRIGGER IF EXISTS report_hours_request_inserted ON service_requests;
 CREATE CONSTRAINT TRIGGER report_hours_request_inserted
   AFTER INSERT ON service_requests DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW WHEN (NEW.status = 'confirmed')
-  EXECUTE FUNCTION report_hours_request_confirmed();
+  EXECUTE FUNCTION report_hours_final('service_request');
+
+-- Replaced by report_hours_final in the triggers above.
+DROP FUNCTION IF EXISTS report_hours_activity_verified();
+DROP FUNCTION IF EXISTS report_hours_request_confirmed();
 
 -- A member who changes home unit takes their hours and active days along (reports count members by their
 -- current home unit): their records, read raw (one member's history, by the member indexes), leave the
@@ -389,12 +417,9 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended('report-hours:' || NEW.id::text, 0));
   SELECT time_zone INTO tz FROM report_settings;
   CREATE TEMP TABLE report_moved_recs ON COMMIT DROP AS
-  SELECT a.org_unit_id AS work, (a.starts_at AT TIME ZONE tz)::date AS day, p.hours_cents AS h, 0 AS req
-    FROM activity_participants p JOIN activities a ON a.id = p.activity_id
-   WHERE p.member_id = NEW.id AND a.status = 'verified'
-  UNION ALL
-  SELECT r.org_unit_id, (r.completed_at AT TIME ZONE tz)::date, coalesce(r.hours_cents, 0), 1
-    FROM service_requests r WHERE r.member_id = NEW.id AND r.status = 'confirmed';
+  SELECT v.org_unit_id AS work, (v.occurred_at AT TIME ZONE tz)::date AS day, coalesce(v.hours_cents, 0) AS h,
+         (v.source = 'service_request')::int AS req
+    FROM verified_service_hours v WHERE v.member_id = NEW.id;
   WITH deltas AS (
          SELECT work, day, OLD.org_unit_id AS home, -h AS h, -1 AS n, -req AS req FROM report_moved_recs
          UNION ALL
@@ -438,54 +463,6 @@ CREATE TRIGGER report_hours_member_moved
   AFTER UPDATE OF org_unit_id ON members
   FOR EACH ROW WHEN (OLD.org_unit_id IS DISTINCT FROM NEW.org_unit_id)
   EXECUTE FUNCTION report_hours_member_moved();
-
--- A member changing home unit takes their points' days along. report_member_months has no days, so the
--- member's postings are read raw (one account's history, by its (account_id, chain_seq) index), after the
--- member's account row is locked: a posting in flight has committed (and is in the old unit's rows, so it
--- moves), a later one waits and lands in the new unit. One sorted statement (no lock cycle).
-CREATE OR REPLACE FUNCTION report_unit_days_member_moved() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  tz text;
-  acct uuid;
-BEGIN
-  SELECT id INTO acct FROM ledger_accounts WHERE member_id = NEW.id FOR UPDATE;
-  SELECT time_zone INTO tz FROM report_settings;
-  WITH mine AS (
-         SELECT (t.created_at AT TIME ZONE tz)::date AS day,
-                coalesce(sum(greatest(e.amount, 0)) FILTER (WHERE t.kind <> 'post'), 0) AS issued,
-                coalesce(sum(greatest(-e.amount, 0)) FILTER (WHERE t.kind <> 'post'), 0) AS deducted,
-                count(*) FILTER (WHERE t.kind <> 'post') AS postings,
-                coalesce(-sum(e.amount) FILTER (WHERE t.kind = 'post'), 0) AS redeemed,
-                count(*) FILTER (WHERE t.kind = 'post') AS redemptions
-           FROM ledger_transactions t
-           JOIN ledger_entries e ON e.transaction_id = t.id AND e.account_id = t.account_id
-          WHERE t.account_id = acct AND t.member_id = NEW.id AND e.amount <> 0
-            AND t.kind IN ('award','deduction','adjustment','reversal','post')
-          GROUP BY 1),
-       deltas AS (
-         SELECT OLD.org_unit_id AS unit, day, -issued AS issued, -deducted AS deducted, -postings AS postings,
-                -redeemed AS redeemed, -redemptions AS redemptions FROM mine
-         UNION ALL
-         SELECT NEW.org_unit_id, day, issued, deducted, postings, redeemed, redemptions FROM mine)
-  INSERT INTO report_unit_days AS r
-         (org_unit_id, day, issued, deducted, earning_postings, redeemed, redemptions)
-  SELECT unit, day, sum(issued), sum(deducted), sum(postings), sum(redeemed), sum(redemptions)
-    FROM deltas GROUP BY 1, 2 ORDER BY 1, 2
-  ON CONFLICT (org_unit_id, day) DO UPDATE
-     SET issued = r.issued + excluded.issued,
-         deducted = r.deducted + excluded.deducted,
-         earning_postings = r.earning_postings + excluded.earning_postings,
-         redeemed = r.redeemed + excluded.redeemed,
-         redemptions = r.redemptions + excluded.redemptions;
-  RETURN NULL;
-END;
-$$;
-
-DROP TRIGGER IF EXISTS report_unit_days_member_moved ON members;
-CREATE TRIGGER report_unit_days_member_moved
-  AFTER UPDATE OF org_unit_id ON members
-  FOR EACH ROW WHEN (OLD.org_unit_id IS DISTINCT FROM NEW.org_unit_id)
-  EXECUTE FUNCTION report_unit_days_member_moved();
 
 -- The unit and every unit above it, root first (org_units.path, which never changes).
 CREATE OR REPLACE FUNCTION report_unit_line(p_unit uuid) RETURNS uuid[] LANGUAGE sql STABLE AS $$
