@@ -14,7 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, memberId, optionalUserId, orgUnitId, timestamps, userId } from './columns'
+import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestamps, userId } from './columns'
 import { members, teams } from './members'
 
 /**
@@ -135,10 +135,7 @@ export const serviceRequests = pgTable(
     index('service_requests_confirmed_idx')
       .on(t.memberId, t.completedAt)
       .where(sql`${t.status} = 'confirmed'`),
-    check(
-      'service_requests_status_chk',
-      sql`${t.status} in ('open','dispatched','accepted','completed','confirmed','cancelled')`,
-    ),
+    check('service_requests_status_chk', oneOf(t.status, SERVICE_REQUEST_STATUSES)),
     check(
       'service_requests_member_chk',
       sql`${t.status} not in ('dispatched','accepted','completed','confirmed') or ${t.memberId} is not null`,

@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'drizzle-orm'
 import { type AnyPgColumn, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { users } from './identity'
 import { members } from './members'
@@ -58,4 +59,13 @@ export function userId() {
 /** The user who did it, where it may have been nobody (the system, or not yet). */
 export function optionalUserId() {
   return uuid().references((): AnyPgColumn => users.id)
+}
+
+/**
+ * The CHECK condition that `column` holds one of `values`: a status or kind is allowed by the same list its
+ * TypeScript type is made of (`check('claims_status_chk', oneOf(t.status, CLAIM_STATUSES))`). Written as the
+ * migrations have it, `col in ('a','b')`, so drizzle-kit sees the CHECK it already has.
+ */
+export function oneOf(column: AnyPgColumn, values: readonly string[]): SQL {
+  return sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(','))})`
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, optionalUserId, orgUnitId, userId } from './columns'
+import { at, createdAt, id, oneOf, optionalUserId, orgUnitId, userId } from './columns'
 import { members } from './members'
 
 export const ROLES = ['admin', 'secretary', 'panelist', 'grid_worker', 'clerk', 'member'] as const
@@ -38,10 +38,7 @@ export const roleGrants = pgTable(
   (t) => [
     uniqueIndex('role_grants_user_role_unit_uq').on(t.userId, t.role, t.orgUnitId),
     index('role_grants_unit_idx').on(t.orgUnitId),
-    check(
-      'role_grants_role_chk',
-      sql`${t.role} in ('admin','secretary','panelist','grid_worker','clerk','member')`,
-    ),
+    check('role_grants_role_chk', oneOf(t.role, ROLES)),
   ],
 )
 

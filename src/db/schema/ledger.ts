@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { bigint, check, date, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { createdAt, id, memberId, optionalUserId, orgUnitId } from './columns'
+import { createdAt, id, memberId, oneOf, optionalUserId, orgUnitId } from './columns'
 import { members } from './members'
 
 export const LEDGER_ACCOUNT_KINDS = ['member', 'issuance', 'redemption'] as const
@@ -38,7 +38,7 @@ export const ledgerAccounts = pgTable(
   (t) => [
     uniqueIndex('ledger_accounts_member_uq').on(t.memberId),
     uniqueIndex('ledger_accounts_office_uq').on(t.kind, t.orgUnitId).where(sql`${t.kind} <> 'member'`),
-    check('ledger_accounts_kind_chk', sql`${t.kind} in ('member','issuance','redemption')`),
+    check('ledger_accounts_kind_chk', oneOf(t.kind, LEDGER_ACCOUNT_KINDS)),
     check('ledger_accounts_member_chk', sql`(${t.kind} = 'member') = (${t.memberId} is not null)`),
     check('ledger_accounts_held_chk', sql`${t.held} >= 0`),
     check(
@@ -93,10 +93,7 @@ export const ledgerTransactions = pgTable(
     index('ledger_transactions_member_earned_idx')
       .on(t.memberId, t.createdAt)
       .where(sql`${t.kind} in ('award','deduction','adjustment','reversal')`),
-    check(
-      'ledger_transactions_kind_chk',
-      sql`${t.kind} in ('award','deduction','adjustment','reversal','hold','post','void')`,
-    ),
+    check('ledger_transactions_kind_chk', oneOf(t.kind, LEDGER_KINDS)),
     check(
       'ledger_transactions_reference_chk',
       sql`case ${t.kind}

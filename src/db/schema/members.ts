@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { boolean, check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, memberId, optionalUserId, orgUnitId, timestamps } from './columns'
+import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestamps } from './columns'
 
 /** A person who earns points. `orgUnitId` is the home unit (normally a branch). */
 export const members = pgTable(
@@ -54,7 +54,7 @@ export const memberRegistrations = pgTable(
       .where(sql`${t.status} in ('pending', 'accepted')`),
     index('member_registrations_unit_idx').on(t.orgUnitId),
     index('member_registrations_member_idx').on(t.memberId),
-    check('member_registrations_status_chk', sql`${t.status} in ('pending','accepted','declined','ended')`),
+    check('member_registrations_status_chk', oneOf(t.status, REGISTRATION_STATUSES)),
     check(
       'member_registrations_decided_chk',
       sql`(${t.status} = 'pending') = (${t.decidedAt} is null) or (${t.status} = 'ended' and ${t.decidedAt} is null)`,

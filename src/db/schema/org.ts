@@ -10,7 +10,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { id, timestamps } from './columns'
+import { id, oneOf, timestamps } from './columns'
 
 export const ORG_KINDS = [
   'root',
@@ -52,10 +52,7 @@ export const orgUnits = pgTable(
     index('org_units_parent_idx').on(t.parentId, t.name),
     // Exactly one root: a second bootstrap racing the first cannot make another.
     uniqueIndex('org_units_one_root_uq').on(sql`(${t.kind})`).where(sql`${t.kind} = 'root'`),
-    check(
-      'org_units_kind_chk',
-      sql`${t.kind} in ('root','province','city','district','street','community','branch','grid','microgrid')`,
-    ),
+    check('org_units_kind_chk', oneOf(t.kind, ORG_KINDS)),
     check('org_units_root_chk', sql`(${t.kind} = 'root') = (${t.parentId} is null)`),
     check('org_units_threshold_chk', sql`${t.redemptionThreshold} is null or ${t.redemptionThreshold} >= 0`),
     check('org_units_publicity_chk', sql`${t.publicityDays} is null or ${t.publicityDays} between 0 and 60`),

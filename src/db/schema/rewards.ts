@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { bigint, boolean, check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, memberId, optionalUserId, orgUnitId, timestamps, userId } from './columns'
+import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestamps, userId } from './columns'
 
 /**
  * A reward in a community office's catalogue. The stock counters are a cache of reward_stock_movements,
@@ -90,7 +90,7 @@ export const redemptions = pgTable(
     index('redemptions_reward_fulfilled_idx')
       .on(t.rewardId, t.fulfilledAt)
       .where(sql`${t.status} = 'fulfilled'`),
-    check('redemptions_status_chk', sql`${t.status} in ('reserved','fulfilled','cancelled','expired')`),
+    check('redemptions_status_chk', oneOf(t.status, REDEMPTION_STATUSES)),
     check('redemptions_quantity_chk', sql`${t.quantity} > 0`),
     check(
       'redemptions_amount_chk',
@@ -127,10 +127,7 @@ export const rewardStockMovements = pgTable(
   (t) => [
     index('reward_stock_movements_reward_idx').on(t.rewardId, t.createdAt, t.id),
     index('reward_stock_movements_redemption_idx').on(t.redemptionId),
-    check(
-      'reward_stock_movements_kind_chk',
-      sql`${t.kind} in ('received','reserved','handed_out','released','written_off')`,
-    ),
+    check('reward_stock_movements_kind_chk', oneOf(t.kind, STOCK_MOVEMENT_KINDS)),
     check('reward_stock_movements_quantity_chk', sql`${t.quantity} > 0`),
     // Movements of a redemption name it; a write-off says why.
     check(

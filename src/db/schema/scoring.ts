@@ -15,7 +15,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, memberId, optionalUserId, orgUnitId, timestamps, userId } from './columns'
+import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestamps, userId } from './columns'
 import { rubricItems, rubrics } from './rubrics'
 
 export const ROUND_STATUSES = ['scoring', 'publicity', 'finalized'] as const
@@ -48,8 +48,8 @@ export const scoringRounds = pgTable(
   },
   (t) => [
     index('scoring_rounds_unit_idx').on(t.orgUnitId, t.createdAt),
-    check('scoring_rounds_status_chk', sql`${t.status} in ('scoring','publicity','finalized')`),
-    check('scoring_rounds_aggregation_chk', sql`${t.aggregation} in ('mean','median','trimmed_mean')`),
+    check('scoring_rounds_status_chk', oneOf(t.status, ROUND_STATUSES)),
+    check('scoring_rounds_aggregation_chk', oneOf(t.aggregation, AGGREGATIONS)),
     check('scoring_rounds_period_chk', sql`${t.periodStart} <= ${t.periodEnd}`),
     check('scoring_rounds_quorum_chk', sql`${t.quorum} >= 1`),
     check(
@@ -122,7 +122,7 @@ export const claims = pgTable(
     index('claims_unit_idx').on(t.orgUnitId, t.createdAt),
     index('claims_round_idx').on(t.roundId),
     index('claims_pending_idx').on(t.rubricId, t.occurredOn).where(sql`${t.status} = 'submitted'`),
-    check('claims_status_chk', sql`${t.status} in ('submitted','scoring','scored','posted','withdrawn')`),
+    check('claims_status_chk', oneOf(t.status, CLAIM_STATUSES)),
     check('claims_kind_chk', sql`${t.kind} in ('award','deduction')`),
     check('claims_source_chk', sql`${t.source} in ('manual','activity','service_request')`),
     check('claims_quantity_chk', sql`${t.quantity} > 0`),
@@ -218,7 +218,7 @@ export const objections = pgTable(
   (t) => [
     index('objections_claim_idx').on(t.claimId),
     index('objections_open_idx').on(t.roundId).where(sql`${t.status} = 'open'`),
-    check('objections_status_chk', sql`${t.status} in ('open','upheld','rescore')`),
+    check('objections_status_chk', oneOf(t.status, OBJECTION_STATUSES)),
     check('objections_resolved_chk', sql`(${t.status} = 'open') = (${t.resolvedAt} is null)`),
   ],
 )
