@@ -14,7 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestamps, userId } from './columns'
+import * as col from './columns'
 import { members, teams } from './members'
 
 /**
@@ -24,23 +24,23 @@ import { members, teams } from './members'
 export const activities = pgTable(
   'activities',
   {
-    id: id(),
-    orgUnitId: orgUnitId(),
+    id: col.id(),
+    orgUnitId: col.orgUnitId(),
     teamId: uuid().references(() => teams.id),
     title: text().notNull(),
     rubricItemCode: text(),
-    startsAt: at().notNull(),
-    endsAt: at().notNull(),
+    startsAt: col.at().notNull(),
+    endsAt: col.at().notNull(),
     location: text(),
     /** The length in hundredths of an hour, rounded down: the most hours anyone may record here. */
     lengthCents: bigint({ mode: 'number' })
       .notNull()
       .generatedAlwaysAs(sql`floor(extract(epoch from (ends_at - starts_at)) / 36)::bigint`),
     status: text().$type<'open' | 'verified'>().notNull().default('open'),
-    verifiedAt: at(),
-    verifiedBy: optionalUserId(),
-    createdBy: userId(),
-    createdAt: createdAt(),
+    verifiedAt: col.at(),
+    verifiedBy: col.optionalUserId(),
+    createdBy: col.userId(),
+    createdAt: col.createdAt(),
   },
   (t) => [
     index('activities_unit_starts_idx').on(t.orgUnitId, t.startsAt, t.id),
@@ -65,14 +65,12 @@ export const activities = pgTable(
 export const activityParticipants = pgTable(
   'activity_participants',
   {
-    activityId: uuid()
-      .notNull()
-      .references(() => activities.id),
-    memberId: memberId(),
+    activityId: col.required(() => activities.id),
+    memberId: col.memberId(),
     hoursCents: bigint({ mode: 'number' }).notNull(),
     activityLengthCents: bigint({ mode: 'number' }).notNull(),
-    recordedBy: userId(),
-    ...timestamps(),
+    recordedBy: col.userId(),
+    ...col.timestamps(),
   },
   (t) => [
     primaryKey({ columns: [t.activityId, t.memberId] }),
@@ -104,29 +102,29 @@ export type ServiceRequestStatus = (typeof SERVICE_REQUEST_STATUSES)[number]
 export const serviceRequests = pgTable(
   'service_requests',
   {
-    id: id(),
-    orgUnitId: orgUnitId(),
+    id: col.id(),
+    orgUnitId: col.orgUnitId(),
     requesterName: text().notNull(),
     requesterContact: text(),
     title: text().notNull(),
     description: text().notNull(),
     status: text().$type<ServiceRequestStatus>().notNull().default('open'),
     memberId: uuid().references(() => members.id),
-    dispatchedAt: at(),
-    dispatchedBy: optionalUserId(),
-    acceptedAt: at(),
-    completedAt: at(),
+    dispatchedAt: col.at(),
+    dispatchedBy: col.optionalUserId(),
+    acceptedAt: col.at(),
+    completedAt: col.at(),
     hoursCents: bigint({ mode: 'number' }),
     completionNote: text(),
-    confirmedAt: at(),
-    confirmedBy: optionalUserId(),
+    confirmedAt: col.at(),
+    confirmedBy: col.optionalUserId(),
     rating: integer(),
     feedback: text(),
-    cancelledAt: at(),
-    cancelledBy: optionalUserId(),
+    cancelledAt: col.at(),
+    cancelledBy: col.optionalUserId(),
     cancelReason: text(),
-    createdBy: userId(),
-    ...timestamps(),
+    createdBy: col.userId(),
+    ...col.timestamps(),
   },
   (t) => [
     index('service_requests_unit_idx').on(t.orgUnitId, t.createdAt, t.id),
@@ -135,7 +133,7 @@ export const serviceRequests = pgTable(
     index('service_requests_confirmed_idx')
       .on(t.memberId, t.completedAt)
       .where(sql`${t.status} = 'confirmed'`),
-    check('service_requests_status_chk', oneOf(t.status, SERVICE_REQUEST_STATUSES)),
+    check('service_requests_status_chk', col.oneOf(t.status, SERVICE_REQUEST_STATUSES)),
     check(
       'service_requests_member_chk',
       sql`${t.status} not in ('dispatched','accepted','completed','confirmed') or ${t.memberId} is not null`,
@@ -165,13 +163,11 @@ export const serviceRequests = pgTable(
 export const serviceRequestDeclines = pgTable(
   'service_request_declines',
   {
-    id: id(),
-    requestId: uuid()
-      .notNull()
-      .references(() => serviceRequests.id),
-    memberId: memberId(),
+    id: col.id(),
+    requestId: col.required(() => serviceRequests.id),
+    memberId: col.memberId(),
     reason: text(),
-    createdAt: createdAt(),
+    createdAt: col.createdAt(),
   },
   (t) => [index('service_request_declines_request_idx').on(t.requestId, t.createdAt)],
 )
@@ -183,9 +179,9 @@ export const serviceRequestDeclines = pgTable(
 export const serviceCertificates = pgTable(
   'service_certificates',
   {
-    id: id(),
-    memberId: memberId(),
-    issuerOrgUnitId: orgUnitId(),
+    id: col.id(),
+    memberId: col.memberId(),
+    issuerOrgUnitId: col.orgUnitId(),
     serialYear: integer().notNull(),
     serialSeq: integer().notNull(),
     serialNumber: text().notNull(),
@@ -197,9 +193,9 @@ export const serviceCertificates = pgTable(
     totalHoursCents: bigint({ mode: 'number' }).notNull(),
     records: jsonb().notNull(),
     issuerName: text().notNull(),
-    issuedBy: userId(),
+    issuedBy: col.userId(),
     issuedByName: text().notNull(),
-    issuedAt: at().notNull().defaultNow(),
+    issuedAt: col.at().notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('service_certificates_serial_uq').on(t.issuerOrgUnitId, t.serialYear, t.serialSeq),
@@ -215,7 +211,7 @@ export const serviceCertificates = pgTable(
 export const serviceCertificateSerials = pgTable(
   'service_certificate_serials',
   {
-    orgUnitId: orgUnitId(),
+    orgUnitId: col.orgUnitId(),
     year: integer().notNull(),
     lastSeq: integer().notNull(),
   },

@@ -1,12 +1,12 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { type AnyPgColumn, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { type AnyPgColumn, type ReferenceConfig, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { users } from './identity'
 import { members } from './members'
 import { orgUnits } from './org'
 
 /*
- * The columns most tables share, declared once: a table says `id: id()` or `orgUnitId: orgUnitId()` and gets the
- * same column as every other table that has one. Each helper returns a new builder (drizzle binds a builder to one
+ * The columns most tables share, declared once: a table file imports them as `col` and says `id: col.id()` or
+ * `orgUnitId: col.orgUnitId()`, and gets the same column as every other table that has one. Each helper returns a new builder (drizzle binds a builder to one
  * table). They are function declarations, not arrow constants, because this file and the table files import each
  * other: a hoisted function can be called while the cycle is still loading, a constant could not; and each
  * reference's target is typed AnyPgColumn, so no table's type waits on another's.
@@ -35,25 +35,24 @@ export function timestamps() {
   return { createdAt: createdAt(), updatedAt: createdAt() }
 }
 
+/** A reference that every row has: a uuid, never null, naming a row of `target`'s table. */
+export function required(target: () => AnyPgColumn, actions?: ReferenceConfig['actions']) {
+  return uuid().notNull().references(target, actions)
+}
+
 /** The org unit the row belongs to (whose scope it is in). */
 export function orgUnitId() {
-  return uuid()
-    .notNull()
-    .references((): AnyPgColumn => orgUnits.id)
+  return required((): AnyPgColumn => orgUnits.id)
 }
 
 /** The member the row is about. */
 export function memberId() {
-  return uuid()
-    .notNull()
-    .references((): AnyPgColumn => members.id)
+  return required((): AnyPgColumn => members.id)
 }
 
 /** The user who did it. */
 export function userId() {
-  return uuid()
-    .notNull()
-    .references((): AnyPgColumn => users.id)
+  return required((): AnyPgColumn => users.id)
 }
 
 /** The user who did it, where it may have been nobody (the system, or not yet). */

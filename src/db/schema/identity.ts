@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, oneOf, optionalUserId, orgUnitId, userId } from './columns'
+import * as col from './columns'
 import { members } from './members'
 
 export const ROLES = ['admin', 'secretary', 'panelist', 'grid_worker', 'clerk', 'member'] as const
@@ -9,16 +9,16 @@ export type Role = (typeof ROLES)[number]
 export const users = pgTable(
   'users',
   {
-    id: id(),
+    id: col.id(),
     username: text().notNull().unique(),
     passwordHash: text().notNull(),
     memberId: uuid()
       .unique()
       .references(() => members.id),
-    disabledAt: at(),
-    createdAt: createdAt(),
+    disabledAt: col.at(),
+    createdAt: col.createdAt(),
     /** The secretary or admin who created the login (null: bootstrap, demo, before migration 0029). */
-    createdBy: optionalUserId(),
+    createdBy: col.optionalUserId(),
   },
   // Only Argon2id hashes are ever stored: a plain or weakly hashed password cannot slip in.
   (t) => [check('users_password_hash_chk', sql`${t.passwordHash} like '$argon2id$%'`)],
@@ -28,17 +28,17 @@ export const users = pgTable(
 export const roleGrants = pgTable(
   'role_grants',
   {
-    id: id(),
-    userId: userId(),
+    id: col.id(),
+    userId: col.userId(),
     role: text().$type<Role>().notNull(),
-    orgUnitId: orgUnitId(),
-    grantedBy: optionalUserId(),
-    createdAt: createdAt(),
+    orgUnitId: col.orgUnitId(),
+    grantedBy: col.optionalUserId(),
+    createdAt: col.createdAt(),
   },
   (t) => [
     uniqueIndex('role_grants_user_role_unit_uq').on(t.userId, t.role, t.orgUnitId),
     index('role_grants_unit_idx').on(t.orgUnitId),
-    check('role_grants_role_chk', oneOf(t.role, ROLES)),
+    check('role_grants_role_chk', col.oneOf(t.role, ROLES)),
   ],
 )
 
@@ -49,14 +49,14 @@ export const roleGrants = pgTable(
 export const refreshTokens = pgTable(
   'refresh_tokens',
   {
-    id: id(),
-    userId: userId(),
+    id: col.id(),
+    userId: col.userId(),
     familyId: uuid().notNull(),
     tokenHash: text().notNull().unique(),
-    expiresAt: at().notNull(),
-    usedAt: at(),
-    revokedAt: at(),
-    createdAt: createdAt(),
+    expiresAt: col.at().notNull(),
+    usedAt: col.at(),
+    revokedAt: col.at(),
+    createdAt: col.createdAt(),
   },
   (t) => [index('refresh_tokens_family_idx').on(t.familyId), index('refresh_tokens_user_idx').on(t.userId)],
 )

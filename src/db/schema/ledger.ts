@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { bigint, check, date, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { createdAt, id, memberId, oneOf, optionalUserId, orgUnitId } from './columns'
+import * as col from './columns'
 import { members } from './members'
 
 export const LEDGER_ACCOUNT_KINDS = ['member', 'issuance', 'redemption'] as const
@@ -24,21 +24,21 @@ export type LedgerKind = (typeof LEDGER_KINDS)[number]
 export const ledgerAccounts = pgTable(
   'ledger_accounts',
   {
-    id: id(),
+    id: col.id(),
     kind: text().$type<LedgerAccountKind>().notNull(),
     memberId: uuid().references(() => members.id),
-    orgUnitId: orgUnitId(),
+    orgUnitId: col.orgUnitId(),
     balance: bigint({ mode: 'number' }).notNull().default(0),
     held: bigint({ mode: 'number' }).notNull().default(0),
     lifetimeEarned: bigint({ mode: 'number' }).notNull().default(0),
     version: bigint({ mode: 'number' }).notNull().default(0),
     headHash: text().notNull().default(''),
-    createdAt: createdAt(),
+    createdAt: col.createdAt(),
   },
   (t) => [
     uniqueIndex('ledger_accounts_member_uq').on(t.memberId),
     uniqueIndex('ledger_accounts_office_uq').on(t.kind, t.orgUnitId).where(sql`${t.kind} <> 'member'`),
-    check('ledger_accounts_kind_chk', oneOf(t.kind, LEDGER_ACCOUNT_KINDS)),
+    check('ledger_accounts_kind_chk', col.oneOf(t.kind, LEDGER_ACCOUNT_KINDS)),
     check('ledger_accounts_member_chk', sql`(${t.kind} = 'member') = (${t.memberId} is not null)`),
     check('ledger_accounts_held_chk', sql`${t.held} >= 0`),
     check(
@@ -65,10 +65,8 @@ export const ledgerTransactions = pgTable(
   {
     id: uuid().primaryKey(),
     kind: text().$type<LedgerKind>().notNull(),
-    memberId: memberId(),
-    accountId: uuid()
-      .notNull()
-      .references(() => ledgerAccounts.id),
+    memberId: col.memberId(),
+    accountId: col.required(() => ledgerAccounts.id),
     chainSeq: bigint({ mode: 'number' }).notNull(),
     hash: text().notNull(),
     memo: text().notNull(),
@@ -76,8 +74,8 @@ export const ledgerTransactions = pgTable(
     referenceType: text().$type<'claim' | 'redemption' | 'transaction'>(),
     referenceId: uuid(),
     effectiveDate: date().notNull(),
-    actorUserId: optionalUserId(),
-    createdAt: createdAt(),
+    actorUserId: col.optionalUserId(),
+    createdAt: col.createdAt(),
   },
   (t) => [
     uniqueIndex('ledger_transactions_chain_uq').on(t.accountId, t.chainSeq),
@@ -93,7 +91,7 @@ export const ledgerTransactions = pgTable(
     index('ledger_transactions_member_earned_idx')
       .on(t.memberId, t.createdAt)
       .where(sql`${t.kind} in ('award','deduction','adjustment','reversal')`),
-    check('ledger_transactions_kind_chk', oneOf(t.kind, LEDGER_KINDS)),
+    check('ledger_transactions_kind_chk', col.oneOf(t.kind, LEDGER_KINDS)),
     check(
       'ledger_transactions_reference_chk',
       sql`case ${t.kind}
@@ -120,12 +118,8 @@ export const ledgerEntries = pgTable(
   'ledger_entries',
   {
     id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    transactionId: uuid()
-      .notNull()
-      .references(() => ledgerTransactions.id),
-    accountId: uuid()
-      .notNull()
-      .references(() => ledgerAccounts.id),
+    transactionId: col.required(() => ledgerTransactions.id),
+    accountId: col.required(() => ledgerAccounts.id),
     amount: bigint({ mode: 'number' }).notNull(),
     heldChange: bigint({ mode: 'number' }).notNull().default(0),
     accountVersion: bigint({ mode: 'number' }),

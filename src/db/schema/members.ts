@@ -1,19 +1,19 @@
 import { sql } from 'drizzle-orm'
-import { boolean, check, index, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestamps } from './columns'
+import { boolean, check, index, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import * as col from './columns'
 
 /** A person who earns points. `orgUnitId` is the home unit (normally a branch). */
 export const members = pgTable(
   'members',
   {
-    id: id(),
-    orgUnitId: orgUnitId(),
+    id: col.id(),
+    orgUnitId: col.orgUnitId(),
     name: text().notNull(),
     phone: text(),
     isPartyMember: boolean().notNull().default(true),
     workUnit: text(),
     status: text().$type<'active' | 'inactive'>().notNull().default('active'),
-    ...timestamps(),
+    ...col.timestamps(),
   },
   (t) => [
     index('members_org_unit_idx').on(t.orgUnitId, t.id),
@@ -35,17 +35,17 @@ export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number]
 export const memberRegistrations = pgTable(
   'member_registrations',
   {
-    id: id(),
-    memberId: memberId(),
-    orgUnitId: orgUnitId(),
-    createdAt: createdAt(),
+    id: col.id(),
+    memberId: col.memberId(),
+    orgUnitId: col.orgUnitId(),
+    createdAt: col.createdAt(),
     status: text().$type<RegistrationStatus>().notNull(),
-    requestedBy: optionalUserId(),
-    decidedBy: optionalUserId(),
-    decidedAt: at(),
+    requestedBy: col.optionalUserId(),
+    decidedBy: col.optionalUserId(),
+    decidedAt: col.at(),
     declineReason: text(),
-    endedBy: optionalUserId(),
-    endedAt: at(),
+    endedBy: col.optionalUserId(),
+    endedAt: col.at(),
     endReason: text(),
   },
   (t) => [
@@ -54,7 +54,7 @@ export const memberRegistrations = pgTable(
       .where(sql`${t.status} in ('pending', 'accepted')`),
     index('member_registrations_unit_idx').on(t.orgUnitId),
     index('member_registrations_member_idx').on(t.memberId),
-    check('member_registrations_status_chk', oneOf(t.status, REGISTRATION_STATUSES)),
+    check('member_registrations_status_chk', col.oneOf(t.status, REGISTRATION_STATUSES)),
     check(
       'member_registrations_decided_chk',
       sql`(${t.status} = 'pending') = (${t.decidedAt} is null) or (${t.status} = 'ended' and ${t.decidedAt} is null)`,
@@ -68,11 +68,11 @@ export const memberRegistrations = pgTable(
 export const teams = pgTable(
   'teams',
   {
-    id: id(),
-    orgUnitId: orgUnitId(),
+    id: col.id(),
+    orgUnitId: col.orgUnitId(),
     name: text().notNull(),
     description: text(),
-    createdAt: createdAt(),
+    createdAt: col.createdAt(),
   },
   (t) => [
     index('teams_org_unit_idx').on(t.orgUnitId),
@@ -83,11 +83,9 @@ export const teams = pgTable(
 export const teamMembers = pgTable(
   'team_members',
   {
-    teamId: uuid()
-      .notNull()
-      .references(() => teams.id),
-    memberId: memberId(),
-    createdAt: createdAt(),
+    teamId: col.required(() => teams.id),
+    memberId: col.memberId(),
+    createdAt: col.createdAt(),
   },
   (t) => [primaryKey({ columns: [t.teamId, t.memberId] }), index('team_members_member_idx').on(t.memberId)],
 )

@@ -10,7 +10,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { id, oneOf, timestamps } from './columns'
+import * as col from './columns'
 
 export const ORG_KINDS = [
   'root',
@@ -33,7 +33,7 @@ export type OrgKind = (typeof ORG_KINDS)[number]
 export const orgUnits = pgTable(
   'org_units',
   {
-    id: id(),
+    id: col.id(),
     parentId: uuid().references((): AnyPgColumn => orgUnits.id),
     kind: text().$type<OrgKind>().notNull(),
     name: text().notNull(),
@@ -45,14 +45,14 @@ export const orgUnits = pgTable(
     publicityDays: integer(),
     /** 公示 floor for every round below (null: inherited; default 1); only set from above the unit. */
     minPublicityDays: integer(),
-    ...timestamps(),
+    ...col.timestamps(),
   },
   (t) => [
     index('org_units_path_idx').using('btree', sql`${t.path} text_pattern_ops`),
     index('org_units_parent_idx').on(t.parentId, t.name),
     // Exactly one root: a second bootstrap racing the first cannot make another.
     uniqueIndex('org_units_one_root_uq').on(sql`(${t.kind})`).where(sql`${t.kind} = 'root'`),
-    check('org_units_kind_chk', oneOf(t.kind, ORG_KINDS)),
+    check('org_units_kind_chk', col.oneOf(t.kind, ORG_KINDS)),
     check('org_units_root_chk', sql`(${t.kind} = 'root') = (${t.parentId} is null)`),
     check('org_units_threshold_chk', sql`${t.redemptionThreshold} is null or ${t.redemptionThreshold} >= 0`),
     check('org_units_publicity_chk', sql`${t.publicityDays} is null or ${t.publicityDays} between 0 and 60`),

@@ -1,5 +1,5 @@
 import { index, integer, json, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
-import { at, createdAt, id } from './columns'
+import * as col from './columns'
 
 /**
  * Idempotency-Key records. Written in the same transaction as the work they guard, so a crash leaves
@@ -15,7 +15,7 @@ export const idempotencyKeys = pgTable(
     statusCode: integer().notNull(),
     // json, not jsonb: a replay must give back the stored body exactly as first sent.
     responseBody: json().notNull(),
-    createdAt: createdAt(),
+    createdAt: col.createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 )
@@ -24,8 +24,8 @@ export const idempotencyKeys = pgTable(
 export const auditEvents = pgTable(
   'audit_events',
   {
-    id: id(),
-    at: at().notNull().defaultNow(),
+    id: col.id(),
+    at: col.at().notNull().defaultNow(),
     actorUserId: uuid(),
     action: text().notNull(),
     targetType: text().notNull(),

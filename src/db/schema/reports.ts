@@ -27,6 +27,20 @@ export const reportSettings = pgTable(
 )
 
 /**
+ * The points figures every points rollup keeps (report_points in src/db/sql/reports.sql says what a posting adds to
+ * each), in hundredths and counts.
+ */
+function points() {
+  return {
+    issued: bigint({ mode: 'number' }).notNull().default(0),
+    deducted: bigint({ mode: 'number' }).notNull().default(0),
+    earningPostings: integer().notNull().default(0),
+    redeemed: bigint({ mode: 'number' }).notNull().default(0),
+    redemptions: integer().notNull().default(0),
+  }
+}
+
+/**
  * Points per member per service-zone month, kept by a statement trigger on ledger_entries in the posting's
  * own transaction (migration reports_rollups). Why per MEMBER and not per branch: the trigger upserts this
  * row right after the posting has updated (locked) the member's account row, so it adds no lock another
@@ -51,11 +65,7 @@ export const reportMemberMonths = pgTable(
     memberId: uuid().notNull(),
     month: date({ mode: 'string' }).notNull(),
     orgUnitId: uuid().notNull(),
-    issued: bigint({ mode: 'number' }).notNull().default(0),
-    deducted: bigint({ mode: 'number' }).notNull().default(0),
-    earningPostings: integer().notNull().default(0),
-    redeemed: bigint({ mode: 'number' }).notNull().default(0),
-    redemptions: integer().notNull().default(0),
+    ...points(),
   },
   (t) => [
     primaryKey({ columns: [t.memberId, t.month] }),
@@ -83,11 +93,7 @@ export const reportUnitMonths = pgTable(
   {
     orgUnitId: uuid().notNull(),
     month: date({ mode: 'string' }).notNull(),
-    issued: bigint({ mode: 'number' }).notNull().default(0),
-    deducted: bigint({ mode: 'number' }).notNull().default(0),
-    earningPostings: integer().notNull().default(0),
-    redeemed: bigint({ mode: 'number' }).notNull().default(0),
-    redemptions: integer().notNull().default(0),
+    ...points(),
   },
   (t) => [
     primaryKey({ columns: [t.orgUnitId, t.month] }),
@@ -114,11 +120,7 @@ export const reportUnitDays = pgTable(
   {
     orgUnitId: uuid().notNull(),
     day: date({ mode: 'string' }).notNull(),
-    issued: bigint({ mode: 'number' }).notNull().default(0),
-    deducted: bigint({ mode: 'number' }).notNull().default(0),
-    earningPostings: integer().notNull().default(0),
-    redeemed: bigint({ mode: 'number' }).notNull().default(0),
-    redemptions: integer().notNull().default(0),
+    ...points(),
   },
   (t) => [
     primaryKey({ name: 'report_unit_days_pk', columns: [t.orgUnitId, t.day] }),

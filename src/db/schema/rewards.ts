@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { bigint, boolean, check, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestamps, userId } from './columns'
+import * as col from './columns'
 
 /**
  * A reward in a community office's catalogue. The stock counters are a cache of reward_stock_movements,
@@ -11,8 +11,8 @@ import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestam
 export const rewards = pgTable(
   'rewards',
   {
-    id: id(),
-    orgUnitId: orgUnitId(),
+    id: col.id(),
+    orgUnitId: col.orgUnitId(),
     name: text().notNull(),
     description: text(),
     /** Points per unit, in hundredths. */
@@ -26,8 +26,8 @@ export const rewards = pgTable(
     stockOnHand: integer().notNull().default(0),
     stockReserved: integer().notNull().default(0),
     stockAvailable: integer().notNull().default(0),
-    createdBy: optionalUserId(),
-    ...timestamps(),
+    createdBy: col.optionalUserId(),
+    ...col.timestamps(),
   },
   (t) => [
     index('rewards_org_unit_idx').on(t.orgUnitId, t.name, t.id),
@@ -55,12 +55,10 @@ export const redemptions = pgTable(
   'redemptions',
   {
     id: uuid().primaryKey(),
-    memberId: memberId(),
-    rewardId: uuid()
-      .notNull()
-      .references(() => rewards.id),
+    memberId: col.memberId(),
+    rewardId: col.required(() => rewards.id),
     /** The reward's community office, copied so scope checks and lists need no join through rewards. */
-    orgUnitId: orgUnitId(),
+    orgUnitId: col.orgUnitId(),
     quantity: integer().notNull(),
     /** Price per unit and total at the time of reserving (hundredths): a later price change does not apply. */
     pointsCost: bigint({ mode: 'number' }).notNull(),
@@ -69,14 +67,14 @@ export const redemptions = pgTable(
     holdId: text(),
     captureTransactionId: text(),
     releaseTransactionId: text(),
-    createdBy: userId(),
-    createdAt: createdAt(),
-    fulfilledAt: at(),
-    fulfilledBy: optionalUserId(),
-    cancelledAt: at(),
-    cancelledBy: optionalUserId(),
+    createdBy: col.userId(),
+    createdAt: col.createdAt(),
+    fulfilledAt: col.at(),
+    fulfilledBy: col.optionalUserId(),
+    cancelledAt: col.at(),
+    cancelledBy: col.optionalUserId(),
     cancelReason: text(),
-    expiredAt: at(),
+    expiredAt: col.at(),
   },
   (t) => [
     index('redemptions_member_reward_idx').on(t.memberId, t.rewardId, t.createdAt),
@@ -90,7 +88,7 @@ export const redemptions = pgTable(
     index('redemptions_reward_fulfilled_idx')
       .on(t.rewardId, t.fulfilledAt)
       .where(sql`${t.status} = 'fulfilled'`),
-    check('redemptions_status_chk', oneOf(t.status, REDEMPTION_STATUSES)),
+    check('redemptions_status_chk', col.oneOf(t.status, REDEMPTION_STATUSES)),
     check('redemptions_quantity_chk', sql`${t.quantity} > 0`),
     check(
       'redemptions_amount_chk',
@@ -112,22 +110,20 @@ export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number]
 export const rewardStockMovements = pgTable(
   'reward_stock_movements',
   {
-    id: id(),
-    rewardId: uuid()
-      .notNull()
-      .references(() => rewards.id),
+    id: col.id(),
+    rewardId: col.required(() => rewards.id),
     kind: text().$type<StockMovementKind>().notNull(),
     quantity: integer().notNull(),
     redemptionId: uuid().references(() => redemptions.id),
     note: text(),
     /** null: the system (expiry sweep). */
-    actorUserId: optionalUserId(),
-    createdAt: createdAt(),
+    actorUserId: col.optionalUserId(),
+    createdAt: col.createdAt(),
   },
   (t) => [
     index('reward_stock_movements_reward_idx').on(t.rewardId, t.createdAt, t.id),
     index('reward_stock_movements_redemption_idx').on(t.redemptionId),
-    check('reward_stock_movements_kind_chk', oneOf(t.kind, STOCK_MOVEMENT_KINDS)),
+    check('reward_stock_movements_kind_chk', col.oneOf(t.kind, STOCK_MOVEMENT_KINDS)),
     check('reward_stock_movements_quantity_chk', sql`${t.quantity} > 0`),
     // Movements of a redemption name it; a write-off says why.
     check(

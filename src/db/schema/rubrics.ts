@@ -10,7 +10,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { at, id, oneOf, optionalUserId, orgUnitId, timestamps } from './columns'
+import * as col from './columns'
 
 export const RUBRIC_STATUSES = ['draft', 'active'] as const
 export type RubricStatus = (typeof RUBRIC_STATUSES)[number]
@@ -26,21 +26,21 @@ export type ItemUnit = (typeof ITEM_UNITS)[number]
 export const rubrics = pgTable(
   'rubrics',
   {
-    id: id(),
-    orgUnitId: orgUnitId(),
+    id: col.id(),
+    orgUnitId: col.orgUnitId(),
     year: integer().notNull(),
     name: text().notNull(),
     status: text().$type<RubricStatus>().notNull().default('draft'),
     copiedFromRubricId: uuid(),
-    createdBy: optionalUserId(),
-    ...timestamps(),
-    activatedAt: at(),
+    createdBy: col.optionalUserId(),
+    ...col.timestamps(),
+    activatedAt: col.at(),
   },
   (t) => [
     index('rubrics_unit_year_idx').on(t.orgUnitId, t.year),
     // One active rubric per unit and year, whatever races: the second activation fails on this index.
     uniqueIndex('rubrics_one_active_uq').on(t.orgUnitId, t.year).where(sql`${t.status} = 'active'`),
-    check('rubrics_status_chk', oneOf(t.status, RUBRIC_STATUSES)),
+    check('rubrics_status_chk', col.oneOf(t.status, RUBRIC_STATUSES)),
     check('rubrics_year_chk', sql`${t.year} between 2000 and 2100`),
     check('rubrics_active_at_chk', sql`(${t.status} = 'active') = (${t.activatedAt} is not null)`),
   ],
@@ -50,9 +50,7 @@ export const rubrics = pgTable(
 export const rubricItems = pgTable(
   'rubric_items',
   {
-    rubricId: uuid()
-      .notNull()
-      .references(() => rubrics.id, { onDelete: 'cascade' }),
+    rubricId: col.required(() => rubrics.id, { onDelete: 'cascade' }),
     code: text().notNull(),
     position: integer().notNull(),
     name: text().notNull(),
@@ -65,8 +63,8 @@ export const rubricItems = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.rubricId, t.code] }),
-    check('rubric_items_kind_chk', oneOf(t.kind, ITEM_KINDS)),
-    check('rubric_items_unit_chk', oneOf(t.unit, ITEM_UNITS)),
+    check('rubric_items_kind_chk', col.oneOf(t.kind, ITEM_KINDS)),
+    check('rubric_items_unit_chk', col.oneOf(t.unit, ITEM_UNITS)),
     check('rubric_items_points_chk', sql`${t.pointsPerUnit} > 0`),
     check('rubric_items_max_chk', sql`${t.maxPerClaim} >= ${t.pointsPerUnit}`),
     check('rubric_items_cap_chk', sql`${t.capPerYear} >= ${t.maxPerClaim}`),

@@ -15,7 +15,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { at, createdAt, id, memberId, oneOf, optionalUserId, orgUnitId, timestamps, userId } from './columns'
+import * as col from './columns'
 import { rubricItems, rubrics } from './rubrics'
 
 export const ROUND_STATUSES = ['scoring', 'publicity', 'finalized'] as const
@@ -26,11 +26,9 @@ export const AGGREGATIONS = ['mean', 'median', 'trimmed_mean'] as const
 export const scoringRounds = pgTable(
   'scoring_rounds',
   {
-    id: id(),
-    orgUnitId: orgUnitId(),
-    rubricId: uuid()
-      .notNull()
-      .references(() => rubrics.id),
+    id: col.id(),
+    orgUnitId: col.orgUnitId(),
+    rubricId: col.required(() => rubrics.id),
     periodStart: date({ mode: 'string' }).notNull(),
     periodEnd: date({ mode: 'string' }).notNull(),
     quorum: integer().notNull(),
@@ -40,16 +38,16 @@ export const scoringRounds = pgTable(
     /** Hundredths; null means a third of each claim's ceiling. */
     divergenceThreshold: bigint({ mode: 'number' }),
     status: text().$type<RoundStatus>().notNull().default('scoring'),
-    closedAt: at(),
-    publicityEndsAt: at(),
-    finalizedAt: at(),
-    createdBy: optionalUserId(),
-    ...timestamps(),
+    closedAt: col.at(),
+    publicityEndsAt: col.at(),
+    finalizedAt: col.at(),
+    createdBy: col.optionalUserId(),
+    ...col.timestamps(),
   },
   (t) => [
     index('scoring_rounds_unit_idx').on(t.orgUnitId, t.createdAt),
-    check('scoring_rounds_status_chk', oneOf(t.status, ROUND_STATUSES)),
-    check('scoring_rounds_aggregation_chk', oneOf(t.aggregation, AGGREGATIONS)),
+    check('scoring_rounds_status_chk', col.oneOf(t.status, ROUND_STATUSES)),
+    check('scoring_rounds_aggregation_chk', col.oneOf(t.aggregation, AGGREGATIONS)),
     check('scoring_rounds_period_chk', sql`${t.periodStart} <= ${t.periodEnd}`),
     check('scoring_rounds_quorum_chk', sql`${t.quorum} >= 1`),
     check(
@@ -71,10 +69,8 @@ export const scoringRounds = pgTable(
 export const roundPanelists = pgTable(
   'round_panelists',
   {
-    roundId: uuid()
-      .notNull()
-      .references(() => scoringRounds.id),
-    userId: userId(),
+    roundId: col.required(() => scoringRounds.id),
+    userId: col.userId(),
   },
   (t) => [primaryKey({ columns: [t.roundId, t.userId] }), index('round_panelists_user_idx').on(t.userId)],
 )
@@ -86,10 +82,10 @@ export type ClaimStatus = (typeof CLAIM_STATUSES)[number]
 export const claims = pgTable(
   'claims',
   {
-    id: id(),
-    memberId: memberId(),
+    id: col.id(),
+    memberId: col.memberId(),
     /** The member's home unit when the claim was made: scope and the branch whose round takes it in. */
-    orgUnitId: orgUnitId(),
+    orgUnitId: col.orgUnitId(),
     rubricId: uuid().notNull(),
     itemCode: text().notNull(),
     kind: text().$type<'award' | 'deduction'>().notNull(),
@@ -110,8 +106,8 @@ export const claims = pgTable(
     cappedAmount: bigint({ mode: 'number' }),
     capReason: text(),
     ledgerTransactionId: uuid(),
-    createdBy: optionalUserId(),
-    ...timestamps(),
+    createdBy: col.optionalUserId(),
+    ...col.timestamps(),
   },
   (t) => [
     foreignKey({
@@ -122,7 +118,7 @@ export const claims = pgTable(
     index('claims_unit_idx').on(t.orgUnitId, t.createdAt),
     index('claims_round_idx').on(t.roundId),
     index('claims_pending_idx').on(t.rubricId, t.occurredOn).where(sql`${t.status} = 'submitted'`),
-    check('claims_status_chk', oneOf(t.status, CLAIM_STATUSES)),
+    check('claims_status_chk', col.oneOf(t.status, CLAIM_STATUSES)),
     check('claims_kind_chk', sql`${t.kind} in ('award','deduction')`),
     check('claims_source_chk', sql`${t.source} in ('manual','activity','service_request')`),
     check('claims_quantity_chk', sql`${t.quantity} > 0`),
@@ -151,9 +147,7 @@ export const claims = pgTable(
 export const claimEvidence = pgTable(
   'claim_evidence',
   {
-    claimId: uuid()
-      .notNull()
-      .references(() => claims.id, { onDelete: 'cascade' }),
+    claimId: col.required(() => claims.id, { onDelete: 'cascade' }),
     memberId: uuid().notNull(),
     itemCode: text().notNull(),
     refKind: text().$type<'activity' | 'service_request'>().notNull(),
@@ -172,17 +166,15 @@ export const claimEvidence = pgTable(
 export const claimScores = pgTable(
   'claim_scores',
   {
-    claimId: uuid()
-      .notNull()
-      .references(() => claims.id),
+    claimId: col.required(() => claims.id),
     attempt: integer().notNull(),
-    panelistUserId: userId(),
+    panelistUserId: col.userId(),
     time: smallint().notNull(),
     content: smallint().notNull(),
     quality: smallint().notNull(),
     points: bigint({ mode: 'number' }).notNull(),
     comment: text(),
-    ...timestamps(),
+    ...col.timestamps(),
   },
   (t) => [
     primaryKey({ columns: [t.claimId, t.attempt, t.panelistUserId] }),
@@ -199,26 +191,22 @@ export type ObjectionStatus = (typeof OBJECTION_STATUSES)[number]
 export const objections = pgTable(
   'objections',
   {
-    id: id(),
-    claimId: uuid()
-      .notNull()
-      .references(() => claims.id),
-    roundId: uuid()
-      .notNull()
-      .references(() => scoringRounds.id),
-    memberId: memberId(),
-    filedBy: userId(),
+    id: col.id(),
+    claimId: col.required(() => claims.id),
+    roundId: col.required(() => scoringRounds.id),
+    memberId: col.memberId(),
+    filedBy: col.userId(),
     reason: text().notNull(),
     status: text().$type<ObjectionStatus>().notNull().default('open'),
     reply: text(),
-    resolvedBy: optionalUserId(),
-    resolvedAt: at(),
-    createdAt: createdAt(),
+    resolvedBy: col.optionalUserId(),
+    resolvedAt: col.at(),
+    createdAt: col.createdAt(),
   },
   (t) => [
     index('objections_claim_idx').on(t.claimId),
     index('objections_open_idx').on(t.roundId).where(sql`${t.status} = 'open'`),
-    check('objections_status_chk', oneOf(t.status, OBJECTION_STATUSES)),
+    check('objections_status_chk', col.oneOf(t.status, OBJECTION_STATUSES)),
     check('objections_resolved_chk', sql`(${t.status} = 'open') = (${t.resolvedAt} is null)`),
   ],
 )
