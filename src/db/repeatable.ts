@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url'
  *
  * migrate() applies them after drizzle's journal, in one transaction, under the migration lock (pg):
  * - in file-name order (plpgsql bodies bind at call time, so order matters only for SQL-language functions and
- *   views that read another file's objects: such a file must sort after the one it reads);
+ *   views that read another file's objects, and for triggers declared on another file's functions: such a file
+ *   must sort after the one it reads; _shared.sql, the functions every file's triggers use, sorts first);
  * - a file runs when its text changed since it last ran (a sha256 per file in drizzle.schema_repeatables), when
  *   it is new, or when an object it defines is missing (a migration dropped a view to change a column under it:
  *   the file puts it back, no bookkeeping needed in the migration);
