@@ -11,17 +11,17 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import type { Database } from './db/client'
-import { activitiesRoutes, certificatePageRoutes } from './modules/activities'
-import { auditRoutes } from './modules/audit'
-import { identityRoutes } from './modules/identity'
-import { ledgerRoutes } from './modules/ledger'
-import { membersRoutes } from './modules/members'
-import { orgRoutes } from './modules/org'
-import { reportsRoutes } from './modules/reports'
-import { rewardsRoutes } from './modules/rewards'
-import { rubricsRoutes } from './modules/rubrics'
-import { evidenceHooks, scoringRoutes } from './modules/scoring'
-import { systemRoutes } from './modules/system'
+import { activitiesExamples, activitiesRoutes, certificatePageRoutes } from './modules/activities'
+import { auditExamples, auditRoutes } from './modules/audit'
+import { identityExamples, identityRoutes } from './modules/identity'
+import { ledgerExamples, ledgerRoutes } from './modules/ledger'
+import { membersExamples, membersRoutes } from './modules/members'
+import { orgExamples, orgRoutes } from './modules/org'
+import { reportsExamples, reportsRoutes } from './modules/reports'
+import { rewardsExamples, rewardsRoutes } from './modules/rewards'
+import { rubricsExamples, rubricsRoutes } from './modules/rubrics'
+import { evidenceHooks, scoringExamples, scoringRoutes } from './modules/scoring'
+import { systemExamples, systemRoutes } from './modules/system'
 import { authPlugin } from './plugins/auth'
 import type { LoginThrottleSettings } from './plugins/auth/login-throttle'
 import { dbPlugin } from './plugins/db'
@@ -220,7 +220,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     })
   }
   await app.register(dbPlugin, { database: options.database })
-  await app.register(openapiPlugin)
+  // Each module's examples (src/modules/<module>/examples.ts) for /docs and openapi/openapi.json.
+  await app.register(openapiPlugin, {
+    examples: {
+      ...systemExamples,
+      ...identityExamples,
+      ...orgExamples,
+      ...membersExamples,
+      ...activitiesExamples,
+      ...rubricsExamples,
+      ...scoringExamples,
+      ...ledgerExamples,
+      ...rewardsExamples,
+      ...reportsExamples,
+      ...auditExamples,
+    },
+  })
   await app.register(authPlugin, {
     secret: options.jwtSecret,
     rateLimit: { max: options.rateLimitMax ?? 600, windowMs: (options.rateLimitWindowSeconds ?? 60) * 1000 },

@@ -39,7 +39,7 @@ const PATTERN_MESSAGES: Record<string, (value: unknown) => string> = {
   [NON_BLANK_TEXT_PATTERN]: (v) =>
     typeof v === 'string' && v.trim() === '' ? 'must not be blank' : CONTROL_CHARACTERS,
   [(Cursor as unknown as { pattern: string }).pattern]: () => 'is not a cursor this list gave out',
-  '^[0-9+()\\- ]+$': () => 'may hold only digits, spaces and + - ( )',
+  '^[0-9+()\\- ]+$': () => 'may hold only digits, spaces, +, - and brackets',
   '^[^\\s\\u0000-\\u001F\\u007F]+$': () => 'must not contain spaces',
   '^[A-Za-z0-9_-]{1,32}$': () => 'may hold only letters, digits, _ and - (at most 32)',
   '^[0-9A-Za-z -]+$': () => 'may hold only letters, digits, spaces and -',

@@ -3,6 +3,16 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ProblemSchema } from '../shared/schemas'
+import type { AjvError } from './errors'
+import {
+  applyExamples,
+  type OperationExamples,
+  type PartValidator,
+  type RouteSchemas,
+} from './openapi-examples'
+
+export type { OperationExample, OperationExamples, ProblemExample } from './openapi-examples'
+export { EX } from './openapi-examples'
 
 export const API_DESCRIPTION = `Points and rewards service for party-member volunteers (党员志愿服务积分).
 
@@ -15,10 +25,37 @@ export const API_DESCRIPTION = `Points and rewards service for party-member volu
 
 /** Builds the OpenAPI 3.1 document from the route schemas; serves it at /openapi.json and the UI at /docs. */
 export const openapiPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: { examples?: OperationExamples }) => {
+    // Each operation's own schemas, kept as the routes give them, so that its 400 example is what it answers.
+    const routes = new Map<string, RouteSchemas>()
+    const validate: PartValidator = (route, part, data) => {
+      const check = app.validatorCompiler?.({
+        schema: route.schema[part as keyof RouteSchemas['schema']] as object,
+        method: route.method,
+        url: route.url,
+        httpPart: part,
+      }) as ((data: unknown) => boolean) & { errors?: AjvError[] | null }
+      if (!check) return null
+      return check(structuredClone(data)) ? null : (check.errors ?? [])
+    }
     await app.register(swagger, {
-      transformObject: (document) =>
-        finishDocument((document as { openapiObject: OpenApiDocument }).openapiObject) as never,
+      transform: ({ schema, url, route }) => {
+        const id = (schema as { operationId?: string } | undefined)?.operationId
+        if (id) {
+          const { body, querystring, params, headers } = schema as RouteSchemas['schema']
+          routes.set(id, {
+            method: [route.method].flat()[0] as string,
+            url,
+            schema: { body, querystring, params, headers },
+          })
+        }
+        return { schema, url }
+      },
+      transformObject: (document) => {
+        const doc = finishDocument((document as { openapiObject: OpenApiDocument }).openapiObject)
+        applyExamples(doc, options.examples ?? {}, routes, validate)
+        return doc as never
+      },
       openapi: {
         openapi: '3.1.0',
         info: {

@@ -18,6 +18,7 @@ export {
   declineServiceRequest,
   dispatchServiceRequest,
 } from './requests'
+export { activitiesExamples } from './examples'
 export { activitiesRoutes } from './routes'
 export {
   activityForClaims,

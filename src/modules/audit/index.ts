@@ -3,5 +3,6 @@
  * transaction as the change; the trail is read through the routes. Other modules import only from here
  * (enforced by `npm run lint:deps`, see .dependency-cruiser.cjs).
  */
+export { auditExamples } from './examples'
 export { auditRoutes } from './routes'
 export { type AuditEvent, type AuditTargetType, recordAudit, recordAuditMany } from './writer'

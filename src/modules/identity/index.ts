@@ -4,4 +4,5 @@
  */
 export { bootstrapAdmin, ensureRoot } from './bootstrap'
 export { hashPassword } from './passwords'
+export { identityExamples } from './examples'
 export { identityRoutes } from './routes'

@@ -6,6 +6,7 @@
  */
 export { createAdjustment } from './corrections'
 export { postingJson } from './repo'
+export { ledgerExamples } from './examples'
 export { ledgerRoutes } from './routes'
 export {
   type ClaimResult,

@@ -1,3 +1,4 @@
 /** The members module's public surface: member records, teams and 双报到 registrations. */
+export { membersExamples } from './examples'
 export { membersRoutes } from './routes'
 export { findMemberSummary } from './service'

@@ -8,4 +8,5 @@
  * through their index.ts like everyone else.
  */
 export { alignRollupZone } from './repo'
+export { reportsExamples } from './examples'
 export { reportsRoutes } from './routes'

@@ -31,8 +31,12 @@ function amount(value: unknown, field: string, errors: FieldError[]): Cents | un
     if (cents <= 0) errors.push({ field, message: 'must be positive' })
     return cents
   } catch (err) {
+    // parseCents' own words ("at most two decimal places, e.g. "3.50""), as every other amount says them.
     if (err instanceof DomainError)
-      errors.push({ field, message: 'must be a decimal with at most two fraction digits' })
+      errors.push({
+        field,
+        message: (err.extra.errors as FieldError[] | undefined)?.[0]?.message ?? err.message,
+      })
     else throw err
     return undefined
   }

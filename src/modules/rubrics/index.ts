@@ -1,4 +1,5 @@
 /** The rubrics module's public surface: the 20-item rubric, its versions and the item ceilings. */
+export { rubricsExamples } from './examples'
 export { rubricsRoutes } from './routes'
 export {
   activateRubric,

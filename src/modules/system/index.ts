@@ -1,2 +1,3 @@
 /** Health, readiness and version endpoints. */
+export { systemExamples } from './examples'
 export { systemRoutes } from './routes'
