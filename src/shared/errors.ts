@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   recused: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   invalid_state: 409,
   idempotency_key_reused: 409,
@@ -30,6 +31,7 @@ const TITLES: Record<ErrorCode, string> = {
   forbidden: 'Not allowed',
   recused: 'Recused from this action',
   not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
   invalid_state: 'Not allowed in the current state',
   idempotency_key_reused: 'Idempotency key reused with another request',
@@ -52,13 +54,55 @@ export interface FieldError {
   [k: string]: unknown
 }
 
-export interface Problem {
+/** One entry of a problem's `errors`: the field (400 validation_failed) or the CSV line (importMembers) at fault. */
+export interface ProblemError {
+  field?: string
+  line?: number
+  message: string
+}
+
+/**
+ * The members a problem carries besides RFC 9457's, with the codes that carry them. The OpenAPI `Problem` schema
+ * (shared/schemas.ts, ProblemExtraMembers) declares the same (typecheck fails when the two differ), so typed
+ * clients read them: a code that starts carrying a member adds it to both.
+ */
+export interface ProblemExtras {
+  /** validation_failed: every field (or CSV line) at fault. */
+  errors?: ProblemError[]
+  /** quorum_not_met (closeScoring): the claims short of the quorum. */
+  claimIds?: string[]
+  /** quorum_not_met (closeScoring): each claim short of the quorum, with its scores and the number required. */
+  claims?: { claimId: string; scores: number; required: number }[]
+  /** out_of_range (recordParticipation, completing a service request): the most hours allowed. */
+  maxHours?: string
+  /** out_of_range (submitScore): the lowest points the claim may be given. */
+  min?: string
+  /** out_of_range (submitScore): the highest points the claim may be given. */
+  max?: string
+  /** conflict (activateRubric): the rubric already active for the unit and year. */
+  activeRubricId?: string
+  /** conflict (createClaim): the evidence another live claim of the member holds under the same item. */
+  claimedEvidenceIds?: string[]
+  /** invalid_state (finalizeRound): the objections still open. */
+  objectionIds?: string[]
+  /** limit_reached (createRedemption): how many of the reward a member may take per calendar year. */
+  limit?: number
+  /** limit_reached (createRedemption): how many the member already took this year. */
+  taken?: number
+  /** out_of_stock: the units available. */
+  available?: number
+  /** below_threshold (createRedemption): the member's lifetime earned points. */
+  lifetimeEarned?: string
+  /** below_threshold (createRedemption): the points a member must have earned to redeem. */
+  threshold?: string
+}
+
+export interface Problem extends ProblemExtras {
   type: string
   title: string
   status: number
   detail: string
   code: ErrorCode
-  errors?: FieldError[] | Array<Record<string, unknown>>
   [k: string]: unknown
 }
 
@@ -68,7 +112,7 @@ export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     detail: string,
-    readonly extra: Record<string, unknown> = {},
+    readonly extra: ProblemExtras & Record<string, unknown> = {},
   ) {
     super(detail)
     this.name = 'DomainError'

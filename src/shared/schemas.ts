@@ -1,5 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox'
-import { ERROR_STATUS } from './errors'
+import { ERROR_STATUS, type ProblemExtras } from './errors'
 import { FORBIDDEN_TEXT_CHARS } from './text'
 import { isCalendarDay } from './time'
 
@@ -126,6 +126,84 @@ export const MAX_PROBLEM_ERRORS = 100
 /** Longest `detail` of a problem, and longest string in one of its `errors` (problem() shortens longer ones). */
 export const MAX_PROBLEM_TEXT = 2000
 
+/** Most ids a problem lists (claims short of the quorum, open objections): a round holds at most 10,000 claims. */
+export const MAX_PROBLEM_IDS = 10_000
+const ProblemIds = (description: string) => Type.Array(Id, { maxItems: MAX_PROBLEM_IDS, description })
+const ProblemCount = (description: string) => Int32(0, INT32_MAX, { description })
+const ProblemDecimal = (description: string) => ({ ...Decimal, description })
+
+/**
+ * The members some codes add to a problem (errors.ts, ProblemExtras, says the same in TypeScript): declared so a
+ * typed client reads them, each optional and present only with the codes its description names.
+ */
+export const ProblemExtraMembers = {
+  errors: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          field: Type.Optional(Text(MAX_PROBLEM_TEXT, { description: 'The field (400 validation_failed)' })),
+          line: Type.Optional(
+            Int32(1, INT32_MAX, { description: 'The CSV line (imports; the header is 1)' }),
+          ),
+          message: Text(MAX_PROBLEM_TEXT),
+        },
+        { additionalProperties: true },
+      ),
+      {
+        maxItems: MAX_PROBLEM_ERRORS,
+        description: 'validation_failed: every field (or CSV line of an import) at fault',
+      },
+    ),
+  ),
+  claimIds: Type.Optional(ProblemIds('quorum_not_met (closeScoring): the claims short of the quorum')),
+  claims: Type.Optional(
+    Type.Array(
+      Type.Object({
+        claimId: Id,
+        scores: ProblemCount('Scores given by panelists who may score the claim'),
+        required: ProblemCount('Scores the quorum asks for'),
+      }),
+      {
+        maxItems: MAX_PROBLEM_IDS,
+        description:
+          'quorum_not_met (closeScoring): each claim short of the quorum, its scores and the quorum',
+      },
+    ),
+  ),
+  maxHours: Type.Optional(
+    ProblemDecimal(
+      "out_of_range (recordParticipation, completeServiceRequest): the most hours allowed (the activity's length, 24.00 for a request)",
+    ),
+  ),
+  min: Type.Optional(ProblemDecimal('out_of_range (submitScore): the lowest points the claim may be given')),
+  max: Type.Optional(ProblemDecimal('out_of_range (submitScore): the highest points the claim may be given')),
+  activeRubricId: Type.Optional({
+    ...Id,
+    description: 'conflict (activateRubric): the rubric already active for the unit and year',
+  }),
+  claimedEvidenceIds: Type.Optional(
+    Type.Array(Id, {
+      maxItems: 100,
+      description:
+        'conflict (createClaim): the activities and service requests another live claim of the member holds under the same item',
+    }),
+  ),
+  objectionIds: Type.Optional(ProblemIds('invalid_state (finalizeRound): the objections still open')),
+  limit: Type.Optional(
+    ProblemCount(
+      'limit_reached (createRedemption): how many of the reward a member may take per calendar year',
+    ),
+  ),
+  taken: Type.Optional(ProblemCount('limit_reached (createRedemption): how many the member took this year')),
+  available: Type.Optional(ProblemCount('out_of_stock: the units available')),
+  lifetimeEarned: Type.Optional(
+    ProblemDecimal("below_threshold (createRedemption): the member's lifetime earned points"),
+  ),
+  threshold: Type.Optional(
+    ProblemDecimal('below_threshold (createRedemption): the lifetime earned points a redemption needs'),
+  ),
+}
+
 export const ProblemSchema = Type.Object(
   {
     type: Type.String({ format: 'uri', maxLength: 200 }),
@@ -133,26 +211,23 @@ export const ProblemSchema = Type.Object(
     status: Int32(400, 599),
     detail: Text(MAX_PROBLEM_TEXT),
     code: Type.String({ enum: Object.keys(ERROR_STATUS), description: 'Stable error code' }),
-    errors: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            field: Type.Optional(
-              Text(MAX_PROBLEM_TEXT, { description: 'The field (400 validation_failed)' }),
-            ),
-            line: Type.Optional(
-              Int32(1, INT32_MAX, { description: 'The CSV line (imports; the header is 1)' }),
-            ),
-            message: Text(MAX_PROBLEM_TEXT),
-          },
-          { additionalProperties: true },
-        ),
-        { maxItems: MAX_PROBLEM_ERRORS },
-      ),
-    ),
+    ...ProblemExtraMembers,
   },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
+  {
+    additionalProperties: true,
+    description:
+      'RFC 9457 problem details. Besides type, title, status, detail and code, some codes add the members ' +
+      'declared here (each says which); a client ignores members it does not know.',
+  },
 )
+// The schema's members and errors.ts's ProblemExtras are the same (typecheck fails otherwise).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+type DeclaredExtras = Static<ReturnType<typeof Type.Object<typeof ProblemExtraMembers>>>
+const extrasAgree: [Same<DeclaredExtras, ProblemExtras>, Same<keyof DeclaredExtras, keyof ProblemExtras>] = [
+  true,
+  true,
+]
+void extrasAgree
 export type ProblemSchema = Static<typeof ProblemSchema>
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
