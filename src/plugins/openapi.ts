@@ -20,6 +20,8 @@ export const API_DESCRIPTION = `Points and rewards service for party-member volu
 - Errors are RFC 9457 application/problem+json with a stable \`code\`.
 - Request bodies reject unknown fields (400 validation_failed naming the field); unknown query parameters are ignored.
 - Lists take \`limit\` (1-200, default 50) and \`cursor\`, and answer \`{items, nextCursor}\`.
+- Files are operations of their own: a JSON operation answers JSON only, and each file it can also be had as is a GET at the same path plus the file's extension (\`/members/{id}/ledger.csv\` beside \`/members/{id}/ledger\`, \`/reports/ranking.csv\`, \`/members/{id}/service-certificates/{certificateId}.pdf\`), with its JSON twin's query but no paging, the same access, and only its own media type (CSV: UTF-8 with BOM, CRLF). \`Accept: text/csv\` (or \`application/pdf\`) on the JSON operation still gives the same file; its description and \`x-also-answers\` say so.
+- Some problem codes add members (\`claimIds\`, \`maxHours\`, \`min\`/\`max\`, \`activeRubricId\`, \`limit\`/\`taken\`, \`errors\`, ...): the Problem schema declares each with the codes that carry it.
 - Operations marked with an Idempotency-Key header replay the first answer for the same key and body.
 - Every request counts against a per-caller budget (the user of a valid token, else the client address; RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW_SECONDS, 600 per 60 s by default). Every answer carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset; past the budget the answer is 429 rate_limited with Retry-After. Login, refresh and certificate verification have tighter budgets of their own.`
 

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import Type, { type TObject } from 'typebox'
 
 const BOM = '\uFEFF'
 
@@ -34,6 +35,38 @@ export function sendCsv(reply: FastifyReply, filename: string, body: string) {
     .type('text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${filename}"`)
     .send(body)
+}
+
+/**
+ * The contract's rule for files (docs/api.md, "Conventions"): a JSON operation answers JSON only in the
+ * document, and each file is an operation of its own at the same path plus the file's extension
+ * (`GET /members/{id}/ledger.csv`). Such an operation answers its one media type, takes the query of its JSON
+ * twin without paging (a file holds every row) and is authorised by the same service call.
+ */
+export function csvFileResponse(description: string) {
+  return {
+    description: `${description} (RFC 4180, UTF-8 with BOM, CRLF line ends, formula cells neutralised)`,
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  }
+}
+
+/** The query of a file operation: its JSON twin's without `limit` and `cursor`. */
+export function withoutPaging<T extends TObject>(query: T) {
+  return Type.Omit(query, ['limit', 'cursor'])
+}
+
+/**
+ * On a JSON operation that still answers a file when the client asks for it with `Accept` (as it always did):
+ * the media type and the operationId of the file operation that gives the same file. Not part of the
+ * operation's `content`, so typed clients see the JSON answer only.
+ */
+export function alsoAnswers(mediaType: 'text/csv' | 'application/pdf', operationId: string) {
+  return { 'x-also-answers': { [mediaType]: operationId } }
+}
+
+/** The sentence a JSON operation's description ends with when `Accept` also gives the file. */
+export function acceptNote(mediaType: 'text/csv' | 'application/pdf', filePath: string): string {
+  return ` \`Accept: ${mediaType}\` also works here, the same as GET ${filePath}.`
 }
 
 /** Parses RFC 4180 CSV (quoted fields with commas, quotes and new lines; BOM allowed). Returns rows with line numbers. */

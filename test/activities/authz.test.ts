@@ -149,6 +149,16 @@ const rows: AuthzRow[] = [
     expect: staffAndRegistered(200, { member: 200, memberSibling: 404 }),
   },
   {
+    // The file twin of getServiceHours: the same callers.
+    operation: 'exportServiceHoursCsv',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/members/${w.memberA.memberId}/service-hours.csv` }),
+    expect: staffAndRegistered(200, { member: 200, memberSibling: 404 }),
+    check: (res) => {
+      if (res.statusCode === 200)
+        expect(res.body).toMatch(/^\uFEFFdate,source,sourceId,title,orgUnitId,hours\r\n/)
+    },
+  },
+  {
     operation: 'createServiceRequest',
     request: ({ w }) => ({
       method: 'POST',
@@ -237,6 +247,29 @@ const rows: AuthzRow[] = [
       }
     },
     expect: staffAndRegistered(200, { member: 200, memberSibling: 404 }),
+  },
+  {
+    // The PDF twin of getServiceCertificate: the same callers.
+    operation: 'getServiceCertificatePdf',
+    request: async (ctx) => {
+      const issued = await ctx.t.call({
+        method: 'POST',
+        url: `/api/v1/members/${ctx.w.memberA.memberId}/service-certificates`,
+        as: ctx.w.admin,
+        headers: { 'idempotency-key': uniq('k') },
+        payload: { from: '2026-01-01', to: '2026-12-31' },
+      })
+      return {
+        method: 'GET',
+        url: `/api/v1/members/${ctx.w.memberA.memberId}/service-certificates/${issued.json().id}.pdf`,
+      }
+    },
+    expect: staffAndRegistered(200, { member: 200, memberSibling: 404 }),
+    check: (res) => {
+      if (res.statusCode !== 200) return
+      expect(res.headers['content-type']).toBe('application/pdf')
+      expect(res.rawPayload.subarray(0, 5).toString('latin1')).toBe('%PDF-')
+    },
   },
   {
     operation: 'verifyServiceCertificate',

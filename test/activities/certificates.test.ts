@@ -241,10 +241,17 @@ describe('GET /api/v1/members/{id}/service-certificates[/{certificateId}]', () =
     })
     expect(pdf.headers['content-type']).toBe('application/pdf')
     expect((await pdfText(pdf.rawPayload)).text).toContain(first.serialNumber)
+    // GET <certificate>.pdf, the file operation: the same PDF without an Accept header.
+    const file = await t.call({ method: 'GET', url: `${base}/${first.id}.pdf`, as: world.memberA.userId })
+    expect(file.statusCode).toBe(200)
+    expect(file.headers['content-type']).toBe('application/pdf')
+    expect(file.headers['content-disposition']).toBe(pdf.headers['content-disposition'])
+    expect((await pdfText(file.rawPayload)).text).toBe((await pdfText(pdf.rawPayload)).text)
 
     for (const as of [world.memberB.userId, world.secretaryB]) {
       expect((await t.call({ method: 'GET', url: base, as })).statusCode).toBe(404)
       expect((await t.call({ method: 'GET', url: `${base}/${first.id}`, as })).statusCode).toBe(404)
+      expect((await t.call({ method: 'GET', url: `${base}/${first.id}.pdf`, as })).statusCode).toBe(404)
     }
     const otherMember = `/api/v1/members/${world.memberB.memberId}/service-certificates/${first.id}`
     expect((await t.call({ method: 'GET', url: otherMember, as: world.admin })).statusCode).toBe(404)

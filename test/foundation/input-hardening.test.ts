@@ -57,8 +57,10 @@ beforeAll(async () => {
 function pathOf(op: Operation): string {
   const ids: Record<string, () => string> = {
     '/api/v1/members/{id}/ledger': () => w.memberA.memberId,
+    '/api/v1/members/{id}/ledger.csv': () => w.memberA.memberId,
     '/api/v1/members/{id}/service-certificates': () => w.memberA.memberId,
     '/api/v1/members/{id}/service-hours': () => w.memberA.memberId,
+    '/api/v1/members/{id}/service-hours.csv': () => w.memberA.memberId,
     '/api/v1/rewards/{id}/stock': () => rewardId,
     '/api/v1/scoring-rounds/{id}/results': () => roundId,
   }

@@ -211,6 +211,24 @@ const rows: AuthzRow[] = [
     },
   },
   {
+    // The file twin of listMembers: the same callers, and a member's roster holds only their own record.
+    operation: 'exportMembersCsv',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/members.csv?orgUnitId=${w.branchA}` }),
+    expect: { ...memberStaff(200), member: 200, memberSibling: 200 },
+    check: (res, { w }, actor) => {
+      if (res.statusCode !== 200) return
+      expect(res.headers['content-type']).toMatch(/^text\/csv/)
+      const ids = res.body
+        .trim()
+        .split('\r\n')
+        .slice(1)
+        .map((line) => line.split(',').at(-1))
+      if (actor === 'member') expect(ids).toEqual([w.memberA.memberId])
+      if (actor === 'memberSibling') expect(ids).toEqual([])
+      if (actor === 'secretary') expect(ids).toContain(w.memberA.memberId)
+    },
+  },
+  {
     operation: 'updateMember',
     request: async (ctx) => ({
       method: 'PATCH',

@@ -74,6 +74,17 @@ const rows: AuthzRow[] = [
     },
   },
   {
+    // The file twin of listMemberLedger: the same readers, every row as CSV.
+    operation: 'exportMemberLedgerCsv',
+    request: ({ w }) => ({ method: 'GET', url: `/api/v1/members/${w.memberA.memberId}/ledger.csv` }),
+    expect: pointReaders(200),
+    check: (res) => {
+      if (res.statusCode !== 200) return
+      expect(res.headers['content-type']).toMatch(/^text\/csv/)
+      expect(res.body).toContain(transactionOfA)
+    },
+  },
+  {
     operation: 'getLedgerTransaction',
     request: () => ({ method: 'GET', url: `/api/v1/ledger/transactions/${transactionOfA}` }),
     expect: pointReaders(200),

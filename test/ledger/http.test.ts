@@ -253,7 +253,7 @@ describe('GET /api/v1/members/{id}/ledger', () => {
         r.balanceAfter,
       ]),
     ).toEqual([
-      ['third', '0.75', '8.25'],
+      ['调整：third', '0.75', '8.25'],
       ['second', '-2.50', '7.50'],
     ])
     expect(p1.nextCursor).toEqual(expect.any(String))
@@ -279,6 +279,26 @@ describe('GET /api/v1/members/{id}/ledger', () => {
     )
     expect(lines).toHaveLength(4)
     expect(lines[1]).toContain(',adjustment,0.75,8.25,')
+
+    // The file operation gives the same file; paging does not apply to it (limit is an unknown parameter there).
+    const file = await t.call({
+      method: 'GET',
+      url: `/api/v1/members/${m.memberId}/ledger.csv?limit=2`,
+      as: w.secretaryA,
+    })
+    expect(file.statusCode, file.body).toBe(200)
+    expect(file.headers['content-type']).toBe(csv.headers['content-type'])
+    expect(file.headers['content-disposition']).toBe(`attachment; filename="ledger-${m.memberId}.csv"`)
+    expect(file.body).toBe(csv.body)
+    // from/to apply as on the JSON operation: a period before every row gives the header alone.
+    const none = await t.call({
+      method: 'GET',
+      url: `/api/v1/members/${m.memberId}/ledger.csv?to=2001-01-01`,
+      as: m.userId,
+    })
+    expect(none.body).toBe(
+      '\uFEFFcreatedAt,effectiveDate,kind,amount,balanceAfter,heldChange,heldAfter,memo,transactionId\r\n',
+    )
   })
 
   it('shows holds and their settlement as held changes, with the balance untouched until the hand-over', async () => {

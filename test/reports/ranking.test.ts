@@ -114,6 +114,24 @@ describe('getRanking', () => {
     const lines = res.body.slice(1).trim().split('\r\n')
     expect(lines).toHaveLength(6)
     expect(lines[1]).toBe(`1,张三,50.00,0.00,${ids.top}`)
+
+    // GET /reports/ranking.csv, the file operation: the same file, with the same name.
+    const file = await t.call({
+      method: 'GET',
+      url: `/api/v1/reports/ranking.csv?orgUnitId=${w.branchA}&year=${YEAR}`,
+      as: w.secretaryA,
+    })
+    expect(file.statusCode, file.body).toBe(200)
+    expect(file.body).toBe(res.body)
+    expect(file.headers['content-disposition']).toBe(res.headers['content-disposition'])
+    // its own validation: the year is required as on the JSON operation
+    const bad = await t.call({
+      method: 'GET',
+      url: `/api/v1/reports/ranking.csv?orgUnitId=${w.branchA}`,
+      as: w.secretaryA,
+    })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().code).toBe('validation_failed')
   })
 
   it('404 for a unit outside the caller scope, 403 without the secretary role; admin may', async () => {

@@ -308,6 +308,15 @@ const rows: AuthzRow[] = [
     expect: roundReaders(200),
   },
   {
+    // The file twin of getRoundResults: the same readers, the whole round as CSV.
+    operation: 'exportRoundResultsCsv',
+    request: () => ({ method: 'GET', url: `/api/v1/scoring-rounds/${closed.roundId}/results.csv` }),
+    expect: roundReaders(200),
+    check: (res) => {
+      if (res.statusCode === 200) expect(res.body).toMatch(/^\uFEFFclaimId,memberId,/)
+    },
+  },
+  {
     operation: 'fileObjection',
     request: async () => {
       target = await fixtures.onNotice()

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { sendIdempotent } from '../../plugins/idempotency'
+import { acceptNote, alsoAnswers } from '../../shared/csv'
 import { Id, IdempotencyHeaders, IdParams, Page, PageQuery, problems } from '../../shared/schemas'
 import * as service from './certificates'
 import { renderCertificatePdf } from './pdf'
@@ -13,8 +14,9 @@ import {
 } from './schemas'
 
 const TAGS = ['service certificates']
+const CertificateParams = Type.Object({ id: Id, certificateId: Id })
 
-/** JSON, or the printable PDF when the client asks for application/pdf. */
+/** JSON, or the printable PDF when the client asks for application/pdf (the same as getServiceCertificatePdf). */
 async function sendCertificate(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -23,6 +25,15 @@ async function sendCertificate(
   if (!/\bapplication\/pdf\b/i.test(request.headers.accept ?? '')) {
     return reply.type('application/json').send(certificate)
   }
+  return sendCertificatePdf(request, reply, certificate)
+}
+
+/** The printable A4 PDF of a certificate as issued. */
+async function sendCertificatePdf(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  certificate: ServiceCertificate,
+) {
   const pdf = await renderCertificatePdf(
     certificate,
     request.server.settings.timezone,
@@ -51,23 +62,16 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: TAGS,
         operationId: 'issueServiceCertificate',
-        summary: 'Issue a 志愿服务记录证明 of verified hours in a period (secretary, grid_worker); PDF',
+        summary: 'Issue a 志愿服务记录证明 of verified hours in a period (secretary, grid_worker)',
         description:
-          'Idempotent under Idempotency-Key. The serial number is unique per issuing unit and year. ' +
-          '`Accept: application/pdf` answers a printable A4 PDF (Chinese embedded as a Noto Sans SC subset).',
+          'Idempotent under Idempotency-Key. The serial number is unique per issuing unit and year. The ' +
+          'printable PDF of the certificate is GET {Location}.pdf (getServiceCertificatePdf).' +
+          acceptNote('application/pdf', '/api/v1/members/{id}/service-certificates/{certificateId}.pdf'),
+        ...alsoAnswers('application/pdf', 'getServiceCertificatePdf'),
         params: IdParams,
         headers: IdempotencyHeaders,
         body: IssueCertificateBody,
-        response: {
-          201: {
-            description: 'The certificate (JSON), or with Accept: application/pdf the printable PDF',
-            content: {
-              'application/json': { schema: ServiceCertificate },
-              'application/pdf': { schema: Type.String({ format: 'binary' }) },
-            },
-          },
-          ...problems(403, 404, 409, 422),
-        },
+        response: { 201: ServiceCertificate, ...problems(403, 404, 409, 422) },
       },
     },
     async (request, reply) =>
@@ -118,22 +122,15 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: TAGS,
         operationId: 'getServiceCertificate',
-        summary: 'One certificate again, to reprint it; `Accept: application/pdf` gives the PDF',
+        summary: 'One certificate again, to reprint it',
         description:
           "Access as in listServiceCertificates; a certificate that is not this member's (or unknown): " +
           '404. Answers the stored snapshot as issued (hours are not recomputed), so a reprint shows the ' +
-          'same serial number, hours and records. `Accept: application/pdf` gives the printable A4 PDF.',
-        params: Type.Object({ id: Id, certificateId: Id }),
-        response: {
-          200: {
-            description: 'The certificate (JSON), or with Accept: application/pdf the printable PDF',
-            content: {
-              'application/json': { schema: ServiceCertificate },
-              'application/pdf': { schema: Type.String({ format: 'binary' }) },
-            },
-          },
-          ...problems(403, 404),
-        },
+          'same serial number, hours and records.' +
+          acceptNote('application/pdf', '/api/v1/members/{id}/service-certificates/{certificateId}.pdf'),
+        ...alsoAnswers('application/pdf', 'getServiceCertificatePdf'),
+        params: CertificateParams,
+        response: { 200: ServiceCertificate, ...problems(403, 404) },
       },
     },
     async (request, reply) => {
@@ -145,6 +142,39 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       )
       return sendCertificate(request, reply, certificate)
     },
+  )
+
+  app.get(
+    '/members/:id/service-certificates/:certificateId.pdf',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getServiceCertificatePdf',
+        summary: 'The printable PDF of a certificate as issued',
+        description:
+          'The certificate of getServiceCertificate (the same access and 404s) as a printable A4 PDF, ' +
+          'Chinese embedded as a Noto Sans SC subset, with its serial number and verification code.',
+        params: CertificateParams,
+        response: {
+          200: {
+            description: 'The certificate as a PDF',
+            content: { 'application/pdf': { schema: Type.String({ format: 'binary' }) } },
+          },
+          ...problems(403, 404),
+        },
+      },
+    },
+    async (request, reply) =>
+      sendCertificatePdf(
+        request,
+        reply,
+        await service.getServiceCertificate(
+          app.db,
+          request.caller,
+          request.params.id,
+          request.params.certificateId,
+        ),
+      ),
   )
 
   app.get(

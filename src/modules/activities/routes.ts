@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
-import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import type { FastifyReply } from 'fastify'
+import { acceptNote, alsoAnswers, csvFileResponse, sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { IdParams, NoContent, problems } from '../../shared/schemas'
 import { certificateRoutes } from './certificates-routes'
 import { type EvidenceHooks, NO_EVIDENCE_HOOKS } from './hooks'
@@ -20,6 +20,22 @@ import {
 import * as service from './service'
 
 const TAGS = ['activities']
+
+/** The records behind a member's hours as CSV (getServiceHours' records, one row each). */
+function sendServiceHoursCsv(reply: FastifyReply, memberId: string, hours: ServiceHours) {
+  const csv = toCsv<ServiceHoursRecord>(
+    [
+      { header: 'date', value: (r) => r.date },
+      { header: 'source', value: (r) => r.source },
+      { header: 'sourceId', value: (r) => r.sourceId },
+      { header: 'title', value: (r) => r.title },
+      { header: 'orgUnitId', value: (r) => r.orgUnitId },
+      { header: 'hours', value: (r) => r.hours },
+    ],
+    hours.records,
+  )
+  return sendCsv(reply, `service-hours-${memberId}.csv`, csv)
+}
 
 export interface ActivitiesOptions {
   /** What verifying evidence sets off in other modules (scoring's claims); none by default. */
@@ -159,40 +175,45 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox<ActivitiesOptions> = as
       schema: {
         tags: TAGS,
         operationId: 'getServiceHours',
-        summary: "A member's verified service hours in a period, with the records behind them; CSV",
+        summary: "A member's verified service hours in a period, with the records behind them",
         description:
           'Only verified hours count: participations in verified activities and confirmed service requests. ' +
-          'Dates are service-zone dates; both ends inclusive. `Accept: text/csv` gives the records as CSV.',
+          'Dates are service-zone dates; both ends inclusive.' +
+          acceptNote('text/csv', '/api/v1/members/{id}/service-hours.csv'),
+        ...alsoAnswers('text/csv', 'exportServiceHoursCsv'),
         params: IdParams,
         querystring: PeriodQuery,
-        response: {
-          200: {
-            description: 'The hours (JSON), or the records as CSV (UTF-8 with BOM) with Accept: text/csv',
-            content: {
-              'application/json': { schema: ServiceHours },
-              'text/csv': { schema: Type.String() },
-            },
-          },
-          ...problems(403, 404),
-        },
+        response: { 200: ServiceHours, ...problems(403, 404) },
       },
     },
     async (request, reply) => {
       const hours = await service.getServiceHours(app.db, request.caller, request.params.id, request.query)
       if (!wantsCsv(request)) return reply.type('application/json').send(hours)
-      const csv = toCsv<ServiceHoursRecord>(
-        [
-          { header: 'date', value: (r) => r.date },
-          { header: 'source', value: (r) => r.source },
-          { header: 'sourceId', value: (r) => r.sourceId },
-          { header: 'title', value: (r) => r.title },
-          { header: 'orgUnitId', value: (r) => r.orgUnitId },
-          { header: 'hours', value: (r) => r.hours },
-        ],
-        hours.records,
-      )
-      return sendCsv(reply, `service-hours-${request.params.id}.csv`, csv)
+      return sendServiceHoursCsv(reply, request.params.id, hours)
     },
+  )
+
+  app.get(
+    '/members/:id/service-hours.csv',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'exportServiceHoursCsv',
+        summary: "The records behind a member's verified service hours in a period, as CSV",
+        description:
+          'The records of getServiceHours (the same access and `from`/`to`), one row each: date, source, ' +
+          'sourceId, title, orgUnitId, hours.',
+        params: IdParams,
+        querystring: PeriodQuery,
+        response: { 200: csvFileResponse('The records behind the hours'), ...problems(403, 404) },
+      },
+    },
+    async (request, reply) =>
+      sendServiceHoursCsv(
+        reply,
+        request.params.id,
+        await service.getServiceHours(app.db, request.caller, request.params.id, request.query),
+      ),
   )
 
   await app.register(requestRoutes, { evidenceHooks: hooks })

@@ -1,6 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import { sendIdempotent } from '../../plugins/idempotency'
-import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import type { Caller } from '../../shared/authz'
+import {
+  acceptNote,
+  alsoAnswers,
+  csvFileResponse,
+  sendCsv,
+  toCsv,
+  wantsCsv,
+  withoutPaging,
+} from '../../shared/csv'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
 import { createAdjustment, reverseTransaction } from './corrections'
 import { exportMemberLedger, getBalance, getLedgerTransaction, listMemberLedger } from './queries'
@@ -17,6 +27,22 @@ import {
 import { verifyLedger } from './verify'
 
 const tags = ['ledger']
+
+const ledgerCsvText = (rows: LedgerRow[]) =>
+  toCsv(
+    [
+      { header: 'createdAt', value: (r) => r.createdAt },
+      { header: 'effectiveDate', value: (r) => r.effectiveDate },
+      { header: 'kind', value: (r) => r.kind },
+      { header: 'amount', value: (r) => r.amount },
+      { header: 'balanceAfter', value: (r) => r.balanceAfter },
+      { header: 'heldChange', value: (r) => r.heldChange },
+      { header: 'heldAfter', value: (r) => r.heldAfter },
+      { header: 'memo', value: (r) => r.memo },
+      { header: 'transactionId', value: (r) => r.transactionId },
+    ],
+    rows,
+  )
 
 export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -36,53 +62,53 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => getBalance(app.db, request.caller, request.params.id),
   )
 
+  /** The member's ledger over the period as CSV: the same access and rows as listMemberLedger, every row. */
+  const ledgerCsv = async (caller: Caller, memberId: string, query: LedgerQuery, reply: FastifyReply) => {
+    const all = await exportMemberLedger(app.db, caller, memberId, query, app.settings.timezone)
+    return sendCsv(reply, `ledger-${memberId}.csv`, ledgerCsvText(all))
+  }
+
   app.get(
     '/members/:id/ledger',
     {
       schema: {
         tags,
         operationId: 'listMemberLedger',
-        summary: "A member's ledger, newest first (JSON or CSV)",
+        summary: "A member's ledger, newest first",
         description:
           'Each row is one transaction as it touched the member: the amount, the balance after it, and the ' +
           'held points it reserved or released. `from`/`to` are dates of `createdAt` in the service time ' +
-          'zone, both included. `Accept: text/csv` returns every row of the period as CSV.',
+          'zone, both included.' +
+          acceptNote('text/csv', '/api/v1/members/{id}/ledger.csv'),
+        ...alsoAnswers('text/csv', 'exportMemberLedgerCsv'),
         params: IdParams,
         querystring: LedgerQuery,
-        response: {
-          200: {
-            description: 'A page of rows, or the whole period as text/csv',
-            content: {
-              'application/json': { schema: Page(LedgerRow) },
-              'text/csv': { schema: { type: 'string' } },
-            },
-          },
-          ...problems(403, 404),
-        },
+        response: { 200: Page(LedgerRow), ...problems(403, 404) },
       },
     },
     async (request, reply) => {
       const { caller, params, query } = request
-      if (wantsCsv(request)) {
-        const all = await exportMemberLedger(app.db, caller, params.id, query, app.settings.timezone)
-        const csv = toCsv(
-          [
-            { header: 'createdAt', value: (r) => r.createdAt },
-            { header: 'effectiveDate', value: (r) => r.effectiveDate },
-            { header: 'kind', value: (r) => r.kind },
-            { header: 'amount', value: (r) => r.amount },
-            { header: 'balanceAfter', value: (r) => r.balanceAfter },
-            { header: 'heldChange', value: (r) => r.heldChange },
-            { header: 'heldAfter', value: (r) => r.heldAfter },
-            { header: 'memo', value: (r) => r.memo },
-            { header: 'transactionId', value: (r) => r.transactionId },
-          ],
-          all,
-        )
-        return sendCsv(reply, `ledger-${params.id}.csv`, csv)
-      }
+      if (wantsCsv(request)) return ledgerCsv(caller, params.id, query, reply)
       return listMemberLedger(app.db, caller, params.id, query, app.settings.timezone)
     },
+  )
+
+  app.get(
+    '/members/:id/ledger.csv',
+    {
+      schema: {
+        tags,
+        operationId: 'exportMemberLedgerCsv',
+        summary: "A member's ledger over a period as CSV, every row",
+        description:
+          'The rows of listMemberLedger (the same access and `from`/`to`), newest first, all of them: ' +
+          'createdAt, effectiveDate, kind, amount, balanceAfter, heldChange, heldAfter, memo, transactionId.',
+        params: IdParams,
+        querystring: withoutPaging(LedgerQuery),
+        response: { 200: csvFileResponse("The member's ledger rows"), ...problems(403, 404) },
+      },
+    },
+    async (request, reply) => ledgerCsv(request.caller, request.params.id, request.query, reply),
   )
 
   app.get(

@@ -1,6 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import Type from 'typebox'
-import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import type { Caller } from '../../shared/authz'
+import {
+  acceptNote,
+  alsoAnswers,
+  csvFileResponse,
+  sendCsv,
+  toCsv,
+  wantsCsv,
+  withoutPaging,
+} from '../../shared/csv'
 import { DomainError } from '../../shared/errors'
 import { IdParams, problems } from '../../shared/schemas'
 import * as registrations from './registrations'
@@ -52,6 +62,24 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply.code(201).send(await service.createMember(app.db, request.caller, request.body)),
   )
 
+  /** Every member listMembers would list, as a roster importMembers reads back (its columns first). */
+  const membersCsv = async (caller: Caller, query: ListMembersQuery, reply: FastifyReply) => {
+    const all = await service.exportMembers(app.db, caller, query)
+    const csv = toCsv(
+      [
+        { header: 'name', value: (m) => m.name },
+        { header: 'isPartyMember', value: (m) => m.isPartyMember },
+        { header: 'phone', value: (m) => m.phone },
+        { header: 'workUnit', value: (m) => m.workUnit },
+        { header: 'status', value: (m) => m.status },
+        { header: 'orgUnitId', value: (m) => m.orgUnitId },
+        { header: 'id', value: (m) => m.id },
+      ],
+      all,
+    )
+    return sendCsv(reply, 'members.csv', csv)
+  }
+
   app.get(
     '/members',
     {
@@ -60,38 +88,36 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listMembers',
         summary: 'Members in your scope by name (secretary, grid worker); a member sees only themselves',
         description:
-          '`Accept: text/csv` returns every matching member as a roster (UTF-8 with BOM): name, isPartyMember, ' +
-          'phone, workUnit (as importMembers reads them), then status, orgUnitId, id.',
+          'Staff list the members whose home unit or 双报到 community lies in their units, by name; ' +
+          '`orgUnitId` narrows to a subtree (one outside their units: 404). A member without a staff role ' +
+          'gets only their own record.' +
+          acceptNote('text/csv', '/api/v1/members.csv'),
+        ...alsoAnswers('text/csv', 'exportMembersCsv'),
         querystring: ListMembersQuery,
-        response: {
-          200: {
-            description: 'A page of members, or all of them as text/csv',
-            content: {
-              'application/json': { schema: MemberPage },
-              'text/csv': { schema: Type.String() },
-            },
-          },
-          ...problems(403, 404),
-        },
+        response: { 200: MemberPage, ...problems(403, 404) },
       },
     },
     async (request, reply) => {
-      if (!wantsCsv(request)) return service.listMembers(app.db, request.caller, request.query)
-      const all = await service.exportMembers(app.db, request.caller, request.query)
-      const csv = toCsv(
-        [
-          { header: 'name', value: (m) => m.name },
-          { header: 'isPartyMember', value: (m) => m.isPartyMember },
-          { header: 'phone', value: (m) => m.phone },
-          { header: 'workUnit', value: (m) => m.workUnit },
-          { header: 'status', value: (m) => m.status },
-          { header: 'orgUnitId', value: (m) => m.orgUnitId },
-          { header: 'id', value: (m) => m.id },
-        ],
-        all,
-      )
-      return sendCsv(reply, 'members.csv', csv)
+      if (wantsCsv(request)) return membersCsv(request.caller, request.query, reply)
+      return service.listMembers(app.db, request.caller, request.query)
     },
+  )
+
+  app.get(
+    '/members.csv',
+    {
+      schema: {
+        tags: ['members'],
+        operationId: 'exportMembersCsv',
+        summary: 'The members listMembers lists, all of them, as a CSV roster',
+        description:
+          'The same access and filters as listMembers, every matching member (UTF-8 with BOM): name, ' +
+          'isPartyMember, phone, workUnit (as importMembers reads them), then status, orgUnitId, id.',
+        querystring: withoutPaging(ListMembersQuery),
+        response: { 200: csvFileResponse('The roster'), ...problems(403, 404) },
+      },
+    },
+    async (request, reply) => membersCsv(request.caller, request.query, reply),
   )
 
   app.post(

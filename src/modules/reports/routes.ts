@@ -1,7 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { TSchema } from 'typebox'
-import { type CsvColumn, sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import type { FastifyReply } from 'fastify'
+import type { Static, TObject, TSchema } from 'typebox'
+import type { Caller } from '../../shared/authz'
+import {
+  acceptNote,
+  alsoAnswers,
+  type CsvColumn,
+  csvFileResponse,
+  sendCsv,
+  toCsv,
+  wantsCsv,
+  withoutPaging,
+} from '../../shared/csv'
 import { Page, problems } from '../../shared/schemas'
 import {
   getHoursPointsByActivity,
@@ -25,34 +35,25 @@ import {
 import { getMonthlyTotals, getRanking, getSummary } from './service'
 
 const tags = ['reports']
-const CSV_NOTE = ' `Accept: text/csv` returns every row (no paging) as UTF-8 CSV with BOM and CRLF line ends.'
 const PERIOD_NOTE = '`from`/`to` are service-zone dates, both included, either may be left open.'
 
-/** A report answer: a page of JSON, or the whole list as CSV. */
-function pageOrCsv(item: TSchema) {
-  return {
-    200: {
-      description: 'A page of the report (keyset cursor), or the whole report as text/csv',
-      content: {
-        'application/json': { schema: Page(item) },
-        'text/csv': { schema: { type: 'string' } },
-      },
-    },
-    ...problems(400, 403, 404),
-  }
-}
+type ReportPage<T> = { items: T[]; nextCursor: string | null }
 
-/** Runs the report as JSON (one page) or, when the client asks for CSV, every row as a file. */
-async function answer<T>(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  run: (opts: { all?: boolean }) => Promise<{ items: T[]; nextCursor: string | null }>,
-  filename: string,
-  columns: CsvColumn<T>[],
-) {
-  if (!wantsCsv(request)) return run({})
-  const { items } = await run({ all: true })
-  return sendCsv(reply, filename, toCsv(columns, items))
+/**
+ * A paged report: the JSON operation (a page, keyset cursor) at `/reports/<name>` and its file twin at
+ * `/reports/<name>.csv` (every row, the same query without paging), both answered by the same service call.
+ */
+interface PagedReport<Q extends TObject, T> {
+  name: string
+  operationId: string
+  csvOperationId: string
+  summary: string
+  description: string
+  query: Q
+  item: TSchema
+  run: (caller: Caller, query: Static<Q>, opts: { all?: boolean }) => Promise<ReportPage<T>>
+  filename: (query: Static<Q>) => string
+  columns: CsvColumn<T>[]
 }
 
 const SUMMARY_COLUMNS: CsvColumn<Summary>[] = [
@@ -69,37 +70,76 @@ const SUMMARY_COLUMNS: CsvColumn<Summary>[] = [
 export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tz = () => app.settings.timezone
 
-  app.get(
-    '/reports/ranking',
-    {
-      schema: {
-        tags,
-        operationId: 'getRanking',
-        summary: 'Year-end ranking of a unit subtree by net points earned, with verified hours (JSON or CSV)',
-        description:
-          'Every member whose home unit lies in the subtree, zero included. points = scoring results, ' +
-          'deductions, adjustments and their reversals posted in the year (service time zone); redemptions ' +
-          'do not count. hours = verified hours of the year. Ties share a rank (1, 2, 2, 4).' +
-          CSV_NOTE,
-        querystring: RankingQuery,
-        response: pageOrCsv(RankingItem),
+  function pagedReport<Q extends TObject, T>(r: PagedReport<Q, T>) {
+    const path = `/reports/${r.name}`
+    const csv = async (caller: Caller, query: Static<Q>, reply: FastifyReply) => {
+      const { items } = await r.run(caller, query, { all: true })
+      return sendCsv(reply, r.filename(query), toCsv(r.columns, items))
+    }
+    app.get(
+      path,
+      {
+        schema: {
+          tags,
+          operationId: r.operationId,
+          summary: r.summary,
+          description: r.description + acceptNote('text/csv', `/api/v1${path}.csv`),
+          ...alsoAnswers('text/csv', r.csvOperationId),
+          querystring: r.query,
+          response: { 200: Page(r.item), ...problems(400, 403, 404) },
+        },
       },
-    },
-    async (request, reply) =>
-      answer(
-        request,
-        reply,
-        (opts) => getRanking(app.db, request.caller, request.query, tz(), opts),
-        `ranking-${request.query.year}.csv`,
-        [
-          { header: '排名 rank', value: (r) => r.rank },
-          { header: '姓名 name', value: (r) => r.name },
-          { header: '积分 points', value: (r) => r.points },
-          { header: '服务时长 hours', value: (r) => r.hours },
-          { header: 'memberId', value: (r) => r.memberId },
-        ],
-      ),
-  )
+      async (request, reply) => {
+        const query = request.query as Static<Q>
+        if (wantsCsv(request)) return csv(request.caller, query, reply)
+        return r.run(request.caller, query, {})
+      },
+    )
+    app.get(
+      `${path}.csv`,
+      {
+        schema: {
+          tags,
+          operationId: r.csvOperationId,
+          summary: `${r.summary}: every row as CSV`,
+          description: `Every row of ${r.operationId} (the same access and query, no paging), as one file.`,
+          querystring: withoutPaging(r.query),
+          response: { 200: csvFileResponse('The whole report'), ...problems(400, 403, 404) },
+        },
+      },
+      async (request, reply) => csv(request.caller, request.query as Static<Q>, reply),
+    )
+  }
+
+  pagedReport({
+    name: 'ranking',
+    operationId: 'getRanking',
+    csvOperationId: 'exportRankingCsv',
+    summary: 'Year-end ranking of a unit subtree by net points earned, with verified hours',
+    description:
+      'Every member whose home unit lies in the subtree, zero included. points = scoring results, ' +
+      'deductions, adjustments and their reversals posted in the year (service time zone); redemptions ' +
+      'do not count. hours = verified hours of the year. Ties share a rank (1, 2, 2, 4) and are listed by ' +
+      'hours (most first), then name.',
+    query: RankingQuery,
+    item: RankingItem,
+    run: (caller, query, opts) => getRanking(app.db, caller, query, tz(), opts),
+    filename: (query) => `ranking-${query.year}.csv`,
+    columns: [
+      { header: '排名 rank', value: (r) => r.rank },
+      { header: '姓名 name', value: (r) => r.name },
+      { header: '积分 points', value: (r) => r.points },
+      { header: '服务时长 hours', value: (r) => r.hours },
+      { header: 'memberId', value: (r) => r.memberId },
+    ],
+  })
+
+  /** The summary as a one-row CSV: getSummary's figures (same access and period). */
+  const summaryCsv = async (caller: Caller, query: SummaryQuery, reply: FastifyReply) => {
+    const summary = await getSummary(app.db, caller, query)
+    const { from, to } = query
+    return sendCsv(reply, `summary-${from ?? 'start'}-${to ?? 'now'}.csv`, toCsv(SUMMARY_COLUMNS, [summary]))
+  }
 
   app.get(
     '/reports/summary',
@@ -107,199 +147,150 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         operationId: 'getSummary',
-        summary: "Figures for a unit's subtree over a period (JSON or CSV)",
+        summary: "Figures for a unit's subtree over a period",
         description:
           `${PERIOD_NOTE} activities: held ` +
           '(started) in the period; volunteers: distinct members with verified hours; serviceHours: verified ' +
           'hours of activities and confirmed requests; serviceRequestsCompleted: requests confirmed; ' +
           'pointsIssued / pointsDeducted: positive / negative postings of scoring and adjustments (and ' +
           'their reversals) to members of the subtree, both as positive amounts; pointsRedeemed / ' +
-          'redemptions: points and count of redemptions fulfilled for members of the subtree (home unit). ' +
-          '`Accept: text/csv` returns the same figures as a one-row CSV (UTF-8 with BOM, header row).',
+          'redemptions: points and count of redemptions fulfilled for members of the subtree (home unit).' +
+          acceptNote('text/csv', '/api/v1/reports/summary.csv'),
+        ...alsoAnswers('text/csv', 'exportSummaryCsv'),
         querystring: SummaryQuery,
-        response: {
-          200: {
-            description: 'The figures, or a one-row text/csv',
-            content: {
-              'application/json': { schema: Summary },
-              'text/csv': { schema: { type: 'string' } },
-            },
-          },
-          ...problems(400, 403, 404),
-        },
+        response: { 200: Summary, ...problems(400, 403, 404) },
       },
     },
     async (request, reply) => {
-      const summary = await getSummary(app.db, request.caller, request.query)
-      if (!wantsCsv(request)) return summary
-      const { from, to } = request.query
-      return sendCsv(
-        reply,
-        `summary-${from ?? 'start'}-${to ?? 'now'}.csv`,
-        toCsv(SUMMARY_COLUMNS, [summary]),
-      )
+      if (wantsCsv(request)) return summaryCsv(request.caller, request.query, reply)
+      return getSummary(app.db, request.caller, request.query)
     },
   )
 
   app.get(
-    '/reports/by-team',
+    '/reports/summary.csv',
     {
       schema: {
         tags,
-        operationId: 'getHoursPointsByTeam',
-        summary: 'Hours and points by volunteer team under a unit (JSON or CSV)',
-        description:
-          `Every team whose unit lies in the subtree, zero included, by name. ${PERIOD_NOTE} members: ` +
-          "current members; activities: the team's activities held (started) in the period; hours: verified " +
-          "hours served at them; points: net points earned in the period by the team's current members " +
-          '(scoring results, deductions, adjustments and their reversals; redemptions do not count).' +
-          CSV_NOTE,
-        querystring: PeriodPageQuery,
-        response: pageOrCsv(TeamTotals),
+        operationId: 'exportSummaryCsv',
+        summary: "getSummary's figures as a one-row CSV",
+        description: 'The figures of getSummary (the same access and period) under a header row.',
+        querystring: SummaryQuery,
+        response: { 200: csvFileResponse('The figures, one row'), ...problems(400, 403, 404) },
       },
     },
-    async (request, reply) =>
-      answer(
-        request,
-        reply,
-        (opts) => getHoursPointsByTeam(app.db, request.caller, request.query, tz(), opts),
-        'hours-points-by-team.csv',
-        [
-          { header: '服务队 team', value: (r) => r.name },
-          { header: '队员 members', value: (r) => r.members },
-          { header: '活动数 activities', value: (r) => r.activities },
-          { header: '服务时长 hours', value: (r) => r.hours },
-          { header: '积分 points', value: (r) => r.points },
-          { header: 'teamId', value: (r) => r.teamId },
-          { header: 'orgUnitId', value: (r) => r.orgUnitId },
-        ],
-      ),
+    async (request, reply) => summaryCsv(request.caller, request.query, reply),
   )
 
-  app.get(
-    '/reports/by-activity',
-    {
-      schema: {
-        tags,
-        operationId: 'getHoursPointsByActivity',
-        summary: 'Hours and points by activity under a unit (JSON or CSV)',
-        description:
-          `Activities held (started) in the subtree in the period, in order of start. ${PERIOD_NOTE} ` +
-          'hours: verified hours ("0.00" until the activity is verified); points: net points posted, at any ' +
-          'time, for claims that name the activity as evidence, less their reversals.' +
-          CSV_NOTE,
-        querystring: PeriodPageQuery,
-        response: pageOrCsv(ActivityTotals),
-      },
-    },
-    async (request, reply) =>
-      answer(
-        request,
-        reply,
-        (opts) => getHoursPointsByActivity(app.db, request.caller, request.query, tz(), opts),
-        'hours-points-by-activity.csv',
-        [
-          { header: '开始时间 startsAt', value: (r) => r.startsAt },
-          { header: '活动 title', value: (r) => r.title },
-          { header: '状态 status', value: (r) => r.status },
-          { header: '参与人数 participants', value: (r) => r.participants },
-          { header: '服务时长 hours', value: (r) => r.hours },
-          { header: '积分 points', value: (r) => r.points },
-          { header: 'activityId', value: (r) => r.activityId },
-          { header: 'teamId', value: (r) => r.teamId },
-          { header: 'orgUnitId', value: (r) => r.orgUnitId },
-        ],
-      ),
-  )
+  pagedReport({
+    name: 'by-team',
+    operationId: 'getHoursPointsByTeam',
+    csvOperationId: 'exportHoursPointsByTeamCsv',
+    summary: 'Hours and points by volunteer team under a unit',
+    description:
+      `Every team whose unit lies in the subtree, zero included, by name. ${PERIOD_NOTE} members: ` +
+      "current members; activities: the team's activities held (started) in the period; hours: verified " +
+      "hours served at them; points: net points earned in the period by the team's current members " +
+      '(scoring results, deductions, adjustments and their reversals; redemptions do not count).',
+    query: PeriodPageQuery,
+    item: TeamTotals,
+    run: (caller, query, opts) => getHoursPointsByTeam(app.db, caller, query, tz(), opts),
+    filename: () => 'hours-points-by-team.csv',
+    columns: [
+      { header: '服务队 team', value: (r) => r.name },
+      { header: '队员 members', value: (r) => r.members },
+      { header: '活动数 activities', value: (r) => r.activities },
+      { header: '服务时长 hours', value: (r) => r.hours },
+      { header: '积分 points', value: (r) => r.points },
+      { header: 'teamId', value: (r) => r.teamId },
+      { header: 'orgUnitId', value: (r) => r.orgUnitId },
+    ],
+  })
 
-  app.get(
-    '/reports/monthly',
-    {
-      schema: {
-        tags,
-        operationId: 'getMonthlyTotals',
-        summary: "getSummary's figures month by month for a year (JSON or CSV)",
-        description:
-          'Twelve rows, one per service-zone month of `year`, months with nothing as zeros, each counted ' +
-          'as getSummary counts a period (volunteers are distinct within the month).' +
-          CSV_NOTE,
-        querystring: YearPageQuery,
-        response: pageOrCsv(MonthTotals),
-      },
-    },
-    async (request, reply) =>
-      answer(
-        request,
-        reply,
-        (opts) => getMonthlyTotals(app.db, request.caller, request.query, opts),
-        `monthly-${request.query.year}.csv`,
-        [{ header: '月份 month', value: (r: MonthTotals) => r.month }, ...SUMMARY_COLUMNS],
-      ),
-  )
+  pagedReport({
+    name: 'by-activity',
+    operationId: 'getHoursPointsByActivity',
+    csvOperationId: 'exportHoursPointsByActivityCsv',
+    summary: 'Hours and points by activity under a unit',
+    description:
+      `Activities held (started) in the subtree in the period, in order of start. ${PERIOD_NOTE} ` +
+      'hours: verified hours ("0.00" until the activity is verified); points: net points posted, at any ' +
+      'time, for claims that name the activity as evidence, less their reversals.',
+    query: PeriodPageQuery,
+    item: ActivityTotals,
+    run: (caller, query, opts) => getHoursPointsByActivity(app.db, caller, query, tz(), opts),
+    filename: () => 'hours-points-by-activity.csv',
+    columns: [
+      { header: '开始时间 startsAt', value: (r) => r.startsAt },
+      { header: '活动 title', value: (r) => r.title },
+      { header: '状态 status', value: (r) => r.status },
+      { header: '参与人数 participants', value: (r) => r.participants },
+      { header: '服务时长 hours', value: (r) => r.hours },
+      { header: '积分 points', value: (r) => r.points },
+      { header: 'activityId', value: (r) => r.activityId },
+      { header: 'teamId', value: (r) => r.teamId },
+      { header: 'orgUnitId', value: (r) => r.orgUnitId },
+    ],
+  })
 
-  app.get(
-    '/reports/redemptions-by-reward',
-    {
-      schema: {
-        tags,
-        operationId: 'getRedemptionsByReward',
-        summary: 'Redemptions by reward for the offices under a unit (JSON or CSV)',
-        description:
-          `Every reward of a community office in the subtree, zero included, by name. ${PERIOD_NOTE} ` +
-          'redemptions / quantity / points: redemptions fulfilled (handed out) in the period, the units ' +
-          'and the points they took.' +
-          CSV_NOTE,
-        querystring: PeriodPageQuery,
-        response: pageOrCsv(RewardTotals),
-      },
-    },
-    async (request, reply) =>
-      answer(
-        request,
-        reply,
-        (opts) => getRedemptionsByReward(app.db, request.caller, request.query, tz(), opts),
-        'redemptions-by-reward.csv',
-        [
-          { header: '商品 reward', value: (r) => r.name },
-          { header: '所需积分 pointsCost', value: (r) => r.pointsCost },
-          { header: '兑换次数 redemptions', value: (r) => r.redemptions },
-          { header: '数量 quantity', value: (r) => r.quantity },
-          { header: '兑换积分 points', value: (r) => r.points },
-          { header: 'rewardId', value: (r) => r.rewardId },
-          { header: 'orgUnitId', value: (r) => r.orgUnitId },
-        ],
-      ),
-  )
+  pagedReport({
+    name: 'monthly',
+    operationId: 'getMonthlyTotals',
+    csvOperationId: 'exportMonthlyTotalsCsv',
+    summary: "getSummary's figures month by month for a year",
+    description:
+      'Twelve rows, one per service-zone month of `year`, months with nothing as zeros, each counted ' +
+      'as getSummary counts a period (volunteers are distinct within the month).',
+    query: YearPageQuery,
+    item: MonthTotals,
+    run: (caller, query, opts) => getMonthlyTotals(app.db, caller, query, opts),
+    filename: (query) => `monthly-${query.year}.csv`,
+    columns: [{ header: '月份 month', value: (r: MonthTotals) => r.month }, ...SUMMARY_COLUMNS],
+  })
 
-  app.get(
-    '/reports/inactive-members',
-    {
-      schema: {
-        tags,
-        operationId: 'listInactiveMembers',
-        summary: 'Members with no activity in a year (JSON or CSV)',
-        description:
-          'Active members whose home unit lies in the subtree who, in the service-zone `year`, have no ' +
-          'verified service hours and no points posted (no scoring result, deduction, adjustment or ' +
-          'reversal), by name.' +
-          CSV_NOTE,
-        querystring: YearPageQuery,
-        response: pageOrCsv(InactiveMember),
-      },
-    },
-    async (request, reply) =>
-      answer(
-        request,
-        reply,
-        (opts) => listInactiveMembers(app.db, request.caller, request.query, tz(), opts),
-        `inactive-members-${request.query.year}.csv`,
-        [
-          { header: '姓名 name', value: (r) => r.name },
-          { header: '所在组织 orgUnit', value: (r) => r.orgUnitName },
-          { header: '电话 phone', value: (r) => r.phone },
-          { header: 'memberId', value: (r) => r.memberId },
-          { header: 'orgUnitId', value: (r) => r.orgUnitId },
-        ],
-      ),
-  )
+  pagedReport({
+    name: 'redemptions-by-reward',
+    operationId: 'getRedemptionsByReward',
+    csvOperationId: 'exportRedemptionsByRewardCsv',
+    summary: 'Redemptions by reward for the offices under a unit',
+    description:
+      `Every reward of a community office in the subtree, zero included, by name. ${PERIOD_NOTE} ` +
+      'redemptions / quantity / points: redemptions fulfilled (handed out) in the period, the units ' +
+      'and the points they took.',
+    query: PeriodPageQuery,
+    item: RewardTotals,
+    run: (caller, query, opts) => getRedemptionsByReward(app.db, caller, query, tz(), opts),
+    filename: () => 'redemptions-by-reward.csv',
+    columns: [
+      { header: '商品 reward', value: (r) => r.name },
+      { header: '所需积分 pointsCost', value: (r) => r.pointsCost },
+      { header: '兑换次数 redemptions', value: (r) => r.redemptions },
+      { header: '数量 quantity', value: (r) => r.quantity },
+      { header: '兑换积分 points', value: (r) => r.points },
+      { header: 'rewardId', value: (r) => r.rewardId },
+      { header: 'orgUnitId', value: (r) => r.orgUnitId },
+    ],
+  })
+
+  pagedReport({
+    name: 'inactive-members',
+    operationId: 'listInactiveMembers',
+    csvOperationId: 'exportInactiveMembersCsv',
+    summary: 'Members with no activity in a year',
+    description:
+      'Active members whose home unit lies in the subtree who, in the service-zone `year`, have no ' +
+      'verified service hours and no points posted (no scoring result, deduction, adjustment or ' +
+      'reversal), by name.',
+    query: YearPageQuery,
+    item: InactiveMember,
+    run: (caller, query, opts) => listInactiveMembers(app.db, caller, query, tz(), opts),
+    filename: (query) => `inactive-members-${query.year}.csv`,
+    columns: [
+      { header: '姓名 name', value: (r) => r.name },
+      { header: '所在组织 orgUnit', value: (r) => r.orgUnitName },
+      { header: '电话 phone', value: (r) => r.phone },
+      { header: 'memberId', value: (r) => r.memberId },
+      { header: 'orgUnitId', value: (r) => r.orgUnitId },
+    ],
+  })
 }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
+import type { FastifyReply } from 'fastify'
 import { sendIdempotent } from '../../plugins/idempotency'
-import { sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import type { Caller } from '../../shared/authz'
+import { acceptNote, alsoAnswers, csvFileResponse, sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
 import { createClaim, getClaim, listClaims, withdrawClaim } from './claims'
 import { finalizeRound } from './finalize'
@@ -202,37 +203,49 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => closeScoring(app.db, request.caller, request.params.id, tz()),
   )
 
+  /** The whole round's results as CSV: getRoundResults (same access, same 409 before close), every row. */
+  const resultsCsv = async (caller: Caller, roundId: string, reply: FastifyReply) => {
+    const all = await getRoundResults(app.db, caller, roundId, { all: true }, tz())
+    return sendCsv(reply, `round-${roundId}-results.csv`, toCsv(RESULT_COLUMNS, all.items))
+  }
+
   app.get(
     '/scoring-rounds/:id/results',
     {
       schema: {
         tags: ['scoring'],
         operationId: 'getRoundResults',
-        summary:
-          'Results with every panel score and objection, after close; Accept: text/csv for a spreadsheet',
+        summary: 'Results with every panel score and objection, after close',
         description:
-          "After the first close (before: 409 invalid_state), to the branch's members, the panel and secretaries. A claim sent back for rescoring shows no result or scores until the round closes again. `Accept: text/csv` returns the whole round as CSV (UTF-8 with BOM).",
+          "After the first close (before: 409 invalid_state), to the branch's members, the panel and secretaries. A claim sent back for rescoring shows no result or scores until the round closes again." +
+          acceptNote('text/csv', '/api/v1/scoring-rounds/{id}/results.csv'),
+        ...alsoAnswers('text/csv', 'exportRoundResultsCsv'),
         params: IdParams,
         querystring: ResultsQuery,
-        response: {
-          200: {
-            description: 'Results (JSON page, or the whole round as CSV)',
-            content: {
-              'application/json': { schema: Page(ResultItem) },
-              'text/csv': { schema: Type.String() },
-            },
-          },
-          ...problems(403, 404, 409),
-        },
+        response: { 200: Page(ResultItem), ...problems(403, 404, 409) },
       },
     },
     async (request, reply) => {
-      if (wantsCsv(request)) {
-        const all = await getRoundResults(app.db, request.caller, request.params.id, { all: true }, tz())
-        return sendCsv(reply, `round-${request.params.id}-results.csv`, toCsv(RESULT_COLUMNS, all.items))
-      }
+      if (wantsCsv(request)) return resultsCsv(request.caller, request.params.id, reply)
       return getRoundResults(app.db, request.caller, request.params.id, request.query, tz())
     },
+  )
+
+  app.get(
+    '/scoring-rounds/:id/results.csv',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'exportRoundResultsCsv',
+        summary: "The whole round's results as CSV, for a spreadsheet",
+        description:
+          'Every result of getRoundResults (the same access; before the first close 409 invalid_state), one ' +
+          'row per claim.',
+        params: IdParams,
+        response: { 200: csvFileResponse("The round's results"), ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) => resultsCsv(request.caller, request.params.id, reply),
   )
 
   app.post(
