@@ -31,6 +31,7 @@ import { problem } from './shared/errors'
 import { exactJsonParser } from './shared/json-body'
 import { requestIdOf } from './shared/request-id'
 import { isSupportedDate, isSupportedDateTime, problems } from './shared/schemas'
+import { setServiceTimeZone } from './shared/time'
 
 export interface AppOptions {
   database: Database
@@ -165,6 +166,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     httpPart === 'body' ? bodyAjv.compile(schema) : otherAjv.compile(schema),
   )
 
+  // Every instant the API answers is written in the service zone (shared/time.ts formatInstant).
+  setServiceTimeZone(options.timezone ?? 'Asia/Shanghai')
   app.decorate('settings', {
     timezone: options.timezone ?? 'Asia/Shanghai',
     redemptionHoldDays: options.redemptionHoldDays ?? 7,

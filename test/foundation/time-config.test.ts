@@ -1,13 +1,34 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config'
-import { endOfDayAfter, formatInZone, localDate, yearRange } from '../../src/shared/time'
+import { endOfDayAfter, formatInstant, localDate, yearRange } from '../../src/shared/time'
 
 describe('service time zone', () => {
   it('puts 17:30 UTC on the next day in Shanghai', () => {
     const at = new Date('2026-11-27T17:30:00Z')
     expect(localDate(at, 'Asia/Shanghai')).toBe('2026-11-28')
     expect(localDate(at, 'UTC')).toBe('2026-11-27')
-    expect(formatInZone(at, 'Asia/Shanghai')).toBe('2026-11-28T01:30:00+08:00')
+    expect(formatInstant(at, 'Asia/Shanghai')).toBe('2026-11-28T01:30:00.000+08:00')
+  })
+
+  it('writes every instant one way: the zone offset and exactly three fraction digits', () => {
+    // Dates and the text PostgreSQL gives for a timestamptz (session zone, to the microsecond) alike
+    expect(formatInstant(new Date('2026-12-06T16:00:00Z'), 'Asia/Shanghai')).toBe(
+      '2026-12-07T00:00:00.000+08:00',
+    )
+    expect(formatInstant('2026-11-27 13:43:03.1+08', 'Asia/Shanghai')).toBe('2026-11-27T13:43:03.100+08:00')
+    expect(formatInstant('2026-11-27T13:43:03.123999+08:00', 'Asia/Shanghai')).toBe(
+      '2026-11-27T13:43:03.123+08:00',
+    )
+    expect(formatInstant('2026-11-27 05:43:03.5+00', 'Asia/Shanghai')).toBe('2026-11-27T13:43:03.500+08:00')
+    expect(formatInstant('2026-11-27T13:43:03+05:30', 'UTC')).toBe('2026-11-27T08:13:03.000+00:00')
+    // another zone, on both sides of a daylight-saving change
+    expect(formatInstant(new Date('2026-03-08T06:59:59.999Z'), 'America/New_York')).toBe(
+      '2026-03-08T01:59:59.999-05:00',
+    )
+    expect(formatInstant(new Date('2026-03-08T07:00:00Z'), 'America/New_York')).toBe(
+      '2026-03-08T03:00:00.000-04:00',
+    )
+    expect(() => formatInstant('yesterday', 'Asia/Shanghai')).toThrow(RangeError)
   })
 
   it('ends publicity at the end of the local day N days later, or at once for 0', () => {

@@ -350,7 +350,7 @@ describe('POST /api/v1/scoring-rounds/{id}/close', () => {
     const closedAt = new Date(body.closedAt)
     const expected = startOfLocalDate(addDays(localDate(closedAt, 'Asia/Shanghai'), 4), 'Asia/Shanghai')
     expect(new Date(body.publicityEndsAt).getTime()).toBe(expected.getTime())
-    expect(body.publicityEndsAt).toMatch(/T00:00:00\+08:00$/)
+    expect(body.publicityEndsAt).toMatch(/T00:00:00\.000\+08:00$/)
 
     const results = await t.call({
       method: 'GET',

@@ -12,6 +12,7 @@ import {
 import { formatCents, sum } from '../../shared/decimal'
 import { DomainError, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
 import { maskPhone, newVerificationCode, normaliseVerificationCode, STAFF, serialNumber } from './domain'
 import * as repo from './repo'
@@ -102,7 +103,7 @@ function toCertificate(r: CertificateRow): ServiceCertificate {
     issuerName: r.issuerName,
     issuedByUserId: r.issuedBy,
     issuedByName: r.issuedByName,
-    issuedAt: new Date(r.issuedAt).toISOString(),
+    issuedAt: formatInstant(r.issuedAt),
   }
 }
 
@@ -235,7 +236,7 @@ export async function certificateByCode(
     serialNumber: row.serialNumber,
     memberName: row.memberName,
     totalHours: formatCents(row.totalHoursCents),
-    issuedAt: new Date(row.issuedAt).toISOString(),
+    issuedAt: formatInstant(row.issuedAt),
     issuer: row.issuerName,
     from: row.from,
     to: row.to,

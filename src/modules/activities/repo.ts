@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import { centsFromDb, formatCents } from '../../shared/decimal'
+import { formatInstant } from '../../shared/time'
 import type { Activity, Participant, ServiceHoursRecord } from './schemas'
 
 export interface ActivityRow {
@@ -24,8 +25,6 @@ export interface ActivityRow {
   cursorAt: string
 }
 
-const iso = (d: Date | string) => new Date(d).toISOString()
-
 export function toActivity(r: ActivityRow): Activity {
   return {
     id: r.id,
@@ -33,16 +32,16 @@ export function toActivity(r: ActivityRow): Activity {
     teamId: r.teamId,
     title: r.title,
     rubricItemCode: r.rubricItemCode,
-    startsAt: iso(r.startsAt),
-    endsAt: iso(r.endsAt),
+    startsAt: formatInstant(r.startsAt),
+    endsAt: formatInstant(r.endsAt),
     location: r.location,
     lengthHours: formatCents(r.lengthCents),
     status: r.status,
-    verifiedAt: r.verifiedAt ? iso(r.verifiedAt) : null,
+    verifiedAt: r.verifiedAt ? formatInstant(r.verifiedAt) : null,
     verifiedByUserId: r.verifiedBy,
     participantCount: Number(r.participantCount),
     totalHours: formatCents(r.totalCents),
-    createdAt: iso(r.createdAt),
+    createdAt: formatInstant(r.createdAt),
   }
 }
 
@@ -128,7 +127,7 @@ function toParticipant(r: ParticipantRow): Participant {
     memberName: r.memberName,
     hours: formatCents(r.hoursCents),
     verified: r.status === 'verified',
-    recordedAt: iso(r.recordedAt),
+    recordedAt: formatInstant(r.recordedAt),
   }
 }
 

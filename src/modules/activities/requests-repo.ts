@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import type { ServiceRequestStatus } from '../../db/schema/activities'
 import { formatCents } from '../../shared/decimal'
+import { formatInstant, formatInstantOrNull } from '../../shared/time'
 import type { ServiceRequest } from './schemas'
 
 export interface RequestRow {
@@ -32,8 +33,6 @@ export interface RequestRow {
   cursorAt: string
 }
 
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString())
-
 export function toServiceRequest(r: RequestRow): ServiceRequest {
   return {
     id: r.id,
@@ -45,19 +44,19 @@ export function toServiceRequest(r: RequestRow): ServiceRequest {
     status: r.status,
     memberId: r.memberId,
     memberName: r.memberName,
-    dispatchedAt: iso(r.dispatchedAt),
-    acceptedAt: iso(r.acceptedAt),
-    completedAt: iso(r.completedAt),
+    dispatchedAt: formatInstantOrNull(r.dispatchedAt),
+    acceptedAt: formatInstantOrNull(r.acceptedAt),
+    completedAt: formatInstantOrNull(r.completedAt),
     hours: r.hoursCents === null ? null : formatCents(r.hoursCents),
     completionNote: r.completionNote,
-    confirmedAt: iso(r.confirmedAt),
+    confirmedAt: formatInstantOrNull(r.confirmedAt),
     rating: r.rating,
     feedback: r.feedback,
-    cancelledAt: iso(r.cancelledAt),
+    cancelledAt: formatInstantOrNull(r.cancelledAt),
     cancelReason: r.cancelReason,
-    declines: r.declines.map((d) => ({ memberId: d.memberId, reason: d.reason, at: iso(d.at)! })),
-    createdAt: iso(r.createdAt)!,
-    updatedAt: iso(r.updatedAt)!,
+    declines: r.declines.map((d) => ({ memberId: d.memberId, reason: d.reason, at: formatInstant(d.at) })),
+    createdAt: formatInstant(r.createdAt),
+    updatedAt: formatInstant(r.updatedAt),
   }
 }
 

@@ -6,6 +6,7 @@ import { type Caller, coversPath, findUnit, isAdmin, pathInScope, requireRole } 
 import { notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { DateTime, Id, Page, PageQuery } from '../../shared/schemas'
+import { formatInstant } from '../../shared/time'
 
 const READERS = ['secretary'] as const // and admin
 
@@ -73,5 +74,5 @@ export async function listAuditEvents(db: Db, caller: Caller, query: ListAuditEv
     .where(and(...where))
     .orderBy(desc(a.at), desc(a.id))
     .limit(limit + 1)
-  return toPage(found, limit, (r) => [r.at, r.id])
+  return toPage(found, limit, (r) => [r.at, r.id], (r) => ({ ...r, at: formatInstant(r.at) }))
 }

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import type { Role } from '../../db/schema/identity'
+import { formatInstant } from '../../shared/time'
 
 const ts = (column: string) => sql.raw(`to_json(${column})#>>'{}'`)
 
@@ -15,12 +16,13 @@ export async function insertUser(
   db: Db,
   u: { username: string; passwordHash: string; memberId: string | null; createdBy: string },
 ) {
-  return (await one<{ id: string; createdAt: string }>(
+  const row = (await one<{ id: string; createdAt: string }>(
     db,
     sql`insert into users (username, password_hash, member_id, created_by)
         values (${u.username}, ${u.passwordHash}, ${u.memberId}, ${u.createdBy})
         returning id, ${ts('created_at')} as "createdAt"`,
   ))!
+  return { id: row.id, createdAt: formatInstant(row.createdAt) }
 }
 
 /**
@@ -43,11 +45,12 @@ export async function grantsOf(db: Db, userId: string) {
 }
 
 export async function insertGrant(db: Db, userId: string, role: Role, orgUnitId: string, grantedBy: string) {
-  return (await one<{ id: string; createdAt: string }>(
+  const row = (await one<{ id: string; createdAt: string }>(
     db,
     sql`insert into role_grants (user_id, role, org_unit_id, granted_by) values (${userId}, ${role}, ${orgUnitId}, ${grantedBy})
         returning id, ${ts('created_at')} as "createdAt"`,
   ))!
+  return { id: row.id, createdAt: formatInstant(row.createdAt) }
 }
 
 export async function lockGrant(db: Db, userId: string, grantId: string) {
@@ -123,5 +126,6 @@ export async function listUsers(
   const conds = [...where]
   if (after) conds.push(sql`(usr.username, usr.id) > (${after[0]}, ${after[1]}::uuid)`)
   const clause = conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``
-  return rows<UserRow>(db, sql`${SELECT_USER} ${clause} order by usr.username, usr.id limit ${limit + 1}`)
+  const found = await rows<UserRow>(db, sql`${SELECT_USER} ${clause} order by usr.username, usr.id limit ${limit + 1}`)
+  return found.map((u) => ({ ...u, createdAt: formatInstant(u.createdAt) }))
 }

@@ -6,7 +6,7 @@ import { type Caller, memberVisibleWhere, requireMemberAtHome, requireRole } fro
 import { centsFromDb, formatCents, parseCents } from '../../shared/decimal'
 import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
 import { recordAudit } from '../audit'
-import { legFor, REVERSIBLE_KINDS } from './domain'
+import { ledgerMemo, legFor, REVERSIBLE_KINDS } from './domain'
 import { transactionView } from './queries'
 import * as repo from './repo'
 import type { CreateAdjustmentBody, LedgerTransaction, ReverseBody } from './schemas'
@@ -68,7 +68,7 @@ export async function createAdjustment(
       kind: 'adjustment',
       memberId: member.id,
       leg: legFor('adjustment', amount, issuance),
-      memo: reason,
+      memo: ledgerMemo.adjustment(reason),
       reason,
     })
     if (!posted) throw new Error('member account vanished')
@@ -92,6 +92,7 @@ interface OriginalRow {
   id: string
   kind: LedgerKind
   memberId: string
+  memo: string
   amount: string
   counterAccountId: string | null
   reversedBy: string | null
@@ -110,7 +111,7 @@ export async function reverseTransaction(
   return idempotent(db, caller, key, 'reverseTransaction', request, async (tx) => {
     const original = await one<OriginalRow>(
       tx,
-      sql`select t.id, t.kind, t.member_id as "memberId",
+      sql`select t.id, t.kind, t.member_id as "memberId", t.memo,
                  (select e.amount from ledger_entries e where e.transaction_id = t.id and e.account_id = t.account_id) as amount,
                  (select e.account_id from ledger_entries e where e.transaction_id = t.id and e.account_id <> t.account_id) as "counterAccountId",
                  (select r.id from ledger_transactions r where r.kind = 'reversal' and r.reference_id = t.id) as "reversedBy"
@@ -133,7 +134,7 @@ export async function reverseTransaction(
       kind: 'reversal',
       memberId: original.memberId,
       leg: legFor('reversal', amount, original.counterAccountId),
-      memo: `Reversal of ${original.kind}: ${reason}`,
+      memo: ledgerMemo.reversal(original.memo),
       reason,
       referenceType: 'transaction',
       referenceId: original.id,

@@ -67,6 +67,33 @@ export function legFor(kind: LedgerKind, amount: number, counterAccountId: strin
   }
 }
 
+/**
+ * The memo of every posting: the line a member or a clerk reads in the ledger, in the service's language. What a
+ * program needs is in the transaction's own fields: `kind`, and `referenceType`/`referenceId` (the claim, the
+ * redemption, the reversed transaction), never parsed out of the memo. A memo is part of the hashed content of
+ * its transaction, so rows written before a wording changed keep theirs.
+ */
+export const ledgerMemo = {
+  /** award / deduction: the rubric item scored, e.g. 评分结果：疫情防控（EPIDEMIC） */
+  scoringResult: (item: { code: string; name: string }) => `评分结果：${item.name}（${item.code}）`,
+  /** adjustment: the secretary's reason */
+  adjustment: (reason: string) => `调整：${reason}`,
+  /** reversal: what is taken back (the reason stays in `reason`) */
+  reversal: (originalMemo: string) => `冲正：${originalMemo}`,
+  /** hold / post / void of a redemption, e.g. 兑换领取：大米 5kg × 1 */
+  redemption: (
+    step: 'reserved' | 'fulfilled' | 'cancelled' | 'expired',
+    rewardName: string,
+    quantity: number,
+  ) => `${REDEMPTION_STEP[step]}：${rewardName} × ${quantity}`,
+}
+const REDEMPTION_STEP = {
+  reserved: '兑换预留',
+  fulfilled: '兑换领取',
+  cancelled: '兑换取消',
+  expired: '兑换过期',
+}
+
 /** What a transaction says, as hashed into its member's chain (everything but the timestamps). */
 export interface ChainContent {
   id: string

@@ -5,6 +5,7 @@
  * or not at all; scoring posts its results through `postClaimResults`.
  */
 export { createAdjustment } from './corrections'
+export { ledgerMemo } from './domain'
 export { postingJson } from './repo'
 export { ledgerExamples } from './examples'
 export { ledgerRoutes } from './routes'

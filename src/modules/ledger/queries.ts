@@ -6,7 +6,7 @@ import { type Caller, hasRole, memberVisibleWhere, requireMemberVisible } from '
 import { centsFromDb, formatCents } from '../../shared/decimal'
 import { forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { addDays, startOfLocalDate } from '../../shared/time'
+import { addDays, formatInstant, startOfLocalDate } from '../../shared/time'
 import type { Balance, LedgerQuery, LedgerRow, LedgerTransaction } from './schemas'
 
 /**
@@ -51,6 +51,8 @@ export async function getBalance(db: Db, caller: Caller, memberId: string): Prom
 interface LedgerDbRow {
   transactionId: string
   kind: LedgerKind
+  referenceType: LedgerRow['referenceType']
+  referenceId: string | null
   amount: string
   balanceAfter: string
   heldChange: string
@@ -64,13 +66,15 @@ interface LedgerDbRow {
 const toRow = (r: LedgerDbRow): LedgerRow => ({
   transactionId: r.transactionId,
   kind: r.kind,
+  referenceType: r.referenceType,
+  referenceId: r.referenceId,
   amount: formatCents(r.amount),
   balanceAfter: formatCents(r.balanceAfter),
   heldChange: formatCents(r.heldChange),
   heldAfter: formatCents(r.heldAfter),
   memo: r.memo,
   effectiveDate: r.effectiveDate,
-  createdAt: r.createdAt,
+  createdAt: formatInstant(r.createdAt),
 })
 
 /**
@@ -85,7 +89,8 @@ async function fetchLedger(
 ): Promise<LedgerDbRow[]> {
   return rows<LedgerDbRow>(
     db,
-    sql`select t.id as "transactionId", t.kind, e.amount, e.balance_after as "balanceAfter",
+    sql`select t.id as "transactionId", t.kind, t.reference_type as "referenceType", t.reference_id as "referenceId",
+               e.amount, e.balance_after as "balanceAfter",
                e.held_change as "heldChange", e.held_after as "heldAfter", t.memo,
                to_char(t.effective_date, 'YYYY-MM-DD') as "effectiveDate",
                to_json(t.created_at) #>> '{}' as "createdAt", e.account_version as version
@@ -194,6 +199,7 @@ export async function transactionView(
   if (!row) return undefined
   return {
     ...row,
+    createdAt: formatInstant(row.createdAt),
     entries: (row.entries ?? []).map((e) => ({
       ...e,
       amount: formatCents(e.amount),

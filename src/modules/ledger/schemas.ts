@@ -40,9 +40,20 @@ export const LedgerQuery = Type.Object({
 })
 export type LedgerQuery = Static<typeof LedgerQuery>
 
+/** What a transaction is about, for programs (the memo is for people): the claim, the redemption or the reversed transaction. */
+const ReferenceType = Type.Union(
+  [Type.Literal('claim'), Type.Literal('redemption'), Type.Literal('transaction'), Type.Null()],
+  {
+    description:
+      'claim (award, deduction), redemption (hold, post, void), transaction (reversal: the one reversed); null: adjustment',
+  },
+)
+
 export const LedgerRow = Type.Object({
   transactionId: Id,
   kind: Kind,
+  referenceType: ReferenceType,
+  referenceId: Type.Union([Id, Type.Null()]),
   amount: Decimal,
   balanceAfter: Decimal,
   heldChange: { ...Decimal, description: 'Change of held points (holds +, posts and voids -)' },
@@ -69,12 +80,7 @@ export const LedgerTransaction = Type.Object({
   memberId: Id,
   memo: Memo,
   reason: Type.Union([Reason, Type.Null()]),
-  referenceType: Type.Union([
-    Type.Literal('claim'),
-    Type.Literal('redemption'),
-    Type.Literal('transaction'),
-    Type.Null(),
-  ]),
+  referenceType: ReferenceType,
   referenceId: Type.Union([Id, Type.Null()]),
   reversedBy: Type.Union([Id, Type.Null()], { description: 'The reversal of this transaction, if any' }),
   effectiveDate: DateString,

@@ -163,5 +163,10 @@ export async function listRegistrations(db: Db, caller: Caller, query: ListRegis
   }
   if (query.memberId) where.push(sql`r.member_id = ${query.memberId}`)
   if (query.status) where.push(sql`r.status = ${query.status}`)
-  return toPage(await repo.listRegistrations(db, where, after, limit), limit, (r) => [r.createdAt, r.id])
+  return toPage(
+    await repo.listRegistrations(db, where, after, limit),
+    limit,
+    (r) => [r.cursorAt, r.id],
+    ({ cursorAt: _c, ...r }) => r,
+  )
 }

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import type { RegistrationStatus } from '../../db/schema/members'
+import { formatInstant, formatInstantOrNull } from '../../shared/time'
 import type { Member, Registration } from './schemas'
 
 interface MemberRow {
@@ -28,9 +29,9 @@ const SELECT_MEMBER = sql`
 function toMember(r: MemberRow): Member {
   return {
     ...r,
-    registrations: r.registrations,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
+    registrations: r.registrations.map((g) => ({ ...g, createdAt: formatInstant(g.createdAt) })),
+    createdAt: formatInstant(r.createdAt),
+    updatedAt: formatInstant(r.updatedAt),
   }
 }
 
@@ -107,8 +108,21 @@ export interface RegistrationScopeRow extends Registration {
   communityPath: string
 }
 
+/** The row as read (instants as PostgreSQL text, to the microsecond: created_at is also a keyset cursor). */
+type RegistrationDbRow = RegistrationScopeRow & { createdAt: string; decidedAt: string | null; endedAt: string | null }
+
+function toRegistrationScope(r: RegistrationDbRow): RegistrationScopeRow {
+  return {
+    ...r,
+    createdAt: formatInstant(r.createdAt),
+    decidedAt: formatInstantOrNull(r.decidedAt),
+    endedAt: formatInstantOrNull(r.endedAt),
+  }
+}
+
 export async function findRegistration(db: Db, id: string) {
-  return one<RegistrationScopeRow>(db, sql`${SELECT_REGISTRATION} where r.id = ${id}`)
+  const row = await one<RegistrationDbRow>(db, sql`${SELECT_REGISTRATION} where r.id = ${id}`)
+  return row && toRegistrationScope(row)
 }
 
 const SELECT_REGISTRATION = sql`
@@ -127,15 +141,18 @@ export async function listRegistrations(
   where: SQL[],
   after: [string, string] | undefined,
   limit: number,
-): Promise<Registration[]> {
+): Promise<(Registration & { cursorAt: string })[]> {
   const conds = [...where]
   if (after) conds.push(sql`(r.created_at, r.id) < (${after[0]}::timestamptz, ${after[1]}::uuid)`)
-  const found = await rows<RegistrationScopeRow>(
+  const found = await rows<RegistrationDbRow>(
     db,
     sql`${SELECT_REGISTRATION} ${conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``}
         order by r.created_at desc, r.id desc limit ${limit + 1}`,
   )
-  return found.map(({ homePath: _h, communityPath: _c, ...registration }) => registration)
+  return found.map((row) => {
+    const { homePath: _h, communityPath: _c, ...registration } = toRegistrationScope(row)
+    return { ...registration, cursorAt: row.createdAt }
+  })
 }
 
 /** Moves a registration from one of `from` to `to`; false when it was no longer in such a state (a race lost). */

@@ -12,6 +12,7 @@ import {
 } from '../../shared/authz'
 import { DomainError, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import { formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
 import type { CreateTeamBody, ListTeamsQuery, Team, TeamMember } from './schemas'
 
@@ -39,7 +40,7 @@ const toTeam = (r: TeamRow): Team => ({
   name: r.name,
   description: r.description,
   memberCount: r.memberCount,
-  createdAt: r.createdAt,
+  createdAt: formatInstant(r.createdAt),
 })
 
 async function findTeam(db: Db, id: string) {
@@ -101,7 +102,7 @@ export async function addTeamMember(
         .insert(teamMembers)
         .values({ teamId, memberId })
         .returning({ createdAt: sql<string>`to_json(${teamMembers.createdAt})#>>'{}'` })
-      const out = { teamId, memberId, createdAt: row!.createdAt }
+      const out = { teamId, memberId, createdAt: formatInstant(row!.createdAt) }
       await recordAudit(tx, caller, {
         action: 'team.add_member',
         targetType: 'team',

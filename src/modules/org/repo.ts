@@ -2,6 +2,7 @@ import { eq, type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import { type OrgKind, orgUnits } from '../../db/schema/org'
 import { centsFromDb, formatCents } from '../../shared/decimal'
+import { formatInstant } from '../../shared/time'
 import { DEFAULT_REDEMPTION_THRESHOLD_CENTS, effectivePublicity } from './domain'
 import type { OrgUnit } from './schemas'
 
@@ -137,7 +138,7 @@ export function toOrgUnit(r: UnitRecord): OrgUnit {
       ),
       ...effectivePublicity(r),
     },
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
+    createdAt: formatInstant(r.createdAt),
+    updatedAt: formatInstant(r.updatedAt),
   }
 }

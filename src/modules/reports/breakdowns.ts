@@ -3,7 +3,7 @@ import type { Db } from '../../db/client'
 import { type Caller, requireUnitInScope } from '../../shared/authz'
 import { formatCents } from '../../shared/decimal'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { formatInZone } from '../../shared/time'
+import { formatInstant } from '../../shared/time'
 import { activitiesPage, inactivePage, rewardsPage, teamMemberIds, teamsPage } from './breakdowns-repo'
 import { planPeriod } from './domain'
 import { earnedOf, earningPostingOf } from './repo'
@@ -104,7 +104,7 @@ export async function getHoursPointsByActivity(
       title: a.title,
       orgUnitId: a.orgUnitId,
       teamId: a.teamId,
-      startsAt: formatInZone(a.startsAt, timeZone),
+      startsAt: formatInstant(a.startsAt, timeZone),
       status: a.status,
       participants: a.participants,
       hours: formatCents(a.hoursCents),

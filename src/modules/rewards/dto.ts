@@ -1,5 +1,5 @@
 import { formatCents } from '../../shared/decimal'
-import { formatInZone } from '../../shared/time'
+import { formatInstant } from '../../shared/time'
 import { expiresAt } from './domain'
 import type { RedemptionRow } from './redemption-repo'
 import type { MovementRow, RewardRow } from './repo'
@@ -11,7 +11,7 @@ export interface RewardsContext {
   holdDays: number
 }
 
-const at = (d: Date | string, tz: string) => formatInZone(new Date(d), tz)
+const at = (d: Date | string, tz: string) => formatInstant(d, tz)
 const atOrNull = (d: Date | string | null, tz: string) => (d === null ? null : at(d, tz))
 
 export function rewardDto(r: RewardRow, tz: string): Reward {

@@ -14,7 +14,13 @@ import { DomainError, forbidden, notFound } from '../../shared/errors'
 import { newId } from '../../shared/ids'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { localYear, yearRange } from '../../shared/time'
-import { insufficientPoints, prepareHold, prepareSettlement, redemptionAccountOf } from '../ledger'
+import {
+  insufficientPoints,
+  ledgerMemo,
+  prepareHold,
+  prepareSettlement,
+  redemptionAccountOf,
+} from '../ledger'
 import { DEFAULT_REDEMPTION_THRESHOLD_CENTS } from '../org'
 import {
   assertActive,
@@ -140,7 +146,7 @@ export async function createRedemption(
         memberId: member.id,
         redemptionId: id,
         amountCents: amount,
-        memo: `redemption of ${cmd.quantity} x ${reward.name}`,
+        memo: ledgerMemo.redemption('reserved', reward.name, cmd.quantity),
       }),
     })
   } catch (err) {
@@ -200,7 +206,7 @@ export async function endReserved(
       memberId: d.memberId,
       redemptionId: d.id,
       amountCents: d.amount,
-      memo: `redemption ${status}`,
+      memo: ledgerMemo.redemption(status, d.rewardName, d.quantity),
       counterAccountId: counter,
     }),
     answer: after,

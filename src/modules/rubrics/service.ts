@@ -4,7 +4,7 @@ import { type Caller, coversPath, requireRole, requireUnitInScope } from '../../
 import { formatCents } from '../../shared/decimal'
 import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { formatInZone } from '../../shared/time'
+import { formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
 import template from './default-template.json' with { type: 'json' }
 import { type RubricItem, type RubricItemInput, validateItems } from './domain'
@@ -47,9 +47,9 @@ function rubricOut(r: repo.RubricRow, items: RubricItem[], tz: string) {
     status: r.status,
     copiedFromRubricId: r.copiedFromRubricId,
     items: items.map(itemOut),
-    createdAt: formatInZone(r.createdAt, tz),
-    updatedAt: formatInZone(r.updatedAt, tz),
-    activatedAt: r.activatedAt ? formatInZone(r.activatedAt, tz) : null,
+    createdAt: formatInstant(r.createdAt, tz),
+    updatedAt: formatInstant(r.updatedAt, tz),
+    activatedAt: r.activatedAt ? formatInstant(r.activatedAt, tz) : null,
   }
 }
 

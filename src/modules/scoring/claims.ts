@@ -4,7 +4,7 @@ import { type Caller, coversPath, hasRole, pathInScope, requireMemberAtHome } fr
 import { formatCents, parseCents } from '../../shared/decimal'
 import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { formatInZone, localDate } from '../../shared/time'
+import { formatInstant, localDate } from '../../shared/time'
 import { foreignEvidence } from '../activities'
 import { recordAudit } from '../audit'
 import { claimCeiling, type RubricItem, rubricWithItems } from '../rubrics'
@@ -38,8 +38,8 @@ export function claimOut(c: repo.ClaimRow, tz: string) {
     cappedAmount: maybe(c.cappedAmount),
     capReason: c.capReason,
     ledgerTransactionId: c.ledgerTransactionId,
-    createdAt: formatInZone(c.createdAt, tz),
-    updatedAt: formatInZone(c.updatedAt, tz),
+    createdAt: formatInstant(c.createdAt, tz),
+    updatedAt: formatInstant(c.updatedAt, tz),
   }
 }
 

@@ -3,8 +3,9 @@ import { idempotent } from '../../plugins/idempotency'
 import { type Caller, requireUnitInScope } from '../../shared/authz'
 import { formatCents } from '../../shared/decimal'
 import { DomainError, invalidState } from '../../shared/errors'
+import { formatInstant } from '../../shared/time'
 import { recordAudit, recordAuditMany } from '../audit'
-import { postClaimResults } from '../ledger'
+import { ledgerMemo, postClaimResults } from '../ledger'
 import { rubricWithItems } from '../rubrics'
 import { applyCap, canMoveRound } from './domain'
 import * as repo from './repo'
@@ -24,7 +25,7 @@ export async function finalizeRound(db: Db, caller: Caller, roundId: string, key
       throw invalidState('the round is still being scored')
     }
     if (new Date() < round.publicityEndsAt) {
-      throw invalidState(`publicity runs until ${round.publicityEndsAt.toISOString()}`)
+      throw invalidState(`publicity runs until ${formatInstant(round.publicityEndsAt)}`)
     }
     const open = await repo.openObjectionIds(tx, round.id)
     if (open.length > 0) {
@@ -67,7 +68,7 @@ export async function finalizeRound(db: Db, caller: Caller, roundId: string, key
           memberId: claim.memberId,
           claimId: claim.id,
           amountCents: cap.awarded,
-          memo: `${item.code} ${item.name}: scoring result of claim ${claim.id}`,
+          memo: ledgerMemo.scoringResult(item),
           effectiveDate: claim.occurredOn,
         })),
     )

@@ -2,7 +2,7 @@ import { type Db, transaction } from '../../db/client'
 import { type Caller, requireUnitInScope } from '../../shared/authz'
 import { formatCents } from '../../shared/decimal'
 import { DomainError, forbidden, invalidState, notFound } from '../../shared/errors'
-import { formatInZone } from '../../shared/time'
+import { formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
 import { canMoveObjection } from './domain'
 import * as repo from './repo'
@@ -18,7 +18,7 @@ export function objectionOut(o: repo.ObjectionRow, tz: string) {
     reason: o.reason,
     status: o.status,
     reply: o.reply,
-    createdAt: formatInZone(o.createdAt, tz),
+    createdAt: formatInstant(o.createdAt, tz),
     resolvedAt: iso(o.resolvedAt, tz),
   }
 }

@@ -4,7 +4,7 @@ import { type Caller, coversPath, hasRole, pathInScope, requireUnitInScope } fro
 import { formatCents, parseCents } from '../../shared/decimal'
 import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { endOfDayAfter, formatInZone } from '../../shared/time'
+import { endOfDayAfter, formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
 import { effectiveSettings } from '../org'
 import { rubricWithItems } from '../rubrics'
@@ -13,7 +13,7 @@ import * as repo from './repo'
 import type { CreateRoundBody, ListRoundsQuery, ScoreBody } from './schemas'
 
 export function iso(at: Date | null, tz: string): string | null {
-  return at ? formatInZone(at, tz) : null
+  return at ? formatInstant(at, tz) : null
 }
 
 function roundSummary(round: repo.RoundRow, tz: string) {
@@ -33,7 +33,7 @@ function roundSummary(round: repo.RoundRow, tz: string) {
     closedAt: iso(round.closedAt, tz),
     publicityEndsAt: iso(round.publicityEndsAt, tz),
     finalizedAt: iso(round.finalizedAt, tz),
-    createdAt: formatInZone(round.createdAt, tz),
+    createdAt: formatInstant(round.createdAt, tz),
   }
 }
 
@@ -245,7 +245,7 @@ export async function submitScore(
       quality: score.quality,
       points: formatCents(score.points),
       comment: score.comment,
-      updatedAt: formatInZone(score.updatedAt, tz),
+      updatedAt: formatInstant(score.updatedAt, tz),
     }
   })
 }
@@ -301,7 +301,11 @@ export async function closeScoring(db: Db, caller: Caller, roundId: string, tz: 
           result: formatCents(r.result),
           spread: formatCents(r.spread),
           divergent: r.divergent,
-          scores: given.map((s) => ({ ...s, points: formatCents(s.points) })),
+          scores: given.map((s) => ({
+            ...s,
+            points: formatCents(s.points),
+            updatedAt: formatInstant(s.updatedAt, tz),
+          })),
         },
       })
     }
