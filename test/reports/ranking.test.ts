@@ -164,3 +164,69 @@ describe('getRanking year boundary (Asia/Shanghai)', () => {
     expect(in2027.json().items[0]).toMatchObject({ rank: 1, points: '10.00' })
   })
 })
+
+describe('getRanking ties (issue 17: not by UUID)', () => {
+  let w: World
+  let expected: string[]
+  beforeAll(async () => {
+    w = await createWorld(t.db)
+    // grid A holds only these: one member with points, five tied at 0.00 with different hours and names
+    // (two of them with the same name, which only the id can order).
+    const member = (name: string) => createMember(t.db, w.gridA, { name })
+    const leader = await member('张e')
+    const most = await member('张b') // 3.00 h
+    const sameA = await member('张a') // 1.00 h
+    const sameB = await member('张a') // 1.00 h
+    const later = await member('张c') // 1.00 h
+    const none = await member('张d') // 0.00 h
+    await award(t.db, leader, 1_000)
+    await verifiedActivity(t, w.secretaryA, w.gridA, [
+      [most, '3.00'],
+      [sameA, '1.00'],
+      [sameB, '1.00'],
+      [later, '1.00'],
+    ])
+    const [first, second] = [sameA, sameB].sort()
+    expected = [leader, most, first!, second!, later, none]
+  })
+
+  it('orders a tie by hours (most first), then by name, then by id; the tie keeps one rank', async () => {
+    const res = await ranking(w.secretaryA, `orgUnitId=${w.gridA}&year=${YEAR}`)
+    expect(res.statusCode, res.body).toBe(200)
+    const items = res.json().items as { memberId: string; rank: number; points: string; hours: string }[]
+    expect(items.map((i) => i.memberId)).toEqual(expected)
+    expect(items.map((i) => [i.rank, i.points, i.hours])).toEqual([
+      [1, '10.00', '0.00'],
+      [2, '0.00', '3.00'],
+      [2, '0.00', '1.00'],
+      [2, '0.00', '1.00'],
+      [2, '0.00', '1.00'],
+      [2, '0.00', '0.00'],
+    ])
+    // the CSV (the whole list, no cursor) in the same order
+    const csv = await ranking(w.secretaryA, `orgUnitId=${w.gridA}&year=${YEAR}`, { accept: 'text/csv' })
+    const ids = csv.body
+      .slice(1)
+      .trim()
+      .split('\r\n')
+      .slice(1)
+      .map((line) => line.split(',').pop())
+    expect(ids).toEqual(expected)
+  })
+
+  it.each([1, 2])('pages of %i walk the tie without repeating or skipping anyone', async (limit) => {
+    const walked: string[] = []
+    let cursor: string | null = null
+    for (let page = 0; page < 10; page++) {
+      const res = await ranking(
+        w.secretaryA,
+        `orgUnitId=${w.gridA}&year=${YEAR}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+      )
+      expect(res.statusCode, res.body).toBe(200)
+      walked.push(...res.json().items.map((i: { memberId: string }) => i.memberId))
+      cursor = res.json().nextCursor
+      if (!cursor) break
+    }
+    expect(walked).toEqual(expected)
+  })
+})

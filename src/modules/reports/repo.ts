@@ -77,33 +77,56 @@ export interface RankedRow {
   memberId: string
   name: string
   pointsCents: number
+  hoursCents: number
+}
+
+/** Where a ranking page ends: the last row's rank, hours, name and id (the whole sort key). */
+export interface RankingKey {
+  rank: number
+  hoursCents: number
+  name: string
+  memberId: string
 }
 
 /**
  * Members whose home unit lies in the subtree, ranked by net points earned in the period — zero for
- * those with none — with rank() so ties share a rank. Keyset on (rank, memberId).
+ * those with none — with rank() so ties share a rank, and verified hours of the period `hours` (local dates,
+ * both included). Within a tie: more hours first, then by name, then by id (a total order, so pages neither
+ * repeat nor skip a member). Keyset on (rank, -hours, name, id).
  */
 export async function rankMembers(
   db: Db,
   unitPath: string,
   plan: PeriodPlan,
   tz: string,
-  after: { rank: number; memberId: string } | undefined,
+  hours: { from: string; to: string },
+  after: RankingKey | undefined,
   limit: number | null,
 ): Promise<RankedRow[]> {
-  const found = await rows<{ rank: string; memberId: string; name: string; cents: string }>(
+  const found = await rows<{ rank: string; memberId: string; name: string; cents: string; hours: string }>(
     db,
     sql`with m as materialized (
           select m.id, m.name from members m join org_units u on u.id = m.org_unit_id
           where u.path like ${`${unitPath}%`}),
         p as (${earnedByMember(sql`select id from m`, plan, tz)}),
+        -- verified hours as the activities module counts them (hoursByMember): the view, service-zone dates
+        -- (every session runs in the service zone)
+        h as (select v.member_id, sum(v.hours_cents) as hours from verified_service_hours v
+              where v.member_id in (select id from m)
+                and v.occurred_at >= ${hours.from}::date and v.occurred_at < ${hours.to}::date + 1
+              group by v.member_id),
         ranked as (
-          select m.id, m.name, coalesce(p.cents, 0) as cents,
+          select m.id, m.name, coalesce(p.cents, 0) as cents, coalesce(h.hours, 0) as hours,
                  rank() over (order by coalesce(p.cents, 0) desc) as rank
-          from m left join p on p.member_id = m.id)
-        select rank, id as "memberId", name, cents from ranked
-        ${after ? sql`where (rank, id) > (${after.rank}::bigint, ${after.memberId}::uuid)` : sql``}
-        order by rank, id
+          from m left join p on p.member_id = m.id left join h on h.member_id = m.id)
+        select rank, id as "memberId", name, cents, hours from ranked
+        ${
+          after
+            ? sql`where (rank, -hours, name, id) >
+                    (${after.rank}::bigint, ${-after.hoursCents}::bigint, ${after.name}::text, ${after.memberId}::uuid)`
+            : sql``
+        }
+        order by rank, -hours, name, id
         ${limit === null ? sql`` : sql`limit ${limit}`}`,
   )
   return found.map((r) => ({
@@ -111,6 +134,7 @@ export async function rankMembers(
     memberId: r.memberId,
     name: r.name,
     pointsCents: centsFromDb(r.cents),
+    hoursCents: centsFromDb(r.hours),
   }))
 }
 

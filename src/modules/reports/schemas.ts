@@ -19,7 +19,9 @@ export const RankingQuery = Type.Object({
 export type RankingQuery = Static<typeof RankingQuery>
 
 export const RankingItem = Type.Object({
-  rank: Int32(1, INT32_MAX, { description: 'Ties share a rank (1, 2, 2, 4)' }),
+  rank: Int32(1, INT32_MAX, {
+    description: 'Ties share a rank (1, 2, 2, 4); within a tie, more hours first, then by name',
+  }),
   memberId: Id,
   name: Text(100),
   points: Decimal,

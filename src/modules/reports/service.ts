@@ -3,7 +3,7 @@ import { type Caller, requireUnitInScope } from '../../shared/authz'
 import { formatCents } from '../../shared/decimal'
 import { validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
-import { hoursByMember, hoursSummary } from '../activities'
+import { hoursSummary } from '../activities'
 import { hoursByMonth } from './breakdowns-repo'
 import { monthsOfYear, planPeriod } from './domain'
 import { pointsByMonth, pointsFigures, rankMembers } from './repo'
@@ -40,26 +40,28 @@ export async function getRanking(
   const from = `${q.year}-01-01`
   const to = `${q.year}-12-31`
   const limit = opts.all ? null : pageLimit(q.limit)
-  const key = opts.all ? undefined : decodeCursor(q.cursor, ['int', 'uuid'])
-  const after = key ? { rank: key[0], memberId: key[1] } : undefined
+  const key = opts.all ? undefined : decodeCursor(q.cursor, ['int', 'int', 'text', 'uuid'])
+  const after = key ? { rank: key[0], hoursCents: key[1], name: key[2], memberId: key[3] } : undefined
   const plan = planPeriod(from, to)
-  const fetched = await rankMembers(db, unit.path, plan, timeZone, after, limit === null ? null : limit + 1)
-  const hours = await hoursByMember(
+  const fetched = await rankMembers(
     db,
-    fetched.map((r) => r.memberId),
-    from,
-    to,
+    unit.path,
+    plan,
+    timeZone,
+    { from, to },
+    after,
+    limit === null ? null : limit + 1,
   )
   return toPage(
     fetched,
     limit ?? fetched.length,
-    (r) => [r.rank, r.memberId],
+    (r) => [r.rank, r.hoursCents, r.name, r.memberId],
     (r) => ({
       rank: r.rank,
       memberId: r.memberId,
       name: r.name,
       points: formatCents(r.pointsCents),
-      hours: formatCents(hours.get(r.memberId) ?? 0),
+      hours: formatCents(r.hoursCents),
     }),
   )
 }
