@@ -304,13 +304,68 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     return reply.code(body.status).type('application/problem+json').send(body)
   })
 
+  // A path that exists with other methods answers 405 with Allow (RFC 9110 15.5.6); only an unknown path is 404.
+  const allowedOn = routeMethods(app)
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!
+    const allow = allowedOn(path)
+    if (allow.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allow.join(', '))
+        .type('application/problem+json')
+        .send(
+          problem(
+            'method_not_allowed',
+            `${request.method} is not allowed on ${path}; it takes ${allow.join(', ')}`,
+          ),
+        )
+    }
     return reply
       .code(404)
       .type('application/problem+json')
-      .send(problem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`))
+      .send(problem('not_found', `no route ${request.method} ${path}`))
   })
 })
+
+/**
+ * The methods the routes registered from now on answer at a concrete path (for the Allow header of a 405), in the
+ * order of METHOD_ORDER: HEAD wherever GET is (Fastify answers it), OPTIONS only where a route serves it. A route
+ * on every path (`*`, the CORS preflight) adds its methods to paths that exist, and never makes a path exist.
+ * Only a request no route matched pays for the scan.
+ */
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+export function routeMethods(app: FastifyInstance): (path: string) => string[] {
+  const routes: { pattern: RegExp; methods: string[] }[] = []
+  const everywhere = new Set<string>()
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat().map((m) => m.toUpperCase())
+    if (route.url === '*' || route.url === '/*') for (const m of methods) everywhere.add(m)
+    else routes.push({ pattern: routePattern(route.url), methods })
+  })
+  return (path) => {
+    const found = new Set<string>()
+    for (const r of routes) if (r.pattern.test(path)) for (const m of r.methods) found.add(m)
+    if (found.size === 0) return []
+    if (found.has('GET')) found.add('HEAD')
+    for (const m of everywhere) found.add(m)
+    return METHOD_ORDER.filter((m) => found.has(m)).concat(
+      [...found].filter((m) => !METHOD_ORDER.includes(m)),
+    )
+  }
+}
+
+/** A Fastify route URL as a regular expression over concrete paths (`:id` one segment or part of one, `*` the rest). */
+function routePattern(url: string): RegExp {
+  const source = url
+    .split(/(:[A-Za-z0-9_]+|\*)/)
+    .map((part) =>
+      part.startsWith(':') ? '[^/]+?' : part === '*' ? '.*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('')
+  // the router ignores a trailing slash (app.ts routerOptions)
+  return new RegExp(`^${source.replace(/\/$/, '')}/?$`)
+}
 
 const UNAVAILABLE_PG = new Set([
   '57P01',

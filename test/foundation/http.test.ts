@@ -199,9 +199,10 @@ describe('CORS', () => {
     const res = await t.call(preflight)
     expect(res.headers['access-control-allow-origin']).toBeUndefined()
     // No CORS at all: a preflight is a method no route answers (it was a 401 from the catch-all OPTIONS route
-    // of @fastify/cors, registered even with no origin allowed).
-    expect(res.statusCode).toBe(404)
-    expect(res.json().code).toBe('not_found')
+    // of @fastify/cors, registered even with no origin allowed): 405, and Allow does not offer OPTIONS.
+    expect(res.statusCode).toBe(405)
+    expect(res.json().code).toBe('method_not_allowed')
+    expect(res.headers.allow).not.toMatch(/OPTIONS/)
     const plain = await t.call({
       method: 'GET',
       url: '/healthz',
