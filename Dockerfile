@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
 # Three stages: build bundles src/ with the dev dependencies (esbuild), deps installs production packages only,
 # runtime runs the bundle with plain node: no TypeScript loader (tsx costs ~80 MB RSS), no dev packages.
+# Node 20 (the node:20 images are 20.19 or later): package.json `engines` says ^20.19.0 || >=22.13.0, and
+# --engine-strict makes npm ci fail, not warn, if a package of the tree would not run on this Node.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --engine-strict --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/build.mjs ./scripts/
 COPY src ./src
@@ -14,7 +16,7 @@ RUN npm run build
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --engine-strict --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
