@@ -291,7 +291,9 @@ describe('getHoursPointsByActivity', () => {
       w.secretaryA,
       `/api/v1/reports/by-activity?orgUnitId=${w.gridA}&from=2025-04-01&to=2025-04-30`,
     )
-    expect(inApril.json().items).toMatchObject([{ activityId: april, startsAt: '2025-04-01T00:30:00.000+08:00' }])
+    expect(inApril.json().items).toMatchObject([
+      { activityId: april, startsAt: '2025-04-01T00:30:00.000+08:00' },
+    ])
   })
 })
 

@@ -74,5 +74,10 @@ export async function listAuditEvents(db: Db, caller: Caller, query: ListAuditEv
     .where(and(...where))
     .orderBy(desc(a.at), desc(a.id))
     .limit(limit + 1)
-  return toPage(found, limit, (r) => [r.at, r.id], (r) => ({ ...r, at: formatInstant(r.at) }))
+  return toPage(
+    found,
+    limit,
+    (r) => [r.at, r.id],
+    (r) => ({ ...r, at: formatInstant(r.at) }),
+  )
 }

@@ -126,6 +126,9 @@ export async function listUsers(
   const conds = [...where]
   if (after) conds.push(sql`(usr.username, usr.id) > (${after[0]}, ${after[1]}::uuid)`)
   const clause = conds.length ? sql`where ${sql.join(conds, sql` and `)}` : sql``
-  const found = await rows<UserRow>(db, sql`${SELECT_USER} ${clause} order by usr.username, usr.id limit ${limit + 1}`)
+  const found = await rows<UserRow>(
+    db,
+    sql`${SELECT_USER} ${clause} order by usr.username, usr.id limit ${limit + 1}`,
+  )
   return found.map((u) => ({ ...u, createdAt: formatInstant(u.createdAt) }))
 }

@@ -6,8 +6,8 @@
  */
 export { createAdjustment } from './corrections'
 export { ledgerMemo } from './domain'
-export { postingJson } from './repo'
 export { ledgerExamples } from './examples'
+export { postingJson } from './repo'
 export { ledgerRoutes } from './routes'
 export {
   type ClaimResult,

@@ -109,7 +109,11 @@ export interface RegistrationScopeRow extends Registration {
 }
 
 /** The row as read (instants as PostgreSQL text, to the microsecond: created_at is also a keyset cursor). */
-type RegistrationDbRow = RegistrationScopeRow & { createdAt: string; decidedAt: string | null; endedAt: string | null }
+type RegistrationDbRow = RegistrationScopeRow & {
+  createdAt: string
+  decidedAt: string | null
+  endedAt: string | null
+}
 
 function toRegistrationScope(r: RegistrationDbRow): RegistrationScopeRow {
   return {
