@@ -7,6 +7,7 @@
  */
 export { certificatePageRoutes } from './certificate-page'
 export { issueServiceCertificate } from './certificates'
+export { activitiesExamples } from './examples'
 export type { EvidenceHooks } from './hooks'
 export { hoursByMember, hoursFromRollupsGrouped, hoursSummary } from './reporting'
 export {
@@ -18,7 +19,6 @@ export {
   declineServiceRequest,
   dispatchServiceRequest,
 } from './requests'
-export { activitiesExamples } from './examples'
 export { activitiesRoutes } from './routes'
 export {
   activityForClaims,

@@ -3,6 +3,6 @@
  * every module decides by (Caller, grants, scope predicates) is not identity's: it lives in `shared/authz.ts`.
  */
 export { bootstrapAdmin, ensureRoot } from './bootstrap'
-export { hashPassword } from './passwords'
 export { identityExamples } from './examples'
+export { hashPassword } from './passwords'
 export { identityRoutes } from './routes'

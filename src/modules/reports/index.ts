@@ -7,6 +7,7 @@
  * module's tables (the rollups are kept by triggers in src/db/sql/reports.sql) and import other modules only
  * through their index.ts like everyone else.
  */
-export { alignRollupZone } from './repo'
+
 export { reportsExamples } from './examples'
+export { alignRollupZone } from './repo'
 export { reportsRoutes } from './routes'

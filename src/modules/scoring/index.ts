@@ -4,9 +4,9 @@
  * the activities routes. The commands (createScoringRound ... finalizeRound) are the ones the routes call, for the
  * embedded demo (src/demo), which builds its year of history with them.
  */
+export { scoringExamples } from './examples'
 export { finalizeRound } from './finalize'
 export { evidenceHooks } from './hooks'
 export { fileObjection } from './objections'
 export { closeScoring, createScoringRound, submitScore } from './rounds'
-export { scoringExamples } from './examples'
 export { scoringRoutes } from './routes'
