@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import {
+  type AnyPgColumn,
   bigint,
   check,
   date,
@@ -16,6 +17,10 @@ import {
 } from 'drizzle-orm/pg-core'
 import * as col from './columns'
 import { members, teams } from './members'
+import { residents } from './residents'
+
+export const ACTIVITY_VISIBILITIES = ['subtree', 'subtree_and_registered'] as const
+export type ActivityVisibility = (typeof ACTIVITY_VISIBILITIES)[number]
 
 /**
  * 志愿服务活动. Hours are integer hundredths (cents) everywhere. A verified activity is final: a trigger
@@ -32,6 +37,18 @@ export const activities = pgTable(
     startsAt: col.at().notNull(),
     endsAt: col.at().notNull(),
     location: text(),
+    /** 报名 (issue 18): the most confirmed sign-ups (null: no limit); more are waitlisted. */
+    capacity: integer(),
+    /** The sign-up window (null: open from creation / until the activity starts). */
+    signUpOpensAt: col.at(),
+    signUpClosesAt: col.at(),
+    /** Who may sign up: members of the unit's subtree, or also members registered there through 双报到. */
+    visibility: text().$type<ActivityVisibility>().notNull().default('subtree'),
+    /**
+     * Confirmed sign-ups, kept by the sign-up commands with a conditional UPDATE under the CHECK below, so racing
+     * sign-ups for the last place confirm exactly `capacity`, across processes.
+     */
+    confirmedCount: integer().notNull().default(0),
     /** The length in hundredths of an hour, rounded down: the most hours anyone may record here. */
     lengthCents: bigint({ mode: 'number' })
       .notNull()
@@ -55,6 +72,16 @@ export const activities = pgTable(
       sql`(${t.status} = 'verified') = (${t.verifiedAt} is not null and ${t.verifiedBy} is not null)`,
     ),
     check('activities_title_chk', sql`length(${t.title}) between 1 and 200`),
+    check('activities_capacity_chk', sql`${t.capacity} is null or ${t.capacity} between 1 and 100000`),
+    check(
+      'activities_confirmed_chk',
+      sql`${t.confirmedCount} >= 0 and (${t.capacity} is null or ${t.confirmedCount} <= ${t.capacity})`,
+    ),
+    check(
+      'activities_sign_up_window_chk',
+      sql`${t.signUpOpensAt} is null or ${t.signUpClosesAt} is null or ${t.signUpClosesAt} > ${t.signUpOpensAt}`,
+    ),
+    check('activities_visibility_chk', col.oneOf(t.visibility, ACTIVITY_VISIBILITIES)),
   ],
 )
 
@@ -85,8 +112,129 @@ export const activityParticipants = pgTable(
   ],
 )
 
+export const SIGN_UP_STATUSES = ['confirmed', 'waitlisted', 'cancelled'] as const
+export type SignUpStatus = (typeof SIGN_UP_STATUSES)[number]
+
+/**
+ * 报名: one row per member and activity. `queuedAt` orders the waitlist (the first waitlisted is promoted when a
+ * confirmed member cancels); a member who cancels and signs up again goes to the back. Confirmed rows are counted
+ * in activities.confirmed_count by the same transaction.
+ */
+export const activitySignUps = pgTable(
+  'activity_sign_ups',
+  {
+    activityId: col.required(() => activities.id),
+    memberId: col.memberId(),
+    status: text().$type<SignUpStatus>().notNull(),
+    queuedAt: col.at().notNull().defaultNow(),
+    signedUpBy: col.userId(),
+    confirmedAt: col.at(),
+    cancelledAt: col.at(),
+    cancelledBy: col.optionalUserId(),
+    cancelReason: text(),
+    ...col.timestamps(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.activityId, t.memberId] }),
+    index('activity_sign_ups_member_idx').on(t.memberId, t.createdAt),
+    index('activity_sign_ups_waitlist_idx')
+      .on(t.activityId, t.queuedAt, t.memberId)
+      .where(sql`${t.status} = 'waitlisted'`),
+    check('activity_sign_ups_status_chk', col.oneOf(t.status, SIGN_UP_STATUSES)),
+    check('activity_sign_ups_confirmed_chk', sql`${t.status} <> 'confirmed' or ${t.confirmedAt} is not null`),
+    check(
+      'activity_sign_ups_cancelled_chk',
+      sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null)`,
+    ),
+  ],
+)
+
+export const CHECK_IN_METHODS = ['code', 'staff'] as const
+export type CheckInMethod = (typeof CHECK_IN_METHODS)[number]
+
+/**
+ * 签到 / 签退: a member's presence at an activity. At most one open row (no check-out yet) per member and activity
+ * (a partial unique index); a check-out closes it with the hours computed from the times. Staff checking someone
+ * in or out give a reason.
+ */
+export const activityCheckIns = pgTable(
+  'activity_check_ins',
+  {
+    id: col.id(),
+    activityId: col.required(() => activities.id),
+    memberId: col.memberId(),
+    checkedInAt: col.at().notNull(),
+    checkInMethod: text().$type<CheckInMethod>().notNull(),
+    checkedInBy: col.userId(),
+    checkInReason: text(),
+    checkedOutAt: col.at(),
+    checkOutMethod: text().$type<CheckInMethod>(),
+    checkedOutBy: col.optionalUserId(),
+    checkOutReason: text(),
+    /** Hundredths of an hour this stay counted for, set at check-out (rounded down to the documented step). */
+    hoursCents: bigint({ mode: 'number' }),
+    createdAt: col.createdAt(),
+  },
+  (t) => [
+    uniqueIndex('activity_check_ins_open_uq')
+      .on(t.activityId, t.memberId)
+      .where(sql`${t.checkedOutAt} is null`),
+    index('activity_check_ins_member_idx').on(t.memberId, t.checkedInAt),
+    index('activity_check_ins_activity_idx').on(t.activityId, t.checkedInAt),
+    check('activity_check_ins_in_method_chk', col.oneOf(t.checkInMethod, CHECK_IN_METHODS)),
+    check(
+      'activity_check_ins_out_chk',
+      sql`(${t.checkedOutAt} is null) = (${t.checkOutMethod} is null) and (${t.checkedOutAt} is null) = (${t.hoursCents} is null)`,
+    ),
+    check(
+      'activity_check_ins_period_chk',
+      sql`${t.checkedOutAt} is null or ${t.checkedOutAt} >= ${t.checkedInAt}`,
+    ),
+    check('activity_check_ins_hours_chk', sql`${t.hoursCents} is null or ${t.hoursCents} >= 0`),
+    check(
+      'activity_check_ins_reason_chk',
+      sql`(${t.checkInMethod} <> 'staff' or ${t.checkInReason} is not null) and (${t.checkOutMethod} is distinct from 'staff' or ${t.checkOutReason} is not null)`,
+    ),
+  ],
+)
+
+/**
+ * 更正: a correction of a member's verified hours at a verified activity, append-only (志愿服务记录与证明出具办法 obliges
+ * the recording unit to correct a wrong record). The newest correction is the figure totals, reports and
+ * certificates use; activity_participants keeps what was verified.
+ */
+export const activityHoursCorrections = pgTable(
+  'activity_hours_corrections',
+  {
+    id: col.id(),
+    activityId: col.required(() => activities.id),
+    memberId: col.memberId(),
+    /** The figure before this correction (the verified one, or the previous correction's). */
+    previousHoursCents: bigint({ mode: 'number' }).notNull(),
+    hoursCents: bigint({ mode: 'number' }).notNull(),
+    reason: text().notNull(),
+    correctedBy: col.userId(),
+    createdAt: col.createdAt(),
+  },
+  (t) => [
+    index('activity_hours_corrections_idx').on(t.activityId, t.memberId, t.createdAt),
+    index('activity_hours_corrections_member_idx').on(t.memberId),
+    foreignKey({
+      name: 'activity_hours_corrections_participant_fk',
+      columns: [t.activityId, t.memberId],
+      foreignColumns: [activityParticipants.activityId, activityParticipants.memberId],
+    }),
+    check('activity_hours_corrections_hours_chk', sql`${t.hoursCents} >= 0`),
+    check('activity_hours_corrections_reason_chk', sql`length(${t.reason}) between 1 and 500`),
+  ],
+)
+
+export const SERVICE_REQUEST_KINDS = ['service', 'wish'] as const
+export type ServiceRequestKind = (typeof SERVICE_REQUEST_KINDS)[number]
+
 export const SERVICE_REQUEST_STATUSES = [
   'open',
+  'published',
   'dispatched',
   'accepted',
   'completed',
@@ -106,6 +254,15 @@ export const serviceRequests = pgTable(
     orgUnitId: col.orgUnitId(),
     requesterName: text().notNull(),
     requesterContact: text(),
+    /** The resident who placed it themself (issue 18); null when staff keyed it in for someone. */
+    residentId: uuid().references((): AnyPgColumn => residents.id),
+    /** A service, or a 微心愿 (small wish: a thing a member brings rather than work they do). */
+    kind: text().$type<ServiceRequestKind>().notNull().default('service'),
+    /** Dispatched to a team: any member of it may accept (memberId is then set by the accept). */
+    teamId: uuid().references(() => teams.id),
+    /** Put on the community's board: any member who may serve there takes it, the first one wins. */
+    publishedAt: col.at(),
+    publishedBy: col.optionalUserId(),
     title: text().notNull(),
     description: text().notNull(),
     status: text().$type<ServiceRequestStatus>().notNull().default('open'),
@@ -129,6 +286,11 @@ export const serviceRequests = pgTable(
   (t) => [
     index('service_requests_unit_idx').on(t.orgUnitId, t.createdAt, t.id),
     index('service_requests_member_idx').on(t.memberId, t.status),
+    index('service_requests_resident_idx')
+      .on(t.residentId, t.createdAt)
+      .where(sql`${t.residentId} is not null`),
+    // The community's board: open published requests and wishes.
+    index('service_requests_board_idx').on(t.orgUnitId, t.publishedAt).where(sql`${t.status} = 'published'`),
     // Reports (migration 0013): a member's confirmed requests in a period.
     index('service_requests_confirmed_idx')
       .on(t.memberId, t.completedAt)
@@ -136,12 +298,18 @@ export const serviceRequests = pgTable(
     check('service_requests_status_chk', col.oneOf(t.status, SERVICE_REQUEST_STATUSES)),
     check(
       'service_requests_member_chk',
-      sql`${t.status} not in ('dispatched','accepted','completed','confirmed') or ${t.memberId} is not null`,
+      sql`${t.status} not in ('accepted','completed','confirmed') or ${t.memberId} is not null`,
+    ),
+    check(
+      'service_requests_dispatched_chk',
+      sql`${t.status} <> 'dispatched' or ((${t.memberId} is null) <> (${t.teamId} is null))`,
     ),
     check(
       'service_requests_open_chk',
-      sql`${t.status} <> 'open' or (${t.memberId} is null and ${t.acceptedAt} is null)`,
+      sql`${t.status} not in ('open','published') or (${t.memberId} is null and ${t.acceptedAt} is null)`,
     ),
+    check('service_requests_published_chk', sql`${t.status} <> 'published' or ${t.publishedAt} is not null`),
+    check('service_requests_kind_chk', col.oneOf(t.kind, SERVICE_REQUEST_KINDS)),
     check(
       'service_requests_completed_chk',
       sql`(${t.status} in ('completed','confirmed')) = (${t.hoursCents} is not null and ${t.completedAt} is not null)`,

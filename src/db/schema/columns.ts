@@ -40,6 +40,11 @@ export function required(target: () => AnyPgColumn, actions?: ReferenceConfig['a
   return uuid().notNull().references(target, actions)
 }
 
+/** A reference that may be empty: a uuid naming a row of `target`'s table, or null. */
+export function optionalRef(target: () => AnyPgColumn, actions?: ReferenceConfig['actions']) {
+  return uuid().references(target, actions)
+}
+
 /** The org unit the row belongs to (whose scope it is in). */
 export function orgUnitId() {
   return required((): AnyPgColumn => orgUnits.id)

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm'
-import { check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { type AnyPgColumn, check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import * as col from './columns'
 import { members } from './members'
+import { residents } from './residents'
 
-export const ROLES = ['admin', 'secretary', 'panelist', 'grid_worker', 'clerk', 'member'] as const
+export const ROLES = ['admin', 'secretary', 'panelist', 'grid_worker', 'clerk', 'member', 'resident'] as const
 export type Role = (typeof ROLES)[number]
 
 export const users = pgTable(
@@ -15,13 +16,20 @@ export const users = pgTable(
     memberId: uuid()
       .unique()
       .references(() => members.id),
+    /** The resident this login belongs to (issue 18): a resident's login, never also a member's. */
+    residentId: uuid()
+      .unique()
+      .references((): AnyPgColumn => residents.id),
     disabledAt: col.at(),
     createdAt: col.createdAt(),
     /** The secretary or admin who created the login (null: bootstrap, demo, before migration 0029). */
     createdBy: col.optionalUserId(),
   },
   // Only Argon2id hashes are ever stored: a plain or weakly hashed password cannot slip in.
-  (t) => [check('users_password_hash_chk', sql`${t.passwordHash} like '$argon2id$%'`)],
+  (t) => [
+    check('users_password_hash_chk', sql`${t.passwordHash} like '$argon2id$%'`),
+    check('users_member_or_resident_chk', sql`${t.memberId} is null or ${t.residentId} is null`),
+  ],
 )
 
 /** A grant (role, unit) covers the unit's whole subtree. */

@@ -106,6 +106,8 @@ export const claims = pgTable(
     cappedAmount: bigint({ mode: 'number' }),
     capReason: text(),
     ledgerTransactionId: uuid(),
+    /** 批量申报 (issue 18): the claims filed together by one createClaimsBatch share this id. */
+    batchId: uuid(),
     createdBy: col.optionalUserId(),
     ...col.timestamps(),
   },
@@ -117,6 +119,7 @@ export const claims = pgTable(
     index('claims_member_idx').on(t.memberId, t.createdAt),
     index('claims_unit_idx').on(t.orgUnitId, t.createdAt),
     index('claims_round_idx').on(t.roundId),
+    index('claims_batch_idx').on(t.batchId).where(sql`${t.batchId} is not null`),
     index('claims_pending_idx').on(t.rubricId, t.occurredOn).where(sql`${t.status} = 'submitted'`),
     check('claims_status_chk', col.oneOf(t.status, CLAIM_STATUSES)),
     check('claims_kind_chk', sql`${t.kind} in ('award','deduction')`),
