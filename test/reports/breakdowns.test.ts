@@ -6,6 +6,7 @@ import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, type World } from '../helpers/factories'
 import { award, postClaims } from '../helpers/ledger'
 import { idemKey, redeem, stockedReward } from '../helpers/rewards'
+import { localDate } from '../../src/shared/time'
 import { activeRubric, today } from '../helpers/scoring'
 
 /**
@@ -17,6 +18,9 @@ let t: TestApp
 let w: World
 const ids: Record<string, string> = {}
 const YEAR = Number(today().slice(0, 4))
+// The activities here start up to four hours before now: between 00:00 and 04:00 in Shanghai that is yesterday,
+// so periods that must hold them start on the day five hours ago, whatever the hour the suite runs at.
+const since = localDate(new Date(Date.now() - 5 * 3_600_000), 'Asia/Shanghai')
 
 function get(as: string, url: string, headers: Record<string, string> = {}) {
   return t.call({ method: 'GET', url, as, headers })
@@ -230,7 +234,7 @@ describe('getHoursPointsByActivity', () => {
   it('lists activities held in the subtree with verified hours and the net points of claims naming them', async () => {
     const res = await get(
       w.secretaryA,
-      `/api/v1/reports/by-activity?orgUnitId=${w.branchA}&from=${today()}&to=${today()}`,
+      `/api/v1/reports/by-activity?orgUnitId=${w.branchA}&from=${since}&to=${today()}`,
     )
     expect(res.statusCode, res.body).toBe(200)
     const byId = new Map(res.json().items.map((i: { activityId: string }) => [i.activityId, i]))
@@ -392,27 +396,35 @@ describe('listInactiveMembers', () => {
 
 describe('getMonthlyTotals', () => {
   it('twelve months, zeros included, figures in the month they happened', async () => {
-    const res = await get(w.secretaryA, `/api/v1/reports/monthly?orgUnitId=${w.branchA}&year=${YEAR}`)
+    // Each month's figures are the summary of exactly that month. The points and redemptions of this file happen
+    // now; its activities start a few hours ago, which before dawn on the 1st is last month (not asserted then).
+    const year = today().slice(0, 4)
+    const res = await get(w.secretaryA, `/api/v1/reports/monthly?orgUnitId=${w.branchA}&year=${year}`)
     expect(res.statusCode, res.body).toBe(200)
     const items = res.json().items as { month: string }[]
     expect(items.map((i) => i.month)).toEqual(
-      Array.from({ length: 12 }, (_, i) => `${YEAR}-${String(i + 1).padStart(2, '0')}`),
+      Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, '0')}`),
     )
+    for (const item of items) {
+      const [y, m] = item.month.split('-').map(Number) as [number, number]
+      const lastDay = new Date(Date.UTC(y, m, 0)).getUTCDate()
+      const month = await get(
+        w.secretaryA,
+        `/api/v1/reports/summary?orgUnitId=${w.branchA}&from=${item.month}-01&to=${item.month}-${lastDay}`,
+      )
+      expect(item, item.month).toEqual({ month: item.month, ...month.json() })
+    }
     const now = today().slice(0, 7)
-    const summary = await get(
-      w.secretaryA,
-      `/api/v1/reports/summary?orgUnitId=${w.branchA}&from=${now}-01&to=${today()}`,
-    )
-    expect(items.find((i) => i.month === now)).toEqual({ month: now, ...summary.json() })
-    expect(summary.json()).toMatchObject({
+    expect(items.find((i) => i.month === now)).toMatchObject({
       pointsIssued: '44.50',
       pointsDeducted: '15.00',
       redemptions: 2,
       pointsRedeemed: '9.00',
     })
-    const others = items.filter((i) => i.month !== now)
-    for (const m of others) {
-      expect(m).toMatchObject({ activities: 0, pointsIssued: '0.00', redemptions: 0 })
+    const activityMonth = since.slice(0, 7)
+    for (const m of items.filter((i) => i.month !== now)) {
+      expect(m).toMatchObject({ pointsIssued: '0.00', redemptions: 0 })
+      if (m.month !== activityMonth) expect(m).toMatchObject({ activities: 0 })
     }
   })
 

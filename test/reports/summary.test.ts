@@ -10,6 +10,9 @@ import { givePoints, idemKey, redeem, stockedReward } from '../helpers/rewards'
 let t: TestApp
 let w: World
 const today = localDate(new Date(), 'Asia/Shanghai')
+// The activities of this file start a few hours before now: between 00:00 and 04:00 in Shanghai that is
+// yesterday, so the period asked for starts on the day five hours ago, whatever the hour the suite runs at.
+const since = localDate(new Date(Date.now() - 5 * 3_600_000), 'Asia/Shanghai')
 
 function summary(as: string, query: string) {
   return t.call({ method: 'GET', url: `/api/v1/reports/summary?${query}`, as })
@@ -82,7 +85,7 @@ describe('getSummary', () => {
   }
 
   it('gives exact figures for the subtree and period; redemption holds are not deductions', async () => {
-    const res = await summary(w.secretaryA, `orgUnitId=${w.branchA}&from=${today}&to=${today}`)
+    const res = await summary(w.secretaryA, `orgUnitId=${w.branchA}&from=${since}&to=${today}`)
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toEqual(expected)
   })
@@ -105,7 +108,7 @@ describe('getSummary', () => {
   })
 
   it('a sub-unit counts only what lies in it', async () => {
-    const res = await summary(w.secretaryA, `orgUnitId=${w.gridA}&from=${today}&to=${today}`)
+    const res = await summary(w.secretaryA, `orgUnitId=${w.gridA}&from=${since}&to=${today}`)
     expect(res.statusCode, res.body).toBe(200)
     // b lives in gridA: 1.50 verified hours, 30 issued, 9 deducted; the open activity was held there.
     expect(res.json()).toEqual({
@@ -127,7 +130,7 @@ describe('getSummary', () => {
     expect(clerk.statusCode).toBe(403)
     const backwards = await summary(w.secretaryA, `orgUnitId=${w.branchA}&from=2026-02-01&to=2026-01-01`)
     expect(backwards.statusCode).toBe(400)
-    const admin = await summary(w.admin, `orgUnitId=${w.branchA}&from=${today}&to=${today}`)
+    const admin = await summary(w.admin, `orgUnitId=${w.branchA}&from=${since}&to=${today}`)
     expect(admin.json()).toEqual(expected)
   })
 })
