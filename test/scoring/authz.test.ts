@@ -200,6 +200,29 @@ const rows: AuthzRow[] = [
     expect: claimantOrSecretary(201),
   },
   {
+    operation: 'createClaimsBatch',
+    request: ({ w }) => ({
+      method: 'POST',
+      url: '/api/v1/claims/batch',
+      headers: { 'idempotency-key': uniq('batch') },
+      payload: {
+        memberIds: [w.memberA.memberId],
+        rubricId,
+        itemCode: 'STUDY',
+        quantity: 1,
+        occurredOn: today(),
+        description: uniq('学习'),
+      },
+    }),
+    // Secretaries only; a secretary who does not hold member A at home (below, beside, or through 双报到) is told
+    // the member is not theirs (400 naming memberIds[0]), the same words as for a member that does not exist.
+    expect: expectStatuses({
+      ok: 201,
+      allowed: INSIDE_SECRETARIES,
+      cells: { secretaryChild: 400, secretarySibling: 400, secretaryRegistered: 400 },
+    }),
+  },
+  {
     operation: 'getClaim',
     request: () => ({ method: 'GET', url: `/api/v1/claims/${claimOfA}` }),
     // Panelists over the member's unit read the claims they score (wider than the contract's list, on purpose).

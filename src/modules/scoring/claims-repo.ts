@@ -38,6 +38,7 @@ export interface ClaimRow {
   cappedAmount: Cents | null
   capReason: string | null
   ledgerTransactionId: string | null
+  batchId: string | null
   createdAt: Date
   updatedAt: Date
   createdKey: string
@@ -47,7 +48,7 @@ const CLAIM_COLUMNS = sql`c.id, c.member_id as "memberId", c.org_unit_id as "org
   c.rubric_id as "rubricId", c.item_code as "itemCode", c.kind, to_char(c.occurred_on, 'YYYY-MM-DD') as "occurredOn",
   c.quantity, c.ceiling, c.description, c.evidence, c.source, c.status, c.round_id as "roundId", c.attempt,
   c.result, c.spread, c.divergent, c.awarded, c.capped_amount as "cappedAmount", c.cap_reason as "capReason",
-  c.ledger_transaction_id as "ledgerTransactionId", c.created_at as "createdAt", c.updated_at as "updatedAt",
+  c.ledger_transaction_id as "ledgerTransactionId", c.batch_id as "batchId", c.created_at as "createdAt", c.updated_at as "updatedAt",
   c.created_at::text as "createdKey"`
 
 const CENTS = ['quantity', 'ceiling'] as const
@@ -111,6 +112,42 @@ export interface NewClaim {
   evidence: { activityIds: string[]; serviceRequestIds: string[]; links: string[] }
   source: 'manual' | 'activity' | 'service_request'
   createdBy: string | null
+}
+
+/**
+ * 批量申报: the same manual claim for many members, one INSERT (a branch of 500 is one statement, not 500), all
+ * sharing `batchId`. Each member's home unit comes with them. Returns the new claims' ids in the members' order.
+ */
+export async function insertClaimsBatch(
+  db: Db,
+  batchId: string,
+  c: Omit<NewClaim, 'memberId' | 'orgUnitId' | 'evidence' | 'source'>,
+  members: { id: string; orgUnitId: string }[],
+): Promise<string[]> {
+  const found = await rows<{ id: string }>(
+    db,
+    sql`insert into claims (member_id, org_unit_id, rubric_id, item_code, kind, occurred_on, quantity, ceiling,
+          description, evidence, source, created_by, batch_id)
+        select m.member_id, m.org_unit_id, ${c.rubricId}, ${c.itemCode}, ${c.kind}, ${c.occurredOn}, ${c.quantity},
+               ${c.ceiling}, ${c.description}, '{"activityIds":[],"serviceRequestIds":[],"links":[]}'::jsonb,
+               'manual', ${c.createdBy}, ${batchId}
+          from unnest(${`{${members.map((m) => m.id).join(',')}}`}::uuid[],
+                      ${`{${members.map((m) => m.orgUnitId).join(',')}}`}::uuid[])
+               with ordinality as m(member_id, org_unit_id, n)
+         order by m.n
+        returning id`,
+  )
+  return found.map((r) => r.id)
+}
+
+/** The claims of one batch, in the order they were filed. */
+export async function batchClaims(db: Db, batchId: string): Promise<ClaimRow[]> {
+  const found = await rows(
+    db,
+    sql`select ${CLAIM_COLUMNS} from claims c join org_units u on u.id = c.org_unit_id
+        where c.batch_id = ${batchId} order by c.created_at, c.id`,
+  )
+  return found.map(toClaim)
 }
 
 export async function insertClaim(db: Db, c: NewClaim): Promise<string> {

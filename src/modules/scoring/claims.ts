@@ -38,6 +38,7 @@ export function claimOut(c: repo.ClaimRow, tz: string) {
     cappedAmount: maybe(c.cappedAmount),
     capReason: c.capReason,
     ledgerTransactionId: c.ledgerTransactionId,
+    batchId: c.batchId,
     createdAt: formatInstant(c.createdAt, tz),
     updatedAt: formatInstant(c.updatedAt, tz),
   }
@@ -69,29 +70,45 @@ function parseQuantity(item: RubricItem, input: CreateClaimBody['quantity']): nu
   return q
 }
 
+/** What a claim is worth and under which item, from the request: the checks createClaim and its batch share. */
+export async function claimTerms(
+  tx: Db,
+  body: Pick<CreateClaimBody, 'rubricId' | 'itemCode' | 'occurredOn' | 'quantity'>,
+  tz: string,
+  /** The home unit paths of the claimants: the rubric must be of their unit or above it. */
+  memberPaths: string[],
+) {
+  const rubric = await rubricWithItems(tx, body.rubricId)
+  const outside = rubric ? memberPaths.findIndex((p) => !p.startsWith(rubric.path)) : 0
+  if (!rubric || outside >= 0) {
+    throw validation(
+      'rubricId',
+      `is not a rubric of the member's unit or above it${memberPaths.length > 1 ? ` (memberIds[${outside}])` : ''}`,
+    )
+  }
+  if (rubric.status !== 'active') throw invalidState('claims are made under an active rubric')
+  const item = rubric.items.find((i) => i.code === body.itemCode)
+  if (!item) throw validation('itemCode', `is not an item of rubric ${rubric.name}`)
+  if (Number(body.occurredOn.slice(0, 4)) !== rubric.year) {
+    throw validation('occurredOn', `must fall in the rubric's year ${rubric.year}`)
+  }
+  if (body.occurredOn > localDate(new Date(), tz)) throw validation('occurredOn', 'is in the future')
+  const quantity = parseQuantity(item, body.quantity)
+  const ceiling = claimCeiling(item, quantity)
+  if (ceiling === 0) throw validation('quantity', 'is too small to be worth 0.01 points')
+  return { rubric, item, quantity, ceiling }
+}
+
 export async function createClaim(db: Db, caller: Caller, body: CreateClaimBody, tz: string) {
   return transaction(db, async (tx) => {
     // The member themself or a secretary over the member's home unit: claims are scored in the home branch, so
     // a community that sees the member through 双报到 files none for them (404, as for a member it cannot see).
     const member = await requireMemberAtHome(tx, caller, body.memberId, ['secretary'])
-    const rubric = await rubricWithItems(tx, body.rubricId)
-    if (!rubric || !member.path.startsWith(rubric.path)) {
-      throw validation('rubricId', "is not a rubric of the member's unit or above it")
-    }
-    if (rubric.status !== 'active') throw invalidState('claims are made under an active rubric')
-    const item = rubric.items.find((i) => i.code === body.itemCode)
-    if (!item) throw validation('itemCode', `is not an item of rubric ${rubric.name}`)
+    const { rubric, item, quantity, ceiling } = await claimTerms(tx, body, tz, [member.path])
     // A member does not record deductions against themselves; that is the secretary's job.
     if (item.kind === 'deduction' && !coversPath(caller, member.path, ['secretary'])) {
       throw forbidden('deductions are recorded by a secretary over the member')
     }
-    if (Number(body.occurredOn.slice(0, 4)) !== rubric.year) {
-      throw validation('occurredOn', `must fall in the rubric's year ${rubric.year}`)
-    }
-    if (body.occurredOn > localDate(new Date(), tz)) throw validation('occurredOn', 'is in the future')
-    const quantity = parseQuantity(item, body.quantity)
-    const ceiling = claimCeiling(item, quantity)
-    if (ceiling === 0) throw validation('quantity', 'is too small to be worth 0.01 points')
     const evidence = {
       activityIds: body.evidence?.activityIds ?? [],
       serviceRequestIds: body.evidence?.serviceRequestIds ?? [],

@@ -27,6 +27,7 @@ const claim = {
   cappedAmount: null,
   capReason: null,
   ledgerTransactionId: null,
+  batchId: null,
   createdAt: '2026-12-06T09:10:27.841+08:00',
   updatedAt: '2026-12-06T09:10:27.841+08:00',
 }
@@ -56,6 +57,23 @@ const posted = {
   ledgerTransactionId: EX.tx.award,
   updatedAt: '2026-12-10T09:00:00.000+08:00',
 }
+
+const BATCH = '0193a7c2-5d10-7e44-9a51-2f6c0b8e4d17'
+const meetingClaim = (id: string, memberId: string) => ({
+  ...claim,
+  id,
+  memberId,
+  itemCode: 'MEETING',
+  occurredOn: '2026-12-04',
+  quantity: '1.00',
+  ceiling: '2.00',
+  description: '参加12月主题党日（学习党的二十届四中全会精神）',
+  evidence: { activityIds: [], serviceRequestIds: [], links: [] },
+  source: 'manual',
+  batchId: BATCH,
+  createdAt: '2026-12-05T16:02:11.418+08:00',
+  updatedAt: '2026-12-05T16:02:11.418+08:00',
+})
 
 const myScore = { time: 5, content: 4, quality: 5, points: '3.50', comment: '清理彻底，拍照留档完整' }
 const round = {
@@ -210,6 +228,43 @@ export const scoringExamples: OperationExamples = {
   getClaim: {
     description: 'The claim, with its result and what was posted once its round is finalized',
     response: posted,
+  },
+  createClaimsBatch: {
+    description: 'The batch: one submitted claim per member, in the order of memberIds',
+    request: {
+      rubricId: EX.rubric,
+      itemCode: 'MEETING',
+      occurredOn: '2026-12-04',
+      quantity: 1,
+      description: '参加12月主题党日（学习党的二十届四中全会精神）',
+      memberIds: [EX.member.zhang, EX.member.li],
+    },
+    response: {
+      batchId: BATCH,
+      count: 2,
+      claims: [
+        meetingClaim('0193a7c2-5d11-7a01-8c3e-61f0d2b9a4c5', EX.member.zhang),
+        meetingClaim('0193a7c2-5d11-7a02-b7d4-0e8a3c5f1b96', EX.member.li),
+      ],
+    },
+    invalid: {
+      rubricId: EX.rubric,
+      itemCode: 'MEETING',
+      occurredOn: '2026-12-04',
+      description: '主题党日',
+      memberIds: [],
+    },
+    errors: {
+      403: { code: 'forbidden', detail: 'your roles do not allow this action' },
+      409: [
+        { code: 'invalid_state', detail: 'claims are made under an active rubric' },
+        {
+          code: 'idempotency_key_reused',
+          detail:
+            'this Idempotency-Key was already used with a different request; use a new key for a new request',
+        },
+      ],
+    },
   },
   withdrawClaim: {
     description: 'The claim, withdrawn',

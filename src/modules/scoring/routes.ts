@@ -5,13 +5,16 @@ import type { Caller } from '../../shared/authz'
 import { acceptNote, alsoAnswers, csvFileResponse, sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
 import { createClaim, getClaim, listClaims, withdrawClaim } from './claims'
+import { createClaimsBatch } from './claims-batch'
 import { finalizeRound } from './finalize'
 import { fileObjection, listObjections, resolveObjection } from './objections'
 import { getRoundResults } from './results'
 import { closeScoring, createScoringRound, getScoringRound, listScoringRounds, submitScore } from './rounds'
 import {
   Claim,
+  ClaimsBatch,
   CreateClaimBody,
+  CreateClaimsBatchBody,
   CreateRoundBody,
   FinalizeResult,
   ListClaimsQuery,
@@ -67,6 +70,30 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.code(201).send(await createClaim(app.db, request.caller, request.body, tz())),
+  )
+
+  app.post(
+    '/claims/batch',
+    {
+      schema: {
+        tags: ['claims'],
+        operationId: 'createClaimsBatch',
+        summary: '批量申报: the same claim for many members at once (secretary, Idempotency-Key)',
+        description:
+          'One submitted claim per member under one rubric item (a branch meeting, a month of dues), all or ' +
+          'nothing: a member who is not at home in a unit where you are secretary is named in the 400 ' +
+          '(`errors[].field` memberIds[i]) and nothing is filed. The claims share `batchId` and are scored by the ' +
+          'panel like any other. The same Idempotency-Key and body answer the same batch again.',
+        headers: IdempotencyHeaders,
+        body: CreateClaimsBatchBody,
+        response: { 201: ClaimsBatch, ...problems(403, 409) },
+      },
+    },
+    async (request, reply) =>
+      sendIdempotent(
+        reply,
+        createClaimsBatch(app.db, request.caller, request.headers['idempotency-key'], request.body, tz()),
+      ),
   )
 
   app.get(

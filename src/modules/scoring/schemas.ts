@@ -66,6 +66,30 @@ export const CreateClaimBody = Body({
 })
 export type CreateClaimBody = Static<typeof CreateClaimBody>
 
+export const MAX_BATCH_MEMBERS = 500
+
+export const CreateClaimsBatchBody = Body(
+  {
+    rubricId: Id,
+    itemCode: Text(32, { minLength: 1 }),
+    occurredOn: DateString,
+    quantity: Type.Optional(
+      Type.Union([DecimalInput], {
+        description: 'Hours or occurrences for each member (whole numbers); a fixed item always counts 1',
+      }),
+    ),
+    description: Text(4000, { minLength: 1 }),
+    memberIds: Type.Array(Id, {
+      minItems: 1,
+      maxItems: MAX_BATCH_MEMBERS,
+      uniqueItems: true,
+      description: `The members, each at home in a unit the secretary holds (1 to ${MAX_BATCH_MEMBERS}, no repeats)`,
+    }),
+  },
+  '批量申报: the same claim for many members at once (a meeting, the dues of a month)',
+)
+export type CreateClaimsBatchBody = Static<typeof CreateClaimsBatchBody>
+
 export const Claim = Type.Object({
   id: Id,
   memberId: Id,
@@ -86,8 +110,17 @@ export const Claim = Type.Object({
   cappedAmount: Type.Union([Decimal, Type.Null()], { description: 'What the yearly cap cut off' }),
   capReason: Type.Union([CapReason, Type.Null()]),
   ledgerTransactionId: Type.Union([Id, Type.Null()]),
+  batchId: Type.Union([Id, Type.Null()], {
+    description: 'The batch (createClaimsBatch) the claim was filed in; null for a claim filed alone',
+  }),
   createdAt: DateTime,
   updatedAt: DateTime,
+})
+
+export const ClaimsBatch = Type.Object({
+  batchId: Id,
+  count: Type.Integer({ minimum: 1, description: 'Claims filed: one per member' }),
+  claims: Type.Array(Claim, { description: 'The claims, in the order of memberIds' }),
 })
 
 export const ListClaimsQuery = Type.Object({
