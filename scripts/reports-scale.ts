@@ -60,6 +60,7 @@ async function measure() {
     userId: '00000000-0000-0000-0000-000000000000',
     username: 'scale',
     memberId: null,
+    residentId: null,
     grants: [{ id: 'g', role: 'admin', orgUnitId: root!.id, path: root!.path }],
   }
   const year = Number(new Date().toLocaleString('en-CA', { timeZone: TZ }).slice(0, 4))

@@ -32,13 +32,14 @@ async function demoCaller(db: Db, username: string): Promise<Caller> {
   const found = await rows<{
     id: string
     memberId: string | null
+    residentId: string | null
     grantId: string
     role: Caller['grants'][number]['role']
     orgUnitId: string
     path: string
   }>(
     db,
-    sql`select u.id, u.member_id as "memberId", g.id as "grantId", g.role, g.org_unit_id as "orgUnitId", o.path
+    sql`select u.id, u.member_id as "memberId", u.resident_id as "residentId", g.id as "grantId", g.role, g.org_unit_id as "orgUnitId", o.path
         from users u join role_grants g on g.user_id = u.id join org_units o on o.id = g.org_unit_id
         where u.username = ${username}`,
   )
@@ -48,6 +49,7 @@ async function demoCaller(db: Db, username: string): Promise<Caller> {
     userId: first.id,
     username,
     memberId: first.memberId,
+    residentId: first.residentId,
     grants: found.map((r) => ({ id: r.grantId, role: r.role, orgUnitId: r.orgUnitId, path: r.path })),
   }
 }

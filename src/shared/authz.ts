@@ -17,6 +17,12 @@ export interface Caller {
   username: string
   /** The member record linked to this user, if any (a member sees their own records). */
   memberId: string | null
+  /**
+   * The resident (群众, issue 18) this login belongs to, if any: a resident's login, never also a member's. A
+   * resident holds the `resident` grant on their community and is no member: every member-only operation
+   * refuses them as it refuses staff without a member record.
+   */
+  residentId: string | null
   grants: Grant[]
 }
 

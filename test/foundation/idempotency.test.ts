@@ -18,7 +18,7 @@ beforeAll(async () => {
   a = await openTestDatabase({ poolSize: 10 })
   b = await openTestDatabase({ poolSize: 10 })
   w = await createWorld(a.db)
-  caller = { userId: w.admin, username: 'admin', memberId: null, grants: [] }
+  caller = { userId: w.admin, username: 'admin', memberId: null, residentId: null, grants: [] }
 })
 
 async function count(targetId: string): Promise<number> {

@@ -191,7 +191,13 @@ describe('Idempotent-Replayed', () => {
 })
 
 describe('one key, two strategies (src/plugins/idempotency.ts)', () => {
-  const caller = (): Caller => ({ userId: w.admin, username: 'admin', memberId: null, grants: [] })
+  const caller = (): Caller => ({
+    userId: w.admin,
+    username: 'admin',
+    memberId: null,
+    residentId: null,
+    grants: [],
+  })
   const refusal = () => new DomainError('insufficient_points', 'short', { needed: '1.00' })
 
   it("a refusal stored by the precomputed statement's path replays through the transaction wrapper", async () => {

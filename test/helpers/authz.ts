@@ -3,7 +3,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { type Db, one } from '../../src/db/client'
 import type { TestApp } from './app'
-import { createUnit, createUser, createWorld, uniq, type World } from './factories'
+import { createResidentUser, createUnit, createUser, createWorld, uniq, type World } from './factories'
 
 /**
  * The authorisation matrix: one table per module, rows of (operation, request, expected status per actor),
@@ -17,7 +17,11 @@ import { createUnit, createUser, createWorld, uniq, type World } from './factori
  *   sibling of A and B, with which member A holds an accepted registration; a member of branch B holds a pending
  *   one there). Unless a row says otherwise they answer as their sibling actors in B do: a registration lets a
  *   community see the member and involve them in its own work, never reach into the member's home branch;
- * - anonymous: no token.
+ * - anonymous: no token;
+ * - resident (opt-in, issue 18): a resident (群众) of community A with their login (role resident there, no
+ *   member record). A row runs this cell only when its `expect` names `resident` (everyone, signedIn and
+ *   expectStatuses leave it out), so rows written before residents existed stay as they are; the rows of
+ *   member-only and resident operations name it.
  * Later modules add their rows for their operations; they never write new ad-hoc permission tests.
  */
 export const ACTORS = [
@@ -38,7 +42,10 @@ export const ACTORS = [
   'gridWorkerRegistered',
   'clerkRegistered',
 ] as const
-export type Actor = (typeof ACTORS)[number]
+/** Actors whose cell runs only in rows that name them (see above). */
+export const OPT_IN_ACTORS = ['resident'] as const
+export type Actor = (typeof ACTORS)[number] | (typeof OPT_IN_ACTORS)[number]
+export const ALL_ACTORS: readonly Actor[] = [...ACTORS, ...OPT_IN_ACTORS]
 
 export interface AuthzWorld extends World {
   secretaryParent: string
@@ -49,6 +56,8 @@ export interface AuthzWorld extends World {
   secretaryC: string
   gridWorkerC: string
   clerkC: string
+  /** A resident of community A with a login (the `resident` actor). */
+  residentA: { residentId: string; userId: string }
   /** The user id acting as each actor (null: no token). */
   as: Record<Actor, string | null>
 }
@@ -62,6 +71,7 @@ export async function createAuthzWorld(db: Db): Promise<AuthzWorld> {
   const secretaryC = await createUser(db, { grants: [['secretary', communityC]] })
   const gridWorkerC = await createUser(db, { grants: [['grid_worker', communityC]] })
   const clerkC = await createUser(db, { grants: [['clerk', communityC]] })
+  const residentA = await createResidentUser(db, w.communityA, { name: '王阿姨' })
   await db.execute(
     sql`insert into member_registrations (member_id, org_unit_id, status, decided_at)
         values (${w.memberA.memberId}, ${communityC}, 'accepted', now())`,
@@ -79,6 +89,7 @@ export async function createAuthzWorld(db: Db): Promise<AuthzWorld> {
     secretaryC,
     gridWorkerC,
     clerkC,
+    residentA,
     as: {
       anonymous: null,
       admin: w.admin,
@@ -96,6 +107,7 @@ export async function createAuthzWorld(db: Db): Promise<AuthzWorld> {
       secretaryRegistered: secretaryC,
       gridWorkerRegistered: gridWorkerC,
       clerkRegistered: clerkC,
+      resident: residentA.userId,
     },
   }
 }
@@ -241,7 +253,8 @@ const auditCount = async (db: Db) =>
 export function runAuthzMatrix(title: string, context: () => AuthzContext, rows: AuthzRow[]): void {
   describe(title, () => {
     for (const row of rows) {
-      for (const actor of ACTORS) {
+      const optedIn = OPT_IN_ACTORS.filter((a) => row.expect[a] !== undefined)
+      for (const actor of [...ACTORS, ...optedIn]) {
         const like = (REGISTERED_AS as Partial<Record<Actor, Actor>>)[actor]
         const inherited = like !== undefined && row.expect[actor] === undefined
         const expected = (inherited ? row.expect[like] : row.expect[actor]) as number

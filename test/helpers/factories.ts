@@ -84,6 +84,25 @@ export async function createMemberUser(
   return { memberId, userId }
 }
 
+/**
+ * A resident (群众, issue 18) of a community with a login: the user belongs to the resident record
+ * (users.resident_id) and holds role resident on the community, as createResident makes them.
+ */
+export async function createResidentUser(
+  db: Db,
+  communityId: string,
+  fields: { name?: string; phone?: string; username?: string } = {},
+): Promise<{ residentId: string; userId: string }> {
+  const row = await one<{ id: string }>(
+    db,
+    sql`insert into residents (org_unit_id, name, phone) values (${communityId}, ${fields.name ?? uniq('resident')},
+        ${fields.phone ?? null}) returning id`,
+  )
+  const userId = await createUser(db, { username: fields.username, grants: [['resident', communityId]] })
+  await db.execute(sql`update users set resident_id = ${row!.id} where id = ${userId}`)
+  return { residentId: row!.id, userId }
+}
+
 export interface World {
   root: string
   district: string

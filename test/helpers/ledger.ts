@@ -5,7 +5,7 @@ import type { Caller } from '../../src/shared/authz'
 
 /** The system actor (null) or a minimal caller for internal ledger calls in tests. */
 export function systemCaller(userId: string): Caller {
-  return { userId, username: 'test', memberId: null, grants: [] }
+  return { userId, username: 'test', memberId: null, residentId: null, grants: [] }
 }
 
 /**

@@ -15,7 +15,7 @@ import type { CounterStore } from '../../src/shared/counters'
 const SUB = '0190f6a4-1b2c-7d3e-8f40-123456789abc'
 const GOOD = 'Bearer good.token.sig'
 const nowS = () => Math.floor(Date.now() / 1000)
-const member: Caller = { userId: SUB, username: 'ann', memberId: null, grants: [] }
+const member: Caller = { userId: SUB, username: 'ann', memberId: null, residentId: null, grants: [] }
 
 function parts(opts: { max?: number; loaded?: Caller | null } = {}) {
   const reads: string[] = []

@@ -107,7 +107,22 @@ const rows: AuthzRow[] = [
     request: () => ({ method: 'POST', url: '/api/v1/auth/logout', payload: { refreshToken: uniq('rt') } }),
     expect: signedIn(204),
   },
-  { operation: 'getMe', request: () => ({ method: 'GET', url: '/api/v1/me' }), expect: signedIn(200) },
+  {
+    operation: 'getMe',
+    request: () => ({ method: 'GET', url: '/api/v1/me' }),
+    expect: { ...signedIn(200), resident: 200 },
+    check: (res, { w }, actor) => {
+      // A resident's login answers their resident record and no member; everyone else's resident is null.
+      if (actor === 'resident') {
+        expect(res.json().member).toBeNull()
+        expect(res.json().resident).toEqual({
+          id: w.residentA.residentId,
+          name: '王阿姨',
+          orgUnitId: w.communityA,
+        })
+      } else if (res.statusCode === 200) expect(res.json().resident).toBeNull()
+    },
+  },
   {
     operation: 'createOrgUnit',
     request: ({ w }) => ({
@@ -143,7 +158,7 @@ const rows: AuthzRow[] = [
       url: '/api/v1/users',
       payload: { username: uniq('u'), password: 'a-long-enough-password', memberId: await freshMember(ctx) },
     }),
-    expect: secretaries(201),
+    expect: { ...secretaries(201), resident: 403 },
     check: (res, _ctx, actor) => {
       if (res.statusCode === 201) expect(res.json().roles[0].role, actor).toBe('member')
     },
@@ -156,7 +171,7 @@ const rows: AuthzRow[] = [
       url: `/api/v1/users/${await createUser(t.db, { grants: [['grid_worker', w.gridA]] })}/roles`,
       payload: { role: 'panelist', orgUnitId: w.branchA },
     }),
-    expect: secretaries(201),
+    expect: { ...secretaries(201), resident: 403 },
   },
   {
     operation: 'listUsers',
@@ -197,12 +212,13 @@ const rows: AuthzRow[] = [
       memberSibling: 404,
       secretaryRegistered: 200,
       gridWorkerRegistered: 200,
+      resident: 403,
     },
   },
   {
     operation: 'listMembers',
     request: ({ w }) => ({ method: 'GET', url: `/api/v1/members?orgUnitId=${w.branchA}` }),
-    expect: { ...memberStaff(200), member: 200, memberSibling: 200 },
+    expect: { ...memberStaff(200), member: 200, memberSibling: 200, resident: 403 },
     check: (res, { w }, actor) => {
       // A member's list holds exactly their own record, whatever filter they send.
       if (actor === 'member')

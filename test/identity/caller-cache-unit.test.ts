@@ -10,6 +10,7 @@ const caller = (userId: string, grants = 0): Caller => ({
   userId,
   username: userId,
   memberId: null,
+  residentId: null,
   grants: Array.from({ length: grants }, (_, i) => ({
     id: `g${i}`,
     role: 'clerk' as const,
@@ -225,6 +226,7 @@ describe('callersOf (rows of the grants statement)', () => {
         userId: 'a',
         username: 'ann',
         memberId: 'm',
+        residentId: null,
         grantId: 'g1',
         role: 'clerk',
         orgUnitId: 'o1',
@@ -234,6 +236,7 @@ describe('callersOf (rows of the grants statement)', () => {
         userId: 'a',
         username: 'ann',
         memberId: 'm',
+        residentId: null,
         grantId: 'g2',
         role: 'member',
         orgUnitId: 'o2',
@@ -243,6 +246,7 @@ describe('callersOf (rows of the grants statement)', () => {
         userId: 'b',
         username: 'bob',
         memberId: null,
+        residentId: 'r',
         grantId: null,
         role: null,
         orgUnitId: null,
@@ -254,11 +258,18 @@ describe('callersOf (rows of the grants statement)', () => {
       userId: 'a',
       username: 'ann',
       memberId: 'm',
+      residentId: null,
       grants: [
         { id: 'g1', role: 'clerk', orgUnitId: 'o1', path: 'p1' },
         { id: 'g2', role: 'member', orgUnitId: 'o2', path: 'p2' },
       ],
     })
-    expect(callers.get('b')).toEqual({ userId: 'b', username: 'bob', memberId: null, grants: [] })
+    expect(callers.get('b')).toEqual({
+      userId: 'b',
+      username: 'bob',
+      memberId: null,
+      residentId: 'r',
+      grants: [],
+    })
   })
 })

@@ -43,11 +43,13 @@ const pointReaders = (ok: number) =>
       'clerkRegistered',
     ],
     outside: [...OUTSIDE_SECRETARIES, 'gridWorkerSibling', 'clerkSibling', 'memberSibling'],
+    // A resident (群众) of member A's community holds no points and reads none: no member record, no staff role.
+    cells: { resident: 403 },
   })
 
 /** Corrections and the ledger check: secretaries over member A's home unit only; every other role 403. */
 const secretaries = (ok: number) =>
-  expectStatuses({ ok, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES })
+  expectStatuses({ ok, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES, cells: { resident: 403 } })
 
 /** Member A's transactions of a kind when the current cell's request was built. */
 let before = 0

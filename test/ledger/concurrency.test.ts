@@ -45,6 +45,7 @@ async function fiftyHolds(through: 'pools' | 'apps') {
     userId: member.userId,
     username: member.userId,
     memberId: member.memberId,
+    residentId: null,
     grants: [{ id: member.userId, role: 'member', orgUnitId: w.branchA, path: unit!.path }],
   }
   const outcomes = await Promise.all(

@@ -132,6 +132,7 @@ describe('concurrent redemptions across two API processes', () => {
           userId: m.userId,
           username: m.userId,
           memberId: m.memberId,
+          residentId: null,
           grants: [{ id: m.userId, role: 'member', orgUnitId: w.branchA, path: unit!.path }],
         }
         return createRedemption(

@@ -1,8 +1,8 @@
 import { beforeAll, expect } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import {
-  ACTORS,
   type Actor,
+  ALL_ACTORS,
   type AuthzContext,
   type AuthzRow,
   type AuthzWorld,
@@ -65,7 +65,7 @@ const NOT_READERS: readonly Actor[] = [
 ]
 
 /** activateRubric allows one active rubric per unit and year: each cell activates in a year of its own. */
-const yearOf = (actor: Actor) => 2040 + ACTORS.indexOf(actor)
+const yearOf = (actor: Actor) => 2040 + ALL_ACTORS.indexOf(actor)
 
 const rows: AuthzRow[] = [
   {

@@ -66,6 +66,7 @@ export const identityExamples: OperationExamples = {
     response: {
       user: { id: EX.user.zhang, username: 'zhangjianguo' },
       member: { id: EX.member.zhang, name: EX.memberName.zhang, orgUnitId: EX.unit.branch },
+      resident: null,
       roles: [memberGrant],
     },
   },

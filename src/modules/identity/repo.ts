@@ -12,6 +12,14 @@ export async function findLoginUser(db: Db, username: string) {
   )
 }
 
+/** The resident a login belongs to (users.resident_id), as getMe shows it. */
+export async function findResidentSummary(db: Db, residentId: string) {
+  return one<{ id: string; name: string; orgUnitId: string }>(
+    db,
+    sql`select id, name, org_unit_id as "orgUnitId" from residents where id = ${residentId}`,
+  )
+}
+
 export async function insertUser(
   db: Db,
   u: { username: string; passwordHash: string; memberId: string | null; createdBy: string },

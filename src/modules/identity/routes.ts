@@ -111,7 +111,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Who you are: user, linked member, role grants',
         description:
           'Any signed-in user. `member` is the member record linked to this login (id, name, home ' +
-          'orgUnitId), or null for staff without one; `roles` lists every grant, whose id is what ' +
+          'orgUnitId), or null for staff without one; `resident` is the resident (群众) record of a ' +
+          "resident's login (id, name, community), or null; `roles` lists every grant, whose id is what " +
           'revokeRole takes. A grant or revocation shows here at once in the process that made it and ' +
           'within 2 seconds in the others.',
         response: { 200: Me, ...problems() },
@@ -190,7 +191,9 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           "Admin or secretary; any other role: 403. The unit must lie inside the caller's scope and the " +
           'user exist (404 otherwise); only an admin grants admin (403 for a secretary). Role member needs ' +
-          'a user linked to a member record (400 validation_failed). The same role on the same unit twice: ' +
+          'a user linked to a member record (400 validation_failed). Role resident is never granted here ' +
+          '(400 validation_failed): it comes with a resident account (createResident, registerResident), ' +
+          'on the community the resident lives in. The same role on the same unit twice: ' +
           "409 conflict. The grant covers the unit's whole subtree and applies at once in this process, " +
           'within 2 seconds in the others.',
         params: IdParams,

@@ -6,7 +6,9 @@ import { MIN_PASSWORD_LENGTH } from './passwords'
 export const RoleSchema = Type.Unsafe<Role>({
   type: 'string',
   enum: [...ROLES],
-  description: 'admin, secretary, panelist, grid_worker, clerk or member',
+  description:
+    'admin, secretary, panelist, grid_worker, clerk, member or resident (群众: granted only by createResident ' +
+    'and registerResident, never by grantRole)',
 })
 
 export const LoginBody = Body({
@@ -42,9 +44,18 @@ const Roles = Type.Array(RoleGrant, { maxItems: 1000 })
 
 export const MeMember = Type.Object({ id: Id, name: Text(100), orgUnitId: Id })
 
+export const MeResident = Type.Object({
+  id: Id,
+  name: Text(100),
+  orgUnitId: { ...Id, description: 'The community the resident lives in' },
+})
+
 export const Me = Type.Object({
   user: Type.Object({ id: Id, username: Username }),
   member: Type.Union([MeMember, Type.Null()]),
+  resident: Type.Union([MeResident, Type.Null()], {
+    description: "The resident (群众) this login belongs to; null for members' and staff logins",
+  }),
   roles: Roles,
 })
 export type Me = Static<typeof Me>

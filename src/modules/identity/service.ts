@@ -62,6 +62,7 @@ export async function getMe(db: Db, caller: Caller): Promise<Me> {
   return {
     user: { id: caller.userId, username: caller.username },
     member: caller.memberId ? ((await findMemberSummary(db, caller.memberId)) ?? null) : null,
+    resident: caller.residentId ? ((await repo.findResidentSummary(db, caller.residentId)) ?? null) : null,
     roles: caller.grants.map((g) => ({ id: g.id, role: g.role, orgUnitId: g.orgUnitId })),
   }
 }
@@ -117,6 +118,11 @@ export async function createUser(db: Db, caller: Caller, body: CreateUserBody): 
 export async function grantRole(db: Db, caller: Caller, userId: string, body: GrantRoleBody): Promise<Grant> {
   requireRole(caller, GRANTERS)
   if (body.role === 'admin' && !isAdmin(caller)) throw forbidden('only an admin grants admin')
+  // A resident's grant comes with their resident record and its community (createResident, registerResident):
+  // granted by hand it could put a login on a community it does not live in, or make a staff login a resident.
+  if (body.role === 'resident') {
+    throw validation('role', 'role resident is given only with a resident account (createResident)')
+  }
   try {
     return await transaction(db, async (tx) => {
       await requireUnitInScope(tx, caller, body.orgUnitId, GRANTERS)

@@ -7,13 +7,15 @@ export interface GrantRow {
   userId: string
   username: string
   memberId: string | null
+  residentId: string | null
   grantId: string | null
   role: Role | null
   orgUnitId: string | null
   path: string | null
 }
 
-const GRANT_COLUMNS = `u.id as "userId", u.username, u.member_id as "memberId", g.id as "grantId", g.role,
+const GRANT_COLUMNS = `u.id as "userId", u.username, u.member_id as "memberId",
+                    u.resident_id as "residentId", g.id as "grantId", g.role,
                     g.org_unit_id as "orgUnitId", o.path
              from users u
              left join role_grants g on g.user_id = u.id
@@ -36,7 +38,13 @@ export function callersOf(rows: GrantRow[]): Map<string, Caller> {
   for (const r of rows) {
     let caller = out.get(r.userId)
     if (!caller) {
-      caller = { userId: r.userId, username: r.username, memberId: r.memberId, grants: [] }
+      caller = {
+        userId: r.userId,
+        username: r.username,
+        memberId: r.memberId,
+        residentId: r.residentId,
+        grants: [],
+      }
       out.set(r.userId, caller)
     }
     if (r.grantId) {
