@@ -64,6 +64,11 @@ export async function seedForFuzz(t: TestApp): Promise<Seeded> {
       [memberA2.memberId, '1.00'],
     ]),
   )
+  // 报名: member A stayed on the waitlist of that activity (written straight: its sign-up window is long closed)
+  await t.db.execute(
+    sql`insert into activity_sign_ups (activity_id, member_id, status, signed_up_by)
+        values (${activityId}, ${w.memberA.memberId}, 'waitlisted', ${w.memberA.userId})`,
+  )
   const openActivity = await must('open activity', async () => {
     const r = await t.call({
       method: 'POST',

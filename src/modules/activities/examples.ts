@@ -1,4 +1,5 @@
 import { EX, type OperationExamples } from '../../plugins/openapi'
+import { signUpExamples } from './sign-ups-examples'
 
 // Examples of the activities, service request and certificate operations for /docs
 // (see src/plugins/openapi-examples.ts).
@@ -35,6 +36,11 @@ const activity = {
   verifiedByUserId: null,
   participantCount: 2,
   totalHours: '6.50',
+  capacity: 20,
+  signUpOpensAt: '2026-12-01T18:00:00.000+08:00',
+  signUpClosesAt: '2026-12-04T20:00:00.000+08:00',
+  visibility: 'subtree_and_registered',
+  confirmedCount: 18,
   createdAt: '2026-12-01T16:20:44.305+08:00',
 }
 const verified = {
@@ -160,6 +166,7 @@ const keyReused = {
 }
 
 export const activitiesExamples: OperationExamples = {
+  ...signUpExamples,
   createActivity: {
     description: 'The activity, open for hours to be recorded',
     request: {
@@ -170,8 +177,12 @@ export const activitiesExamples: OperationExamples = {
       startsAt: '2026-12-05T08:30:00+08:00',
       endsAt: '2026-12-05T12:00:00+08:00',
       location: '石塔社区 1-6 号楼',
+      capacity: 20,
+      signUpOpensAt: '2026-12-01T18:00:00+08:00',
+      signUpClosesAt: '2026-12-04T20:00:00+08:00',
+      visibility: 'subtree_and_registered',
     },
-    response: { ...activity, participantCount: 0, totalHours: '0.00', participants: [] },
+    response: { ...activity, participantCount: 0, totalHours: '0.00', confirmedCount: 0, participants: [] },
     errors: {
       400: {
         code: 'validation_failed',

@@ -1,7 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
+import type { ActivityVisibility } from '../../db/schema/activities'
 import { centsFromDb, formatCents } from '../../shared/decimal'
-import { formatInstant } from '../../shared/time'
+import { formatInstant, formatInstantOrNull } from '../../shared/time'
 import type { Activity, Participant, ServiceHoursRecord } from './schemas'
 
 export interface ActivityRow {
@@ -21,6 +22,11 @@ export interface ActivityRow {
   createdAt: Date
   participantCount: string
   totalCents: string
+  capacity: number | null
+  signUpOpensAt: Date | null
+  signUpClosesAt: Date | null
+  visibility: ActivityVisibility
+  confirmedCount: number
   /** starts_at as text, to the microsecond, for keyset cursors (a JS Date keeps only milliseconds). */
   cursorAt: string
 }
@@ -41,6 +47,11 @@ export function toActivity(r: ActivityRow): Activity {
     verifiedByUserId: r.verifiedBy,
     participantCount: Number(r.participantCount),
     totalHours: formatCents(r.totalCents),
+    capacity: r.capacity,
+    signUpOpensAt: formatInstantOrNull(r.signUpOpensAt),
+    signUpClosesAt: formatInstantOrNull(r.signUpClosesAt),
+    visibility: r.visibility,
+    confirmedCount: r.confirmedCount,
     createdAt: formatInstant(r.createdAt),
   }
 }
@@ -49,6 +60,8 @@ const ACTIVITY_SELECT = sql`
   select a.id, a.org_unit_id as "orgUnitId", u.path, a.team_id as "teamId", a.title,
          a.rubric_item_code as "rubricItemCode", a.starts_at as "startsAt", a.ends_at as "endsAt",
          a.location, a.length_cents as "lengthCents", a.status, a.verified_at as "verifiedAt", a.verified_by as "verifiedBy",
+         a.capacity, a.sign_up_opens_at as "signUpOpensAt", a.sign_up_closes_at as "signUpClosesAt",
+         a.visibility, a.confirmed_count as "confirmedCount",
          a.created_at as "createdAt", a.starts_at::text as "cursorAt", agg.n as "participantCount", agg.total as "totalCents"
   from activities a
   join org_units u on u.id = a.org_unit_id
@@ -84,13 +97,19 @@ export async function insertActivity(
     endsAt: Date
     location: string | null
     createdBy: string
+    capacity: number | null
+    signUpOpensAt: Date | null
+    signUpClosesAt: Date | null
+    visibility: ActivityVisibility
   },
 ): Promise<string> {
   const row = await one<{ id: string }>(
     tx,
-    sql`insert into activities (org_unit_id, team_id, title, rubric_item_code, starts_at, ends_at, location, created_by)
+    sql`insert into activities (org_unit_id, team_id, title, rubric_item_code, starts_at, ends_at, location, created_by,
+                                capacity, sign_up_opens_at, sign_up_closes_at, visibility)
         values (${a.orgUnitId}, ${a.teamId}, ${a.title}, ${a.rubricItemCode}, ${a.startsAt.toISOString()},
-                ${a.endsAt.toISOString()}, ${a.location}, ${a.createdBy})
+                ${a.endsAt.toISOString()}, ${a.location}, ${a.createdBy}, ${a.capacity},
+                ${a.signUpOpensAt?.toISOString() ?? null}, ${a.signUpClosesAt?.toISOString() ?? null}, ${a.visibility})
         returning id`,
   )
   return row!.id

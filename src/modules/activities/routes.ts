@@ -18,6 +18,7 @@ import {
   type ServiceHoursRecord,
 } from './schemas'
 import * as service from './service'
+import { signUpRoutes } from './sign-ups-routes'
 
 const TAGS = ['activities']
 
@@ -218,4 +219,5 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox<ActivitiesOptions> = as
 
   await app.register(requestRoutes, { evidenceHooks: hooks })
   await app.register(certificateRoutes)
+  await app.register(signUpRoutes)
 }

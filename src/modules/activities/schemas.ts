@@ -27,6 +27,25 @@ const MAX_DECLINES = 1000
 
 // ---- activities
 
+/** 报名 (issue 18): who may sign up, how many are confirmed, and when. */
+const Visibility = Type.Union([Type.Literal('subtree'), Type.Literal('subtree_and_registered')], {
+  description:
+    "Who may sign up: members of the activity unit's line (subtree), or also members registered with it " +
+    'through 双报到 (subtree_and_registered)',
+})
+const Capacity = Int32(1, 100_000, {
+  description: 'The most confirmed sign-ups; more are waitlisted (none: no limit)',
+})
+const SignUpSettings = {
+  capacity: Type.Optional(Capacity),
+  signUpOpensAt: Type.Optional({ ...DateTime, description: 'Sign-up opens (none: at once)' }),
+  signUpClosesAt: Type.Optional({
+    ...DateTime,
+    description: 'Sign-up closes, at the latest endsAt (none: when the activity starts)',
+  }),
+  visibility: Type.Optional({ ...Visibility, default: 'subtree' }),
+}
+
 export const CreateActivityBody = Body({
   orgUnitId: Id,
   teamId: Type.Optional(Id),
@@ -40,6 +59,7 @@ export const CreateActivityBody = Body({
   startsAt: DateTime,
   endsAt: DateTime,
   location: Type.Optional(Location),
+  ...SignUpSettings,
 })
 export type CreateActivityBody = Static<typeof CreateActivityBody>
 
@@ -58,6 +78,11 @@ export const Activity = Type.Object({
   verifiedByUserId: Nullable(Id),
   participantCount: Count(),
   totalHours: Decimal,
+  capacity: Nullable(Capacity),
+  signUpOpensAt: Nullable(DateTime),
+  signUpClosesAt: Nullable(DateTime),
+  visibility: Visibility,
+  confirmedCount: Count('Confirmed sign-ups (报名), at most capacity'),
   createdAt: DateTime,
 })
 export type Activity = Static<typeof Activity>

@@ -84,6 +84,7 @@ export async function createActivity(
     if (!(year >= 2000 && year <= 2100)) throw validation(field, 'must fall in the years 2000 to 2100')
   }
   if (!(endsAt.getTime() > startsAt.getTime())) throw validation('endsAt', 'must be after startsAt')
+  const window = signUpWindow(body, startsAt, endsAt)
   return transaction(db, async (tx) => {
     const unit = await requireUnitInScope(tx, caller, body.orgUnitId, STAFF)
     if (body.teamId) {
@@ -99,6 +100,9 @@ export async function createActivity(
       endsAt,
       location: body.location?.trim() || null,
       createdBy: caller.userId,
+      capacity: body.capacity ?? null,
+      ...window,
+      visibility: body.visibility ?? 'subtree',
     })
     const created = await detail(tx, (await repo.findActivity(tx, id))!)
     await recordAudit(tx, caller, {
@@ -110,6 +114,34 @@ export async function createActivity(
     })
     return created
   })
+}
+
+/**
+ * The sign-up window (报名): it must open before it closes, close by the end of the activity and, without a close
+ * time (sign-up then runs until the activity starts), open before the start.
+ */
+function signUpWindow(body: CreateActivityBody, startsAt: Date, endsAt: Date) {
+  const opens = body.signUpOpensAt === undefined ? null : new Date(body.signUpOpensAt)
+  const closes = body.signUpClosesAt === undefined ? null : new Date(body.signUpClosesAt)
+  for (const [field, at] of [
+    ['signUpOpensAt', opens],
+    ['signUpClosesAt', closes],
+  ] as const) {
+    const year = at?.getUTCFullYear()
+    if (year !== undefined && !(year >= 2000 && year <= 2100)) {
+      throw validation(field, 'must fall in the years 2000 to 2100')
+    }
+  }
+  if (closes && closes.getTime() > endsAt.getTime()) {
+    throw validation('signUpClosesAt', 'must not be after endsAt')
+  }
+  if (opens && closes && !(closes.getTime() > opens.getTime())) {
+    throw validation('signUpClosesAt', 'must be after signUpOpensAt')
+  }
+  if (opens && !closes && !(startsAt.getTime() > opens.getTime())) {
+    throw validation('signUpOpensAt', 'must be before startsAt (sign-up closes when the activity starts)')
+  }
+  return { signUpOpensAt: opens, signUpClosesAt: closes }
 }
 
 export async function getActivity(db: Db, caller: Caller, id: string): Promise<ActivityDetail> {
