@@ -342,6 +342,25 @@ describe('cancellation', () => {
   })
 })
 
+describe('the database keeps confirmed_count', () => {
+  it('refuses, at commit, a write that leaves confirmed_count apart from the confirmed sign-ups', async () => {
+    const id = await activity({ capacity: 2 })
+    const [a, b] = await members(2)
+    expect((await signUp(t, a!.userId, id)).statusCode).toBe(201)
+    const refused = (q: ReturnType<typeof sql>) =>
+      expect(t.db.execute(q)).rejects.toMatchObject({
+        cause: expect.objectContaining({ constraint: 'activities_confirmed_count_chk' }),
+      })
+    await refused(sql`update activities set confirmed_count = 2 where id = ${id}`)
+    await refused(
+      sql`insert into activity_sign_ups (activity_id, member_id, status, signed_up_by, confirmed_at)
+          values (${id}, ${b!.memberId}, 'confirmed', ${b!.userId}, now())`,
+    )
+    await refused(sql`delete from activity_sign_ups where activity_id = ${id}`)
+    expect(await counts(id)).toEqual({ count: 1, confirmed: 1, waitlisted: 0, capacity: 2 })
+  })
+})
+
 describe('races, across two API processes', () => {
   it('30 sign-ups for the last 3 places: exactly 3 confirmed, 27 waitlisted at 1..27', async () => {
     const id = await activity({ capacity: 3 })
