@@ -44,8 +44,11 @@ LANGUAGE sql IMMUTABLE AS $$
     WHEN 'scoring_rounds' THEN (p_from, p_to) IN (('scoring', 'publicity'), ('publicity', 'finalized'),
                                                   ('publicity', 'scoring'))
     -- 群众点单 > 社区派单 > 党员接单: open -> dispatched -> accepted -> completed -> confirmed; a member declining
-    -- sends it back to open; anything before completed may be cancelled
+    -- sends it back to open; or open -> published (the community's board) -> accepted (a member takes it), and
+    -- published -> open (taken off the board); anything before completed may be cancelled
     WHEN 'service_requests' THEN (p_from, p_to) IN (('open', 'dispatched'), ('open', 'cancelled'),
+                                                    ('open', 'published'), ('published', 'accepted'),
+                                                    ('published', 'open'), ('published', 'cancelled'),
                                                     ('dispatched', 'accepted'), ('dispatched', 'open'),
                                                     ('dispatched', 'cancelled'), ('accepted', 'completed'),
                                                     ('accepted', 'cancelled'), ('completed', 'confirmed'))

@@ -16,14 +16,21 @@ export function mayServeIn(unitPath: string, memberPaths: readonly string[]): bo
   return memberPaths.some((p) => p.startsWith(unitPath) || unitPath.startsWith(p))
 }
 
-/** Steps of the service request state machine: the status each step needs, and the one it leaves. */
+/**
+ * Steps of the service request state machine: the status each step needs, and the one it leaves. A member of a
+ * team a request is dispatched to who declines it leaves it dispatched to the team (no move; see requests.ts).
+ * The database holds the same moves (state_move_allowed, src/db/sql/_shared.sql).
+ */
 export const REQUEST_STEPS = {
   dispatch: { from: ['open'], to: 'dispatched' },
   accept: { from: ['dispatched'], to: 'accepted' },
   decline: { from: ['dispatched'], to: 'open' },
+  publish: { from: ['open'], to: 'published' },
+  unpublish: { from: ['published'], to: 'open' },
+  take: { from: ['published'], to: 'accepted' },
   complete: { from: ['accepted'], to: 'completed' },
   confirm: { from: ['completed'], to: 'confirmed' },
-  cancel: { from: ['open', 'dispatched', 'accepted'], to: 'cancelled' },
+  cancel: { from: ['open', 'published', 'dispatched', 'accepted'], to: 'cancelled' },
 } as const satisfies Record<string, { from: readonly ServiceRequestStatus[]; to: ServiceRequestStatus }>
 export type RequestStep = keyof typeof REQUEST_STEPS
 

@@ -1,4 +1,5 @@
 import { EX, type OperationExamples } from '../../plugins/openapi'
+import { requestExamples } from './requests-examples'
 import { signUpExamples } from './sign-ups-examples'
 
 // Examples of the activities, service request and certificate operations for /docs
@@ -71,69 +72,6 @@ const requestRecord = {
   hours: '1.50',
 }
 
-/** 群众点单: a resident asks for help; dispatched to 张建国, who took it on. */
-const request = {
-  id: EX.serviceRequest,
-  orgUnitId: EX.unit.community,
-  requesterName: '周桂兰',
-  requesterContact: '13705551234',
-  title: '帮独居老人更换厨房灯泡',
-  description: '石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。',
-  status: 'open',
-  memberId: null,
-  memberName: null,
-  dispatchedAt: null,
-  acceptedAt: null,
-  completedAt: null,
-  hours: null,
-  completionNote: null,
-  confirmedAt: null,
-  rating: null,
-  feedback: null,
-  cancelledAt: null,
-  cancelReason: null,
-  declines: [],
-  createdAt: '2026-11-19T10:02:36.417+08:00',
-  updatedAt: '2026-11-19T10:02:36.417+08:00',
-}
-const dispatched = {
-  ...request,
-  status: 'dispatched',
-  memberId: EX.member.zhang,
-  memberName: EX.memberName.zhang,
-  dispatchedAt: '2026-11-19T10:30:05.118+08:00',
-  updatedAt: '2026-11-19T10:30:05.118+08:00',
-}
-const accepted = {
-  ...dispatched,
-  status: 'accepted',
-  acceptedAt: '2026-11-19T12:41:50.902+08:00',
-  updatedAt: '2026-11-19T12:41:50.902+08:00',
-}
-const completed = {
-  ...accepted,
-  status: 'completed',
-  completedAt: '2026-11-21T11:05:13.377+08:00',
-  hours: '1.50',
-  completionNote: '已更换 LED 吸顶灯，顺带检查了燃气软管，无老化。',
-  updatedAt: '2026-11-21T11:05:13.377+08:00',
-}
-const confirmed = {
-  ...completed,
-  status: 'confirmed',
-  confirmedAt: '2026-11-21T16:20:48.015+08:00',
-  rating: 5,
-  feedback: '小张很细心，谢谢社区！',
-  updatedAt: '2026-11-21T16:20:48.015+08:00',
-}
-const declined = {
-  ...request,
-  declines: [
-    { memberId: EX.member.wang, reason: '本周在外地，无法上门', at: '2026-11-19T10:21:09.660+08:00' },
-  ],
-  updatedAt: '2026-11-19T10:21:09.660+08:00',
-}
-
 const certificate = {
   id: EX.certificate,
   serialNumber: '2026-ST-SQ-00017',
@@ -152,14 +90,6 @@ const certificate = {
   issuedAt: '2026-12-08T10:15:31.204+08:00',
 }
 
-const stepState = (status: string, step: string, needs: string) => ({
-  code: 'invalid_state' as const,
-  detail: `the request is ${status}; ${step} needs ${needs}`,
-})
-const onlyDispatchedMember = {
-  code: 'forbidden' as const,
-  detail: 'only the member the request is dispatched to may take this step',
-}
 const keyReused = {
   code: 'idempotency_key_reused' as const,
   detail: 'this Idempotency-Key was already used with a different request; use a new key for a new request',
@@ -253,88 +183,7 @@ export const activitiesExamples: OperationExamples = {
       records: [record, requestRecord],
     },
   },
-  createServiceRequest: {
-    description: 'The request, open: waiting to be dispatched to a member',
-    request: {
-      orgUnitId: EX.unit.community,
-      requesterName: '周桂兰',
-      requesterContact: '13705551234',
-      title: '帮独居老人更换厨房灯泡',
-      description: '石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。',
-    },
-    response: request,
-    errors: { 404: { code: 'not_found', detail: 'org unit not found' } },
-  },
-  listServiceRequests: {
-    description: 'A page of requests, newest first',
-    response: { items: [accepted], nextCursor: null },
-  },
-  getServiceRequest: {
-    description: 'The request with its history of declines',
-    response: { ...dispatched, declines: declined.declines },
-  },
-  dispatchServiceRequest: {
-    description: 'The request, dispatched to the member',
-    request: { memberId: EX.member.zhang },
-    response: dispatched,
-    errors: {
-      409: stepState('accepted', 'dispatch', 'open'),
-      422: {
-        code: 'out_of_range',
-        detail:
-          'the member belongs to another part of the organisation and has not registered (双报到) with this community',
-      },
-    },
-  },
-  acceptServiceRequest: {
-    description: 'The request, accepted by the member',
-    response: accepted,
-    errors: { 403: onlyDispatchedMember, 409: stepState('open', 'accept', 'dispatched') },
-  },
-  declineServiceRequest: {
-    description: 'The request, open again; the decline is remembered',
-    request: { reason: '本周在外地，无法上门' },
-    response: declined,
-    errors: { 403: onlyDispatchedMember, 409: stepState('accepted', 'decline', 'dispatched') },
-  },
-  completeServiceRequest: {
-    description: 'The request, completed with the hours and a note; waiting for the resident’s rating',
-    request: { hours: '1.50', note: '已更换 LED 吸顶灯，顺带检查了燃气软管，无老化。' },
-    response: completed,
-    invalid: { hours: '1.505', note: '已更换 LED 吸顶灯' },
-    errors: {
-      403: onlyDispatchedMember,
-      409: stepState('dispatched', 'complete', 'accepted'),
-      422: {
-        code: 'out_of_range',
-        detail: 'one service request counts at most 24.00 hours',
-        maxHours: '24.00',
-      },
-    },
-  },
-  cancelServiceRequest: {
-    description: 'The request, cancelled',
-    request: { reason: '居民已自行请物业维修' },
-    response: {
-      ...dispatched,
-      status: 'cancelled',
-      cancelledAt: '2026-11-20T09:12:44.530+08:00',
-      cancelReason: '居民已自行请物业维修',
-      updatedAt: '2026-11-20T09:12:44.530+08:00',
-    },
-    errors: { 409: stepState('completed', 'cancel', 'open or dispatched or accepted') },
-  },
-  confirmServiceRequest: {
-    description:
-      "The request, confirmed with the resident's rating: its hours are verified service hours now",
-    request: { rating: 5, feedback: '小张很细心，谢谢社区！' },
-    response: confirmed,
-    invalid: { rating: 6 },
-    errors: {
-      403: { code: 'recused', detail: 'you did this work, so someone else must confirm it' },
-      409: stepState('accepted', 'confirm', 'completed'),
-    },
-  },
+  ...requestExamples,
   issueServiceCertificate: {
     description: 'The certificate, issued: serial number, verification code and the hours it attests',
     request: { from: '2026-01-01', to: '2026-12-31', orgUnitId: EX.unit.community },

@@ -20,10 +20,9 @@ const Title = Text(200)
 const ItemCode = Text(50)
 const Location = Text(200)
 const MemberName = Text(100, { description: 'The member name (at most 100 characters)' })
-/** Documented bounds of lists that have no page: far above any real activity, request or period. */
+/** Documented bounds of lists that have no page: far above any real activity or period. */
 const MAX_PARTICIPANTS = 10_000
 const MAX_RECORDS = 10_000
-const MAX_DECLINES = 1000
 
 // ---- activities
 
@@ -149,81 +148,7 @@ export const PeriodQuery = Type.Object({
 })
 export type PeriodQuery = Static<typeof PeriodQuery>
 
-// ---- service requests (群众点单 / 社区派单 / 党员接单)
-
-export const CreateServiceRequestBody = Body({
-  orgUnitId: Id,
-  requesterName: Text(100, { minLength: 1 }),
-  requesterContact: Type.Optional(Text(200)),
-  title: Text(200, { minLength: 1 }),
-  description: Text(4000, { minLength: 1 }),
-})
-export type CreateServiceRequestBody = Static<typeof CreateServiceRequestBody>
-
-export const ServiceRequestDecline = Type.Object({
-  memberId: Id,
-  reason: Nullable(Text(1000)),
-  at: DateTime,
-})
-
-export const ServiceRequest = Type.Object({
-  id: Id,
-  orgUnitId: Id,
-  requesterName: Text(100),
-  requesterContact: Nullable(Text(200)),
-  title: Title,
-  description: Text(4000),
-  status: Type.String({ enum: ['open', 'dispatched', 'accepted', 'completed', 'confirmed', 'cancelled'] }),
-  memberId: Nullable(Id),
-  memberName: Nullable(MemberName),
-  dispatchedAt: Nullable(DateTime),
-  acceptedAt: Nullable(DateTime),
-  completedAt: Nullable(DateTime),
-  hours: Nullable(Decimal),
-  completionNote: Nullable(Text(2000)),
-  confirmedAt: Nullable(DateTime),
-  rating: Nullable(Int32(1, 5)),
-  feedback: Nullable(Text(2000)),
-  cancelledAt: Nullable(DateTime),
-  cancelReason: Nullable(Text(1000)),
-  declines: Type.Array(ServiceRequestDecline, { maxItems: MAX_DECLINES }),
-  createdAt: DateTime,
-  updatedAt: DateTime,
-})
-export type ServiceRequest = Static<typeof ServiceRequest>
-
-export const ServiceRequestPage = Page(ServiceRequest)
-
-export const ListServiceRequestsQuery = Type.Object({
-  orgUnitId: Type.Optional(Id),
-  status: Type.Optional(
-    Type.String({ enum: ['open', 'dispatched', 'accepted', 'completed', 'confirmed', 'cancelled'] }),
-  ),
-  memberId: Type.Optional(Id),
-  ...PageQuery,
-})
-export type ListServiceRequestsQuery = Static<typeof ListServiceRequestsQuery>
-
-export const DispatchBody = Body({ memberId: Id })
-export type DispatchBody = Static<typeof DispatchBody>
-
-export const CompleteBody = Body({
-  hours: DecimalInput,
-  note: Text(2000, { minLength: 1 }),
-})
-export type CompleteBody = Static<typeof CompleteBody>
-
-export const DeclineBody = Body({ reason: Type.Optional(Text(1000)) })
-export type DeclineBody = Static<typeof DeclineBody>
-
-export const CancelBody = Body({ reason: Text(1000, { minLength: 1 }) })
-export type CancelBody = Static<typeof CancelBody>
-
-export const ConfirmBody = Body({
-  rating: Int32(1, 5, { description: "The resident's rating, 1 (poor) to 5 (excellent)" }),
-  feedback: Type.Optional(Text(2000)),
-})
-export type ConfirmBody = Static<typeof ConfirmBody>
+// ---- service requests: requests-schemas.ts
 
 // ---- certificates (志愿服务记录证明)
 
