@@ -18,6 +18,7 @@ import { ledgerExamples, ledgerRoutes } from './modules/ledger'
 import { membersExamples, membersRoutes } from './modules/members'
 import { orgExamples, orgRoutes } from './modules/org'
 import { reportsExamples, reportsRoutes } from './modules/reports'
+import { residentsExamples, residentsRoutes } from './modules/residents'
 import { rewardsExamples, rewardsRoutes } from './modules/rewards'
 import { rubricsExamples, rubricsRoutes } from './modules/rubrics'
 import { evidenceHooks, scoringExamples, scoringRoutes } from './modules/scoring'
@@ -230,6 +231,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...identityExamples,
       ...orgExamples,
       ...membersExamples,
+      ...residentsExamples,
       ...activitiesExamples,
       ...rubricsExamples,
       ...scoringExamples,
@@ -256,6 +258,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(identityRoutes)
       await api.register(orgRoutes)
       await api.register(membersRoutes)
+      await api.register(residentsRoutes)
       // Verifying evidence drafts claims: scoring's hooks, handed to activities so that it needs no import of scoring.
       await api.register(activitiesRoutes, { evidenceHooks })
       await api.register(rubricsRoutes)

@@ -83,7 +83,13 @@ export const EX = {
     clerk: '8a496e8c-b36c-4d66-b165-b8e42853d82c',
     /** 张建国's own login. */
     zhang: 'bba59e98-db0c-492b-a4b7-52cef88c7f82',
+    /** 王秀兰's own login (a resident). */
+    resident: 'f682dabb-a088-4973-943f-05c385ef9355',
   },
+  /** 王秀兰, 78, a resident (群众) of 石塔社区 who orders help with her shopping and repairs. */
+  resident: '2ebff068-7680-4c25-971e-17a10a6ca436',
+  residentName: '王秀兰',
+  residentInvitation: '87f5475e-5b96-416d-a4c8-f80f73a9517d',
   team: '389bdc1c-e92f-4731-9b5c-b80c1121de1e',
   activity: 'ab197f3d-3cb3-47bb-86bf-2d0090537a90',
   serviceRequest: 'c48676f9-64a2-4364-9fcb-7e8bd9c5b98c',
@@ -176,6 +182,8 @@ const RESOURCES: Record<string, string> = {
   transactions: 'ledger transaction',
   rewards: 'reward',
   redemptions: 'redemption',
+  residents: 'resident',
+  'resident-invitations': 'resident invitation',
 }
 function notFoundOf(path: string): ProblemExample {
   const segments = path.split('/')

@@ -92,6 +92,7 @@ export const openapiPlugin = fp(
           { name: 'org', description: 'Organisation tree (组织)' },
           { name: 'users', description: 'Users and role grants' },
           { name: 'members', description: 'Members (党员) and 双报到 registrations' },
+          { name: 'residents', description: 'Residents (群众) and their invitation codes' },
           { name: 'teams', description: 'Teams (志愿服务队)' },
           { name: 'activities', description: 'Activities (志愿服务活动) and service hours (服务时长)' },
           { name: 'service requests', description: '群众点单、社区派单、党员接单' },

@@ -197,6 +197,27 @@ await ok(
   201,
 )
 
+// Residents (群众, issue 18): one with a login, and an invitation code of their community, revoked.
+const resident = await ok(
+  {
+    method: 'POST',
+    url: '/api/v1/residents',
+    as: w.admin,
+    payload: {
+      orgUnitId: w.communityA,
+      name: '王秀兰',
+      username: `resident-${Date.now()}`,
+      password: 'a-long-enough-password',
+    },
+  },
+  201,
+)
+const invitation = await ok(
+  { method: 'POST', url: '/api/v1/resident-invitations', as: w.admin, payload: { orgUnitId: w.communityA } },
+  201,
+)
+await ok({ method: 'POST', url: `/api/v1/resident-invitations/${invitation.id}/revoke`, as: w.admin })
+
 // Then every GET operation of the served document, as the first actor it answers 200 (JSON, and CSV where offered).
 interface Operation {
   operationId: string
@@ -222,6 +243,7 @@ const ID_BY_SEGMENT: Record<string, string | undefined> = {
   transactions: n.transaction,
   rewards: n.reward,
   redemptions: n.redemption,
+  residents: resident.id,
 }
 const ID_BY_NAME: Record<string, string | undefined> = {
   memberId: w.memberA.memberId,
@@ -236,7 +258,11 @@ const QUERY: Record<string, string> = {
   roundId: n.round!,
 }
 /** Where the objects of an operation live elsewhere than branch A: redemptions are the community office's. */
-const QUERY_OF: Record<string, Record<string, string>> = { listRedemptions: { orgUnitId: w.communityA } }
+const QUERY_OF: Record<string, Record<string, string>> = {
+  listRedemptions: { orgUnitId: w.communityA },
+  listResidents: { orgUnitId: w.communityA },
+  listResidentInvitations: { orgUnitId: w.communityA },
+}
 const ACTORS = [w.admin, w.secretaryA, w.clerkA, w.memberA.userId]
 
 /** Does a response schema hold a date-time string anywhere (following $refs)? */

@@ -57,9 +57,17 @@ const OUTSIDERS: readonly Actor[] = ['secretarySibling', 'gridWorkerSibling', 'c
 /** Catalogue and stock writes: the clerk over the office (and admin); every other role 403. */
 const clerks = (ok: number) => expectStatuses({ ok, allowed: ['admin', 'clerk'], outside: ['clerkSibling'] })
 
-/** "clerk, the member" (for self): member B asking about member A's things learns nothing (404). */
+/**
+ * "clerk, the member" (for self): member B asking about member A's things learns nothing (404). A resident (群众)
+ * of member A's community holds no points and redeems nothing: 403, as any role without a member record.
+ */
 const clerksOrMember = (ok: number) =>
-  expectStatuses({ ok, allowed: ['admin', 'clerk', 'member'], outside: ['clerkSibling', 'memberSibling'] })
+  expectStatuses({
+    ok,
+    allowed: ['admin', 'clerk', 'member'],
+    outside: ['clerkSibling', 'memberSibling'],
+    cells: { resident: 403 },
+  })
 
 /** What the current cell's request was made on, for its check. */
 let target = ''

@@ -17,6 +17,8 @@ export type AuditTargetType =
   | 'ledger_transaction'
   | 'reward'
   | 'redemption'
+  | 'resident'
+  | 'resident_invitation'
 
 export interface AuditEvent {
   action: string

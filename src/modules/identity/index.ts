@@ -4,5 +4,7 @@
  */
 export { bootstrapAdmin, ensureRoot } from './bootstrap'
 export { identityExamples } from './examples'
+export { insertResidentLogin, issueTokens } from './logins'
 export { hashPassword } from './passwords'
 export { identityRoutes } from './routes'
+export { NewPassword, NewUsername, TokenPair } from './schemas'

@@ -22,12 +22,18 @@ export async function findResidentSummary(db: Db, residentId: string) {
 
 export async function insertUser(
   db: Db,
-  u: { username: string; passwordHash: string; memberId: string | null; createdBy: string },
+  u: {
+    username: string
+    passwordHash: string
+    memberId: string | null
+    residentId?: string | null
+    createdBy: string | null
+  },
 ) {
   const row = (await one<{ id: string; createdAt: string }>(
     db,
-    sql`insert into users (username, password_hash, member_id, created_by)
-        values (${u.username}, ${u.passwordHash}, ${u.memberId}, ${u.createdBy})
+    sql`insert into users (username, password_hash, member_id, resident_id, created_by)
+        values (${u.username}, ${u.passwordHash}, ${u.memberId}, ${u.residentId ?? null}, ${u.createdBy})
         returning id, ${ts('created_at')} as "createdAt"`,
   ))!
   return { id: row.id, createdAt: formatInstant(row.createdAt) }
@@ -52,7 +58,13 @@ export async function grantsOf(db: Db, userId: string) {
   )
 }
 
-export async function insertGrant(db: Db, userId: string, role: Role, orgUnitId: string, grantedBy: string) {
+export async function insertGrant(
+  db: Db,
+  userId: string,
+  role: Role,
+  orgUnitId: string,
+  grantedBy: string | null,
+) {
   const row = (await one<{ id: string; createdAt: string }>(
     db,
     sql`insert into role_grants (user_id, role, org_unit_id, granted_by) values (${userId}, ${role}, ${orgUnitId}, ${grantedBy})

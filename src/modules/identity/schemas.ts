@@ -60,13 +60,18 @@ export const Me = Type.Object({
 })
 export type Me = Static<typeof Me>
 
+/** A username a new login takes (createUser, createResident, registerResident). */
+export const NewUsername = Text(64, {
+  minLength: 3,
+  pattern: '^[^\\s\\u0000-\\u001F\\u007F]+$',
+  description: 'No spaces or control characters',
+})
+/** A new login's password: stored only as an Argon2id hash. */
+export const NewPassword = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 200 })
+
 export const CreateUserBody = Body({
-  username: Text(64, {
-    minLength: 3,
-    pattern: '^[^\\s\\u0000-\\u001F\\u007F]+$',
-    description: 'No spaces or control characters',
-  }),
-  password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 200 }),
+  username: NewUsername,
+  password: NewPassword,
   memberId: Type.Optional(Id),
 })
 export type CreateUserBody = Static<typeof CreateUserBody>
