@@ -1,17 +1,9 @@
 import { beforeAll, expect } from 'vitest'
-import {
-  createPastActivity,
-  createRequest,
-  recordHours,
-  type StepName,
-  step,
-  verifiedActivity,
-} from '../helpers/activities'
+import { createPastActivity, recordHours, verifiedActivity } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import {
   ACTORS,
   type Actor,
-  type AuthzContext,
   type AuthzRow,
   type AuthzWorld,
   createAuthzWorld,
@@ -45,47 +37,6 @@ const staff = (ok: number, cells: Partial<Record<Actor, number>> = {}) =>
  */
 const staffAndRegistered = (ok: number, cells: Partial<Record<Actor, number>> = {}) =>
   staff(ok, { secretaryRegistered: ok, gridWorkerRegistered: ok, ...cells })
-
-/** Steps only member A (the one a request went to) may take: staff over it 403, everyone else 404. */
-const dispatchedMember = (ok: number) =>
-  expectStatuses({
-    ok,
-    allowed: ['member'],
-    outside: [...OUTSIDE_SECRETARIES, 'gridWorkerSibling', 'memberSibling'],
-  })
-
-/** A request at branch A brought to a state by way of member A (the admin does the staff steps). */
-async function requestAt({ t, w }: AuthzContext, steps: StepName[]): Promise<string> {
-  const id = await createRequest(t, w.admin, w.branchA)
-  for (const name of steps) {
-    const as = ['accept', 'complete', 'decline'].includes(name) ? w.memberA.userId : w.admin
-    const res = await step(
-      t,
-      as,
-      id,
-      name,
-      name === 'dispatch' ? { memberId: w.memberA.memberId } : undefined,
-    )
-    expect(res.statusCode, res.body).toBe(200)
-  }
-  return id
-}
-
-const stepRequest = (name: StepName, id: string, payload?: Record<string, unknown>) => {
-  const defaults: Partial<Record<StepName, Record<string, unknown>>> = {
-    dispatch: { memberId: w.memberA.memberId },
-    decline: { reason: '没空' },
-    complete: { hours: '1.00', note: '已完成' },
-    confirm: { rating: 4 },
-    cancel: { reason: '重复登记' },
-  }
-  const body = payload ?? defaults[name]
-  return {
-    method: 'POST' as const,
-    url: `/api/v1/service-requests/${id}/${name}`,
-    ...(body ? { payload: body } : {}),
-  }
-}
 
 const rows: AuthzRow[] = [
   {
@@ -157,61 +108,6 @@ const rows: AuthzRow[] = [
       if (res.statusCode === 200)
         expect(res.body).toMatch(/^\uFEFFdate,source,sourceId,title,orgUnitId,hours\r\n/)
     },
-  },
-  {
-    operation: 'createServiceRequest',
-    request: ({ w }) => ({
-      method: 'POST',
-      url: '/api/v1/service-requests',
-      payload: {
-        orgUnitId: w.branchA,
-        requesterName: '刘大爷',
-        title: '修水管',
-        description: '厨房水管漏水',
-      },
-    }),
-    expect: staff(201),
-  },
-  {
-    operation: 'listServiceRequests',
-    request: ({ w }) => ({ method: 'GET', url: `/api/v1/service-requests?orgUnitId=${w.branchA}` }),
-    // Members list the requests dispatched to them (possibly none).
-    expect: staff(200, { member: 200, memberSibling: 200 }),
-  },
-  {
-    operation: 'getServiceRequest',
-    request: async (ctx) => ({ method: 'GET', url: `/api/v1/service-requests/${await requestAt(ctx, [])}` }),
-    expect: staff(200, { member: 404, memberSibling: 404 }),
-  },
-  {
-    operation: 'dispatchServiceRequest',
-    request: async (ctx) => stepRequest('dispatch', await requestAt(ctx, [])),
-    expect: staff(200),
-  },
-  {
-    operation: 'acceptServiceRequest',
-    request: async (ctx) => stepRequest('accept', await requestAt(ctx, ['dispatch'])),
-    expect: dispatchedMember(200),
-  },
-  {
-    operation: 'declineServiceRequest',
-    request: async (ctx) => stepRequest('decline', await requestAt(ctx, ['dispatch'])),
-    expect: dispatchedMember(200),
-  },
-  {
-    operation: 'completeServiceRequest',
-    request: async (ctx) => stepRequest('complete', await requestAt(ctx, ['dispatch', 'accept'])),
-    expect: dispatchedMember(200),
-  },
-  {
-    operation: 'cancelServiceRequest',
-    request: async (ctx) => stepRequest('cancel', await requestAt(ctx, [])),
-    expect: staff(200),
-  },
-  {
-    operation: 'confirmServiceRequest',
-    request: async (ctx) => stepRequest('confirm', await requestAt(ctx, ['dispatch', 'accept', 'complete'])),
-    expect: staff(200),
   },
   {
     operation: 'issueServiceCertificate',
@@ -288,4 +184,4 @@ const rows: AuthzRow[] = [
   },
 ]
 
-runAuthzMatrix('activities, hours, service requests and certificates', () => ({ t, w }), rows)
+runAuthzMatrix('activities, hours and certificates', () => ({ t, w }), rows)
