@@ -116,6 +116,23 @@ await ok({
 })
 expect((await step(t, w.memberA.userId, n.dispatchedRequest!, 'decline')).statusCode).toBe(200)
 expect((await step(t, w.gridWorkerA, n.openRequest!, 'cancel')).statusCode).toBe(200)
+// A wish published on the board (issue 18), so listServiceRequestBoard shows one.
+const wish = await ok(
+  {
+    method: 'POST',
+    url: '/api/v1/service-requests',
+    as: w.gridWorkerA,
+    payload: {
+      orgUnitId: w.branchA,
+      requesterName: '王秀兰',
+      title: '新书包',
+      description: '孙子的书包坏了',
+      kind: 'wish',
+    },
+  },
+  201,
+)
+await ok({ method: 'POST', url: `/api/v1/service-requests/${wish.id}/publish`, as: w.gridWorkerA })
 
 // Rewards: one redemption fulfilled (ledger post), one cancelled (void), a write-off.
 await ok({ method: 'POST', url: `/api/v1/redemptions/${n.redemption}/fulfil`, as: w.clerkA })
