@@ -260,7 +260,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(membersRoutes)
       await api.register(residentsRoutes)
       // Verifying evidence drafts claims: scoring's hooks, handed to activities so that it needs no import of scoring.
-      await api.register(activitiesRoutes, { evidenceHooks })
+      await api.register(activitiesRoutes, { evidenceHooks, checkInSecret: options.jwtSecret })
       await api.register(rubricsRoutes)
       await api.register(scoringRoutes)
       await api.register(ledgerRoutes)

@@ -69,6 +69,14 @@ export async function seedForFuzz(t: TestApp): Promise<Seeded> {
     sql`insert into activity_sign_ups (activity_id, member_id, status, signed_up_by)
         values (${activityId}, ${w.memberA.memberId}, 'waitlisted', ${w.memberA.userId})`,
   )
+  // 签到 / 签退: member A's stay there, checked in and out by the secretary (written straight: it is verified)
+  await t.db.execute(
+    sql`insert into activity_check_ins (activity_id, member_id, checked_in_at, check_in_method, checked_in_by,
+          check_in_reason, checked_out_at, check_out_method, checked_out_by, check_out_reason, hours_cents)
+        select id, ${w.memberA.memberId}, starts_at, 'staff', ${w.secretaryA}, '没有智能手机',
+               starts_at + interval '2 hours 30 minutes', 'staff', ${w.secretaryA}, '没有智能手机', 250
+        from activities where id = ${activityId}`,
+  )
   const openActivity = await must('open activity', async () => {
     const r = await t.call({
       method: 'POST',

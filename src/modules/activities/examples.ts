@@ -1,4 +1,5 @@
 import { EX, type OperationExamples } from '../../plugins/openapi'
+import { checkInExamples } from './check-ins-examples'
 import { requestExamples } from './requests-examples'
 import { signUpExamples } from './sign-ups-examples'
 
@@ -96,6 +97,7 @@ const keyReused = {
 }
 
 export const activitiesExamples: OperationExamples = {
+  ...checkInExamples,
   ...signUpExamples,
   createActivity: {
     description: 'The activity, open for hours to be recorded',

@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify'
 import { acceptNote, alsoAnswers, csvFileResponse, sendCsv, toCsv, wantsCsv } from '../../shared/csv'
 import { IdParams, NoContent, problems } from '../../shared/schemas'
 import { certificateRoutes } from './certificates-routes'
+import { checkInRoutes } from './check-ins-routes'
 import { type EvidenceHooks, NO_EVIDENCE_HOOKS } from './hooks'
 import { requestRoutes } from './requests-routes'
 import {
@@ -41,6 +42,8 @@ function sendServiceHoursCsv(reply: FastifyReply, memberId: string, hours: Servi
 export interface ActivitiesOptions {
   /** What verifying evidence sets off in other modules (scoring's claims); none by default. */
   evidenceHooks?: EvidenceHooks
+  /** The server's JWT secret, from which the check-in codes' key is derived (check-in-codes.ts). */
+  checkInSecret: string
 }
 
 export const activitiesRoutes: FastifyPluginAsyncTypebox<ActivitiesOptions> = async (app, opts) => {
@@ -219,5 +222,6 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox<ActivitiesOptions> = as
 
   await app.register(requestRoutes, { evidenceHooks: hooks })
   await app.register(certificateRoutes)
+  await app.register(checkInRoutes, { secret: opts.checkInSecret })
   await app.register(signUpRoutes)
 }
