@@ -114,14 +114,33 @@ CREATE TRIGGER service_certificate_serials_kept
 DROP FUNCTION IF EXISTS activities_append_only();
 DROP FUNCTION IF EXISTS service_certificate_serials_guard();
 
--- Verified service hours, one row per record: a participation in a verified activity, or a confirmed
--- service request. Only these count anywhere (totals, certificates, reports). `occurred_at` is the
--- activity's start or the request's completion; `::date` of it is the service-zone date, since every
--- connection runs with the service time zone.
+-- The current hours of each participation (更正, issue 18): the newest correction's figure, else the hours as
+-- recorded (and, once the activity is verified, as verified); `recorded_hours_cents` is the latter, `corrections`
+-- how many corrections there are. The one definition of "a participation's hours" that totals, certificates,
+-- reports and claims read (verified_service_hours below, the activities and reports modules' queries).
+-- A view rather than a column of activity_participants kept by a trigger: nothing to keep in step (loaders that
+-- write with triggers off, the rollup rebuild, the guard above that freezes a verified activity's participants
+-- stays as strict as it was), and the verified figure and every correction stay visible as written. Corrections
+-- are rare, so the newest-per-participation side of the join is small. Their guards and rollup trigger:
+-- activities_corrections.sql. Here because verified_service_hours reads it and this file sorts first.
+CREATE OR REPLACE VIEW activity_participant_hours AS
+  SELECT p.activity_id, p.member_id, coalesce(c.hours_cents, p.hours_cents) AS hours_cents,
+         p.hours_cents AS recorded_hours_cents, coalesce(c.corrections, 0) AS corrections
+    FROM activity_participants p
+    LEFT JOIN (SELECT DISTINCT ON (activity_id, member_id) activity_id, member_id, hours_cents,
+                      count(*) OVER (PARTITION BY activity_id, member_id) AS corrections
+                 FROM activity_hours_corrections
+                ORDER BY activity_id, member_id, created_at DESC, id DESC) c
+      ON c.activity_id = p.activity_id AND c.member_id = p.member_id;
+
+-- Verified service hours, one row per record: a participation in a verified activity (at its current, possibly
+-- corrected, figure), or a confirmed service request. Only these count anywhere (totals, certificates, reports).
+-- `occurred_at` is the activity's start or the request's completion; `::date` of it is the service-zone date,
+-- since every connection runs with the service time zone.
 CREATE OR REPLACE VIEW verified_service_hours AS
   SELECT 'activity'::text AS source, a.id AS source_id, p.member_id, a.org_unit_id, a.title,
          a.starts_at AS occurred_at, p.hours_cents
-    FROM activity_participants p JOIN activities a ON a.id = p.activity_id
+    FROM activity_participant_hours p JOIN activities a ON a.id = p.activity_id
    WHERE a.status = 'verified'
   UNION ALL
   SELECT 'service_request'::text, r.id, r.member_id, r.org_unit_id, r.title, r.completed_at, r.hours_cents

@@ -131,7 +131,11 @@ export async function issueServiceCertificate(
       await requireMemberVisible(tx, caller, memberId, STAFF, { allowSelf: false })
       const member = (await repo.memberLine(tx, memberId))!
       const issuer = await issuingUnit(tx, caller, member, body.orgUnitId)
-      const records = await repo.verifiedRecords(tx, memberId, body.from, body.to)
+      // Hours as they stand now (更正: a corrected participation at its corrected figure); a record corrected to
+      // 0.00 was struck, so it is not certified.
+      const records = (await repo.verifiedRecords(tx, memberId, body.from, body.to)).filter(
+        (r) => r.hoursCents > 0,
+      )
       const total = sum(records.map((r) => r.hoursCents))
       const snapshot = records.map(({ hoursCents: _h, ...r }) => r)
       const unitCode = await one<{ code: string | null }>(

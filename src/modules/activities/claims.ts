@@ -31,7 +31,7 @@ export async function activityForClaims(tx: Db, activityId: string): Promise<Act
       ? await rows<{ memberId: string; hoursCents: string }>(
           tx,
           sql`select member_id as "memberId", hours_cents as "hoursCents"
-              from activity_participants where activity_id = ${activityId} order by member_id`,
+              from activity_participant_hours where activity_id = ${activityId} order by member_id`,
         )
       : []
   return {

@@ -66,7 +66,8 @@ async function hoursFromTables(
   from: string | null,
   to: string | null,
 ): Promise<Omit<HoursSummary, 'activities'>> {
-  // Written against the tables, not the verified_service_hours view, in two index-driven halves: work
+  // Written against the tables (and activity_participant_hours, a participation's current, corrected figure),
+  // not the verified_service_hours view, in two index-driven halves: work
   // done in the subtree (its units' activities and requests), plus work done elsewhere by members whose
   // home unit lies in it (their participations and requests). One OR across the view's joins made
   // PostgreSQL read every verified hour of the city to answer for a county. Same records, each once.
@@ -78,14 +79,14 @@ async function hoursFromTables(
         homed as materialized (select m.id from members m where m.org_unit_id in (select id from units)),
         recs as (
           select p.member_id, p.hours_cents, false as request
-          from activities a join activity_participants p on p.activity_id = a.id
+          from activities a join activity_participant_hours p on p.activity_id = a.id
           where a.org_unit_id in (select id from units) and a.status = 'verified' and ${inAct}
           union all
           select r.member_id, r.hours_cents, true from service_requests r
           where r.org_unit_id in (select id from units) and r.status = 'confirmed' and ${inReq}
           union all
           select p.member_id, p.hours_cents, false
-          from homed h join activity_participants p on p.member_id = h.id join activities a on a.id = p.activity_id
+          from homed h join activity_participant_hours p on p.member_id = h.id join activities a on a.id = p.activity_id
           where a.org_unit_id not in (select id from units) and a.status = 'verified' and ${inAct}
           union all
           select r.member_id, r.hours_cents, true from homed h join service_requests r on r.member_id = h.id

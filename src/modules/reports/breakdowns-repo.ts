@@ -51,7 +51,7 @@ export async function teamsPage(
                (select count(*) from team_members tm where tm.team_id = t.id) as members,
                (select count(*) from activities a where a.team_id = t.id and ${onDates(sql`a.starts_at`, range)}) as activities,
                (select coalesce(sum(p.hours_cents), 0) from activities a
-                  join activity_participants p on p.activity_id = a.id
+                  join activity_participant_hours p on p.activity_id = a.id
                  where a.team_id = t.id and a.status = 'verified' and ${onDates(sql`a.starts_at`, range)}) as "hoursCents"
         from teams t join org_units u on u.id = t.org_unit_id
         where u.path like ${under(unitPath)}
@@ -138,7 +138,7 @@ export async function activitiesPage(
                page.starts_at as "startsAt", page.status,
                (select count(*) from activity_participants p where p.activity_id = page.id) as participants,
                case when page.status = 'verified'
-                    then (select coalesce(sum(p.hours_cents), 0) from activity_participants p
+                    then (select coalesce(sum(p.hours_cents), 0) from activity_participant_hours p
                           where p.activity_id = page.id) else 0 end as "hoursCents",
                coalesce(points.cents, 0) as "pointsCents"
         from page left join points on points.activity_id = page.id
@@ -213,14 +213,14 @@ export async function hoursByMonth(
         homed as materialized (select m.id from members m where m.org_unit_id in (select id from units)),
         recs as (
           select p.member_id, p.hours_cents, false as request, a.starts_at as at
-          from activities a join activity_participants p on p.activity_id = a.id
+          from activities a join activity_participant_hours p on p.activity_id = a.id
           where a.org_unit_id in (select id from units) and a.status = 'verified' and ${inAct}
           union all
           select r.member_id, r.hours_cents, true, r.completed_at from service_requests r
           where r.org_unit_id in (select id from units) and r.status = 'confirmed' and ${inReq}
           union all
           select p.member_id, p.hours_cents, false, a.starts_at
-          from homed h join activity_participants p on p.member_id = h.id join activities a on a.id = p.activity_id
+          from homed h join activity_participant_hours p on p.member_id = h.id join activities a on a.id = p.activity_id
           where a.org_unit_id not in (select id from units) and a.status = 'verified' and ${inAct}
           union all
           select r.member_id, r.hours_cents, true, r.completed_at from homed h join service_requests r on r.member_id = h.id
