@@ -24,15 +24,31 @@ describe('mayServeIn', () => {
 describe('service request steps', () => {
   it('allows exactly the transitions of the state machine', () => {
     const allowed = (
-      ['open', 'dispatched', 'accepted', 'completed', 'confirmed', 'cancelled'] as const
+      ['open', 'published', 'dispatched', 'accepted', 'completed', 'confirmed', 'cancelled'] as const
     ).flatMap((status) =>
-      (['dispatch', 'accept', 'decline', 'complete', 'confirm', 'cancel'] as const)
+      (
+        [
+          'dispatch',
+          'publish',
+          'unpublish',
+          'take',
+          'accept',
+          'decline',
+          'complete',
+          'confirm',
+          'cancel',
+        ] as const
+      )
         .filter((step) => canStep(step, status))
         .map((step) => `${status}:${step}`),
     )
     expect(allowed).toEqual([
       'open:dispatch',
+      'open:publish',
       'open:cancel',
+      'published:unpublish',
+      'published:take',
+      'published:cancel',
       'dispatched:accept',
       'dispatched:decline',
       'dispatched:cancel',

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { one } from '../../src/db/client'
+import { one, rows } from '../../src/db/client'
+import { SERVICE_REQUEST_STATUSES } from '../../src/db/schema/activities'
+import { REQUEST_STEPS } from '../../src/modules/activities/domain'
 import { auditCount, requestStatus } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import {
@@ -318,6 +320,20 @@ describe("the community's board", () => {
     })
     expect(cancelled.json().status).toBe('cancelled')
     expect((await post(t, communityStaff, `/service-requests/${id}/unpublish`)).statusCode).toBe(409)
+  })
+
+  it("the database's state machine has exactly the service's moves", async () => {
+    const service = new Set(
+      Object.values(REQUEST_STEPS).flatMap(({ from, to }) => from.map((f: string) => `${f}>${to}`)),
+    )
+    const database = await rows<{ move: string }>(
+      t.db,
+      sql`select f || '>' || tt as move
+          from unnest(string_to_array(${SERVICE_REQUEST_STATUSES.join(',')}, ',')) f,
+               unnest(string_to_array(${SERVICE_REQUEST_STATUSES.join(',')}, ',')) tt
+          where f <> tt and state_move_allowed('service_requests', f, tt)`,
+    )
+    expect(new Set(database.map((r) => r.move))).toEqual(service)
   })
 
   it('is held by the database: a published request cannot jump to completed or confirmed', async () => {
