@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { idempotent, requestHash, storeRefusal } from '../../src/plugins/idempotency'
 import type { Caller } from '../../src/shared/authz'
 import { DomainError } from '../../src/shared/errors'
+import { verifiedActivity } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createWorld, uniq, type World } from '../helpers/factories'
 import { givePoints, idemKey, stockedReward } from '../helpers/rewards'
@@ -101,6 +102,13 @@ const SUCCEEDS: Record<string, () => Promise<Call>> = {
       from: '2026-01-01',
       to: '2026-12-31',
     }),
+  correctServiceHours: async () => {
+    const id = await verifiedActivity(t, w.secretaryA, w.branchA, [[w.memberA.memberId, '2.00']])
+    return post(w.secretaryA, `/activities/${id}/participants/${w.memberA.memberId}/corrections`, {
+      hours: '1.50',
+      reason: '提前离开',
+    })
+  },
   finalizeRound: async () => {
     const roundId = await closedRound()
     await endPublicity(t.db, roundId)

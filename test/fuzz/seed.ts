@@ -77,6 +77,17 @@ export async function seedForFuzz(t: TestApp): Promise<Seeded> {
                starts_at + interval '2 hours 30 minutes', 'staff', ${w.secretaryA}, '没有智能手机', 250
         from activities where id = ${activityId}`,
   )
+  // 更正: member A's verified 2.50 there corrected once, so the corrections of that participation list one
+  await must('correction', async () => {
+    const r = await t.call({
+      method: 'POST',
+      url: `/api/v1/activities/${activityId}/participants/${w.memberA.memberId}/corrections`,
+      as: w.secretaryA,
+      headers: { 'idempotency-key': idemKey() },
+      payload: { hours: '2.25', reason: '签退时间核对后更正' },
+    })
+    if (r.statusCode !== 201) throw new Error(r.body)
+  })
   const openActivity = await must('open activity', async () => {
     const r = await t.call({
       method: 'POST',

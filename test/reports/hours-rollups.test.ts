@@ -216,6 +216,40 @@ describe('hours rollups', () => {
       }
     }
     expect(dates.size).toBeGreaterThan(5)
+    // 更正: some verified participations corrected (up, down, to 0.00 and back), interleaved with a move.
+    const verified = await rows<{ activityId: string; memberId: string; length: string }>(
+      t.db,
+      sql`select p.activity_id as "activityId", p.member_id as "memberId", a.length_cents::text as length
+          from activity_participants p join activities a on a.id = p.activity_id
+          where a.status = 'verified' and p.member_id in (${sql.join(
+            members.map((m) => sql`${m.memberId}::uuid`),
+            sql`, `,
+          )})
+          order by a.starts_at, p.member_id`,
+    )
+    expect(verified.length).toBeGreaterThan(6)
+    for (let i = 0; i < 8; i++) {
+      const p = verified[rand(verified.length)]!
+      const cents = i % 4 === 3 ? 0 : 1 + rand(Number(p.length))
+      const res = await t.call({
+        method: 'POST',
+        url: `/api/v1/activities/${p.activityId}/participants/${p.memberId}/corrections`,
+        as: w.admin,
+        headers: { 'idempotency-key': idemKey() },
+        payload: { hours: (cents / 100).toFixed(2), reason: '更正' },
+      })
+      expect([201, 409], res.body).toContain(res.statusCode)
+      if (i === 4) {
+        const moved = await t.call({
+          method: 'PATCH',
+          url: `/api/v1/members/${p.memberId}`,
+          as: w.admin,
+          headers: { 'idempotency-key': idemKey() },
+          payload: { orgUnitId: homes[rand(homes.length)] },
+        })
+        expect(moved.statusCode, moved.body).toBe(200)
+      }
+    }
 
     const expected = await expectedTables()
     expect(expected.hours.length).toBeGreaterThan(5)
@@ -257,8 +291,26 @@ describe('hours rollups', () => {
       }
       ids.push(id)
     }
+    // An activity of the same day verified before: its hours are corrected while the others verify.
+    const pre = await createPastActivity(t, w.admin, w.branchA, { startsAt, hours: 2 })
+    for (const m of members.slice(2, 5)) {
+      const res = await recordHours(t, w.admin, pre, m.memberId, '1.50')
+      expect(res.statusCode, res.body).toBe(201)
+    }
+    expect(
+      (await t.call({ method: 'POST', url: `/api/v1/activities/${pre}/verify`, as: w.admin })).statusCode,
+    ).toBe(200)
     const results = await Promise.all([
       ...ids.map((id) => t.call({ method: 'POST', url: `/api/v1/activities/${id}/verify`, as: w.admin })),
+      ...members.slice(2, 5).map((m, i) =>
+        t.call({
+          method: 'POST',
+          url: `/api/v1/activities/${pre}/participants/${m.memberId}/corrections`,
+          as: w.admin,
+          headers: { 'idempotency-key': idemKey() },
+          payload: { hours: ['0.75', '2.00', '0.00'][i], reason: '更正' },
+        }),
+      ),
       t.call({
         method: 'PATCH',
         url: `/api/v1/members/${members[3]!.memberId}`,
@@ -267,7 +319,7 @@ describe('hours rollups', () => {
         payload: { orgUnitId: w.branchB },
       }),
     ])
-    for (const r of results) expect(r.statusCode, r.body).toBe(200)
+    for (const r of results) expect(r.statusCode, r.body).toBeLessThan(300)
     expect(await rollupTables()).toEqual(await expectedTables())
     const day = startsAt.slice(0, 10)
     await figuresAgree([

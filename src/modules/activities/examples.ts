@@ -1,5 +1,6 @@
 import { EX, type OperationExamples } from '../../plugins/openapi'
 import { checkInExamples } from './check-ins-examples'
+import { correctionExamples } from './corrections-examples'
 import { requestExamples } from './requests-examples'
 import { signUpExamples } from './sign-ups-examples'
 
@@ -12,6 +13,8 @@ const zhangHours = {
   memberName: EX.memberName.zhang,
   hours: '3.50',
   verified: false,
+  verifiedHours: null,
+  corrections: 0,
   recordedAt: '2026-12-05T14:46:15.123+08:00',
 }
 const liHours = {
@@ -51,8 +54,8 @@ const verified = {
   verifiedAt: '2026-12-06T09:10:27.841+08:00',
   verifiedByUserId: EX.user.gridWorker,
   participants: [
-    { ...zhangHours, verified: true },
-    { ...liHours, verified: true },
+    { ...zhangHours, verified: true, verifiedHours: '3.50' },
+    { ...liHours, verified: true, verifiedHours: '3.00' },
   ],
 }
 
@@ -98,6 +101,7 @@ const keyReused = {
 
 export const activitiesExamples: OperationExamples = {
   ...checkInExamples,
+  ...correctionExamples,
   ...signUpExamples,
   createActivity: {
     description: 'The activity, open for hours to be recorded',

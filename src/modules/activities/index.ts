@@ -7,8 +7,9 @@
  */
 export { certificatePageRoutes } from './certificate-page'
 export { issueServiceCertificate } from './certificates'
+export { correctServiceHours } from './corrections'
 export { activitiesExamples } from './examples'
-export type { EvidenceHooks } from './hooks'
+export type { ClaimFollowing, EvidenceHooks, HoursCorrected } from './hooks'
 export { hoursByMember, hoursFromRollupsGrouped, hoursSummary } from './reporting'
 export {
   acceptServiceRequest,

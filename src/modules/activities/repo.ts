@@ -67,7 +67,7 @@ const ACTIVITY_SELECT = sql`
   join org_units u on u.id = a.org_unit_id
   cross join lateral (
     select count(*) as n, coalesce(sum(p.hours_cents), 0) as total
-    from activity_participants p where p.activity_id = a.id
+    from activity_participant_hours p where p.activity_id = a.id
   ) agg`
 
 /** The activity, optionally locked (FOR SHARE keeps it from being verified while hours are written). */
@@ -135,25 +135,34 @@ interface ParticipantRow {
   memberId: string
   memberName: string
   hoursCents: string
+  recordedCents: string
+  corrections: string
   status: string
   recordedAt: Date
 }
 
 function toParticipant(r: ParticipantRow): Participant {
+  const verified = r.status === 'verified'
   return {
     activityId: r.activityId,
     memberId: r.memberId,
     memberName: r.memberName,
     hours: formatCents(r.hoursCents),
-    verified: r.status === 'verified',
+    verified,
+    verifiedHours: verified ? formatCents(r.recordedCents) : null,
+    corrections: Number(r.corrections),
     recordedAt: formatInstant(r.recordedAt),
   }
 }
 
+// `hours` is the current figure (更正: the newest correction, else as recorded), `verifiedHours` as verified
+// (activity_participant_hours, src/db/sql/activities.sql).
 const PARTICIPANT_SELECT = sql`
   select p.activity_id as "activityId", p.member_id as "memberId", m.name as "memberName",
-         p.hours_cents as "hoursCents", a.status, p.updated_at as "recordedAt"
+         h.hours_cents as "hoursCents", p.hours_cents as "recordedCents", h.corrections, a.status,
+         p.updated_at as "recordedAt"
   from activity_participants p
+  join activity_participant_hours h on h.activity_id = p.activity_id and h.member_id = p.member_id
   join members m on m.id = p.member_id
   join activities a on a.id = p.activity_id`
 

@@ -4,6 +4,7 @@ import { acceptNote, alsoAnswers, csvFileResponse, sendCsv, toCsv, wantsCsv } fr
 import { IdParams, NoContent, problems } from '../../shared/schemas'
 import { certificateRoutes } from './certificates-routes'
 import { checkInRoutes } from './check-ins-routes'
+import { correctionRoutes } from './corrections-routes'
 import { type EvidenceHooks, NO_EVIDENCE_HOOKS } from './hooks'
 import { requestRoutes } from './requests-routes'
 import {
@@ -223,5 +224,6 @@ export const activitiesRoutes: FastifyPluginAsyncTypebox<ActivitiesOptions> = as
   await app.register(requestRoutes, { evidenceHooks: hooks })
   await app.register(certificateRoutes)
   await app.register(checkInRoutes, { secret: opts.checkInSecret })
+  await app.register(correctionRoutes, { evidenceHooks: hooks })
   await app.register(signUpRoutes)
 }

@@ -90,8 +90,13 @@ export const Participant = Type.Object({
   activityId: Id,
   memberId: Id,
   memberName: MemberName,
+  /** The current figure: the newest correction (更正), else as recorded. */
   hours: Decimal,
   verified: Type.Boolean(),
+  /** As verified, before any correction (null while the activity is open). */
+  verifiedHours: Nullable(Decimal),
+  /** How many corrections were made (listHoursCorrections lists them). */
+  corrections: Count('Corrections of these hours since verification (listHoursCorrections)'),
   recordedAt: DateTime,
 })
 export type Participant = Static<typeof Participant>

@@ -4,6 +4,7 @@ import type { Caller } from '../../shared/authz'
 import { activityForClaims, type EvidenceHooks, serviceRequestForClaim } from '../activities'
 import { recordAudit } from '../audit'
 import { applicableRubricId, claimCeiling, rubricWithItems } from '../rubrics'
+import { onHoursCorrected } from './corrections'
 import * as repo from './repo'
 
 /**
@@ -116,4 +117,5 @@ async function createWorkClaim(
 export const evidenceHooks: EvidenceHooks = {
   activityVerified: onActivityVerified,
   serviceRequestConfirmed: onServiceRequestConfirmed,
+  hoursCorrected: onHoursCorrected,
 }
