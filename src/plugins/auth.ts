@@ -38,7 +38,7 @@ declare module 'fastify' {
     loginThrottle: LoginThrottle
   }
   interface FastifyContextConfig {
-    /** Routes under /api/v1 that need no token (login, refresh, certificate verification). */
+    /** Routes under /api/v1 that need no token (login, refresh, certificate verification, resident registration). */
     public?: boolean
   }
 }
@@ -95,9 +95,9 @@ export const authPlugin = fp(
     })
 
     // Every request counts against one budget per caller (PerCallerLimit); login and refresh add budgets of
-    // their own (LoginThrottle), certificate verification one per address (app.rateLimit in its routes), all in
-    // the shared counters. The answer is a 429 rate_limited problem with Retry-After (seconds until the window
-    // resets).
+    // their own (LoginThrottle), certificate verification and resident registration one per address
+    // (app.rateLimit in their routes), all in the shared counters. The answer is a 429 rate_limited problem with
+    // Retry-After (seconds until the window resets).
     await app.register(rateLimit, {
       global: false,
       store: rateLimitStore(counters, clock),
