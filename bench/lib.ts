@@ -101,6 +101,8 @@ export interface LoadSpec {
   seconds: number
   /** Fixed offered rate (requests per second over all connections); saturation when unset. */
   rate?: number
+  /** Exactly this many requests, then stop (instead of running for `seconds`). */
+  amount?: number
   requests: autocannon.Request[]
   headers?: Record<string, string>
 }
@@ -123,7 +125,7 @@ export async function load(spec: LoadSpec): Promise<Sample> {
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
-    duration: spec.seconds,
+    ...(spec.amount ? { amount: spec.amount } : { duration: spec.seconds }),
     overallRate: spec.rate,
     headers: spec.headers,
     requests: requests as autocannon.Request[],

@@ -6,7 +6,7 @@
  *
  * Options: --scale default|city, --repeats N (3), --seconds S (10), --reuse (keep using an existing
  * vp_bench / vp_bench_city database instead of loading a new one), --keep (do not drop the city database
- * afterwards), --only a,b (run some benchmarks: balance, rate, ledger, reports, redemption, hot, finalize),
+ * afterwards), --only a,b (run some benchmarks: balance, rate, ledger, reports, redemption, hot, checkin, finalize),
  * --cpu-prof (V8 profile of the server in /tmp/vp-bench-profiles), --runtime bundle|tsx (how the server runs:
  * by default `npm run build`'s dist/server.mjs as production runs it; tsx: src/server.ts through tsx, as npm start),
  * --server-flags "..." (V8 flags for the server), --out FILE (BENCHMARKS.md).
@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import type autocannon from 'autocannon'
 import pg from 'pg'
+import { checkInCodeAt, checkInKey, timeStepAt } from '../src/modules/activities/check-in-codes'
 import {
   type BenchMember,
   describe,
@@ -114,6 +115,14 @@ export interface Results {
   ranking?: { ms: number[]; rows: number; failures: string[] }
   summary?: { ms: number[]; body: unknown; failures: string[] }
   finalize?: { claims: number; seconds: number; posted: number; setupSeconds: number }
+  /** 签到 burst: every active member checks in to one activity, at an offered rate and all at once. */
+  checkIn?: {
+    members: number
+    rate: number
+    atRate: ReturnType<typeof summarise>
+    burst: ReturnType<typeof summarise>
+    stored: number[]
+  }
   runtime: string
   /** Server peak RSS (VmHWM, MB) measured after each phase. */
   peakAfter: Record<string, number>
@@ -169,7 +178,7 @@ async function main() {
   if (!scale) throw new Error(`unknown --scale ${scaleName} (only: ${Object.keys(SCALES).join(', ')})`)
   const repeats = Number(opt('repeats', '3'))
   const seconds = Number(opt('seconds', '10'))
-  const only = new Set(opt('only', 'balance,rate,ledger,reports,redemption,hot,finalize').split(','))
+  const only = new Set(opt('only', 'balance,rate,ledger,reports,redemption,hot,checkin,finalize').split(','))
   const connections = 50
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
   const dbName = scaleName === 'default' ? 'vp_bench' : `vp_bench_${scaleName}`
@@ -487,6 +496,13 @@ async function main() {
       console.log('hot', r.hot)
     }
 
+    // --- check-in burst: 2,000 members check in to one activity ----------------------------------
+    r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
+    if (only.has('checkin')) {
+      phases.push('checkin')
+      r.checkIn = await checkInBench(g, server.url, active)
+    }
+
     // --- finalize a 2,000-claim round -----------------------------------------------------------
     r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
     if (only.has('finalize')) {
@@ -509,6 +525,118 @@ async function main() {
     }
   }
   report(r)
+}
+
+/**
+ * 签到 at the door of one city-wide activity (made in SQL: started 10 minutes ago, ends in 3 hours, so every member
+ * may serve there and the check-in window is open). Each active member, with their own token, checks in once with
+ * the door's code of the moment (computed here as the server does: HMAC of the activity and the minute under the
+ * key derived from JWT_SECRET). Three activities: a warm-up of 200 members; then all of them arriving at random
+ * (Poisson, each request on its own as people come through a door) at a minute's crowd bunched into 20 s, 100/s on
+ * average, the p99 goal being < 50 ms; then all at once over 50 connections (rps). autocannon's own fixed rate is not
+ * used for the first: its connections fire together (50 requests every half second at 100/s), a queue no door
+ * makes. Every answer must be 201, and each activity must hold exactly one open check-in per member.
+ */
+async function checkInBench(g: Generated, base: string, members: Member[]) {
+  const c = new pg.Client({ connectionString: g.url })
+  await c.connect()
+  const key = checkInKey(JWT_SECRET)
+  const activity = async (title: string) =>
+    (
+      await c.query(
+        `insert into activities (org_unit_id, title, starts_at, ends_at, created_by)
+         values ($1, $2, now() - interval '10 minutes', now() + interval '3 hours', $3) returning id`,
+        [g.cityId, title, g.secretaryUserId],
+      )
+    ).rows[0].id as string
+  const burst = (activityId: string, who: Member[], rate?: number) => {
+    let i = 0
+    return load({
+      url: base,
+      connections: 50,
+      seconds: 60,
+      amount: who.length,
+      rate,
+      requests: [
+        {
+          method: 'POST',
+          path: `/api/v1/activities/${activityId}/check-ins`,
+          setupRequest: (req) => {
+            const m = who[i++ % who.length]!
+            return {
+              ...req,
+              headers: { authorization: m.auth, 'content-type': 'application/json' },
+              body: JSON.stringify({ code: checkInCodeAt(key, activityId, timeStepAt(Date.now())) }),
+            }
+          },
+        },
+      ],
+    })
+  }
+  /** Requests at exponential intervals (mean 1/rate), each timed from its own send; fetch keeps connections alive. */
+  const arrivals = async (activityId: string, who: Member[], rate: number): Promise<Sample> => {
+    const ms: number[] = []
+    let failed = 0
+    const t0 = performance.now()
+    let at = t0
+    const pending: Promise<void>[] = []
+    for (const m of who) {
+      at += -Math.log(1 - Math.random()) * (1000 / rate)
+      const wait = at - performance.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      pending.push(
+        (async () => {
+          const t = performance.now()
+          const res = await api(base, m.auth, 'POST', `/api/v1/activities/${activityId}/check-ins`, {
+            code: checkInCodeAt(key, activityId, timeStepAt(Date.now())),
+          })
+          ms.push(performance.now() - t)
+          if (res.status !== 201) {
+            if (failed < 3) console.warn(`check-in refused: ${res.status} ${res.text.slice(0, 300)}`)
+            failed++
+          }
+        })(),
+      )
+    }
+    await Promise.all(pending)
+    const sorted = [...ms].sort((a, b) => a - b)
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+    return {
+      rps: who.length / ((performance.now() - t0) / 1000),
+      p50: pct(0.5),
+      p99: pct(0.99),
+      errors: 0,
+      non2xx: failed,
+      total: who.length,
+    }
+  }
+  const stored = async (id: string) =>
+    Number(
+      (await c.query('select count(*) as n from activity_check_ins where activity_id = $1', [id])).rows[0].n,
+    )
+  try {
+    await burst(await activity('签到压测：预热'), members.slice(0, 200))
+    const rate = Math.round(members.length / 20)
+    const paced = await activity('签到压测：一分钟的人流')
+    const atRate = await arrivals(paced, members, rate)
+    const crowd = await activity('签到压测：一齐涌入')
+    const all = await burst(crowd, members)
+    const out = {
+      members: members.length,
+      rate,
+      atRate: summarise(
+        `checkIn, ${members.length} members arriving at random, ${rate}/s on average`,
+        [atRate],
+        undefined,
+      ),
+      burst: summarise(`checkIn, ${members.length} members, all at once`, [all], undefined),
+      stored: [await stored(paced), await stored(crowd)],
+    }
+    console.log('checkin', out)
+    return out
+  } finally {
+    await c.end()
+  }
 }
 
 /**
@@ -596,7 +724,11 @@ function serverRuntime(): { name: string; script: string; nodeArgs: string[]; ts
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
   // The node flags are read from `start:prod` itself, so the benchmark runs exactly what production runs.
   const startProd = startProdCommand()
-  const words = startProd.trim().split(/\s+/)
+  // `exec node ...`: the shell hands its process to node (one SIGTERM stops it); the words after exec are the command.
+  const words = startProd
+    .trim()
+    .split(/\s+/)
+    .filter((w, i) => !(i === 0 && w === 'exec'))
   if (words[0] !== 'node' || words.at(-1) !== 'dist/server.mjs') {
     throw new Error(`start:prod is "${startProd}": expected node <flags> dist/server.mjs`)
   }
@@ -612,7 +744,9 @@ function writeJson(file: string, value: unknown) {
 }
 
 function section(r: Results): string {
-  const rows = [r.balance, r.redemption, r.hot, r.ledger].filter((x) => x !== undefined)
+  const rows = [r.balance, r.redemption, r.hot, r.ledger, r.checkIn?.atRate, r.checkIn?.burst].filter(
+    (x) => x !== undefined,
+  )
   const lines = [
     '| benchmark | rps median (min-max) | p50 ms | p99 ms | errors+non2xx | baseline rps | ratio median | ratio per repeat |',
     '|---|---|---|---|---|---|---|---|',
@@ -672,6 +806,13 @@ function section(r: Results): string {
   if (r.summary)
     out.push(
       `getSummary (whole city, all time), one at a time, 10 after a warm-up: ${ms(r.summary.ms)}${failed(r.summary.failures)}.`,
+    )
+  if (r.checkIn)
+    out.push(
+      `Check-in burst (签到): ${r.checkIn.members} members, each with their own token, check in once to one activity with the door's code: ` +
+        `arriving at random at ${r.checkIn.rate}/s on average (a minute's crowd bunched into 20 s) p50 ${fmt(r.checkIn.atRate.p50)} ms, p99 ${fmt(r.checkIn.atRate.p99)} ms (goal < 50 ms); ` +
+        `all at once over ${r.connections} connections ${fmt(r.checkIn.burst.rps)} rps, p99 ${fmt(r.checkIn.burst.p99)} ms; ` +
+        `${r.checkIn.atRate.errors + r.checkIn.burst.errors} errors or non-2xx; check-ins stored ${r.checkIn.stored.join(' and ')}.`,
     )
   if (r.finalize)
     out.push(
@@ -878,7 +1019,7 @@ ${kept}`.replace(/\n{3,}/g, '\n\n'),
 }
 
 function summaryLine(r: Results): string {
-  return `bench: balanceRead=${fmt(r.balance?.ratio ?? Number.NaN, 2)} redemption=${fmt(r.redemption?.ratio ?? Number.NaN, 2)} p99BalanceMs=${fmt(r.balance?.p99 ?? Number.NaN)} finalize2000s=${fmt(r.finalize?.seconds ?? Number.NaN, 1)} rssMB=${fmt(r.rssMb)}`
+  return `bench: balanceRead=${fmt(r.balance?.ratio ?? Number.NaN, 2)} redemption=${fmt(r.redemption?.ratio ?? Number.NaN, 2)} p99BalanceMs=${fmt(r.balance?.p99 ?? Number.NaN)} finalize2000s=${fmt(r.finalize?.seconds ?? Number.NaN, 1)} checkInP99Ms=${fmt(r.checkIn?.atRate.p99 ?? Number.NaN)} checkInRps=${fmt(r.checkIn?.burst.rps ?? Number.NaN)} rssMB=${fmt(r.rssMb)}`
 }
 
 // Re-exec under taskset so autocannon (this process) stays off the server's core.
