@@ -2,9 +2,11 @@ import { sql } from 'drizzle-orm'
 import {
   type AnyPgColumn,
   bigint,
+  boolean,
   check,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   uniqueIndex,
@@ -45,6 +47,18 @@ export const orgUnits = pgTable(
     publicityDays: integer(),
     /** 公示 floor for every round below (null: inherited; default 1); only set from above the unit. */
     minPublicityDays: integer(),
+    /** 等次 for the year's net points, highest first: [{name, minPoints (hundredths)}] (null: inherited; default none). */
+    grades: jsonb().$type<{ name: string; minPointsCents: number }[]>(),
+    /** 志愿者星级 by cumulative verified hours, lowest first (null: inherited; default 一星 100 h ... 五星 1,500 h). */
+    volunteerStars: jsonb().$type<{ name: string; minHoursCents: number }[]>(),
+    /** 亮积分: members of a branch read its standings (null: inherited; default true). */
+    standingsVisibleToMembers: boolean(),
+    /** Printed on service certificates (志愿服务记录证明); each inherits on its own (null: inherited; default none). */
+    certificatePersonInCharge: text(),
+    certificateContactPhone: text(),
+    certificateSealText: text(),
+    /** 公示栏: how and until when to object, printed on the notice-board sheet (null: inherited; default none). */
+    objectionNotice: text(),
     ...col.timestamps(),
   },
   (t) => [
@@ -59,6 +73,11 @@ export const orgUnits = pgTable(
     check(
       'org_units_min_publicity_chk',
       sql`${t.minPublicityDays} is null or ${t.minPublicityDays} between 0 and 60`,
+    ),
+    check('org_units_grades_chk', sql`${t.grades} is null or jsonb_typeof(${t.grades}) = 'array'`),
+    check(
+      'org_units_volunteer_stars_chk',
+      sql`${t.volunteerStars} is null or jsonb_typeof(${t.volunteerStars}) = 'array'`,
     ),
   ],
 )
