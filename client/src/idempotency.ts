@@ -41,6 +41,8 @@ export const IDEMPOTENT_OPERATIONS = {
   receiveStock: 'POST /api/v1/rewards/{id}/stock',
   writeOffStock: 'POST /api/v1/rewards/{id}/write-offs',
   createRedemption: 'POST /api/v1/redemptions',
+  createClaimsBatch: 'POST /api/v1/claims/batch',
+  correctServiceHours: 'POST /api/v1/activities/{id}/participants/{memberId}/corrections',
 } as const satisfies { [Id in IdempotentOperationId]: RouteOf<Id> }
 
 const ROUTES: ReadonlySet<string> = new Set(Object.values(IDEMPOTENT_OPERATIONS))

@@ -268,7 +268,7 @@ export function problemsOnly(...statuses: number[]): Record<number, unknown> {
 
 export const NoContent = Type.Null({ description: 'No content' })
 
-/** Header of the operations that move points or stock (the list: docs/api.md, "Conventions"). */
+/** Header of the operations that move points, hours or stock (the list: docs/api.md, "Conventions"). */
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({
     minLength: 1,

@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one, transaction } from '../../src/db/client'
+import { localDate } from '../../src/shared/time'
 import { createPastActivity, recordHours, verifiedActivity, verify } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, type World } from '../helpers/factories'
 import { award, postClaims } from '../helpers/ledger'
 import { idemKey, redeem, stockedReward } from '../helpers/rewards'
-import { localDate } from '../../src/shared/time'
 import { activeRubric, today } from '../helpers/scoring'
 
 /**

@@ -101,7 +101,6 @@ export const residentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'nothing tells which; case, spaces and hyphens in the code do not matter. A taken username: 409 ' +
           'conflict (the code’s use is not spent). Racing registrations never exceed the code’s maxUses. ' +
           'Limited per address like certificate verification: 429 rate_limited with Retry-After.',
-        security: [],
         body: RegisterResidentBody,
         response: { 201: RegisteredResident, ...problems(409, 429) },
       },

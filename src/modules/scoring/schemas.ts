@@ -119,8 +119,11 @@ export const Claim = Type.Object({
 
 export const ClaimsBatch = Type.Object({
   batchId: Id,
-  count: Type.Integer({ minimum: 1, description: 'Claims filed: one per member' }),
-  claims: Type.Array(Claim, { description: 'The claims, in the order of memberIds' }),
+  count: Int32(1, MAX_BATCH_MEMBERS, { description: 'Claims filed: one per member' }),
+  claims: Type.Array(Claim, {
+    maxItems: MAX_BATCH_MEMBERS,
+    description: 'The claims, in the order of memberIds',
+  }),
 })
 
 export const ListClaimsQuery = Type.Object({
