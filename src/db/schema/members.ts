@@ -13,10 +13,32 @@ export const members = pgTable(
     isPartyMember: boolean().notNull().default(true),
     workUnit: text(),
     status: text().$type<'active' | 'inactive'>().notNull().default('active'),
+    /**
+     * Identity document (issue 19): its type, the number sealed with AES-256-GCM under PII_KEY
+     * (src/shared/pii.ts, `pii1.<key id>.<iv|tag|ciphertext>`), its keyed hash (HMAC-SHA256, the only way to find
+     * a member by it) and its mask, the one form ever shown. The number is never stored in clear.
+     */
+    identityType: text(),
+    identitySealed: text(),
+    identityHash: text(),
+    identityMasked: text(),
     ...col.timestamps(),
   },
   (t) => [
     index('members_org_unit_idx').on(t.orgUnitId, t.id),
+    index('members_identity_hash_idx').on(t.identityHash).where(sql`${t.identityHash} is not null`),
+    check(
+      'members_identity_chk',
+      sql`(${t.identityType} is null) = (${t.identitySealed} is null)
+          and (${t.identityType} is null) = (${t.identityHash} is null)
+          and (${t.identityType} is null) = (${t.identityMasked} is null)`,
+    ),
+    check(
+      'members_identity_type_chk',
+      sql`${t.identityType} is null or ${t.identityType} in
+          ('resident_id','passport','hk_macao_permit','taiwan_permit','foreign_permanent_residence')`,
+    ),
+    check('members_identity_sealed_chk', sql`${t.identitySealed} is null or ${t.identitySealed} like 'pii1.%'`),
     // Lists are ordered by (name, id) with keyset cursors.
     index('members_name_idx').on(t.name, t.id),
     check('members_status_chk', sql`${t.status} in ('active','inactive')`),
