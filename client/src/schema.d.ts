@@ -113,7 +113,7 @@ export interface paths {
         };
         /**
          * Who you are: user, linked member, role grants
-         * @description Any signed-in user. `member` is the member record linked to this login (id, name, home orgUnitId), or null for staff without one; `roles` lists every grant, whose id is what revokeRole takes. A grant or revocation shows here at once in the process that made it and within 2 seconds in the others.
+         * @description Any signed-in user. `member` is the member record linked to this login (id, name, home orgUnitId), or null for staff without one; `resident` is the resident (群众) record of a resident's login (id, name, community), or null; `roles` lists every grant, whose id is what revokeRole takes. A grant or revocation shows here at once in the process that made it and within 2 seconds in the others.
          */
         get: operations["getMe"];
         put?: never;
@@ -179,7 +179,7 @@ export interface paths {
         put?: never;
         /**
          * Grant a role on a unit in your scope (admin, secretary; only admin grants admin)
-         * @description Admin or secretary; any other role: 403. The unit must lie inside the caller's scope and the user exist (404 otherwise); only an admin grants admin (403 for a secretary). Role member needs a user linked to a member record (400 validation_failed). The same role on the same unit twice: 409 conflict. The grant covers the unit's whole subtree and applies at once in this process, within 2 seconds in the others.
+         * @description Admin or secretary; any other role: 403. The unit must lie inside the caller's scope and the user exist (404 otherwise); only an admin grants admin (403 for a secretary). Role member needs a user linked to a member record (400 validation_failed). Role resident is never granted here (400 validation_failed): it comes with a resident account (createResident, registerResident), on the community the resident lives in. The same role on the same unit twice: 409 conflict. The grant covers the unit's whole subtree and applies at once in this process, within 2 seconds in the others.
          */
         post: operations["grantRole"];
         delete?: never;
@@ -488,6 +488,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/residents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Residents of the communities in your scope, by name
+         * @description Secretary, grid worker or clerk over the community (admin: any); other roles, members and residents: 403; a community outside the caller’s scope: 404. `q` matches part of the name or of the phone number; `orgUnitId` keeps the residents of that unit’s subtree (404 outside the caller’s scope).
+         */
+        get: operations["listResidents"];
+        put?: never;
+        /**
+         * Add a resident of a community, with a login if username and password are given
+         * @description Secretary, grid worker or clerk over the community (admin: any); other roles, members and residents: 403; a community outside the caller’s scope: 404. `orgUnitId` must be a community (400 otherwise). With `username` and `password` (both or neither, 400) the resident gets a login holding role resident on the community: they sign in and place their own service requests. A taken username: 409 conflict. Residents are no party members: no points, no ledger, in no ranking or report.
+         */
+        post: operations["createResident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One resident (staff over their community, or the resident themself)
+         * @description The resident themself, or a secretary, grid worker or clerk over their community (admin: any). Another resident, or staff elsewhere: 404; members and other roles: 403.
+         */
+        get: operations["getResident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register as a resident with a community’s invitation code (no token needed)
+         * @description Public. Creates the resident in the invitation’s community and their login (role resident there), and signs them in: the answer holds the tokens login would give. A code that admits nobody — wrong, expired, revoked or used up — is one and the same 400 validation_failed (field invitationCode), so nothing tells which; case, spaces and hyphens in the code do not matter. A taken username: 409 conflict (the code’s use is not spent). Racing registrations never exceed the code’s maxUses. Limited per address like certificate verification: 429 rate_limited with Retry-After.
+         */
+        post: operations["registerResident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resident-invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Invitation codes of the communities in your scope, newest first (never the codes)
+         * @description Secretary, grid worker or clerk over the community (admin: any); other roles, members and residents: 403; a community outside the caller’s scope: 404. Each shows its status, uses and expiry; the codes themselves are not kept.
+         */
+        get: operations["listResidentInvitations"];
+        put?: never;
+        /**
+         * A new invitation code for residents of a community to register themselves
+         * @description Secretary, grid worker or clerk over the community (admin: any); other roles, members and residents: 403; a community outside the caller’s scope: 404. `orgUnitId` must be a community (400 otherwise). The answer shows the code (8 characters: upper-case letters without I and O, digits 2-9) this one time; only its SHA-256 is stored, so a lost code is revoked and a new one made. `maxUses` defaults to 100 (1-10,000), `expiresAt` to 30 days from now (in the future, at most a year ahead, else 400).
+         */
+        post: operations["createResidentInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resident-invitations/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop an invitation code from admitting anyone
+         * @description Secretary, grid worker or clerk over the community (admin: any); other roles, members and residents: 403; a community outside the caller’s scope: 404. Residents who registered with it keep their accounts. Already revoked: 409 invalid_state.
+         */
+        post: operations["revokeResidentInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/activities": {
         parameters: {
             query?: never;
@@ -625,13 +733,13 @@ export interface paths {
         };
         /**
          * Requests of your units (staff) or dispatched to you (member), newest first
-         * @description Staff (grid worker, secretary) see the requests of units in their scope, and a member the requests assigned to them (one they declined is no longer theirs); a user with neither: 403. Filters: `orgUnitId` (a subtree; for staff, outside their scope: 404), `status`, `memberId`. Newest first, each with its declines.
+         * @description Staff (grid worker, secretary) see the requests of units in their scope, and a member the requests assigned to or taken by them, and those dispatched to a team of theirs that nobody has accepted yet (one they declined is no longer theirs); a user with neither (a resident too: listMyServiceRequests): 403. Filters: `orgUnitId` (a subtree; for staff, outside their scope: 404), `status`, `kind`, `memberId`. Newest first, each with its declines.
          */
         get: operations["listServiceRequests"];
         put?: never;
         /**
-         * Take a resident's request (grid_worker, secretary): status open
-         * @description Grid worker or secretary over `orgUnitId` (other roles: 403; outside the caller's scope: 404). Records the resident's request (requesterName, optional contact, title, description) with status open; next, dispatchServiceRequest to a member. 201 with a Location header.
+         * A resident's request or 微心愿, placed by the resident or keyed in by staff: status open
+         * @description Grid worker or secretary over `orgUnitId` (other roles: 403; outside the caller's scope: 404) record a resident's request (orgUnitId and requesterName required, optional contact). A resident places their own at their community: orgUnitId may be left out (another unit: 404), and name and phone come from their record (giving requesterName or requesterContact: 400). `kind` is service (default) or wish (微心愿). Status open; next, dispatchServiceRequest or publishServiceRequest. 201 with a Location header.
          */
         post: operations["createServiceRequest"];
         delete?: never;
@@ -648,8 +756,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One request with its history of declines (staff in scope, or the member it went to)
-         * @description Staff (grid worker, secretary) over the request's unit, the member it is assigned to, or a member who declined it before; anyone else: 404; a user with no staff role and no member record: 403. `declines` lists every decline with the member, the reason and the time.
+         * One request with its history (staff in scope, the member or team it went to, its resident)
+         * @description Staff (grid worker, secretary) over the request's unit, the member it is assigned to or taken by, a member of the team it was dispatched to, a member who declined it before, or the resident who placed it (without `declines`); anyone else, another resident too: 404; a user with no staff role, no member and no resident record: 403. `declines` lists every decline with the member, the reason and the time.
          */
         get: operations["getServiceRequest"];
         put?: never;
@@ -670,8 +778,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Dispatch an open request to one member (grid_worker, secretary): dispatched
-         * @description The member must belong to the request's line of the organisation or have registered with its community (双报到), else 422 out_of_range.
+         * Dispatch an open request to one member or to a team (grid_worker, secretary): dispatched
+         * @description Exactly one of `memberId` and `teamId` (both or neither: 400). The member must belong to the request's line of the organisation or have registered with its community (双报到), a team's unit must lie on that line; else 422 out_of_range (404 for a member or team outside your scope). Dispatched to a team, any member of it may accept (the first one gets it).
          */
         post: operations["dispatchServiceRequest"];
         delete?: never;
@@ -690,8 +798,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The dispatched member takes the request on: accepted
-         * @description Only the member the request is dispatched to. Staff over the request who are not that member: 403; anyone else: 404. The request must be dispatched, and to the caller: else 409 invalid_state (also for a member who declined it earlier). Next: completeServiceRequest.
+         * The dispatched member (or a member of the dispatched team) takes the request on: accepted
+         * @description Only the member the request is dispatched to, or, dispatched to a team, any member of it: one conditional update, so the first wins and the others get 409 invalid_state. Staff over the request who are not such a member: 403; anyone else: 404. The request must be dispatched, and to the caller or their team: else 409 invalid_state (also for a member who declined it). Next: completeServiceRequest.
          */
         post: operations["acceptServiceRequest"];
         delete?: never;
@@ -710,8 +818,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The dispatched member turns it down: open again, the decline remembered
-         * @description Only the member the request is dispatched to, as for accept (staff over it: 403; anyone else: 404; not dispatched to the caller: 409 invalid_state). The request is open again with no member; the decline (member, optional reason, time) stays in `declines`, and the request can be dispatched again.
+         * The dispatched member turns it down: open again (a team: once all declined), remembered
+         * @description Only the member the request is dispatched to, as for accept (staff over it: 403; anyone else: 404; not dispatched to the caller: 409 invalid_state). The request is open again with no member; the decline (member, optional reason, time) stays in `declines`, and the request can be dispatched again. Dispatched to a team, a member declines for themself only: the request stays dispatched to the team for the others (the decliner may no longer accept it; a second decline: 409), and is open again once every active member of the team has declined.
          */
         post: operations["declineServiceRequest"];
         delete?: never;
@@ -731,7 +839,7 @@ export interface paths {
         put?: never;
         /**
          * The member reports the work done with hours and a note: completed
-         * @description 0 < hours <= 24.00 (one request is one visit): above it 422 out_of_range.
+         * @description Only the member who accepted or took it (staff over it: 403; anyone else: 404). 0 < hours <= 24.00 (one request is one visit): above it 422 out_of_range. A wish records hours too: the time spent getting and bringing the thing.
          */
         post: operations["completeServiceRequest"];
         delete?: never;
@@ -751,7 +859,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a request before completion, with a reason (grid_worker, secretary): cancelled
-         * @description Grid worker or secretary over the request's unit (other roles: 403; outside the caller's scope: 404). Allowed while open, dispatched or accepted; once completed, confirmed or cancelled: 409 invalid_state. `reason` must not be blank (400). Cancelled is final.
+         * @description Grid worker or secretary over the request's unit (other roles: 403; outside the caller's scope: 404). Allowed while open, published, dispatched or accepted; once completed, confirmed or cancelled: 409 invalid_state. `reason` must not be blank (400). Cancelled is final.
          */
         post: operations["cancelServiceRequest"];
         delete?: never;
@@ -770,10 +878,110 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record the resident's rating (1-5): confirmed, and the hours become verified service hours
-         * @description The member who did the work may not confirm it (403 recused). Any other order: 409 invalid_state.
+         * The resident's rating (1-5): confirmed, and the hours become verified service hours
+         * @description The resident who placed the request rates it themself (another resident: 404), or staff (grid worker, secretary) over the request's unit record the rating (outside their scope: 404; members: 403). The member who did the work may not confirm it (403 recused). Not completed: 409 invalid_state. Scoring then drafts the ORDER claim of the member, as for any confirmed request.
          */
         post: operations["confirmServiceRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/service-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My requests: a resident the ones they placed, a member their work; newest first
+         * @description A resident sees the requests they placed themself, with status and times (no declines); a member the requests dispatched to or taken by them and those dispatched to a team of theirs that nobody has accepted yet (as listServiceRequests shows a member). A user who is neither: 403. Filters: `status`, `kind`.
+         */
+        get: operations["listMyServiceRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The community's board: published requests and wishes a member may take
+         * @description A member sees the published requests of the units they may serve in: their line of the organisation and the communities they registered with (双报到); staff (grid worker, secretary) those of their units. Without contact or resident, the requester named by family name only (周**): the member who takes it sees the whole request. Anyone else (a resident too): 403. `orgUnitId` narrows to a subtree (a unit you may not serve or see: 404), `kind` to services or wishes. Most recently published first.
+         */
+        get: operations["listServiceRequestBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put an open request on the community's board (grid_worker, secretary): published
+         * @description Grid worker or secretary over the request's unit (other roles: 403; outside the caller's scope: 404). Only an open request (else 409 invalid_state). Any member who may serve there then takes it (takeServiceRequest); unpublishServiceRequest takes it off the board, cancelServiceRequest cancels it.
+         */
+        post: operations["publishServiceRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a request nobody took off the board (grid_worker, secretary): open again
+         * @description Grid worker or secretary over the request's unit (other roles: 403; outside the caller's scope: 404). Only a published request (taken already: 409 invalid_state). Open again: to dispatch, or to publish later.
+         */
+        post: operations["unpublishServiceRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-requests/{id}/take": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A member takes a request off the board: accepted, theirs (the first one wins)
+         * @description A member who may serve at the request's unit (their line of the organisation or a 双报到 community; anyone else: 404; a user with no member record: 403). One conditional update: of members racing for it, in any process, the first gets it and the rest 409 invalid_state, as does a request not on the board. An inactive member: 409. Next: completeServiceRequest.
+         */
+        post: operations["takeServiceRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -856,6 +1064,158 @@ export interface paths {
          * @description Shows only validity, serial number, name, total hours, issue date and issuer. Unknown code: 404. Case, spaces and hyphens in the code do not matter. Rate limited per address: 429 rate_limited.
          */
         get: operations["verifyServiceCertificate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{id}/check-in-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The activity's current check-in code and QR payload, for the door (organiser)
+         * @description The activity's creator, or a secretary or grid worker over its unit (other roles: 403; outside the caller's scope: 404). The code changes every 60 seconds and is accepted during its own step and the next (up to two minutes, expiresAt), so a photo of it soon stops working; nothing is stored, so ask again for the next one (a door screen asks every step). The check-in window runs from 2 hours before the start until 2 hours after the end, while the activity is open (not verified); outside it, or once verified: 409 invalid_state.
+         */
+        post: operations["createCheckInCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{id}/check-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who checked in at an activity, who has left, and each stay's hours (staff)
+         * @description Secretary or grid worker over the activity's unit (other roles: 403; outside the caller's scope: 404). Newest check-in first; `status` open (still in) or closed (left), `memberId` one member.
+         */
+        get: operations["listActivityCheckIns"];
+        put?: never;
+        /**
+         * Check in at an activity (签到): the member with the code, or staff for a member
+         * @description The member themself with `{code}` (the code of createCheckInCode or its whole qrPayload): a wrong or expired code is 400 validation_failed on `code`; an activity the member cannot serve at (not on their line of the organisation nor a 双报到 community) is 404. Or a secretary or grid worker over the activity's unit (admin) for a member without a phone: `{memberId, reason, at?}` (reason required; `at` defaults to now, is not in the future and lies in the window); a member who may not serve there: 422 out_of_range (404 when outside the caller's scope). The check-in window runs from 2 hours before the start until 2 hours after the end, while the activity is open (not verified); outside it, or once verified: 409 invalid_state. One open check-in per member and activity: a second before checking out is 409 conflict. 201 with the check-in.
+         */
+        post: operations["checkIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{id}/check-outs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check out of an activity (签退): closes the open check-in and counts the hours
+         * @description The member themself with `{code}` (the code of createCheckInCode or its whole qrPayload): a wrong or expired code is 400 validation_failed on `code`; an activity the member cannot serve at (not on their line of the organisation nor a 双报到 community) is 404. Or a secretary or grid worker over the activity's unit (admin) for a member without a phone: `{memberId, reason, at?}` (reason required; `at` defaults to now, is not in the future and lies in the window); a member who may not serve there: 422 out_of_range (404 when outside the caller's scope). The check-in window runs from 2 hours before the start until 2 hours after the end, while the activity is open (not verified); outside it, or once verified: 409 invalid_state. The stay counts its time within the activity's start and end, rounded down to whole quarter hours (0.25); the member's participation (unverified, as recordParticipation) becomes the sum of their closed stays there, at most the activity's length (none while it is 0.00). No open check-in: 409 invalid_state.
+         */
+        post: operations["checkOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{id}/participants/{memberId}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The corrections of a member's hours at an activity, oldest first (staff, the member)
+         * @description A secretary or grid worker over the activity's unit, or the member themself (another member: 404; other roles: 403; outside the caller's scope: 404). Each correction with the figure it replaced, the new one, the reason, who made it and when; `verifiedHours` is the figure as verified (null while the activity is open), `hours` the current one.
+         */
+        get: operations["listHoursCorrections"];
+        put?: never;
+        /**
+         * Correct a member's verified hours at a verified activity (更正; secretary who did not take part)
+         * @description Idempotent under Idempotency-Key. A secretary (or admin) over the activity's unit (grid workers and other roles: 403; outside the caller's scope: 404); one who took part in the activity is 403 recused (nobody corrects their own or a colleague's record there). The activity must be verified (else 409 invalid_state: use recordParticipation); the member must be a participant (else 404). `hours` from 0.00 (strikes a wrong record) to the activity's length (above: 422 out_of_range with maxHours); the same figure as now: 409 invalid_state. `reason` is required. The correction is appended (never edited), audited, and from then on is the figure that counts: getServiceHours and its CSV, certificates issued afterwards, the reports; getActivity shows the participant's `hours` (current) beside `verifiedHours`. A claim drafted from the participation follows while submitted (its quantity becomes the corrected hours, or it is withdrawn at 0.00): claimFollowed true; a claim being scored, scored or posted is left alone (claimFollowed false, with claimId and claimStatus, to decide on an adjustment).
+         */
+        post: operations["correctServiceHours"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{id}/sign-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An activity's sign-ups: confirmed first, then the waitlist in order, then the cancelled
+         * @description Secretary or grid worker over the activity's unit (other roles: 403; outside the caller's scope: 404). `status` narrows to confirmed, waitlisted or cancelled; waitlisted sign-ups carry their `position`.
+         */
+        get: operations["listActivitySignUps"];
+        put?: never;
+        /**
+         * Sign up for an activity (报名): a member for themself, or staff for a member
+         * @description A member signs up themself (no body, or their own `memberId`); a secretary or grid worker over the activity's unit names `memberId`. The member must be able to serve there: the activity's unit lies on their home line (their unit, above or below it) or, when its `visibility` is subtree_and_registered, on the line of a community they registered with (双报到). To a member any other activity is 404; staff naming a member they see who may not serve there get 422 out_of_range, an inactive member 409. Within `capacity` the sign-up is `confirmed`, beyond it `waitlisted` with its `position` (1 first). Racing sign-ups for the last places confirm exactly `capacity`, across processes. Before `signUpOpensAt`, from `signUpClosesAt` (without one: from the start) or once the activity is verified: 409 invalid_state. 201 with the sign-up; signing up again while confirmed or waitlisted changes nothing and answers 200 with it; after a cancellation one may sign up again, at the back of the queue.
+         */
+        post: operations["signUpForActivity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/activities/{id}/sign-ups/{memberId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a sign-up (the member, or staff over the activity); the first waitlisted moves up
+         * @description The member themself, or a secretary or grid worker over the activity's unit; `reason` is optional. A confirmed member's place goes, in the same transaction, to the first waitlisted member (by when they queued), who gets `confirmedAt` (audit event sign_up.promoted). A cancelled sign-up: 409 invalid_state; a verified activity: 409. A member who never signed up there: 404.
+         */
+        post: operations["cancelSignUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/sign-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your own sign-ups, with each activity and your status, the latest activity first
+         * @description For a login linked to a member (others: 403). `status` narrows to confirmed, waitlisted or cancelled.
+         */
+        get: operations["listMySignUps"];
         put?: never;
         post?: never;
         delete?: never;
@@ -986,6 +1346,26 @@ export interface paths {
          * @description The ceiling is min(pointsPerUnit * quantity, maxPerClaim), negative for deductions (which only a secretary records). Evidence must be the member’s own verified activities and confirmed requests; the same one backs at most one claim per item (409 conflict).
          */
         post: operations["createClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/claims/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 批量申报: the same claim for many members at once (secretary, Idempotency-Key)
+         * @description One submitted claim per member under one rubric item (a branch meeting, a month of dues), all or nothing: a member who is not at home in a unit where you are secretary is named in the 400 (`errors[].field` memberIds[i]) and nothing is filed. The claims share `batchId` and are scored by the panel like any other. The same Idempotency-Key and body answer the same batch again.
+         */
+        post: operations["createClaimsBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1841,7 +2221,7 @@ export interface paths {
         };
         /**
          * Every change in your scope, newest first (secretary, admin)
-         * @description Filter by orgUnitId (its subtree), targetType (org_unit, user, member, team, activity, service_request, rubric, claim, scoring_round, objection, ledger_transaction, reward, redemption) and targetId.
+         * @description Filter by orgUnitId (its subtree), targetType (org_unit, user, member, team, activity, service_request, rubric, claim, scoring_round, objection, ledger_transaction, reward, redemption, resident, resident_invitation) and targetId.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -2791,6 +3171,7 @@ export interface operations {
                      *         "name": "张建国",
                      *         "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30"
                      *       },
+                     *       "resident": null,
                      *       "roles": [
                      *         {
                      *           "id": "f9f56832-5c85-4444-ba09-fd390915a8a5",
@@ -2822,6 +3203,20 @@ export interface operations {
                              */
                             orgUnitId: string;
                         } | null;
+                        /** @description The resident (群众) this login belongs to; null for members' and staff logins */
+                        resident: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            name: string;
+                            /**
+                             * Format: uuid
+                             * @description The community the resident lives in
+                             */
+                            orgUnitId: string;
+                        } | null;
                         roles: {
                             /**
                              * Format: uuid
@@ -2829,10 +3224,10 @@ export interface operations {
                              */
                             id: string;
                             /**
-                             * @description admin, secretary, panelist, grid_worker, clerk or member
+                             * @description admin, secretary, panelist, grid_worker, clerk, member or resident (群众: granted only by createResident and registerResident, never by grantRole)
                              * @enum {string}
                              */
-                            role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member";
+                            role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member" | "resident";
                             /**
                              * Format: uuid
                              * @description UUID
@@ -3016,10 +3411,10 @@ export interface operations {
                                  */
                                 id: string;
                                 /**
-                                 * @description admin, secretary, panelist, grid_worker, clerk or member
+                                 * @description admin, secretary, panelist, grid_worker, clerk, member or resident (群众: granted only by createResident and registerResident, never by grantRole)
                                  * @enum {string}
                                  */
-                                role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member";
+                                role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member" | "resident";
                                 /**
                                  * Format: uuid
                                  * @description UUID
@@ -3266,10 +3661,10 @@ export interface operations {
                              */
                             id: string;
                             /**
-                             * @description admin, secretary, panelist, grid_worker, clerk or member
+                             * @description admin, secretary, panelist, grid_worker, clerk, member or resident (群众: granted only by createResident and registerResident, never by grantRole)
                              * @enum {string}
                              */
-                            role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member";
+                            role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member" | "resident";
                             /**
                              * Format: uuid
                              * @description UUID
@@ -3554,10 +3949,10 @@ export interface operations {
                              */
                             id: string;
                             /**
-                             * @description admin, secretary, panelist, grid_worker, clerk or member
+                             * @description admin, secretary, panelist, grid_worker, clerk, member or resident (群众: granted only by createResident and registerResident, never by grantRole)
                              * @enum {string}
                              */
-                            role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member";
+                            role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member" | "resident";
                             /**
                              * Format: uuid
                              * @description UUID
@@ -3753,10 +4148,10 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description admin, secretary, panelist, grid_worker, clerk or member
+                     * @description admin, secretary, panelist, grid_worker, clerk, member or resident (群众: granted only by createResident and registerResident, never by grantRole)
                      * @enum {string}
                      */
-                    role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member";
+                    role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member" | "resident";
                     /**
                      * Format: uuid
                      * @description UUID
@@ -3797,10 +4192,10 @@ export interface operations {
                          */
                         userId: string;
                         /**
-                         * @description admin, secretary, panelist, grid_worker, clerk or member
+                         * @description admin, secretary, panelist, grid_worker, clerk, member or resident (群众: granted only by createResident and registerResident, never by grantRole)
                          * @enum {string}
                          */
-                        role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member";
+                        role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member" | "resident";
                         /**
                          * Format: uuid
                          * @description UUID
@@ -9322,6 +9717,1920 @@ export interface operations {
             };
         };
     };
+    listResidents: {
+        parameters: {
+            query?: {
+                /** @description Residents of this community (or of the communities below it) */
+                orgUnitId?: string;
+                /** @description Part of the name or of the phone number */
+                q?: string;
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of residents, by name */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "1c7fb8a4-33de-4c7b-9a0b-5f2b0d63e1a9",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "name": "孙桂芳",
+                     *           "phone": null,
+                     *           "username": null,
+                     *           "invitationId": null,
+                     *           "createdAt": "2026-05-08T15:40:12.904+08:00"
+                     *         },
+                     *         {
+                     *           "id": "2ebff068-7680-4c25-971e-17a10a6ca436",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "name": "王秀兰",
+                     *           "phone": "13700001234",
+                     *           "username": "wangxiulan",
+                     *           "invitationId": "87f5475e-5b96-416d-a4c8-f80f73a9517d",
+                     *           "createdAt": "2026-05-06T10:02:41.377+08:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description The community (社区) the resident lives in
+                             */
+                            orgUnitId: string;
+                            name: string;
+                            phone: string | null;
+                            username: string | null;
+                            invitationId: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createResident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                 *       "name": "王秀兰",
+                 *       "phone": "13700001234",
+                 *       "username": "wangxiulan",
+                 *       "password": "Shita-2026-wxl"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description A community (社区)
+                     */
+                    orgUnitId: string;
+                    name: string;
+                    phone?: string;
+                    /** @description No spaces or control characters */
+                    username?: string;
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The resident, created (with their login when username and password were given) */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "2ebff068-7680-4c25-971e-17a10a6ca436",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "name": "王秀兰",
+                     *       "phone": "13700001234",
+                     *       "username": "wangxiulan",
+                     *       "invitationId": null,
+                     *       "createdAt": "2026-05-06T10:02:41.377+08:00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description The community (社区) the resident lives in
+                         */
+                        orgUnitId: string;
+                        name: string;
+                        phone: string | null;
+                        username: string | null;
+                        invitationId: string | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "name must not be empty",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "must not be empty"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "that username is taken",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getResident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resident */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "2ebff068-7680-4c25-971e-17a10a6ca436",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "name": "王秀兰",
+                     *       "phone": "13700001234",
+                     *       "username": "wangxiulan",
+                     *       "invitationId": "87f5475e-5b96-416d-a4c8-f80f73a9517d",
+                     *       "createdAt": "2026-05-06T10:02:41.377+08:00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description The community (社区) the resident lives in
+                         */
+                        orgUnitId: string;
+                        name: string;
+                        phone: string | null;
+                        username: string | null;
+                        invitationId: string | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "resident not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registerResident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "invitationCode": "K7PQ-3MXD",
+                 *       "name": "王秀兰",
+                 *       "phone": "13700001234",
+                 *       "username": "wangxiulan",
+                 *       "password": "Shita-2026-wxl"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description As handed out; case, spaces and hyphens do not matter */
+                    invitationCode: string;
+                    name: string;
+                    phone: string;
+                    /** @description No spaces or control characters */
+                    username: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The resident, registered in the invitation’s community, and their tokens (signed in) */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "resident": {
+                     *         "id": "2ebff068-7680-4c25-971e-17a10a6ca436",
+                     *         "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *         "name": "王秀兰",
+                     *         "phone": "13700001234",
+                     *         "username": "wangxiulan",
+                     *         "invitationId": "87f5475e-5b96-416d-a4c8-f80f73a9517d",
+                     *         "createdAt": "2026-05-06T10:02:41.377+08:00"
+                     *       },
+                     *       "tokens": {
+                     *         "accessToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmNjgyZGFiYi1hMDg4LTQ5NzMtOTQzZi0wNWMzODVlZjkzNTUifQ.c2lnbmF0dXJlLW9mLXRoZS1leGFtcGxl",
+                     *         "refreshToken": "q3VYf1oZ8mJb2nW5xK7tR0cE4hL6pA9sD2gU8yI1oTw",
+                     *         "tokenType": "Bearer",
+                     *         "expiresIn": 900
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description 群众: a resident of a community who places and follows their own service requests. Not a party member: no points, no ledger, in no ranking or report. */
+                        resident: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description The community (社区) the resident lives in
+                             */
+                            orgUnitId: string;
+                            name: string;
+                            phone: string | null;
+                            username: string | null;
+                            invitationId: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                        };
+                        /** @description Signed in at once: as login answers */
+                        tokens: {
+                            /** @description JWT (HS256), valid for expiresIn seconds */
+                            accessToken: string;
+                            /** @description Opaque, single use: each refresh returns a new one */
+                            refreshToken: string;
+                            /** @enum {string} */
+                            tokenType: "Bearer";
+                            /**
+                             * Format: int32
+                             * @description Seconds until the access token expires
+                             */
+                            expiresIn: number;
+                        };
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "invitationCode: the invitation code is not valid: wrong, expired, revoked or used up",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "invitationCode",
+                     *           "message": "the invitation code is not valid: wrong, expired, revoked or used up"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized: not answered here, this operation needs no token */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "that username is taken",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many attempts; retry in 41 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listResidentInvitations: {
+        parameters: {
+            query?: {
+                /** @description Invitations of this community (or of those below it) */
+                orgUnitId?: string;
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of invitations, newest first, without their codes */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "87f5475e-5b96-416d-a4c8-f80f73a9517d",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "status": "active",
+                     *           "maxUses": 100,
+                     *           "uses": 37,
+                     *           "expiresAt": "2026-06-04T09:30:00.000+08:00",
+                     *           "revokedAt": null,
+                     *           "createdBy": "8a496e8c-b36c-4d66-b165-b8e42853d82c",
+                     *           "createdAt": "2026-05-05T09:30:00.000+08:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description The community residents who register with it join
+                             */
+                            orgUnitId: string;
+                            /**
+                             * @description active (admits registrations), expired, revoked or used_up (uses reached maxUses)
+                             * @enum {string}
+                             */
+                            status: "active" | "expired" | "revoked" | "used_up";
+                            /**
+                             * Format: int32
+                             * @description Registrations the code admits
+                             */
+                            maxUses: number;
+                            /**
+                             * Format: int32
+                             * @description Registrations made with it so far
+                             */
+                            uses: number;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            expiresAt: string;
+                            revokedAt: string | null;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            createdBy: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createResidentInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                 *       "maxUses": 100,
+                 *       "expiresAt": "2026-06-04T09:30:00.000+08:00"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description A community (社区)
+                     */
+                    orgUnitId: string;
+                    /**
+                     * Format: int32
+                     * @description Registrations the code admits
+                     * @default 100
+                     */
+                    maxUses?: number;
+                    /**
+                     * Format: date-time
+                     * @description Default: 30 days from now; at most a year ahead
+                     */
+                    expiresAt?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The invitation, with its code: shown this once, only its hash is kept */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "87f5475e-5b96-416d-a4c8-f80f73a9517d",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "status": "active",
+                     *       "maxUses": 100,
+                     *       "uses": 0,
+                     *       "expiresAt": "2026-06-04T09:30:00.000+08:00",
+                     *       "revokedAt": null,
+                     *       "createdBy": "8a496e8c-b36c-4d66-b165-b8e42853d82c",
+                     *       "createdAt": "2026-05-05T09:30:00.000+08:00",
+                     *       "code": "K7PQ3MXD"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description The community residents who register with it join
+                         */
+                        orgUnitId: string;
+                        /**
+                         * @description active (admits registrations), expired, revoked or used_up (uses reached maxUses)
+                         * @enum {string}
+                         */
+                        status: "active" | "expired" | "revoked" | "used_up";
+                        /**
+                         * Format: int32
+                         * @description Registrations the code admits
+                         */
+                        maxUses: number;
+                        /**
+                         * Format: int32
+                         * @description Registrations made with it so far
+                         */
+                        uses: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        expiresAt: string;
+                        revokedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        createdBy: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /** @description The code to hand out, shown this once: only its SHA-256 is stored */
+                        code: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeResidentInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invitation, revoked: its code admits nobody any more */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "87f5475e-5b96-416d-a4c8-f80f73a9517d",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "status": "revoked",
+                     *       "maxUses": 100,
+                     *       "uses": 37,
+                     *       "expiresAt": "2026-06-04T09:30:00.000+08:00",
+                     *       "revokedAt": "2026-05-20T17:05:33.218+08:00",
+                     *       "createdBy": "8a496e8c-b36c-4d66-b165-b8e42853d82c",
+                     *       "createdAt": "2026-05-05T09:30:00.000+08:00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description The community residents who register with it join
+                         */
+                        orgUnitId: string;
+                        /**
+                         * @description active (admits registrations), expired, revoked or used_up (uses reached maxUses)
+                         * @enum {string}
+                         */
+                        status: "active" | "expired" | "revoked" | "used_up";
+                        /**
+                         * Format: int32
+                         * @description Registrations the code admits
+                         */
+                        maxUses: number;
+                        /**
+                         * Format: int32
+                         * @description Registrations made with it so far
+                         */
+                        uses: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        expiresAt: string;
+                        revokedAt: string | null;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        createdBy: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "resident invitation not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/invalid-state",
+                     *       "title": "Not allowed in the current state",
+                     *       "status": 409,
+                     *       "detail": "the invitation is already revoked",
+                     *       "code": "invalid_state"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listActivities: {
         parameters: {
             query?: {
@@ -9370,6 +11679,11 @@ export interface operations {
                      *           "verifiedByUserId": null,
                      *           "participantCount": 2,
                      *           "totalHours": "6.50",
+                     *           "capacity": 20,
+                     *           "signUpOpensAt": "2026-12-01T18:00:00.000+08:00",
+                     *           "signUpClosesAt": "2026-12-04T20:00:00.000+08:00",
+                     *           "visibility": "subtree_and_registered",
+                     *           "confirmedCount": 18,
                      *           "createdAt": "2026-12-01T16:20:44.305+08:00"
                      *         }
                      *       ],
@@ -9411,6 +11725,16 @@ export interface operations {
                             participantCount: number;
                             /** @example 12.50 */
                             totalHours: string;
+                            capacity: number | null;
+                            signUpOpensAt: string | null;
+                            signUpClosesAt: string | null;
+                            /** @description Who may sign up: members of the activity unit's line (subtree), or also members registered with it through 双报到 (subtree_and_registered) */
+                            visibility: "subtree" | "subtree_and_registered";
+                            /**
+                             * Format: int32
+                             * @description Confirmed sign-ups (报名), at most capacity
+                             */
+                            confirmedCount: number;
                             /**
                              * Format: date-time
                              * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -9599,7 +11923,11 @@ export interface operations {
                  *       "rubricItemCode": "ENVIRON",
                  *       "startsAt": "2026-12-05T08:30:00+08:00",
                  *       "endsAt": "2026-12-05T12:00:00+08:00",
-                 *       "location": "石塔社区 1-6 号楼"
+                 *       "location": "石塔社区 1-6 号楼",
+                 *       "capacity": 20,
+                 *       "signUpOpensAt": "2026-12-01T18:00:00+08:00",
+                 *       "signUpClosesAt": "2026-12-04T20:00:00+08:00",
+                 *       "visibility": "subtree_and_registered"
                  *     }
                  */
                 "application/json": {
@@ -9627,6 +11955,26 @@ export interface operations {
                      */
                     endsAt: string;
                     location?: string;
+                    /**
+                     * Format: int32
+                     * @description The most confirmed sign-ups; more are waitlisted (none: no limit)
+                     */
+                    capacity?: number;
+                    /**
+                     * Format: date-time
+                     * @description Sign-up opens (none: at once)
+                     */
+                    signUpOpensAt?: string;
+                    /**
+                     * Format: date-time
+                     * @description Sign-up closes, at the latest endsAt (none: when the activity starts)
+                     */
+                    signUpClosesAt?: string;
+                    /**
+                     * @description Who may sign up: members of the activity unit's line (subtree), or also members registered with it through 双报到 (subtree_and_registered)
+                     * @default subtree
+                     */
+                    visibility?: "subtree" | "subtree_and_registered";
                 };
             };
         };
@@ -9657,6 +12005,11 @@ export interface operations {
                      *       "verifiedByUserId": null,
                      *       "participantCount": 0,
                      *       "totalHours": "0.00",
+                     *       "capacity": 20,
+                     *       "signUpOpensAt": "2026-12-01T18:00:00.000+08:00",
+                     *       "signUpClosesAt": "2026-12-04T20:00:00.000+08:00",
+                     *       "visibility": "subtree_and_registered",
+                     *       "confirmedCount": 0,
                      *       "createdAt": "2026-12-01T16:20:44.305+08:00",
                      *       "participants": []
                      *     }
@@ -9695,6 +12048,16 @@ export interface operations {
                         participantCount: number;
                         /** @example 12.50 */
                         totalHours: string;
+                        capacity: number | null;
+                        signUpOpensAt: string | null;
+                        signUpClosesAt: string | null;
+                        /** @description Who may sign up: members of the activity unit's line (subtree), or also members registered with it through 双报到 (subtree_and_registered) */
+                        visibility: "subtree" | "subtree_and_registered";
+                        /**
+                         * Format: int32
+                         * @description Confirmed sign-ups (报名), at most capacity
+                         */
+                        confirmedCount: number;
                         /**
                          * Format: date-time
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -9716,6 +12079,12 @@ export interface operations {
                             /** @example 12.50 */
                             hours: string;
                             verified: boolean;
+                            verifiedHours: string | null;
+                            /**
+                             * Format: int32
+                             * @description Corrections of these hours since verification (listHoursCorrections)
+                             */
+                            corrections: number;
                             /**
                              * Format: date-time
                              * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -9968,6 +12337,11 @@ export interface operations {
                      *       "verifiedByUserId": null,
                      *       "participantCount": 2,
                      *       "totalHours": "6.50",
+                     *       "capacity": 20,
+                     *       "signUpOpensAt": "2026-12-01T18:00:00.000+08:00",
+                     *       "signUpClosesAt": "2026-12-04T20:00:00.000+08:00",
+                     *       "visibility": "subtree_and_registered",
+                     *       "confirmedCount": 18,
                      *       "createdAt": "2026-12-01T16:20:44.305+08:00",
                      *       "participants": [
                      *         {
@@ -9976,6 +12350,8 @@ export interface operations {
                      *           "memberName": "张建国",
                      *           "hours": "3.50",
                      *           "verified": false,
+                     *           "verifiedHours": null,
+                     *           "corrections": 0,
                      *           "recordedAt": "2026-12-05T14:46:15.123+08:00"
                      *         },
                      *         {
@@ -9984,6 +12360,8 @@ export interface operations {
                      *           "memberName": "李秀英",
                      *           "hours": "3.00",
                      *           "verified": false,
+                     *           "verifiedHours": null,
+                     *           "corrections": 0,
                      *           "recordedAt": "2026-12-05T14:47:02.560+08:00"
                      *         }
                      *       ]
@@ -10023,6 +12401,16 @@ export interface operations {
                         participantCount: number;
                         /** @example 12.50 */
                         totalHours: string;
+                        capacity: number | null;
+                        signUpOpensAt: string | null;
+                        signUpClosesAt: string | null;
+                        /** @description Who may sign up: members of the activity unit's line (subtree), or also members registered with it through 双报到 (subtree_and_registered) */
+                        visibility: "subtree" | "subtree_and_registered";
+                        /**
+                         * Format: int32
+                         * @description Confirmed sign-ups (报名), at most capacity
+                         */
+                        confirmedCount: number;
                         /**
                          * Format: date-time
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -10044,6 +12432,12 @@ export interface operations {
                             /** @example 12.50 */
                             hours: string;
                             verified: boolean;
+                            verifiedHours: string | null;
+                            /**
+                             * Format: int32
+                             * @description Corrections of these hours since verification (listHoursCorrections)
+                             */
+                            corrections: number;
                             /**
                              * Format: date-time
                              * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -10257,6 +12651,8 @@ export interface operations {
                      *       "memberName": "张建国",
                      *       "hours": "3.50",
                      *       "verified": false,
+                     *       "verifiedHours": null,
+                     *       "corrections": 0,
                      *       "recordedAt": "2026-12-05T14:46:15.123+08:00"
                      *     }
                      */
@@ -10276,6 +12672,12 @@ export interface operations {
                         /** @example 12.50 */
                         hours: string;
                         verified: boolean;
+                        verifiedHours: string | null;
+                        /**
+                         * Format: int32
+                         * @description Corrections of these hours since verification (listHoursCorrections)
+                         */
+                        corrections: number;
                         /**
                          * Format: date-time
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -10301,6 +12703,8 @@ export interface operations {
                      *       "memberName": "张建国",
                      *       "hours": "3.50",
                      *       "verified": false,
+                     *       "verifiedHours": null,
+                     *       "corrections": 0,
                      *       "recordedAt": "2026-12-05T14:46:15.123+08:00"
                      *     }
                      */
@@ -10320,6 +12724,12 @@ export interface operations {
                         /** @example 12.50 */
                         hours: string;
                         verified: boolean;
+                        verifiedHours: string | null;
+                        /**
+                         * Format: int32
+                         * @description Corrections of these hours since verification (listHoursCorrections)
+                         */
+                        corrections: number;
                         /**
                          * Format: date-time
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -10858,6 +13268,11 @@ export interface operations {
                      *       "verifiedByUserId": "7de68f8a-6e15-4a86-861f-874f11495bcb",
                      *       "participantCount": 2,
                      *       "totalHours": "6.50",
+                     *       "capacity": 20,
+                     *       "signUpOpensAt": "2026-12-01T18:00:00.000+08:00",
+                     *       "signUpClosesAt": "2026-12-04T20:00:00.000+08:00",
+                     *       "visibility": "subtree_and_registered",
+                     *       "confirmedCount": 18,
                      *       "createdAt": "2026-12-01T16:20:44.305+08:00",
                      *       "participants": [
                      *         {
@@ -10866,6 +13281,8 @@ export interface operations {
                      *           "memberName": "张建国",
                      *           "hours": "3.50",
                      *           "verified": true,
+                     *           "verifiedHours": "3.50",
+                     *           "corrections": 0,
                      *           "recordedAt": "2026-12-05T14:46:15.123+08:00"
                      *         },
                      *         {
@@ -10874,6 +13291,8 @@ export interface operations {
                      *           "memberName": "李秀英",
                      *           "hours": "3.00",
                      *           "verified": true,
+                     *           "verifiedHours": "3.00",
+                     *           "corrections": 0,
                      *           "recordedAt": "2026-12-05T14:47:02.560+08:00"
                      *         }
                      *       ]
@@ -10913,6 +13332,16 @@ export interface operations {
                         participantCount: number;
                         /** @example 12.50 */
                         totalHours: string;
+                        capacity: number | null;
+                        signUpOpensAt: string | null;
+                        signUpClosesAt: string | null;
+                        /** @description Who may sign up: members of the activity unit's line (subtree), or also members registered with it through 双报到 (subtree_and_registered) */
+                        visibility: "subtree" | "subtree_and_registered";
+                        /**
+                         * Format: int32
+                         * @description Confirmed sign-ups (报名), at most capacity
+                         */
+                        confirmedCount: number;
                         /**
                          * Format: date-time
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -10934,6 +13363,12 @@ export interface operations {
                             /** @example 12.50 */
                             hours: string;
                             verified: boolean;
+                            verifiedHours: string | null;
+                            /**
+                             * Format: int32
+                             * @description Corrections of these hours since verification (listHoursCorrections)
+                             */
+                            corrections: number;
                             /**
                              * Format: date-time
                              * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -11608,7 +14043,9 @@ export interface operations {
             query?: {
                 /** @description UUID */
                 orgUnitId?: string;
-                status?: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                status?: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                /** @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker) */
+                kind?: "service" | "wish";
                 /** @description UUID */
                 memberId?: string;
                 limit?: number;
@@ -11637,11 +14074,16 @@ export interface operations {
                      *         {
                      *           "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *           "requesterName": "周桂兰",
+                     *           "kind": "service",
+                     *           "requesterName": "王秀兰",
                      *           "requesterContact": "13705551234",
+                     *           "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *           "title": "帮独居老人更换厨房灯泡",
                      *           "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *           "status": "accepted",
+                     *           "publishedAt": null,
+                     *           "teamId": null,
+                     *           "teamName": null,
                      *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *           "memberName": "张建国",
                      *           "dispatchedAt": "2026-11-19T10:30:05.118+08:00",
@@ -11674,12 +14116,21 @@ export interface operations {
                              * @description UUID
                              */
                             orgUnitId: string;
+                            /**
+                             * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                             * @enum {string}
+                             */
+                            kind: "service" | "wish";
                             requesterName: string;
                             requesterContact: string | null;
+                            residentId: string | null;
                             title: string;
                             description: string;
                             /** @enum {string} */
-                            status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                            status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                            publishedAt: string | null;
+                            teamId: string | null;
+                            teamName: string | null;
                             memberId: string | null;
                             memberName: string | null;
                             dispatchedAt: string | null;
@@ -11692,6 +14143,7 @@ export interface operations {
                             feedback: string | null;
                             cancelledAt: string | null;
                             cancelReason: string | null;
+                            /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                             declines: {
                                 /**
                                  * Format: uuid
@@ -11892,9 +14344,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                 *       "requesterName": "周桂兰",
-                 *       "requesterContact": "13705551234",
+                 *       "kind": "service",
                  *       "title": "帮独居老人更换厨房灯泡",
                  *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。"
                  *     }
@@ -11902,18 +14352,26 @@ export interface operations {
                 "application/json": {
                     /**
                      * Format: uuid
-                     * @description UUID
+                     * @description Required for staff; a resident's request is at their own community (the default)
                      */
-                    orgUnitId: string;
-                    requesterName: string;
+                    orgUnitId?: string;
+                    /** @description Required for staff; a resident's name comes from their record (not given) */
+                    requesterName?: string;
+                    /** @description Staff only; a resident's phone comes from their record (not given) */
                     requesterContact?: string;
                     title: string;
                     description: string;
+                    /**
+                     * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                     * @default service
+                     * @enum {string}
+                     */
+                    kind?: "service" | "wish";
                 };
             };
         };
         responses: {
-            /** @description The request, open: waiting to be dispatched to a member */
+            /** @description The request, open: waiting to be dispatched to a member or published on the board */
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -11927,11 +14385,16 @@ export interface operations {
                      * @example {
                      *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *       "requesterName": "周桂兰",
+                     *       "kind": "service",
+                     *       "requesterName": "王秀兰",
                      *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *       "title": "帮独居老人更换厨房灯泡",
                      *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *       "status": "open",
+                     *       "publishedAt": null,
+                     *       "teamId": null,
+                     *       "teamName": null,
                      *       "memberId": null,
                      *       "memberName": null,
                      *       "dispatchedAt": null,
@@ -11960,12 +14423,21 @@ export interface operations {
                          * @description UUID
                          */
                         orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
                         requesterName: string;
                         requesterContact: string | null;
+                        residentId: string | null;
                         title: string;
                         description: string;
                         /** @enum {string} */
-                        status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
                         memberId: string | null;
                         memberName: string | null;
                         dispatchedAt: string | null;
@@ -11978,6 +14450,7 @@ export interface operations {
                         feedback: string | null;
                         cancelledAt: string | null;
                         cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                         declines: {
                             /**
                              * Format: uuid
@@ -12019,12 +14492,12 @@ export interface operations {
                      *       "type": "https://volunteer-points.example/problems/validation-failed",
                      *       "title": "Request is not valid",
                      *       "status": 400,
-                     *       "detail": "orgUnitId is required",
+                     *       "detail": "requesterName: a resident orders for themself: it comes from your record",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
-                     *           "field": "orgUnitId",
-                     *           "message": "is required"
+                     *           "field": "requesterName",
+                     *           "message": "a resident orders for themself: it comes from your record"
                      *         }
                      *       ]
                      *     }
@@ -12235,11 +14708,16 @@ export interface operations {
                      * @example {
                      *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *       "requesterName": "周桂兰",
+                     *       "kind": "service",
+                     *       "requesterName": "王秀兰",
                      *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *       "title": "帮独居老人更换厨房灯泡",
                      *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *       "status": "dispatched",
+                     *       "publishedAt": null,
+                     *       "teamId": null,
+                     *       "teamName": null,
                      *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *       "memberName": "张建国",
                      *       "dispatchedAt": "2026-11-19T10:30:05.118+08:00",
@@ -12274,12 +14752,21 @@ export interface operations {
                          * @description UUID
                          */
                         orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
                         requesterName: string;
                         requesterContact: string | null;
+                        residentId: string | null;
                         title: string;
                         description: string;
                         /** @enum {string} */
-                        status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
                         memberId: string | null;
                         memberName: string | null;
                         dispatchedAt: string | null;
@@ -12292,6 +14779,7 @@ export interface operations {
                         feedback: string | null;
                         cancelledAt: string | null;
                         cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                         declines: {
                             /**
                              * Format: uuid
@@ -12489,24 +14977,30 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description Exactly one of memberId and teamId */
         requestBody: {
             content: {
                 /**
                  * @example {
-                 *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3"
+                 *       "teamId": "389bdc1c-e92f-4731-9b5c-b80c1121de1e"
                  *     }
                  */
                 "application/json": {
                     /**
                      * Format: uuid
-                     * @description UUID
+                     * @description Dispatch to this member (or give teamId)
                      */
-                    memberId: string;
+                    memberId?: string;
+                    /**
+                     * Format: uuid
+                     * @description Dispatch to this team: any member of it may accept
+                     */
+                    teamId?: string;
                 };
             };
         };
         responses: {
-            /** @description The request, dispatched to the member */
+            /** @description The request, dispatched to the member or to the team */
             200: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12520,13 +15014,18 @@ export interface operations {
                      * @example {
                      *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *       "requesterName": "周桂兰",
+                     *       "kind": "service",
+                     *       "requesterName": "王秀兰",
                      *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *       "title": "帮独居老人更换厨房灯泡",
                      *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *       "status": "dispatched",
-                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
-                     *       "memberName": "张建国",
+                     *       "publishedAt": null,
+                     *       "teamId": "389bdc1c-e92f-4731-9b5c-b80c1121de1e",
+                     *       "teamName": "石塔社区红色志愿服务队",
+                     *       "memberId": null,
+                     *       "memberName": null,
                      *       "dispatchedAt": "2026-11-19T10:30:05.118+08:00",
                      *       "acceptedAt": null,
                      *       "completedAt": null,
@@ -12553,12 +15052,21 @@ export interface operations {
                          * @description UUID
                          */
                         orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
                         requesterName: string;
                         requesterContact: string | null;
+                        residentId: string | null;
                         title: string;
                         description: string;
                         /** @enum {string} */
-                        status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
                         memberId: string | null;
                         memberName: string | null;
                         dispatchedAt: string | null;
@@ -12571,6 +15079,7 @@ export interface operations {
                         feedback: string | null;
                         cancelledAt: string | null;
                         cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                         declines: {
                             /**
                              * Format: uuid
@@ -12612,12 +15121,12 @@ export interface operations {
                      *       "type": "https://volunteer-points.example/problems/validation-failed",
                      *       "title": "Request is not valid",
                      *       "status": 400,
-                     *       "detail": "memberId is required",
+                     *       "detail": "teamId: give exactly one of memberId and teamId",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
-                     *           "field": "memberId",
-                     *           "message": "is required"
+                     *           "field": "teamId",
+                     *           "message": "give exactly one of memberId and teamId"
                      *         }
                      *       ]
                      *     }
@@ -12858,7 +15367,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request, accepted by the member */
+            /** @description The request, accepted by the member (of the team, the first one to accept) */
             200: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12872,11 +15381,16 @@ export interface operations {
                      * @example {
                      *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *       "requesterName": "周桂兰",
+                     *       "kind": "service",
+                     *       "requesterName": "王秀兰",
                      *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *       "title": "帮独居老人更换厨房灯泡",
                      *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *       "status": "accepted",
+                     *       "publishedAt": null,
+                     *       "teamId": null,
+                     *       "teamName": null,
                      *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *       "memberName": "张建国",
                      *       "dispatchedAt": "2026-11-19T10:30:05.118+08:00",
@@ -12905,12 +15419,21 @@ export interface operations {
                          * @description UUID
                          */
                         orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
                         requesterName: string;
                         requesterContact: string | null;
+                        residentId: string | null;
                         title: string;
                         description: string;
                         /** @enum {string} */
-                        status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
                         memberId: string | null;
                         memberName: string | null;
                         dispatchedAt: string | null;
@@ -12923,6 +15446,7 @@ export interface operations {
                         feedback: string | null;
                         cancelledAt: string | null;
                         cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                         declines: {
                             /**
                              * Format: uuid
@@ -13058,7 +15582,7 @@ export interface operations {
                      *       "type": "https://volunteer-points.example/problems/invalid-state",
                      *       "title": "Not allowed in the current state",
                      *       "status": 409,
-                     *       "detail": "the request is open; accept needs dispatched",
+                     *       "detail": "the request is accepted, and not for you; accept needs dispatched",
                      *       "code": "invalid_state"
                      *     }
                      */
@@ -13199,7 +15723,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The request, open again; the decline is remembered */
+            /** @description The request, open again (dispatched to a team: still with the team); the decline is remembered */
             200: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13213,11 +15737,16 @@ export interface operations {
                      * @example {
                      *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *       "requesterName": "周桂兰",
+                     *       "kind": "service",
+                     *       "requesterName": "王秀兰",
                      *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *       "title": "帮独居老人更换厨房灯泡",
                      *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *       "status": "open",
+                     *       "publishedAt": null,
+                     *       "teamId": null,
+                     *       "teamName": null,
                      *       "memberId": null,
                      *       "memberName": null,
                      *       "dispatchedAt": null,
@@ -13252,12 +15781,21 @@ export interface operations {
                          * @description UUID
                          */
                         orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
                         requesterName: string;
                         requesterContact: string | null;
+                        residentId: string | null;
                         title: string;
                         description: string;
                         /** @enum {string} */
-                        status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
                         memberId: string | null;
                         memberName: string | null;
                         dispatchedAt: string | null;
@@ -13270,6 +15808,7 @@ export interface operations {
                         feedback: string | null;
                         cancelledAt: string | null;
                         cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                         declines: {
                             /**
                              * Format: uuid
@@ -13563,11 +16102,16 @@ export interface operations {
                      * @example {
                      *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *       "requesterName": "周桂兰",
+                     *       "kind": "service",
+                     *       "requesterName": "王秀兰",
                      *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *       "title": "帮独居老人更换厨房灯泡",
                      *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *       "status": "completed",
+                     *       "publishedAt": null,
+                     *       "teamId": null,
+                     *       "teamName": null,
                      *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *       "memberName": "张建国",
                      *       "dispatchedAt": "2026-11-19T10:30:05.118+08:00",
@@ -13596,12 +16140,21 @@ export interface operations {
                          * @description UUID
                          */
                         orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
                         requesterName: string;
                         requesterContact: string | null;
+                        residentId: string | null;
                         title: string;
                         description: string;
                         /** @enum {string} */
-                        status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
                         memberId: string | null;
                         memberName: string | null;
                         dispatchedAt: string | null;
@@ -13614,6 +16167,7 @@ export interface operations {
                         feedback: string | null;
                         cancelledAt: string | null;
                         cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                         declines: {
                             /**
                              * Format: uuid
@@ -13927,11 +16481,16 @@ export interface operations {
                      * @example {
                      *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *       "requesterName": "周桂兰",
+                     *       "kind": "service",
+                     *       "requesterName": "王秀兰",
                      *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *       "title": "帮独居老人更换厨房灯泡",
                      *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *       "status": "cancelled",
+                     *       "publishedAt": null,
+                     *       "teamId": null,
+                     *       "teamName": null,
                      *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *       "memberName": "张建国",
                      *       "dispatchedAt": "2026-11-19T10:30:05.118+08:00",
@@ -13960,12 +16519,21 @@ export interface operations {
                          * @description UUID
                          */
                         orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
                         requesterName: string;
                         requesterContact: string | null;
+                        residentId: string | null;
                         title: string;
                         description: string;
                         /** @enum {string} */
-                        status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
                         memberId: string | null;
                         memberName: string | null;
                         dispatchedAt: string | null;
@@ -13978,6 +16546,7 @@ export interface operations {
                         feedback: string | null;
                         cancelledAt: string | null;
                         cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                         declines: {
                             /**
                              * Format: uuid
@@ -14113,7 +16682,7 @@ export interface operations {
                      *       "type": "https://volunteer-points.example/problems/invalid-state",
                      *       "title": "Not allowed in the current state",
                      *       "status": 409,
-                     *       "detail": "the request is completed; cancel needs open or dispatched or accepted",
+                     *       "detail": "the request is completed; cancel needs open or published or dispatched or accepted",
                      *       "code": "invalid_state"
                      *     }
                      */
@@ -14274,11 +16843,16 @@ export interface operations {
                      * @example {
                      *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
                      *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
-                     *       "requesterName": "周桂兰",
+                     *       "kind": "service",
+                     *       "requesterName": "王秀兰",
                      *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
                      *       "title": "帮独居老人更换厨房灯泡",
                      *       "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
                      *       "status": "confirmed",
+                     *       "publishedAt": null,
+                     *       "teamId": null,
+                     *       "teamName": null,
                      *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *       "memberName": "张建国",
                      *       "dispatchedAt": "2026-11-19T10:30:05.118+08:00",
@@ -14307,12 +16881,21 @@ export interface operations {
                          * @description UUID
                          */
                         orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
                         requesterName: string;
                         requesterContact: string | null;
+                        residentId: string | null;
                         title: string;
                         description: string;
                         /** @enum {string} */
-                        status: "open" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
                         memberId: string | null;
                         memberName: string | null;
                         dispatchedAt: string | null;
@@ -14325,6 +16908,7 @@ export interface operations {
                         feedback: string | null;
                         cancelledAt: string | null;
                         cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
                         declines: {
                             /**
                              * Format: uuid
@@ -14461,6 +17045,1553 @@ export interface operations {
                      *       "title": "Not allowed in the current state",
                      *       "status": 409,
                      *       "detail": "the request is accepted; confirm needs completed",
+                     *       "code": "invalid_state"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyServiceRequests: {
+        parameters: {
+            query?: {
+                status?: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                /** @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker) */
+                kind?: "service" | "wish";
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the caller's requests (a resident: the ones they placed), newest first */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "kind": "service",
+                     *           "requesterName": "王秀兰",
+                     *           "requesterContact": "13705551234",
+                     *           "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
+                     *           "title": "帮独居老人更换厨房灯泡",
+                     *           "description": "石塔社区 4 号楼 2 单元 301，厨房吸顶灯不亮，老人行动不便，希望周末上门更换。",
+                     *           "status": "completed",
+                     *           "publishedAt": null,
+                     *           "teamId": null,
+                     *           "teamName": null,
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "memberName": "张建国",
+                     *           "dispatchedAt": "2026-11-19T10:30:05.118+08:00",
+                     *           "acceptedAt": "2026-11-19T12:41:50.902+08:00",
+                     *           "completedAt": "2026-11-21T11:05:13.377+08:00",
+                     *           "hours": "1.50",
+                     *           "completionNote": "已更换 LED 吸顶灯，顺带检查了燃气软管，无老化。",
+                     *           "confirmedAt": null,
+                     *           "rating": null,
+                     *           "feedback": null,
+                     *           "cancelledAt": null,
+                     *           "cancelReason": null,
+                     *           "declines": [],
+                     *           "createdAt": "2026-11-19T10:02:36.417+08:00",
+                     *           "updatedAt": "2026-11-21T11:05:13.377+08:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            orgUnitId: string;
+                            /**
+                             * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                             * @enum {string}
+                             */
+                            kind: "service" | "wish";
+                            requesterName: string;
+                            requesterContact: string | null;
+                            residentId: string | null;
+                            title: string;
+                            description: string;
+                            /** @enum {string} */
+                            status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                            publishedAt: string | null;
+                            teamId: string | null;
+                            teamName: string | null;
+                            memberId: string | null;
+                            memberName: string | null;
+                            dispatchedAt: string | null;
+                            acceptedAt: string | null;
+                            completedAt: string | null;
+                            hours: string | null;
+                            completionNote: string | null;
+                            confirmedAt: string | null;
+                            rating: number | null;
+                            feedback: string | null;
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
+                            declines: {
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                memberId: string;
+                                reason: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                                 */
+                                at: string;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "only a resident or a member has requests of their own",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listServiceRequestBoard: {
+        parameters: {
+            query?: {
+                /** @description Only the requests of this unit and the units below it */
+                orgUnitId?: string;
+                /** @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker) */
+                kind?: "service" | "wish";
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the board: published requests and wishes, most recently published first */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "orgUnitName": "石塔社区",
+                     *           "kind": "wish",
+                     *           "requesterName": "王**",
+                     *           "title": "给孙子买一个新书包",
+                     *           "description": "孙子今年上三年级，旧书包背带断了，希望有一个结实的双肩书包。",
+                     *           "publishedAt": "2026-11-19T10:15:42.306+08:00",
+                     *           "createdAt": "2026-11-19T10:02:36.417+08:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            orgUnitId: string;
+                            orgUnitName: string;
+                            /**
+                             * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                             * @enum {string}
+                             */
+                            kind: "service" | "wish";
+                            /** @description Masked to the family name (周**); the member taking it sees it whole */
+                            requesterName: string;
+                            title: string;
+                            description: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            publishedAt: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "the board is for members and staff",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publishServiceRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, published on the community's board */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "kind": "wish",
+                     *       "requesterName": "王秀兰",
+                     *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
+                     *       "title": "给孙子买一个新书包",
+                     *       "description": "孙子今年上三年级，旧书包背带断了，希望有一个结实的双肩书包。",
+                     *       "status": "published",
+                     *       "publishedAt": "2026-11-19T10:15:42.306+08:00",
+                     *       "teamId": null,
+                     *       "teamName": null,
+                     *       "memberId": null,
+                     *       "memberName": null,
+                     *       "dispatchedAt": null,
+                     *       "acceptedAt": null,
+                     *       "completedAt": null,
+                     *       "hours": null,
+                     *       "completionNote": null,
+                     *       "confirmedAt": null,
+                     *       "rating": null,
+                     *       "feedback": null,
+                     *       "cancelledAt": null,
+                     *       "cancelReason": null,
+                     *       "declines": [],
+                     *       "createdAt": "2026-11-19T10:02:36.417+08:00",
+                     *       "updatedAt": "2026-11-19T10:15:42.306+08:00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
+                        requesterName: string;
+                        requesterContact: string | null;
+                        residentId: string | null;
+                        title: string;
+                        description: string;
+                        /** @enum {string} */
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
+                        memberId: string | null;
+                        memberName: string | null;
+                        dispatchedAt: string | null;
+                        acceptedAt: string | null;
+                        completedAt: string | null;
+                        hours: string | null;
+                        completionNote: string | null;
+                        confirmedAt: string | null;
+                        rating: number | null;
+                        feedback: string | null;
+                        cancelledAt: string | null;
+                        cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
+                        declines: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            reason: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            at: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "service request not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/invalid-state",
+                     *       "title": "Not allowed in the current state",
+                     *       "status": 409,
+                     *       "detail": "the request is dispatched; publish needs open",
+                     *       "code": "invalid_state"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unpublishServiceRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, off the board and open again */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "kind": "wish",
+                     *       "requesterName": "王秀兰",
+                     *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
+                     *       "title": "给孙子买一个新书包",
+                     *       "description": "孙子今年上三年级，旧书包背带断了，希望有一个结实的双肩书包。",
+                     *       "status": "open",
+                     *       "publishedAt": null,
+                     *       "teamId": null,
+                     *       "teamName": null,
+                     *       "memberId": null,
+                     *       "memberName": null,
+                     *       "dispatchedAt": null,
+                     *       "acceptedAt": null,
+                     *       "completedAt": null,
+                     *       "hours": null,
+                     *       "completionNote": null,
+                     *       "confirmedAt": null,
+                     *       "rating": null,
+                     *       "feedback": null,
+                     *       "cancelledAt": null,
+                     *       "cancelReason": null,
+                     *       "declines": [],
+                     *       "createdAt": "2026-11-19T10:02:36.417+08:00",
+                     *       "updatedAt": "2026-11-20T08:00:12.871+08:00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
+                        requesterName: string;
+                        requesterContact: string | null;
+                        residentId: string | null;
+                        title: string;
+                        description: string;
+                        /** @enum {string} */
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
+                        memberId: string | null;
+                        memberName: string | null;
+                        dispatchedAt: string | null;
+                        acceptedAt: string | null;
+                        completedAt: string | null;
+                        hours: string | null;
+                        completionNote: string | null;
+                        confirmedAt: string | null;
+                        rating: number | null;
+                        feedback: string | null;
+                        cancelledAt: string | null;
+                        cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
+                        declines: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            reason: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            at: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "service request not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/invalid-state",
+                     *       "title": "Not allowed in the current state",
+                     *       "status": 409,
+                     *       "detail": "the request is accepted; unpublish needs published",
+                     *       "code": "invalid_state"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    takeServiceRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, taken by the caller: accepted, theirs */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "kind": "wish",
+                     *       "requesterName": "王秀兰",
+                     *       "requesterContact": "13705551234",
+                     *       "residentId": "2ebff068-7680-4c25-971e-17a10a6ca436",
+                     *       "title": "给孙子买一个新书包",
+                     *       "description": "孙子今年上三年级，旧书包背带断了，希望有一个结实的双肩书包。",
+                     *       "status": "accepted",
+                     *       "publishedAt": "2026-11-19T10:15:42.306+08:00",
+                     *       "teamId": null,
+                     *       "teamName": null,
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "dispatchedAt": null,
+                     *       "acceptedAt": "2026-11-19T10:17:03.554+08:00",
+                     *       "completedAt": null,
+                     *       "hours": null,
+                     *       "completionNote": null,
+                     *       "confirmedAt": null,
+                     *       "rating": null,
+                     *       "feedback": null,
+                     *       "cancelledAt": null,
+                     *       "cancelReason": null,
+                     *       "declines": [],
+                     *       "createdAt": "2026-11-19T10:02:36.417+08:00",
+                     *       "updatedAt": "2026-11-19T10:17:03.554+08:00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        /**
+                         * @description service: work a member does; wish (微心愿): a small thing a member brings (a school bag, a walker)
+                         * @enum {string}
+                         */
+                        kind: "service" | "wish";
+                        requesterName: string;
+                        requesterContact: string | null;
+                        residentId: string | null;
+                        title: string;
+                        description: string;
+                        /** @enum {string} */
+                        status: "open" | "published" | "dispatched" | "accepted" | "completed" | "confirmed" | "cancelled";
+                        publishedAt: string | null;
+                        teamId: string | null;
+                        teamName: string | null;
+                        memberId: string | null;
+                        memberName: string | null;
+                        dispatchedAt: string | null;
+                        acceptedAt: string | null;
+                        completedAt: string | null;
+                        hours: string | null;
+                        completionNote: string | null;
+                        confirmedAt: string | null;
+                        rating: number | null;
+                        feedback: string | null;
+                        cancelledAt: string | null;
+                        cancelReason: string | null;
+                        /** @description Members who turned it down, with reason and time (empty for the resident who placed it) */
+                        declines: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            reason: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            at: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "only a member takes a request off the board",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "service request not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/invalid-state",
+                     *       "title": "Not allowed in the current state",
+                     *       "status": 409,
+                     *       "detail": "the request is accepted; take needs published",
                      *       "code": "invalid_state"
                      *     }
                      */
@@ -15907,6 +20038,3071 @@ export interface operations {
                      *       "title": "Too many requests",
                      *       "status": 429,
                      *       "detail": "too many attempts; retry in 1 minute",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCheckInCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The activity's code of this minute, its QR payload and until when it is accepted */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "482193",
+                     *       "qrPayload": "vp-checkin:ab197f3d-3cb3-47bb-86bf-2d0090537a90:482193",
+                     *       "validFrom": "2026-12-05T08:20:00.000+08:00",
+                     *       "expiresAt": "2026-12-05T08:22:00.000+08:00",
+                     *       "stepSeconds": 60
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Six digits, to type in or read out; valid during its minute and the next */
+                        code: string;
+                        /** @description vp-checkin:<activityId>:<code>, for a QR code a phone app scans (checkIn takes it as `code`) */
+                        qrPayload: string;
+                        /**
+                         * Format: date-time
+                         * @description Start of the minute (time step) the code belongs to
+                         */
+                        validFrom: string;
+                        /**
+                         * Format: date-time
+                         * @description After this the code is refused: the end of the step after its own
+                         */
+                        expiresAt: string;
+                        /**
+                         * Format: int32
+                         * @description How often the code changes, in seconds (60)
+                         */
+                        stepSeconds: number;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "activity not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listActivityCheckIns: {
+        parameters: {
+            query?: {
+                /** @description open: still in (no check-out); closed: left */
+                status?: "open" | "closed";
+                /** @description UUID */
+                memberId?: string;
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of check-ins, newest first */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a2f1c6-0d3b-7e25-8a47-b61c9e30f5d2",
+                     *           "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *           "memberId": "83450c9d-9f93-4bea-beb5-53e342fedaa8",
+                     *           "memberName": "王志强",
+                     *           "checkedInAt": "2026-12-05T08:31:02.077+08:00",
+                     *           "checkInMethod": "staff",
+                     *           "checkedInByUserId": "7de68f8a-6e15-4a86-861f-874f11495bcb",
+                     *           "checkInReason": "老人没有智能手机，网格员代为签到",
+                     *           "checkedOutAt": null,
+                     *           "checkOutMethod": null,
+                     *           "checkedOutByUserId": null,
+                     *           "checkOutReason": null,
+                     *           "hours": null
+                     *         },
+                     *         {
+                     *           "id": "01a2f1c4-6a0e-7b3d-9c51-2e8f4d7a1b90",
+                     *           "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "memberName": "张建国",
+                     *           "checkedInAt": "2026-12-05T08:24:37.512+08:00",
+                     *           "checkInMethod": "code",
+                     *           "checkedInByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82",
+                     *           "checkInReason": null,
+                     *           "checkedOutAt": "2026-12-05T11:52:08.905+08:00",
+                     *           "checkOutMethod": "code",
+                     *           "checkedOutByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82",
+                     *           "checkOutReason": null,
+                     *           "hours": "3.25"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            activityId: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            /** @description The member name (at most 100 characters) */
+                            memberName: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            checkedInAt: string;
+                            /** @description code: the member with the code at the door; staff: a secretary or grid worker for the member */
+                            checkInMethod: "code" | "staff";
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            checkedInByUserId: string;
+                            checkInReason: string | null;
+                            checkedOutAt: string | null;
+                            checkOutMethod: ("code" | "staff") | null;
+                            checkedOutByUserId: string | null;
+                            checkOutReason: string | null;
+                            hours: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "activity not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The member themself: {code}. Staff for a member: {memberId, reason, at?} */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "482193"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The activity's current code (six digits) or its whole qrPayload as scanned */
+                    code?: string;
+                    /**
+                     * Format: uuid
+                     * @description The member (staff, without a code); with a code it may only be your own
+                     */
+                    memberId?: string;
+                    /** @description Why staff do it for the member (no phone, ...): required without a code */
+                    reason?: string;
+                    /**
+                     * Format: date-time
+                     * @description Staff only: when it happened (default now); not in the future, within the check-in window of the activity
+                     */
+                    at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The open check-in */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01a2f1c4-6a0e-7b3d-9c51-2e8f4d7a1b90",
+                     *       "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "checkedInAt": "2026-12-05T08:24:37.512+08:00",
+                     *       "checkInMethod": "code",
+                     *       "checkedInByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82",
+                     *       "checkInReason": null,
+                     *       "checkedOutAt": null,
+                     *       "checkOutMethod": null,
+                     *       "checkedOutByUserId": null,
+                     *       "checkOutReason": null,
+                     *       "hours": null
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        activityId: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @description The member name (at most 100 characters) */
+                        memberName: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        checkedInAt: string;
+                        /** @description code: the member with the code at the door; staff: a secretary or grid worker for the member */
+                        checkInMethod: "code" | "staff";
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        checkedInByUserId: string;
+                        checkInReason: string | null;
+                        checkedOutAt: string | null;
+                        checkOutMethod: ("code" | "staff") | null;
+                        checkedOutByUserId: string | null;
+                        checkOutReason: string | null;
+                        hours: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "code: is wrong or has expired: enter or scan the code shown now",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "code",
+                     *           "message": "is wrong or has expired: enter or scan the code shown now"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "activity not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a business rule said no (see code) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/out-of-range",
+                     *       "title": "Out of range",
+                     *       "status": 422,
+                     *       "detail": "the member belongs to another part of the organisation and has not registered (双报到) with this community",
+                     *       "code": "out_of_range"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The member themself: {code}. Staff for a member: {memberId, reason, at?} */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "730556"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The activity's current code (six digits) or its whole qrPayload as scanned */
+                    code?: string;
+                    /**
+                     * Format: uuid
+                     * @description The member (staff, without a code); with a code it may only be your own
+                     */
+                    memberId?: string;
+                    /** @description Why staff do it for the member (no phone, ...): required without a code */
+                    reason?: string;
+                    /**
+                     * Format: date-time
+                     * @description Staff only: when it happened (default now); not in the future, within the check-in window of the activity
+                     */
+                    at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The closed check-in with this stay's hours, and the member's unverified hours at the activity after it */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01a2f1c4-6a0e-7b3d-9c51-2e8f4d7a1b90",
+                     *       "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "checkedInAt": "2026-12-05T08:24:37.512+08:00",
+                     *       "checkInMethod": "code",
+                     *       "checkedInByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82",
+                     *       "checkInReason": null,
+                     *       "checkedOutAt": "2026-12-05T11:52:08.905+08:00",
+                     *       "checkOutMethod": "code",
+                     *       "checkedOutByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82",
+                     *       "checkOutReason": null,
+                     *       "hours": "3.25",
+                     *       "participantHours": "3.25"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        activityId: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @description The member name (at most 100 characters) */
+                        memberName: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        checkedInAt: string;
+                        /** @description code: the member with the code at the door; staff: a secretary or grid worker for the member */
+                        checkInMethod: "code" | "staff";
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        checkedInByUserId: string;
+                        checkInReason: string | null;
+                        checkedOutAt: string | null;
+                        checkOutMethod: ("code" | "staff") | null;
+                        checkedOutByUserId: string | null;
+                        checkOutReason: string | null;
+                        hours: string | null;
+                        participantHours: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "code: is wrong or has expired: enter or scan the code shown now",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "code",
+                     *           "message": "is wrong or has expired: enter or scan the code shown now"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "activity not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a business rule said no (see code) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/out-of-range",
+                     *       "title": "Out of range",
+                     *       "status": 422,
+                     *       "detail": "the member belongs to another part of the organisation and has not registered (双报到) with this community",
+                     *       "code": "out_of_range"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listHoursCorrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description UUID */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The corrections of the participation, oldest first, beside the figure as verified and the current one */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *       "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
+                     *       "verifiedHours": "3.00",
+                     *       "hours": "2.00",
+                     *       "items": [
+                     *         {
+                     *           "id": "01a2b7c4-5e1d-7a3f-9c42-6d8e1f0a2b3c",
+                     *           "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *           "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
+                     *           "previousHours": "3.00",
+                     *           "hours": "2.00",
+                     *           "reason": "本人 10:30 因家中急事提前离开，签退记录漏登，按实际服务时长更正",
+                     *           "correctedByUserId": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *           "correctedByName": "刘秀珍",
+                     *           "createdAt": "2026-12-12T09:41:07.318+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        activityId: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        verifiedHours: string | null;
+                        /** @example 12.50 */
+                        hours: string;
+                        /** @description Oldest first */
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            activityId: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            /** @example 12.50 */
+                            previousHours: string;
+                            /** @example 12.50 */
+                            hours: string;
+                            reason: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            correctedByUserId: string;
+                            /** @description The member name of the secretary, else their username */
+                            correctedByName: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "participant not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    correctServiceHours: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Client-chosen key (1-200 printable ASCII characters). The same key and body replays the first answer. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description UUID */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "hours": "2.00",
+                 *       "reason": "本人 10:30 因家中急事提前离开，签退记录漏登，按实际服务时长更正"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Decimal with at most two fraction digits, as a string ("12.50") or a number (12.5) */
+                    hours: string | number;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The correction, appended: from now on the figure that counts; the claim drafted from the participation was still unscored and now asks for 2.00 hours */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01a2b7c4-5e1d-7a3f-9c42-6d8e1f0a2b3c",
+                     *       "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *       "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
+                     *       "previousHours": "3.00",
+                     *       "hours": "2.00",
+                     *       "reason": "本人 10:30 因家中急事提前离开，签退记录漏登，按实际服务时长更正",
+                     *       "correctedByUserId": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *       "correctedByName": "刘秀珍",
+                     *       "createdAt": "2026-12-12T09:41:07.318+08:00",
+                     *       "verifiedHours": "3.00",
+                     *       "claimId": "0aa21a89-d90e-4853-84a1-298a4dfe4df9",
+                     *       "claimStatus": "submitted",
+                     *       "claimFollowed": true
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        activityId: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @example 12.50 */
+                        previousHours: string;
+                        /** @example 12.50 */
+                        hours: string;
+                        reason: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        correctedByUserId: string;
+                        /** @description The member name of the secretary, else their username */
+                        correctedByName: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /** @example 12.50 */
+                        verifiedHours: string;
+                        claimId: string | null;
+                        /** @description The claim's status after the correction (null: the participation backs no claim) */
+                        claimStatus: ("submitted" | "scoring" | "scored" | "posted" | "withdrawn") | null;
+                        /** @description true: the claim was not scored yet and now asks for the corrected hours (or was withdrawn, at 0.00); false: no claim, or it is being scored, scored or posted and was left alone (decide on an adjustment) */
+                        claimFollowed: boolean;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "reason is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "reason",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/recused",
+                     *       "title": "Recused from this action",
+                     *       "status": 403,
+                     *       "detail": "you took part in this activity, so a secretary who did not must correct its hours (yours or a colleague’s)",
+                     *       "code": "recused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "participant not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a business rule said no (see code) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/out-of-range",
+                     *       "title": "Out of range",
+                     *       "status": 422,
+                     *       "detail": "hours must not exceed the activity's length",
+                     *       "code": "out_of_range",
+                     *       "maxHours": "3.50"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listActivitySignUps: {
+        parameters: {
+            query?: {
+                /** @description confirmed: has a place; waitlisted: in the queue for one; cancelled: withdrawn */
+                status?: "confirmed" | "waitlisted" | "cancelled";
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sign-ups: confirmed first, then the waitlist in order */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *           "activityTitle": "清理楼道小广告",
+                     *           "activityStartsAt": "2026-12-05T08:30:00.000+08:00",
+                     *           "activityEndsAt": "2026-12-05T12:00:00.000+08:00",
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "memberName": "张建国",
+                     *           "status": "confirmed",
+                     *           "position": null,
+                     *           "signedUpAt": "2026-12-02T07:41:09.218+08:00",
+                     *           "confirmedAt": "2026-12-02T07:41:09.218+08:00",
+                     *           "cancelledAt": null,
+                     *           "cancelReason": null,
+                     *           "signedUpByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82"
+                     *         },
+                     *         {
+                     *           "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *           "activityTitle": "清理楼道小广告",
+                     *           "activityStartsAt": "2026-12-05T08:30:00.000+08:00",
+                     *           "activityEndsAt": "2026-12-05T12:00:00.000+08:00",
+                     *           "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
+                     *           "memberName": "李秀英",
+                     *           "status": "waitlisted",
+                     *           "position": 1,
+                     *           "signedUpAt": "2026-12-03T19:02:44.630+08:00",
+                     *           "confirmedAt": null,
+                     *           "cancelledAt": null,
+                     *           "cancelReason": null,
+                     *           "signedUpByUserId": "7de68f8a-6e15-4a86-861f-874f11495bcb"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            activityId: string;
+                            activityTitle: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            activityStartsAt: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            activityEndsAt: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            /** @description The member name (at most 100 characters) */
+                            memberName: string;
+                            /** @description confirmed: has a place; waitlisted: in the queue for one; cancelled: withdrawn */
+                            status: "confirmed" | "waitlisted" | "cancelled";
+                            position: number | null;
+                            /**
+                             * Format: date-time
+                             * @description When the member joined the queue (signing up again after cancelling starts a new turn)
+                             */
+                            signedUpAt: string;
+                            confirmedAt: string | null;
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            signedUpByUserId: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "activity not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signUpForActivity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description optional */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The member to sign up (staff); omitted or your own: yourself
+                     */
+                    memberId?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description The member had signed up already: their sign-up, unchanged */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *       "activityTitle": "清理楼道小广告",
+                     *       "activityStartsAt": "2026-12-05T08:30:00.000+08:00",
+                     *       "activityEndsAt": "2026-12-05T12:00:00.000+08:00",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "status": "confirmed",
+                     *       "position": null,
+                     *       "signedUpAt": "2026-12-02T07:41:09.218+08:00",
+                     *       "confirmedAt": "2026-12-02T07:41:09.218+08:00",
+                     *       "cancelledAt": null,
+                     *       "cancelReason": null,
+                     *       "signedUpByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        activityId: string;
+                        activityTitle: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        activityStartsAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        activityEndsAt: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @description The member name (at most 100 characters) */
+                        memberName: string;
+                        /** @description confirmed: has a place; waitlisted: in the queue for one; cancelled: withdrawn */
+                        status: "confirmed" | "waitlisted" | "cancelled";
+                        position: number | null;
+                        /**
+                         * Format: date-time
+                         * @description When the member joined the queue (signing up again after cancelling starts a new turn)
+                         */
+                        signedUpAt: string;
+                        confirmedAt: string | null;
+                        cancelledAt: string | null;
+                        cancelReason: string | null;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        signedUpByUserId: string;
+                    };
+                };
+            };
+            /** @description The sign-up: confirmed while places are free, else waitlisted with its position */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *       "activityTitle": "清理楼道小广告",
+                     *       "activityStartsAt": "2026-12-05T08:30:00.000+08:00",
+                     *       "activityEndsAt": "2026-12-05T12:00:00.000+08:00",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "status": "confirmed",
+                     *       "position": null,
+                     *       "signedUpAt": "2026-12-02T07:41:09.218+08:00",
+                     *       "confirmedAt": "2026-12-02T07:41:09.218+08:00",
+                     *       "cancelledAt": null,
+                     *       "cancelReason": null,
+                     *       "signedUpByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        activityId: string;
+                        activityTitle: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        activityStartsAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        activityEndsAt: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @description The member name (at most 100 characters) */
+                        memberName: string;
+                        /** @description confirmed: has a place; waitlisted: in the queue for one; cancelled: withdrawn */
+                        status: "confirmed" | "waitlisted" | "cancelled";
+                        position: number | null;
+                        /**
+                         * Format: date-time
+                         * @description When the member joined the queue (signing up again after cancelling starts a new turn)
+                         */
+                        signedUpAt: string;
+                        confirmedAt: string | null;
+                        cancelledAt: string | null;
+                        cancelReason: string | null;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        signedUpByUserId: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "activity not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a business rule said no (see code) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/out-of-range",
+                     *       "title": "Out of range",
+                     *       "status": 422,
+                     *       "detail": "the member belongs to another part of the organisation and has not registered (双报到) with this community",
+                     *       "code": "out_of_range"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelSignUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description UUID */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        /** @description optional */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "周六要去医院复查"
+                 *     }
+                 */
+                "application/json": {
+                    reason?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description The sign-up, cancelled; a confirmed place went to the first waitlisted member */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *       "activityTitle": "清理楼道小广告",
+                     *       "activityStartsAt": "2026-12-05T08:30:00.000+08:00",
+                     *       "activityEndsAt": "2026-12-05T12:00:00.000+08:00",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "status": "cancelled",
+                     *       "position": null,
+                     *       "signedUpAt": "2026-12-02T07:41:09.218+08:00",
+                     *       "confirmedAt": "2026-12-02T07:41:09.218+08:00",
+                     *       "cancelledAt": "2026-12-04T09:15:30.004+08:00",
+                     *       "cancelReason": "周六要去医院复查",
+                     *       "signedUpByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        activityId: string;
+                        activityTitle: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        activityStartsAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        activityEndsAt: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @description The member name (at most 100 characters) */
+                        memberName: string;
+                        /** @description confirmed: has a place; waitlisted: in the queue for one; cancelled: withdrawn */
+                        status: "confirmed" | "waitlisted" | "cancelled";
+                        position: number | null;
+                        /**
+                         * Format: date-time
+                         * @description When the member joined the queue (signing up again after cancelling starts a new turn)
+                         */
+                        signedUpAt: string;
+                        confirmedAt: string | null;
+                        cancelledAt: string | null;
+                        cancelReason: string | null;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        signedUpByUserId: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "sign-up not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/invalid-state",
+                     *       "title": "Not allowed in the current state",
+                     *       "status": 409,
+                     *       "detail": "the sign-up is already cancelled",
+                     *       "code": "invalid_state"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMySignUps: {
+        parameters: {
+            query?: {
+                /** @description confirmed: has a place; waitlisted: in the queue for one; cancelled: withdrawn */
+                status?: "confirmed" | "waitlisted" | "cancelled";
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your sign-ups, the latest activity first */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "activityId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *           "activityTitle": "清理楼道小广告",
+                     *           "activityStartsAt": "2026-12-05T08:30:00.000+08:00",
+                     *           "activityEndsAt": "2026-12-05T12:00:00.000+08:00",
+                     *           "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
+                     *           "memberName": "李秀英",
+                     *           "status": "waitlisted",
+                     *           "position": 2,
+                     *           "signedUpAt": "2026-12-03T19:02:44.630+08:00",
+                     *           "confirmedAt": null,
+                     *           "cancelledAt": null,
+                     *           "cancelReason": null,
+                     *           "signedUpByUserId": "bba59e98-db0c-492b-a4b7-52cef88c7f82"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            activityId: string;
+                            activityTitle: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            activityStartsAt: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            activityEndsAt: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            /** @description The member name (at most 100 characters) */
+                            memberName: string;
+                            /** @description confirmed: has a place; waitlisted: in the queue for one; cancelled: withdrawn */
+                            status: "confirmed" | "waitlisted" | "cancelled";
+                            position: number | null;
+                            /**
+                             * Format: date-time
+                             * @description When the member joined the queue (signing up again after cancelling starts a new turn)
+                             */
+                            signedUpAt: string;
+                            confirmedAt: string | null;
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            signedUpByUserId: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
                      *       "code": "rate_limited"
                      *     }
                      */
@@ -17966,6 +25162,7 @@ export interface operations {
                      *           "cappedAmount": null,
                      *           "capReason": null,
                      *           "ledgerTransactionId": null,
+                     *           "batchId": null,
                      *           "createdAt": "2026-11-29T20:14:51.602+08:00",
                      *           "updatedAt": "2026-11-29T20:14:51.602+08:00"
                      *         },
@@ -17995,6 +25192,7 @@ export interface operations {
                      *           "cappedAmount": null,
                      *           "capReason": null,
                      *           "ledgerTransactionId": null,
+                     *           "batchId": null,
                      *           "createdAt": "2026-12-06T09:10:27.841+08:00",
                      *           "updatedAt": "2026-12-06T09:10:27.841+08:00"
                      *         }
@@ -18053,6 +25251,8 @@ export interface operations {
                             cappedAmount: string | null;
                             capReason: string | null;
                             ledgerTransactionId: string | null;
+                            /** @description The batch (createClaimsBatch) the claim was filed in; null for a claim filed alone */
+                            batchId: string | null;
                             /**
                              * Format: date-time
                              * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -18297,6 +25497,7 @@ export interface operations {
                      *       "cappedAmount": null,
                      *       "capReason": null,
                      *       "ledgerTransactionId": null,
+                     *       "batchId": null,
                      *       "createdAt": "2026-11-29T20:14:51.602+08:00",
                      *       "updatedAt": "2026-11-29T20:14:51.602+08:00"
                      *     }
@@ -18351,6 +25552,8 @@ export interface operations {
                         cappedAmount: string | null;
                         capReason: string | null;
                         ledgerTransactionId: string | null;
+                        /** @description The batch (createClaimsBatch) the claim was filed in; null for a claim filed alone */
+                        batchId: string | null;
                         /**
                          * Format: date-time
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -18582,6 +25785,401 @@ export interface operations {
             };
         };
     };
+    createClaimsBatch: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Client-chosen key (1-200 printable ASCII characters). The same key and body replays the first answer. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description 批量申报: the same claim for many members at once (a meeting, the dues of a month) */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rubricId": "1b2a945a-4671-4128-bc6e-ee7b87d298ad",
+                 *       "itemCode": "MEETING",
+                 *       "occurredOn": "2026-12-04",
+                 *       "quantity": 1,
+                 *       "description": "参加12月主题党日（学习党的二十届四中全会精神）",
+                 *       "memberIds": [
+                 *         "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                 *         "a979758f-68cc-4a7f-a010-c98b9823ef9c"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description UUID
+                     */
+                    rubricId: string;
+                    itemCode: string;
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                     */
+                    occurredOn: string;
+                    /** @description Hours or occurrences for each member (whole numbers); a fixed item always counts 1 */
+                    quantity?: string | number;
+                    description: string;
+                    /** @description The members, each at home in a unit the secretary holds (1 to 500, no repeats) */
+                    memberIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The batch: one submitted claim per member, in the order of memberIds */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "batchId": "0193a7c2-5d10-7e44-9a51-2f6c0b8e4d17",
+                     *       "count": 2,
+                     *       "claims": [
+                     *         {
+                     *           "id": "0193a7c2-5d11-7a01-8c3e-61f0d2b9a4c5",
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *           "rubricId": "1b2a945a-4671-4128-bc6e-ee7b87d298ad",
+                     *           "itemCode": "MEETING",
+                     *           "kind": "award",
+                     *           "occurredOn": "2026-12-04",
+                     *           "quantity": "1.00",
+                     *           "ceiling": "2.00",
+                     *           "description": "参加12月主题党日（学习党的二十届四中全会精神）",
+                     *           "evidence": {
+                     *             "activityIds": [],
+                     *             "serviceRequestIds": [],
+                     *             "links": []
+                     *           },
+                     *           "source": "manual",
+                     *           "status": "submitted",
+                     *           "roundId": null,
+                     *           "result": null,
+                     *           "awarded": null,
+                     *           "cappedAmount": null,
+                     *           "capReason": null,
+                     *           "ledgerTransactionId": null,
+                     *           "batchId": "0193a7c2-5d10-7e44-9a51-2f6c0b8e4d17",
+                     *           "createdAt": "2026-12-05T16:02:11.418+08:00",
+                     *           "updatedAt": "2026-12-05T16:02:11.418+08:00"
+                     *         },
+                     *         {
+                     *           "id": "0193a7c2-5d11-7a02-b7d4-0e8a3c5f1b96",
+                     *           "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
+                     *           "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *           "rubricId": "1b2a945a-4671-4128-bc6e-ee7b87d298ad",
+                     *           "itemCode": "MEETING",
+                     *           "kind": "award",
+                     *           "occurredOn": "2026-12-04",
+                     *           "quantity": "1.00",
+                     *           "ceiling": "2.00",
+                     *           "description": "参加12月主题党日（学习党的二十届四中全会精神）",
+                     *           "evidence": {
+                     *             "activityIds": [],
+                     *             "serviceRequestIds": [],
+                     *             "links": []
+                     *           },
+                     *           "source": "manual",
+                     *           "status": "submitted",
+                     *           "roundId": null,
+                     *           "result": null,
+                     *           "awarded": null,
+                     *           "cappedAmount": null,
+                     *           "capReason": null,
+                     *           "ledgerTransactionId": null,
+                     *           "batchId": "0193a7c2-5d10-7e44-9a51-2f6c0b8e4d17",
+                     *           "createdAt": "2026-12-05T16:02:11.418+08:00",
+                     *           "updatedAt": "2026-12-05T16:02:11.418+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        batchId: string;
+                        /**
+                         * Format: int32
+                         * @description Claims filed: one per member
+                         */
+                        count: number;
+                        /** @description The claims, in the order of memberIds */
+                        claims: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            orgUnitId: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            rubricId: string;
+                            itemCode: string;
+                            kind: "award" | "deduction";
+                            /**
+                             * Format: date
+                             * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            occurredOn: string;
+                            /** @example 12.50 */
+                            quantity: string;
+                            /** @example 12.50 */
+                            ceiling: string;
+                            description: string;
+                            evidence: {
+                                activityIds: string[];
+                                serviceRequestIds: string[];
+                                links: string[];
+                            };
+                            source: "manual" | "activity" | "service_request";
+                            /** @description submitted > scoring (in a round) > scored (results in publicity) > posted; or withdrawn */
+                            status: "submitted" | "scoring" | "scored" | "posted" | "withdrawn";
+                            roundId: string | null;
+                            /** @description The panel result, once the round closed */
+                            result: string | null;
+                            /** @description What was posted to the ledger */
+                            awarded: string | null;
+                            /** @description What the yearly cap cut off */
+                            cappedAmount: string | null;
+                            capReason: string | null;
+                            ledgerTransactionId: string | null;
+                            /** @description The batch (createClaimsBatch) the claim was filed in; null for a claim filed alone */
+                            batchId: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "memberIds must list at least one entry",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "memberIds",
+                     *           "message": "must list at least one entry"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getClaim: {
         parameters: {
             query?: never;
@@ -18631,6 +26229,7 @@ export interface operations {
                      *       "cappedAmount": null,
                      *       "capReason": null,
                      *       "ledgerTransactionId": "01a25d76-da80-7cdf-b439-8b8455298258",
+                     *       "batchId": null,
                      *       "createdAt": "2026-12-06T09:10:27.841+08:00",
                      *       "updatedAt": "2026-12-10T09:00:00.000+08:00"
                      *     }
@@ -18685,6 +26284,8 @@ export interface operations {
                         cappedAmount: string | null;
                         capReason: string | null;
                         ledgerTransactionId: string | null;
+                        /** @description The batch (createClaimsBatch) the claim was filed in; null for a claim filed alone */
+                        batchId: string | null;
                         /**
                          * Format: date-time
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
@@ -18908,6 +26509,7 @@ export interface operations {
                      *       "cappedAmount": null,
                      *       "capReason": null,
                      *       "ledgerTransactionId": null,
+                     *       "batchId": null,
                      *       "createdAt": "2026-11-29T20:14:51.602+08:00",
                      *       "updatedAt": "2026-11-30T08:12:40.075+08:00"
                      *     }
@@ -18962,6 +26564,8 @@ export interface operations {
                         cappedAmount: string | null;
                         capReason: string | null;
                         ledgerTransactionId: string | null;
+                        /** @description The batch (createClaimsBatch) the claim was filed in; null for a claim filed alone */
+                        batchId: string | null;
                         /**
                          * Format: date-time
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
