@@ -92,12 +92,12 @@ describe('settings inherit from the nearest ancestor that sets them', () => {
     const community = await createUnit(t.db, town, 'community', '幸福社区')
     const res = await t.call({ method: 'GET', url: `/api/v1/org-units/${community}`, as: w.memberB.userId })
     expect(res.statusCode).toBe(200)
-    expect(res.json().settings).toEqual({
+    expect(res.json().settings).toMatchObject({
       redemptionThreshold: null,
       publicityDays: null,
       minPublicityDays: null,
     })
-    expect(res.json().effectiveSettings).toEqual({
+    expect(res.json().effectiveSettings).toMatchObject({
       redemptionThreshold: '50.00',
       publicityDays: 3,
       minPublicityDays: 1,
@@ -110,13 +110,13 @@ describe('settings inherit from the nearest ancestor that sets them', () => {
       payload: { settings: { publicityDays: null, redemptionThreshold: '12.5' } },
     })
     expect(patched.statusCode).toBe(200)
-    expect(patched.json().settings).toEqual({
+    expect(patched.json().settings).toMatchObject({
       redemptionThreshold: '12.50',
       publicityDays: null,
       minPublicityDays: null,
     })
     const again = (await t.call({ method: 'GET', url: `/api/v1/org-units/${community}`, as: w.admin })).json()
-    expect(again.effectiveSettings).toEqual({
+    expect(again.effectiveSettings).toMatchObject({
       redemptionThreshold: '12.50',
       publicityDays: 7,
       minPublicityDays: 1,
@@ -125,7 +125,7 @@ describe('settings inherit from the nearest ancestor that sets them', () => {
 
   it('defaults apply when nobody sets anything', async () => {
     const res = await t.call({ method: 'GET', url: `/api/v1/org-units/${w.gridA}`, as: w.clerkA })
-    expect(res.json().effectiveSettings).toEqual({
+    expect(res.json().effectiveSettings).toMatchObject({
       redemptionThreshold: '0.00',
       publicityDays: 5,
       minPublicityDays: 1,

@@ -75,7 +75,11 @@ export const orgRoutes: FastifyPluginAsyncTypebox = async (app) => {
           "role: 403; a unit outside the caller's scope: 404. Only the fields sent change; null clears " +
           '`code` or a setting, which then inherits again from the nearest ancestor. A changed setting ' +
           'applies to every unit below that does not set its own. Kind and parent never change (units ' +
-          'never move).',
+          'never move). 评优 settings: `grades` (等次, highest first, names unique, minPoints strictly ' +
+          'descending; default none), `volunteerStars` (lowest first, minHours strictly ascending; default ' +
+          '一星 100 h ... 五星 1,500 h), `standingsVisibleToMembers` (default true), `certificate` ' +
+          '(personInCharge, contactPhone, sealText: each inherits on its own) and `objectionNotice`; a ' +
+          'refused list is 400 validation_failed naming the entry.',
         params: IdParams,
         body: UpdateOrgUnitBody,
         response: { 200: OrgUnit, ...problems(403, 404) },

@@ -1,7 +1,19 @@
 import Type, { type Static } from 'typebox'
 import { ORG_KINDS, type OrgKind } from '../../db/schema/org'
-import { Body, DateTime, Decimal, DecimalInput, Id, Int32, Page, PageQuery, Text } from '../../shared/schemas'
+import {
+  Body,
+  DateTime,
+  Decimal,
+  DecimalInput,
+  Id,
+  Int32,
+  NON_BLANK_TEXT_PATTERN,
+  Page,
+  PageQuery,
+  Text,
+} from '../../shared/schemas'
 import { CREATABLE_KINDS } from './domain'
+import { MAX_LEVELS } from './grades'
 
 export const OrgKindSchema = Type.Unsafe<OrgKind>({
   type: 'string',
@@ -13,6 +25,54 @@ export const OrgKindSchema = Type.Unsafe<OrgKind>({
 const PublicityDays = Int32(0, 60)
 const UnitName = Text(200)
 const UnitCode = Text(64)
+const LevelName = Text(20, { minLength: 1, pattern: NON_BLANK_TEXT_PATTERN })
+const CertificateText = Text(200, { minLength: 1, pattern: NON_BLANK_TEXT_PATTERN })
+const ObjectionNotice = Text(1000, {
+  minLength: 1,
+  pattern: NON_BLANK_TEXT_PATTERN,
+  description: '公示栏: how and until when to object, printed on the notice-board sheet',
+})
+
+const GradesInput = Type.Array(
+  Type.Object({ name: LevelName, minPoints: DecimalInput }, { additionalProperties: false }),
+  {
+    maxItems: MAX_LEVELS,
+    description:
+      "等次 by the year's net points, highest first: names unique, minPoints strictly descending (else 400). " +
+      '[] sets "no grades" here; null inherits again. Default: none',
+  },
+)
+const VolunteerStarsInput = Type.Array(
+  Type.Object({ name: LevelName, minHours: DecimalInput }, { additionalProperties: false }),
+  {
+    maxItems: MAX_LEVELS,
+    description:
+      '志愿者星级 by cumulative verified hours, lowest first: names unique, minHours >= 0 and strictly ' +
+      'ascending (else 400); null inherits again. Default: 一星 100, 二星 300, 三星 600, 四星 1000, 五星 1500 hours',
+  },
+)
+const CertificateInput = Type.Object(
+  {
+    personInCharge: Type.Optional(Type.Union([CertificateText, Type.Null()])),
+    contactPhone: Type.Optional(
+      Type.Union([Text(40, { minLength: 1, pattern: NON_BLANK_TEXT_PATTERN }), Type.Null()]),
+    ),
+    sealText: Type.Optional(Type.Union([CertificateText, Type.Null()])),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Printed on service certificates (负责人, 联系电话, the seal); each inherits on its own, null clears it',
+  },
+)
+
+const GradeOut = Type.Object({ name: LevelName, minPoints: Decimal })
+const VolunteerStarOut = Type.Object({ name: LevelName, minHours: Decimal })
+const CertificateOut = Type.Object({
+  personInCharge: Type.Union([CertificateText, Type.Null()]),
+  contactPhone: Type.Union([Text(40), Type.Null()]),
+  sealText: Type.Union([CertificateText, Type.Null()]),
+})
 
 const SettingsInput = Type.Object(
   {
@@ -25,6 +85,15 @@ const SettingsInput = Type.Object(
           'above this unit may set it (403 otherwise), so a branch cannot lower its own floor',
       }),
     ),
+    grades: Type.Optional(Type.Union([GradesInput, Type.Null()])),
+    volunteerStars: Type.Optional(Type.Union([VolunteerStarsInput, Type.Null()])),
+    standingsVisibleToMembers: Type.Optional(
+      Type.Union([Type.Boolean(), Type.Null()], {
+        description: '亮积分: members of a branch here read its standings (default true)',
+      }),
+    ),
+    certificate: Type.Optional(CertificateInput),
+    objectionNotice: Type.Optional(Type.Union([ObjectionNotice, Type.Null()])),
   },
   {
     additionalProperties: false,
@@ -64,6 +133,11 @@ export const OrgUnit = Type.Object({
       redemptionThreshold: Type.Union([Decimal, Type.Null()]),
       publicityDays: Type.Union([PublicityDays, Type.Null()]),
       minPublicityDays: Type.Union([PublicityDays, Type.Null()]),
+      grades: Type.Union([Type.Array(GradeOut, { maxItems: MAX_LEVELS }), Type.Null()]),
+      volunteerStars: Type.Union([Type.Array(VolunteerStarOut, { maxItems: MAX_LEVELS }), Type.Null()]),
+      standingsVisibleToMembers: Type.Union([Type.Boolean(), Type.Null()]),
+      certificate: CertificateOut,
+      objectionNotice: Type.Union([ObjectionNotice, Type.Null()]),
     },
     { description: 'What this unit itself sets (null: inherited)' },
   ),
@@ -72,6 +146,11 @@ export const OrgUnit = Type.Object({
       redemptionThreshold: Decimal,
       publicityDays: PublicityDays,
       minPublicityDays: PublicityDays,
+      grades: Type.Array(GradeOut, { maxItems: MAX_LEVELS }),
+      volunteerStars: Type.Array(VolunteerStarOut, { maxItems: MAX_LEVELS }),
+      standingsVisibleToMembers: Type.Boolean(),
+      certificate: CertificateOut,
+      objectionNotice: Type.Union([ObjectionNotice, Type.Null()]),
     },
     { description: 'What applies here: the nearest unit up the tree that sets each value, else the default' },
   ),

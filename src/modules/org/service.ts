@@ -7,6 +7,15 @@ import { forbidden, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit } from '../audit'
 import { DEFAULT_REDEMPTION_THRESHOLD_CENTS, effectivePublicity, kindFitsUnder } from './domain'
+import {
+  checkGrades,
+  checkVolunteerStars,
+  DEFAULT_GRADES,
+  DEFAULT_STANDINGS_VISIBLE_TO_MEMBERS,
+  DEFAULT_VOLUNTEER_STARS,
+  type Grade,
+  type VolunteerStar,
+} from './grades'
 import * as repo from './repo'
 import type { CreateOrgUnitBody, ListOrgUnitsQuery, OrgUnit, UpdateOrgUnitBody } from './schemas'
 
@@ -19,12 +28,53 @@ function thresholdCents(value: unknown): number | null {
   return cents
 }
 
+type SettingsInput = NonNullable<CreateOrgUnitBody['settings']>
+
+/** The 评优 and certificate settings a request names, checked (grades descending, stars ascending, names unique). */
+function extrasFromInput(settings: SettingsInput | undefined): Partial<repo.OwnExtras> {
+  const out: Partial<repo.OwnExtras> = {}
+  if (!settings) return out
+  if (settings.grades !== undefined) {
+    out.grades =
+      settings.grades === null
+        ? null
+        : settings.grades.map(
+            (g, i): Grade => ({
+              name: g.name.trim(),
+              minPointsCents: parseCents(g.minPoints, `settings.grades.${i}.minPoints`),
+            }),
+          )
+    if (out.grades) checkGrades(out.grades)
+  }
+  if (settings.volunteerStars !== undefined) {
+    out.volunteerStars =
+      settings.volunteerStars === null
+        ? null
+        : settings.volunteerStars.map(
+            (v, i): VolunteerStar => ({
+              name: v.name.trim(),
+              minHoursCents: parseCents(v.minHours, `settings.volunteerStars.${i}.minHours`),
+            }),
+          )
+    if (out.volunteerStars) checkVolunteerStars(out.volunteerStars)
+  }
+  if (settings.standingsVisibleToMembers !== undefined)
+    out.standingsVisibleToMembers = settings.standingsVisibleToMembers
+  const cert = settings.certificate
+  if (cert?.personInCharge !== undefined) out.certificatePersonInCharge = cert.personInCharge
+  if (cert?.contactPhone !== undefined) out.certificateContactPhone = cert.contactPhone
+  if (cert?.sealText !== undefined) out.certificateSealText = cert.sealText
+  if (settings.objectionNotice !== undefined) out.objectionNotice = settings.objectionNotice
+  return out
+}
+
 export async function createOrgUnit(db: Db, caller: Caller, body: CreateOrgUnitBody): Promise<OrgUnit> {
   requireRole(caller, WRITERS)
   const threshold =
     body.settings?.redemptionThreshold === undefined
       ? null
       : thresholdCents(body.settings.redemptionThreshold)
+  const extras = extrasFromInput(body.settings)
   return transaction(db, async (tx) => {
     const parent = await requireUnitInScope(tx, caller, body.parentId, WRITERS)
     if (!kindFitsUnder(parent.kind as OrgKind, body.kind)) {
@@ -37,6 +87,7 @@ export async function createOrgUnit(db: Db, caller: Caller, body: CreateOrgUnitB
       threshold,
       publicityDays: body.settings?.publicityDays ?? null,
       minPublicityDays: body.settings?.minPublicityDays ?? null,
+      extras,
     })
     await checkPublicitySettings(tx, id)
     const unit = repo.toOrgUnit((await repo.findUnitRecord(tx, id))!)
@@ -80,6 +131,7 @@ export async function updateOrgUnit(
     body.settings?.redemptionThreshold === undefined
       ? undefined
       : thresholdCents(body.settings.redemptionThreshold)
+  const extras = extrasFromInput(body.settings)
   return transaction(db, async (tx) => {
     const unit = await requireUnitInScope(tx, caller, id, WRITERS)
     if (body.settings?.minPublicityDays !== undefined) requireAbove(caller, unit.path)
@@ -90,6 +142,7 @@ export async function updateOrgUnit(
       threshold,
       publicityDays: body.settings?.publicityDays,
       minPublicityDays: body.settings?.minPublicityDays,
+      extras,
     })
     await checkPublicitySettings(tx, id)
     const after = repo.toOrgUnit((await repo.findUnitRecord(tx, id))!)
@@ -135,18 +188,53 @@ export interface EffectiveSettings {
   publicityDays: number
   /** The 公示 floor: no round here keeps results on the board for fewer days. */
   minPublicityDays: number
+  /** 等次 by the year's net points, highest first (empty: no grades; see gradeFor). */
+  grades: Grade[]
+  /** 志愿者星级 by cumulative verified hours, lowest first (see volunteerStarFor). */
+  volunteerStars: VolunteerStar[]
+  /** 亮积分: whether members of a branch here read its standings. */
+  standingsVisibleToMembers: boolean
+  /** Printed on service certificates; null where no unit up the tree sets it. */
+  certificate: { personInCharge: string | null; contactPhone: string | null; sealText: string | null }
+  /** Printed on the notice-board sheet: how and until when to object; null where nobody sets it. */
+  objectionNotice: string | null
 }
 
-/**
- * The settings that apply at a unit (nearest ancestor that sets each, else the default). For other modules:
- * rewards (threshold) and scoring (publicity days). Unknown unit: 404.
- */
-export async function effectiveSettings(db: Db, unitId: string): Promise<EffectiveSettings> {
-  const found = await repo.findUnitRecord(db, unitId)
-  if (!found) throw notFound('org unit')
+function toEffective(found: repo.UnitRecord): EffectiveSettings {
   return {
     redemptionThresholdCents:
       found.effThreshold === null ? DEFAULT_REDEMPTION_THRESHOLD_CENTS : centsFromDb(found.effThreshold),
     ...effectivePublicity(found),
+    grades: found.eff.grades ?? [...DEFAULT_GRADES],
+    volunteerStars: found.eff.volunteerStars ?? [...DEFAULT_VOLUNTEER_STARS],
+    standingsVisibleToMembers: found.eff.standingsVisibleToMembers ?? DEFAULT_STANDINGS_VISIBLE_TO_MEMBERS,
+    certificate: {
+      personInCharge: found.eff.certificatePersonInCharge,
+      contactPhone: found.eff.certificateContactPhone,
+      sealText: found.eff.certificateSealText,
+    },
+    objectionNotice: found.eff.objectionNotice,
   }
+}
+
+/**
+ * The settings that apply at a unit (nearest ancestor that sets each, else the default). For other modules:
+ * rewards (threshold), scoring (publicity days), reports (grades, standings), certificates. Unknown unit: 404.
+ */
+export async function effectiveSettings(db: Db, unitId: string): Promise<EffectiveSettings> {
+  const found = await repo.findUnitRecord(db, unitId)
+  if (!found) throw notFound('org unit')
+  return toEffective(found)
+}
+
+/**
+ * The settings that apply at each of several units, in one read (for a report over many home units). Unknown
+ * ids are absent from the map.
+ */
+export async function effectiveSettingsOf(
+  db: Db,
+  unitIds: readonly string[],
+): Promise<Map<string, EffectiveSettings>> {
+  const found = await repo.findUnitRecords(db, [...new Set(unitIds)])
+  return new Map(found.map((r) => [r.id, toEffective(r)]))
 }
