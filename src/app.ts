@@ -30,6 +30,7 @@ import { errorsPlugin } from './plugins/errors'
 import { openapiPlugin } from './plugins/openapi'
 import { problem } from './shared/errors'
 import { exactJsonParser } from './shared/json-body'
+import { NO_PII_KEYRING, type PiiKeyring, piiKeyring } from './shared/pii'
 import { requestIdOf } from './shared/request-id'
 import { isSupportedDate, isSupportedDateTime, problems } from './shared/schemas'
 import { setServiceTimeZone } from './shared/time'
@@ -65,11 +66,18 @@ export interface AppOptions {
   clock?: () => number
   /** Where people reach the service: certificates print <publicBaseUrl>/service-certificates/<code> (PUBLIC_BASE_URL). */
   publicBaseUrl?: string
+  /**
+   * Keys of personal data at rest (PII_KEY: the first seals, every one opens; src/shared/pii.ts). Without them
+   * the app refuses to seal or open anything (the OpenAPI script builds the app without).
+   */
+  piiKeys?: Buffer[]
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     settings: { timezone: string; redemptionHoldDays: number; loginRateLimit: number; publicBaseUrl: string }
+    /** Seals, opens and hashes personal data (identity numbers) under PII_KEY. */
+    pii: PiiKeyring
   }
 }
 
@@ -175,6 +183,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     loginRateLimit: options.loginRateLimit ?? 10,
     publicBaseUrl: options.publicBaseUrl ?? 'http://localhost:3000',
   })
+  app.decorate('pii', options.piiKeys?.length ? piiKeyring(options.piiKeys) : NO_PII_KEYRING)
 
   // Every /api/v1 route that is not public is documented as needing a bearer token.
   app.addHook('onRoute', (route) => {

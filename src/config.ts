@@ -4,6 +4,7 @@ import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import Type, { type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { newPiiKey, parsePiiKey } from './shared/pii'
 
 // The whole environment, as one schema: checked once at start, one line naming the bad variable.
 const Env = Type.Object({
@@ -32,6 +33,7 @@ const Env = Type.Object({
   LOGIN_FREE_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
   LOGIN_MAX_DELAY_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
   PUBLIC_BASE_URL: Type.Optional(Type.String({ maxLength: 200 })),
+  PII_KEY: Type.Optional(Type.String({ maxLength: 1000 })),
 })
 type Env = Static<typeof Env>
 
@@ -69,6 +71,11 @@ export interface Config {
    * code printed on certificates. Default http://localhost:<PORT>.
    */
   publicBaseUrl: string
+  /**
+   * Keys of personal data at rest (identity numbers): PII_KEY, one or more 32-byte keys (base64 or hex),
+   * comma-separated, the first sealing new values and all opening old ones. Embedded mode invents one.
+   */
+  piiKeys: Buffer[]
 }
 
 export class ConfigError extends Error {}
@@ -156,6 +163,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }
     jwtSecret = embeddedSecret(dataDir)
   }
+  const piiKeys = piiKeysOf(env.PII_KEY, env.DATABASE_URL !== undefined, dataDir)
   return {
     port: env.PORT,
     host: env.HOST,
@@ -181,15 +189,40 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     loginFreeFailures: env.LOGIN_FREE_FAILURES,
     loginMaxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,
     publicBaseUrl: publicBaseUrl(env.PUBLIC_BASE_URL, env.PORT),
+    piiKeys,
   }
+}
+
+/** PII_KEY, else (embedded mode only) the key invented once and kept beside the data. */
+function piiKeysOf(value: string | undefined, external: boolean, dataDir: string): Buffer[] {
+  if (value === undefined) {
+    if (external) {
+      throw new ConfigError(
+        'invalid environment variable PII_KEY: required (32 bytes, base64 or hex) when DATABASE_URL is set',
+      )
+    }
+    return [parsePiiKey(embeddedFile(dataDir, 'pii-key', newPiiKey))]
+  }
+  return value.split(',').map((part, i) => {
+    try {
+      return parsePiiKey(part)
+    } catch (err) {
+      throw new ConfigError(`invalid environment variable PII_KEY: key ${i + 1} ${(err as Error).message}`)
+    }
+  })
 }
 
 // Embedded mode invents its signing key once and keeps it beside the data, so tokens survive restarts.
 function embeddedSecret(dataDir: string): string {
-  const file = join(dataDir, 'jwt-secret')
+  return embeddedFile(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url'))
+}
+
+/** A secret kept in DATA_DIR/<name> (mode 0600), made by `make` the first time. */
+function embeddedFile(dataDir: string, name: string, make: () => string): string {
+  const file = join(dataDir, name)
   if (existsSync(file)) return readFileSync(file, 'utf8').trim()
   mkdirSync(dataDir, { recursive: true })
-  const secret = randomBytes(48).toString('base64url')
+  const secret = make()
   writeFileSync(file, secret, { mode: 0o600 })
   return secret
 }

@@ -44,6 +44,7 @@ async function main() {
     timezone: config.timezone,
     redemptionHoldDays: config.redemptionHoldDays,
     publicBaseUrl: config.publicBaseUrl,
+    piiKeys: config.piiKeys,
     corsOrigins: config.corsOrigins,
     rateLimitMax: config.rateLimitMax,
     rateLimitWindowSeconds: config.rateLimitWindowSeconds,

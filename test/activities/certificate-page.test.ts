@@ -215,7 +215,7 @@ describe('the page’s rate limit', () => {
 })
 
 describe('PUBLIC_BASE_URL', () => {
-  const base = { DATABASE_URL: 'postgres://h/db', JWT_SECRET: 's'.repeat(32) }
+  const base = { DATABASE_URL: 'postgres://h/db', JWT_SECRET: 's'.repeat(32), PII_KEY: 'a'.repeat(64) }
 
   it('defaults to http://localhost:<PORT> and keeps a configured URL without its trailing slash', () => {
     expect(loadConfig(base).publicBaseUrl).toBe('http://localhost:3000')

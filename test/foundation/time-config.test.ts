@@ -44,7 +44,11 @@ describe('service time zone', () => {
 
 describe('loadConfig', () => {
   it('applies defaults', () => {
-    const c = loadConfig({ DATABASE_URL: 'postgres://h/db', JWT_SECRET: 's'.repeat(32) })
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://h/db',
+      JWT_SECRET: 's'.repeat(32),
+      PII_KEY: 'a'.repeat(64),
+    })
     expect(c).toMatchObject({
       port: 3000,
       host: '127.0.0.1',
@@ -58,6 +62,8 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://h' }, /DATABASE_URL/],
     [{ DATABASE_URL: 'postgres://h/db' }, /JWT_SECRET/],
     [{ DATABASE_URL: 'postgres://h/db', JWT_SECRET: 'short' }, /JWT_SECRET/],
+    [{ DATABASE_URL: 'postgres://h/db', JWT_SECRET: 's'.repeat(32) }, /PII_KEY: required/],
+    [{ DATABASE_URL: 'postgres://h/db', JWT_SECRET: 's'.repeat(32), PII_KEY: 'abc' }, /PII_KEY: key 1/],
     [{ TIMEZONE: 'Nowhere/City', DATA_DIR: '/tmp/vp-cfg' }, /TIMEZONE/],
   ])('names the bad variable in one line: %j', (env, re) => {
     expect(() => loadConfig(env)).toThrow(re)

@@ -1,9 +1,12 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { type AppOptions, buildApp } from '../../src/app'
 import type { Database } from '../../src/db/client'
+import { parsePiiKey } from '../../src/shared/pii'
 import { openTestDatabase } from './db'
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123'
+/** PII_KEY of every test app (32 bytes, hex): tests of the encryption open the table's values with it. */
+export const TEST_PII_KEY = '7e57'.repeat(16)
 
 export interface TestApp {
   app: FastifyInstance
@@ -29,6 +32,8 @@ export async function buildTestApp(
     beforeReady?: (app: FastifyInstance) => void
     /** Load shedding is off in tests (a busy shared machine lags the event loop); a test of it sets it. */
     maxEventLoopDelayMs?: number
+    /** PII_KEY as the server takes it (default TEST_PII_KEY). */
+    piiKey?: string
   } & Pick<AppOptions, 'trustProxy' | 'redisUrl' | 'redisPrefix' | 'login' | 'clock'> = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: opts.poolSize })
@@ -46,6 +51,7 @@ export async function buildTestApp(
     // Files log in many times from 127.0.0.1; a test of the login budgets sets its own.
     login: { addressMax: 1000, ...opts.login },
     clock: opts.clock,
+    piiKeys: (opts.piiKey ?? TEST_PII_KEY).split(',').map(parsePiiKey),
   })
   opts.beforeReady?.(app)
   await app.ready()

@@ -268,7 +268,9 @@ describe('GET /api/v1/members as CSV', () => {
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/csv/)
     const lines = res.body.split('\r\n')
-    expect(lines[0]).toBe('\uFEFFname,isPartyMember,phone,workUnit,status,orgUnitId,id')
+    expect(lines[0]).toBe(
+      '\uFEFFname,isPartyMember,phone,workUnit,status,orgUnitId,id,identityType,identityNumberMasked',
+    )
     expect(lines.slice(1, 3).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(
       expect.arrayContaining(['甲一,true', '乙二,false']),
     )

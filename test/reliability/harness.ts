@@ -165,6 +165,7 @@ export async function startServer(opts: {
       HOST: '127.0.0.1',
       DATABASE_URL: opts.databaseUrl,
       JWT_SECRET,
+      PII_KEY: 'cGlpLWtleS1mb3ItdGhlLXJlbGlhYmlsaXR5LXRlc3Q=',
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
       LOG_LEVEL: 'warn',
       ...opts.env,

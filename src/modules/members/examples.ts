@@ -10,6 +10,7 @@ const zhang = {
   isPartyMember: true,
   workUnit: null,
   status: 'active',
+  identityDocument: { type: 'resident_id', maskedNumber: '1101**********002X' },
   registrations: [],
   createdAt: '2026-03-02T09:12:05.771+08:00',
   updatedAt: '2026-12-05T14:46:15.123+08:00',
@@ -23,6 +24,7 @@ const zhao = {
   isPartyMember: true,
   workUnit: '城关区人民医院',
   status: 'active',
+  identityDocument: null,
   registrations: [
     {
       id: EX.registration,
@@ -73,6 +75,7 @@ export const membersExamples: OperationExamples = {
       name: EX.memberName.zhang,
       phone: '13812345678',
       isPartyMember: true,
+      identityDocument: { type: 'resident_id', number: '11010519491231002X' },
     },
     response: zhang,
     invalid: {
@@ -81,7 +84,20 @@ export const membersExamples: OperationExamples = {
       phone: '138-1234-5678 转 2',
       isPartyMember: true,
     },
-    errors: { 404: { code: 'not_found', detail: 'org unit not found' } },
+    errors: {
+      400: {
+        code: 'validation_failed',
+        detail:
+          'identityDocument.number: the check digit of this 居民身份证 number does not match (a typing error?)',
+        errors: [
+          {
+            field: 'identityDocument.number',
+            message: 'the check digit of this 居民身份证 number does not match (a typing error?)',
+          },
+        ],
+      },
+      404: { code: 'not_found', detail: 'org unit not found' },
+    },
   },
   listMembers: {
     description: 'A page of members, by name',
@@ -118,7 +134,10 @@ export const membersExamples: OperationExamples = {
     errors: {
       403: [
         { code: 'forbidden', detail: 'only a secretary over the member’s home unit changes this member' },
-        { code: 'forbidden', detail: 'you may change only your phone and work unit, not name, orgUnitId' },
+        {
+          code: 'forbidden',
+          detail: 'you may change only your phone, work unit and identity document, not name, orgUnitId',
+        },
       ],
     },
   },

@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import type { RegistrationStatus } from '../../db/schema/members'
 import { formatInstant, formatInstantOrNull } from '../../shared/time'
+import type { IdentityType } from './identity'
 import type { Member, Registration } from './schemas'
 
 interface MemberRow {
@@ -12,6 +13,8 @@ interface MemberRow {
   isPartyMember: boolean
   workUnit: string | null
   status: 'active' | 'inactive'
+  identityType: IdentityType | null
+  identityMasked: string | null
   registrations: { id: string; orgUnitId: string; status: RegistrationStatus; createdAt: string }[]
   createdAt: string
   updatedAt: string
@@ -19,16 +22,19 @@ interface MemberRow {
 
 const SELECT_MEMBER = sql`
   select m.id, m.org_unit_id as "orgUnitId", m.name, m.phone, m.is_party_member as "isPartyMember",
-    m.work_unit as "workUnit", m.status, to_json(m.created_at)#>>'{}' as "createdAt", to_json(m.updated_at)#>>'{}' as "updatedAt",
+    m.work_unit as "workUnit", m.status, m.identity_type as "identityType", m.identity_masked as "identityMasked",
+    to_json(m.created_at)#>>'{}' as "createdAt", to_json(m.updated_at)#>>'{}' as "updatedAt",
     coalesce((select json_agg(json_build_object('id', r.id, 'orgUnitId', r.org_unit_id, 'status', r.status,
                                                 'createdAt', r.created_at) order by r.created_at)
               from member_registrations r where r.member_id = m.id and r.status in ('pending', 'accepted')),
              '[]'::json) as registrations
   from members m join org_units u on u.id = m.org_unit_id`
 
-function toMember(r: MemberRow): Member {
+function toMember({ identityType, identityMasked, ...r }: MemberRow): Member {
   return {
     ...r,
+    identityDocument:
+      identityType && identityMasked ? { type: identityType, maskedNumber: identityMasked } : null,
     registrations: r.registrations.map((g) => ({ ...g, createdAt: formatInstant(g.createdAt) })),
     createdAt: formatInstant(r.createdAt),
     updatedAt: formatInstant(r.updatedAt),

@@ -59,12 +59,12 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await service.createMember(app.db, request.caller, request.body)),
+      reply.code(201).send(await service.createMember(app.db, request.caller, request.body, app.pii)),
   )
 
   /** Every member listMembers would list, as a roster importMembers reads back (its columns first). */
   const membersCsv = async (caller: Caller, query: ListMembersQuery, reply: FastifyReply) => {
-    const all = await service.exportMembers(app.db, caller, query)
+    const all = await service.exportMembers(app.db, caller, query, app.pii)
     const csv = toCsv(
       [
         { header: 'name', value: (m) => m.name },
@@ -74,6 +74,9 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         { header: 'status', value: (m) => m.status },
         { header: 'orgUnitId', value: (m) => m.orgUnitId },
         { header: 'id', value: (m) => m.id },
+        // The identity document masked, as every answer shows it (never the number).
+        { header: 'identityType', value: (m) => m.identityDocument?.type ?? null },
+        { header: 'identityNumberMasked', value: (m) => m.identityDocument?.maskedNumber ?? null },
       ],
       all,
     )
@@ -99,7 +102,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       if (wantsCsv(request)) return membersCsv(request.caller, request.query, reply)
-      return service.listMembers(app.db, request.caller, request.query)
+      return service.listMembers(app.db, request.caller, request.query, app.pii)
     },
   )
 
@@ -184,11 +187,13 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['members'],
         operationId: 'updateMember',
-        summary: 'Change a member (secretary over their home unit; the member: phone and workUnit only)',
+        summary:
+          'Change a member (secretary over their home unit; the member: phone, workUnit, identityDocument)',
         description:
           "A secretary over the member's home unit changes any field; moving the member (`orgUnitId`) " +
-          'needs the new unit in their scope too (404). The member themself may change only phone and ' +
-          'workUnit (403 for any other field). A secretary who sees the member only through a 双报到 ' +
+          'needs the new unit in their scope too (404). The member themself may change only phone, ' +
+          'workUnit and identityDocument (403 for any other field). identityDocument is stored encrypted and ' +
+          'answered masked; setting or removing it (null) writes an audit event with the type and mask only. A secretary who sees the member only through a 双报到 ' +
           'community: 403; anyone who cannot see the member: 404. Null clears phone or workUnit. An ' +
           'inactive member keeps their records but takes on no new activity or service request (409 ' +
           'invalid_state there).',
@@ -197,7 +202,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Member, ...problems(403, 404) },
       },
     },
-    async (request) => service.updateMember(app.db, request.caller, request.params.id, request.body),
+    async (request) => service.updateMember(app.db, request.caller, request.params.id, request.body, app.pii),
   )
 
   app.post(

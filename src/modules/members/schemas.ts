@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { Body, Count, DateTime, Id, Page, PageQuery, Text } from '../../shared/schemas'
+import { IdentityDocument, IdentityDocumentInput } from './identity'
 
 const Name = Text(100, { minLength: 1 })
 const Phone = Type.String({ minLength: 1, maxLength: 40, pattern: '^[0-9+()\\- ]+$' })
@@ -15,6 +16,7 @@ export const CreateMemberBody = Body({
   phone: Type.Optional(Phone),
   isPartyMember: Type.Boolean(),
   workUnit: Type.Optional(WorkUnit),
+  identityDocument: Type.Optional(IdentityDocumentInput),
 })
 export type CreateMemberBody = Static<typeof CreateMemberBody>
 
@@ -26,8 +28,14 @@ export const UpdateMemberBody = Body(
     workUnit: Type.Optional(Type.Union([WorkUnit, Type.Null()])),
     orgUnitId: Type.Optional(Id),
     status: Type.Optional(MemberStatus),
+    identityDocument: Type.Optional(
+      Type.Union([IdentityDocumentInput, Type.Null()], {
+        description: 'The identity document (stored encrypted, answered masked); null removes it',
+      }),
+    ),
   },
-  'A member editing their own record may change only phone and workUnit; the rest is for a secretary over them',
+  'A member editing their own record may change only phone, workUnit and identityDocument; the rest is for a ' +
+    'secretary over them',
 )
 export type UpdateMemberBody = Static<typeof UpdateMemberBody>
 
@@ -87,6 +95,7 @@ export const Member = Type.Object({
   isPartyMember: Type.Boolean(),
   workUnit: Type.Union([WorkUnit, Type.Null()]),
   status: MemberStatus,
+  identityDocument: Type.Union([IdentityDocument, Type.Null()]),
   registrations: Type.Array(
     Type.Object({ id: Id, orgUnitId: Id, status: RegistrationStatus, createdAt: DateTime }),
     {
@@ -109,6 +118,16 @@ export const ListMembersQuery = Type.Object({
   }),
   q: Type.Optional(Text(100, { minLength: 1, description: 'Part of the name' })),
   status: Type.Optional(MemberStatus),
+  identityNumber: Type.Optional(
+    Type.String({
+      minLength: 5,
+      maxLength: 40,
+      pattern: '^[0-9A-Za-z ]+$',
+      description:
+        'The whole identity document number (any type; spaces and case ignored): matched by its keyed hash, ' +
+        'never compared or stored in clear',
+    }),
+  ),
   ...PageQuery,
 })
 export type ListMembersQuery = Static<typeof ListMembersQuery>

@@ -13,7 +13,9 @@ import {
 } from '../../shared/authz'
 import { DomainError, forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
+import type { PiiKeyring } from '../../shared/pii'
 import { recordAudit, recordAuditMany } from '../audit'
+import { identityNumberHash, setIdentityDocument } from './identity'
 import { type ImportError, parseMemberCsv } from './import'
 import * as repo from './repo'
 import type { CreateMemberBody, ListMembersQuery, Member, UpdateMemberBody } from './schemas'
@@ -21,7 +23,7 @@ import type { CreateMemberBody, ListMembersQuery, Member, UpdateMemberBody } fro
 export const MEMBER_READERS = ['secretary', 'grid_worker'] as const
 export const MEMBER_WRITERS = ['secretary'] as const
 /** What a member may change on their own record; the rest (unit, status, ...) is the secretary's. */
-const SELF_EDITABLE = new Set(['phone', 'workUnit'])
+const SELF_EDITABLE = new Set(['phone', 'workUnit', 'identityDocument'])
 
 /** Name and home unit of a member, for other modules (getMe). No scope check: callers check first. */
 export async function findMemberSummary(db: Db, id: string) {
@@ -31,7 +33,12 @@ export async function findMemberSummary(db: Db, id: string) {
   )
 }
 
-export async function createMember(db: Db, caller: Caller, body: CreateMemberBody): Promise<Member> {
+export async function createMember(
+  db: Db,
+  caller: Caller,
+  body: CreateMemberBody,
+  pii: PiiKeyring,
+): Promise<Member> {
   return transaction(db, async (tx) => {
     await requireUnitInScope(tx, caller, body.orgUnitId, MEMBER_WRITERS)
     const id = await repo.insertMember(tx, {
@@ -41,6 +48,9 @@ export async function createMember(db: Db, caller: Caller, body: CreateMemberBod
       isPartyMember: body.isPartyMember,
       workUnit: body.workUnit ?? null,
     })
+    if (body.identityDocument) {
+      await setIdentityDocument(tx, caller, pii, { id, orgUnitId: body.orgUnitId }, body.identityDocument)
+    }
     const member = (await repo.findMember(tx, id))!
     await recordAudit(tx, caller, {
       action: 'member.create',
@@ -59,7 +69,12 @@ export async function getMember(db: Db, caller: Caller, id: string): Promise<Mem
   return (await repo.findMember(db, id))!
 }
 
-async function memberFilters(db: Db, caller: Caller, query: ListMembersQuery): Promise<SQL[]> {
+async function memberFilters(
+  db: Db,
+  caller: Caller,
+  query: ListMembersQuery,
+  pii: PiiKeyring,
+): Promise<SQL[]> {
   const where: SQL[] = []
   const staff = hasRole(caller, MEMBER_READERS)
   if (!staff && !caller.memberId) requireRole(caller, MEMBER_READERS)
@@ -77,20 +92,29 @@ async function memberFilters(db: Db, caller: Caller, query: ListMembersQuery): P
   }
   if (query.q) where.push(sql`m.name ilike ${`%${query.q.replace(/[\\%_]/g, '\\$&')}%`}`)
   if (query.status) where.push(sql`m.status = ${query.status}`)
+  // By the keyed hash only: the number given is neither stored nor compared in clear.
+  if (query.identityNumber) {
+    where.push(sql`m.identity_hash = ${identityNumberHash(pii, query.identityNumber)}`)
+  }
   return where
 }
 
-export async function listMembers(db: Db, caller: Caller, query: ListMembersQuery) {
+export async function listMembers(db: Db, caller: Caller, query: ListMembersQuery, pii: PiiKeyring) {
   const limit = pageLimit(query.limit)
   const after = decodeCursor(query.cursor, ['text', 'uuid'])
-  const where = await memberFilters(db, caller, query)
+  const where = await memberFilters(db, caller, query, pii)
   return toPage(await repo.listMembers(db, where, after, limit), limit, (m) => [m.name, m.id])
 }
 
 /** Every matching member for a CSV roster (the same filters as the list, no paging), up to a bound. */
 export const MAX_EXPORT_ROWS = 50_000
-export async function exportMembers(db: Db, caller: Caller, query: ListMembersQuery): Promise<Member[]> {
-  return repo.listMembers(db, await memberFilters(db, caller, query), undefined, MAX_EXPORT_ROWS)
+export async function exportMembers(
+  db: Db,
+  caller: Caller,
+  query: ListMembersQuery,
+  pii: PiiKeyring,
+): Promise<Member[]> {
+  return repo.listMembers(db, await memberFilters(db, caller, query, pii), undefined, MAX_EXPORT_ROWS)
 }
 
 export async function updateMember(
@@ -98,6 +122,7 @@ export async function updateMember(
   caller: Caller,
   id: string,
   body: UpdateMemberBody,
+  pii: PiiKeyring,
 ): Promise<Member> {
   return transaction(db, async (tx) => {
     const visible = await requireMemberVisible(tx, caller, id, MEMBER_WRITERS)
@@ -108,13 +133,19 @@ export async function updateMember(
       // Mass-assignment guard: a member cannot move themselves or change their own status.
       const refused = Object.keys(body).filter((k) => !SELF_EDITABLE.has(k))
       if (refused.length)
-        throw forbidden(`you may change only your phone and work unit, not ${refused.join(', ')}`)
+        throw forbidden(
+          `you may change only your phone, work unit and identity document, not ${refused.join(', ')}`,
+        )
     }
     if (body.orgUnitId && body.orgUnitId !== visible.orgUnitId) {
       await requireUnitInScope(tx, caller, body.orgUnitId, MEMBER_WRITERS)
     }
     const before = (await repo.findMember(tx, id, true))!
-    await repo.updateMember(tx, id, body)
+    const { identityDocument, ...fields } = body
+    await repo.updateMember(tx, id, fields)
+    if (identityDocument !== undefined) {
+      await setIdentityDocument(tx, caller, pii, { id, orgUnitId: before.orgUnitId }, identityDocument)
+    }
     const after = (await repo.findMember(tx, id))!
     await recordAudit(tx, caller, {
       action: 'member.update',
