@@ -91,6 +91,38 @@ export async function requireUnitInScope(db: Db, caller: Caller, unitId: string,
   return unit
 }
 
+/** Unit kinds a member reads as their own (亮积分 standings): their branch and the units below it. */
+const MEMBER_READABLE_KINDS: readonly string[] = ['branch', 'grid', 'microgrid']
+
+/**
+ * A unit read by staff or by its own members (the branch's standings): as `staff` when the caller holds one of
+ * `roles` over it, else as `member` when the caller's home unit lies in it and it is a branch or below (or is the
+ * home unit itself): a member reads their own branch, never a community or a city, nor another branch. Otherwise
+ * 404, as for an unknown unit; 403 for a caller with neither such a role nor a member record.
+ */
+export async function requireUnitForStaffOrMember(
+  db: Db,
+  caller: Caller,
+  unitId: string,
+  roles: readonly Role[],
+): Promise<{ unit: UnitRow; as: 'staff' | 'member' }> {
+  if (!hasRole(caller, roles) && !caller.memberId) throw forbidden()
+  const unit = await findUnit(db, unitId)
+  if (unit && coversPath(caller, unit.path, roles)) return { unit, as: 'staff' }
+  if (unit && caller.memberId) {
+    const home = await one<{ path: string }>(
+      db,
+      sql`select u.path from members m join org_units u on u.id = m.org_unit_id where m.id = ${caller.memberId}`,
+    )
+    if (
+      home?.path.startsWith(unit.path) &&
+      (MEMBER_READABLE_KINDS.includes(unit.kind) || home.path === unit.path)
+    )
+      return { unit, as: 'member' }
+  }
+  throw notFound('org unit')
+}
+
 export interface VisibleMember {
   id: string
   orgUnitId: string

@@ -57,6 +57,7 @@ describe('GET /api/v1/members/{id}/balance', () => {
         held: '0.00',
         available: '12.50',
         lifetimeEarned: '12.50',
+        volunteerStar: null,
       })
     }
   })

@@ -113,7 +113,7 @@ describe('getRanking', () => {
     expect(res.body.startsWith('\uFEFF')).toBe(true)
     const lines = res.body.slice(1).trim().split('\r\n')
     expect(lines).toHaveLength(6)
-    expect(lines[1]).toBe(`1,张三,50.00,0.00,${ids.top}`)
+    expect(lines[1]).toBe(`1,张三,50.00,0.00,,${ids.top}`)
 
     // GET /reports/ranking.csv, the file operation: the same file, with the same name.
     const file = await t.call({
@@ -158,7 +158,14 @@ describe('getRanking year boundary (Asia/Shanghai)', () => {
     const in2026 = await ranking(w.secretaryB, `orgUnitId=${w.branchB}&year=2026`)
     expect(in2026.statusCode, in2026.body).toBe(200)
     expect(in2026.json().items).toEqual([
-      { rank: 1, memberId: w.memberB.memberId, name: expect.any(String), points: '7.00', hours: '0.00' },
+      {
+        rank: 1,
+        memberId: w.memberB.memberId,
+        name: expect.any(String),
+        points: '7.00',
+        hours: '0.00',
+        grade: null,
+      },
     ])
     const in2027 = await ranking(w.secretaryB, `orgUnitId=${w.branchB}&year=2027`)
     expect(in2027.json().items[0]).toMatchObject({ rank: 1, points: '10.00' })

@@ -29,3 +29,4 @@ export {
   serviceRequestForClaim,
   verifyActivity,
 } from './service'
+export { type VolunteerStanding, volunteerStandingOf } from './volunteer-star'

@@ -74,6 +74,7 @@ export const ledgerExamples: OperationExamples = {
       held: '12.50',
       available: '24.00',
       lifetimeEarned: '48.50',
+      volunteerStar: '一星',
     },
   },
   listMemberLedger: {

@@ -7,6 +7,7 @@ import { centsFromDb, formatCents } from '../../shared/decimal'
 import { forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { addDays, formatInstant, startOfLocalDate } from '../../shared/time'
+import { volunteerStandingOf } from '../activities'
 import type { Balance, LedgerQuery, LedgerRow, LedgerTransaction } from './schemas'
 
 /**
@@ -39,12 +40,15 @@ export async function getBalance(db: Db, caller: Caller, memberId: string): Prom
   // (users.member_id is a foreign key), so the visibility query would only cost a round trip.
   if (caller.memberId !== memberId) await requireMemberVisible(db, caller, memberId, LEDGER_READERS)
   const b = await readBalanceCents(db, memberId)
+  // One more indexed read: cumulative verified hours and the stars the member's unit inherits.
+  const { volunteerStar } = await volunteerStandingOf(db, memberId)
   return {
     memberId,
     balance: formatCents(b.balance),
     held: formatCents(b.held),
     available: formatCents(b.available),
     lifetimeEarned: formatCents(b.lifetimeEarned),
+    volunteerStar,
   }
 }
 

@@ -54,7 +54,8 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "A member's points: balance, held, available and lifetime earned",
         description:
           'available = balance - held. lifetimeEarned counts every movement except redemptions (scoring ' +
-          'results, deductions, adjustments and their reversals). The member, or staff whose units cover them.',
+          'results, deductions, adjustments and their reversals). volunteerStar: the 志愿者星级 their cumulative ' +
+          'verified hours reach (see the unit setting volunteerStars). The member, or staff whose units cover them.',
         params: IdParams,
         response: { 200: Balance, ...problems(403, 404) },
       },

@@ -30,6 +30,11 @@ export const Balance = Type.Object({
   held: Decimal,
   available: Decimal,
   lifetimeEarned: Decimal,
+  volunteerStar: Type.Union([Text(20), Type.Null()], {
+    description:
+      "志愿者星级 the member's cumulative verified hours reach (stars their home unit inherits; default 一星 100 h, " +
+      '二星 300 h, 三星 600 h, 四星 1,000 h, 五星 1,500 h); null below the first',
+  }),
 })
 export type Balance = Static<typeof Balance>
 

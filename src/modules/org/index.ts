@@ -9,6 +9,6 @@ export {
   type VolunteerStar,
   volunteerStarFor,
 } from './grades'
-export { effectiveThresholdAt } from './repo'
+export { effectiveThresholdAt, volunteerStarsAt } from './repo'
 export { orgRoutes } from './routes'
 export { type EffectiveSettings, effectiveSettings, effectiveSettingsOf } from './service'

@@ -52,6 +52,16 @@ export function effectiveThresholdAt(path: SQL): SQL {
       order by a.depth desc limit 1)`
 }
 
+/**
+ * The volunteer stars (jsonb [{name, minHoursCents}], lowest first) in force at the unit whose path is `path`:
+ * the nearest unit at or above it that sets them; null: the default (DEFAULT_VOLUNTEER_STARS).
+ */
+export function volunteerStarsAt(path: SQL): SQL {
+  return sql`(select a.volunteer_stars from org_units a
+      where a.id = any(string_to_array(trim(both '/' from ${path}), '/')::uuid[]) and a.volunteer_stars is not null
+      order by a.depth desc limit 1)`
+}
+
 /** The nearest publicity_days set at or above the unit whose path is `path` (null: none sets it). */
 function inheritedPublicityDays(path: SQL): SQL {
   return sql`(select a.publicity_days from org_units a

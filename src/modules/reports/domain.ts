@@ -1,5 +1,15 @@
 import { addDays } from '../../shared/time'
 
+/** Who reads a unit's reports: its secretaries (admin counts as every role). */
+export const REPORT_ROLES = ['secretary'] as const
+
+export interface PageOpts {
+  /** Every row, no cursor (CSV export). */
+  all?: boolean
+}
+
+export type ReportPage<T> = { items: T[]; nextCursor: string | null }
+
 /**
  * How a period of service-zone dates is read: the whole months inside it from the monthly rollups, the
  * days at either edge that do not fill a month from the raw postings. A year, a quarter or a month is all

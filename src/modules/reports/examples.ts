@@ -1,4 +1,5 @@
 import { EX, type OperationExamples } from '../../plugins/openapi'
+import { standingsExamples } from './standings-examples'
 
 // Examples of the year-end reports for /docs (see src/plugins/openapi-examples.ts): 石塔社区's 2026.
 
@@ -14,13 +15,35 @@ const summary = {
 }
 
 export const reportsExamples: OperationExamples = {
+  ...standingsExamples,
   getRanking: {
     description: `A page of the ranking, highest net points first; ties share a rank`,
     response: {
       items: [
-        { rank: 1, memberId: EX.member.li, name: EX.memberName.li, points: '68.00', hours: '52.50' },
-        { rank: 2, memberId: EX.member.zhang, name: EX.memberName.zhang, points: '48.50', hours: '37.00' },
-        { rank: 2, memberId: EX.member.wang, name: EX.memberName.wang, points: '48.50', hours: '41.50' },
+        {
+          rank: 1,
+          memberId: EX.member.li,
+          name: EX.memberName.li,
+          points: '68.00',
+          hours: '52.50',
+          grade: '四星',
+        },
+        {
+          rank: 2,
+          memberId: EX.member.wang,
+          name: EX.memberName.wang,
+          points: '48.50',
+          hours: '41.50',
+          grade: '三星',
+        },
+        {
+          rank: 2,
+          memberId: EX.member.zhang,
+          name: EX.memberName.zhang,
+          points: '48.50',
+          hours: '37.00',
+          grade: '三星',
+        },
       ],
       nextCursor: null,
     },

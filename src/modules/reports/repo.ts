@@ -76,6 +76,8 @@ export interface RankedRow {
   rank: number
   memberId: string
   name: string
+  /** The member's home unit (whose settings grade them). */
+  orgUnitId: string
   pointsCents: number
   hoursCents: number
 }
@@ -103,10 +105,17 @@ export async function rankMembers(
   after: RankingKey | undefined,
   limit: number | null,
 ): Promise<RankedRow[]> {
-  const found = await rows<{ rank: string; memberId: string; name: string; cents: string; hours: string }>(
+  const found = await rows<{
+    rank: string
+    memberId: string
+    name: string
+    orgUnitId: string
+    cents: string
+    hours: string
+  }>(
     db,
     sql`with m as materialized (
-          select m.id, m.name from members m join org_units u on u.id = m.org_unit_id
+          select m.id, m.name, m.org_unit_id from members m join org_units u on u.id = m.org_unit_id
           where u.path like ${`${unitPath}%`}),
         p as (${earnedByMember(sql`select id from m`, plan, tz)}),
         -- verified hours as the activities module counts them (hoursByMember): the view, service-zone dates
@@ -116,10 +125,10 @@ export async function rankMembers(
                 and v.occurred_at >= ${hours.from}::date and v.occurred_at < ${hours.to}::date + 1
               group by v.member_id),
         ranked as (
-          select m.id, m.name, coalesce(p.cents, 0) as cents, coalesce(h.hours, 0) as hours,
+          select m.id, m.name, m.org_unit_id, coalesce(p.cents, 0) as cents, coalesce(h.hours, 0) as hours,
                  rank() over (order by coalesce(p.cents, 0) desc) as rank
           from m left join p on p.member_id = m.id left join h on h.member_id = m.id)
-        select rank, id as "memberId", name, cents, hours from ranked
+        select rank, id as "memberId", name, org_unit_id as "orgUnitId", cents, hours from ranked
         ${
           after
             ? sql`where (rank, -hours, name, id) >
@@ -133,6 +142,7 @@ export async function rankMembers(
     rank: Number(r.rank),
     memberId: r.memberId,
     name: r.name,
+    orgUnitId: r.orgUnitId,
     pointsCents: centsFromDb(r.cents),
     hoursCents: centsFromDb(r.hours),
   }))

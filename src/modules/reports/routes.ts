@@ -33,6 +33,8 @@ import {
   YearPageQuery,
 } from './schemas'
 import { getMonthlyTotals, getRanking, getSummary } from './service'
+import { getMyStanding, getStandings } from './standings'
+import { MyStanding, MyStandingQuery } from './standings-schemas'
 
 const tags = ['reports']
 const PERIOD_NOTE = '`from`/`to` are service-zone dates, both included, either may be left open.'
@@ -130,9 +132,54 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       { header: '姓名 name', value: (r) => r.name },
       { header: '积分 points', value: (r) => r.points },
       { header: '服务时长 hours', value: (r) => r.hours },
+      { header: '等次 grade', value: (r) => r.grade },
       { header: 'memberId', value: (r) => r.memberId },
     ],
   })
+
+  pagedReport({
+    name: 'standings',
+    operationId: 'getStandings',
+    csvOperationId: 'exportStandingsCsv',
+    summary: "亮积分: a branch's standings for a year, for its members as well as its secretaries",
+    description:
+      'The ranking of the branch (the same order and figures as getRanking: net points of the year, then ' +
+      "verified hours, name) with each member's grade (等次, from the grades their home unit inherits). Read " +
+      'by staff over the unit as getRanking, and by any member whose home unit lies in it when it is a branch ' +
+      "or below (a member of another branch, or asking for a unit above their branch: 404). Where the unit's " +
+      'setting standingsVisibleToMembers is false, members get 403 (staff still read it).',
+    query: RankingQuery,
+    item: RankingItem,
+    run: (caller, query, opts) => getStandings(app.db, caller, query, tz(), opts),
+    filename: (query) => `standings-${query.year}.csv`,
+    columns: [
+      { header: '排名 rank', value: (r) => r.rank },
+      { header: '姓名 name', value: (r) => r.name },
+      { header: '积分 points', value: (r) => r.points },
+      { header: '服务时长 hours', value: (r) => r.hours },
+      { header: '等次 grade', value: (r) => r.grade },
+      { header: 'memberId', value: (r) => r.memberId },
+    ],
+  })
+
+  app.get(
+    '/me/standing',
+    {
+      schema: {
+        tags,
+        operationId: 'getMyStanding',
+        summary: "The caller's own standing for a year: rank in the branch, points, grade, next grade, star",
+        description:
+          "The member's rank among their branch (the nearest branch at or above their home unit) as getStandings " +
+          "orders it, the year's net points and verified hours, the grade reached, the next grade and the points " +
+          'still missing to it, and the volunteer star of their cumulative verified hours. Where ' +
+          'standingsVisibleToMembers is false, rank is null. A caller without a member record: 403.',
+        querystring: MyStandingQuery,
+        response: { 200: MyStanding, ...problems(400, 403) },
+      },
+    },
+    async (request) => getMyStanding(app.db, request.caller, request.query, tz()),
+  )
 
   /** The summary as a one-row CSV: getSummary's figures (same access and period). */
   const summaryCsv = async (caller: Caller, query: SummaryQuery, reply: FastifyReply) => {

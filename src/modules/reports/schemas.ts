@@ -26,6 +26,10 @@ export const RankingItem = Type.Object({
   name: Text(100),
   points: Decimal,
   hours: Decimal,
+  grade: Type.Union([Text(20), Type.Null()], {
+    description:
+      "等次 the year's points reach under the grades the member's home unit inherits (null: below every grade, or none set)",
+  }),
 })
 export type RankingItem = Static<typeof RankingItem>
 

@@ -5,18 +5,12 @@ import { validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { hoursSummary } from '../activities'
 import { hoursByMonth } from './breakdowns-repo'
-import { monthsOfYear, planPeriod } from './domain'
-import { pointsByMonth, pointsFigures, rankMembers } from './repo'
+import { monthsOfYear, type PageOpts, planPeriod, REPORT_ROLES, type ReportPage } from './domain'
+import { pointsByMonth, pointsFigures } from './repo'
 import type { MonthTotals, RankingItem, RankingQuery, Summary, SummaryQuery, YearPageQuery } from './schemas'
+import { gradedRankingPage } from './standings'
 
-export const REPORT_ROLES = ['secretary'] as const
-
-export interface PageOpts {
-  /** Every row, no cursor (CSV export). */
-  all?: boolean
-}
-
-export type ReportPage<T> = { items: T[]; nextCursor: string | null }
+export { type PageOpts, REPORT_ROLES, type ReportPage } from './domain'
 
 // Reports read one path, the rollups: they are always cut in the service's zone, since the service rebuilds
 // them at start when TIMEZONE changed (alignRollupZone in ./repo.ts, called by src/server.ts).
@@ -26,8 +20,9 @@ export function checkPeriod(from: string | null, to: string | null): void {
 }
 
 /**
- * Year-end ranking (评优 reference): every member whose home unit is in the subtree, zero included.
- * Points are net earnings posted in the service-zone year; hours are verified hours of that year.
+ * Year-end ranking (评优 reference): every member whose home unit is in the subtree, zero included, each with
+ * the grade of the year (standings.ts, shared with getStandings). Points are net earnings posted in the
+ * service-zone year; hours are verified hours of that year.
  */
 export async function getRanking(
   db: Db,
@@ -37,33 +32,7 @@ export async function getRanking(
   opts: PageOpts = {},
 ): Promise<ReportPage<RankingItem>> {
   const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
-  const from = `${q.year}-01-01`
-  const to = `${q.year}-12-31`
-  const limit = opts.all ? null : pageLimit(q.limit)
-  const key = opts.all ? undefined : decodeCursor(q.cursor, ['int', 'int', 'text', 'uuid'])
-  const after = key ? { rank: key[0], hoursCents: key[1], name: key[2], memberId: key[3] } : undefined
-  const plan = planPeriod(from, to)
-  const fetched = await rankMembers(
-    db,
-    unit.path,
-    plan,
-    timeZone,
-    { from, to },
-    after,
-    limit === null ? null : limit + 1,
-  )
-  return toPage(
-    fetched,
-    limit ?? fetched.length,
-    (r) => [r.rank, r.hoursCents, r.name, r.memberId],
-    (r) => ({
-      rank: r.rank,
-      memberId: r.memberId,
-      name: r.name,
-      points: formatCents(r.pointsCents),
-      hours: formatCents(r.hoursCents),
-    }),
-  )
+  return gradedRankingPage(db, unit.path, q, timeZone, opts)
 }
 
 /** Figures for a unit's subtree over service-zone dates `from`..`to`, both included, either end open. */
