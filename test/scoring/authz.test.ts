@@ -340,6 +340,15 @@ const rows: AuthzRow[] = [
     },
   },
   {
+    // 公示栏: the notice-board sheet of getRoundResults, the same readers.
+    operation: 'getRoundResultsPdf',
+    request: () => ({ method: 'GET', url: `/api/v1/scoring-rounds/${closed.roundId}/results.pdf` }),
+    expect: roundReaders(200),
+    check: (res) => {
+      if (res.statusCode === 200) expect(res.rawPayload.subarray(0, 5).toString('latin1')).toBe('%PDF-')
+    },
+  },
+  {
     operation: 'fileObjection',
     request: async () => {
       target = await fixtures.onNotice()

@@ -1,21 +1,8 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import PDFDocument from 'pdfkit'
 import QRCode from 'qrcode'
+// The embedded Noto Sans SC every printable sheet shares (src/shared/pdf.ts: nothing fetched at run time).
+import { cjkFont as font } from '../../shared/pdf'
 import type { ServiceCertificate } from './schemas'
-
-/**
- * Noto Sans SC (SIL OFL) from @expo-google-fonts/noto-sans-sc: a static TrueType font, which pdfkit (via
- * fontkit) subsets to the glyphs a certificate uses, so a PDF embeds a few KB of font and renders Chinese
- * the same in every viewer. The package ships the whole font with the code: nothing is fetched at run time.
- * Read once, on first use (about 10 MB); fontkit parses it per document in a few milliseconds.
- */
-const FONT_FILE = '@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf'
-let fontBytes: Buffer | undefined
-function font(): Buffer {
-  fontBytes ??= readFileSync(createRequire(import.meta.url).resolve(FONT_FILE))
-  return fontBytes
-}
 
 const SOURCE_LABEL = { activity: '志愿服务活动', service_request: '群众点单服务' } as const
 

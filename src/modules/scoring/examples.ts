@@ -1,4 +1,5 @@
 import { EX, type OperationExamples } from '../../plugins/openapi'
+import { resultsPdfExamples } from './results-pdf-examples'
 
 // Examples of the claims, scoring round and objection operations for /docs
 // (see src/plugins/openapi-examples.ts). The story: 张建国's 3.5 hours at 清理楼道小广告 became a claim under
@@ -189,6 +190,7 @@ const notOnNotice = {
 }
 
 export const scoringExamples: OperationExamples = {
+  ...resultsPdfExamples,
   createClaim: {
     description: 'The claim, submitted: the next round of its unit and period takes it in',
     request: {

@@ -2,13 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { sendIdempotent } from '../../plugins/idempotency'
 import type { Caller } from '../../shared/authz'
-import { acceptNote, alsoAnswers, csvFileResponse, sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import { acceptNote, csvFileResponse, sendCsv, toCsv, wantsCsv } from '../../shared/csv'
+import { pdfFileResponse, sendPdf, wantsPdf } from '../../shared/pdf'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
 import { createClaim, getClaim, listClaims, withdrawClaim } from './claims'
 import { createClaimsBatch } from './claims-batch'
 import { finalizeRound } from './finalize'
 import { fileObjection, listObjections, resolveObjection } from './objections'
 import { getRoundResults } from './results'
+import { getRoundResultsPdf } from './results-pdf'
 import { closeScoring, createScoringRound, getScoringRound, listScoringRounds, submitScore } from './rounds'
 import {
   Claim,
@@ -245,8 +247,9 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Results with every panel score and objection, after close',
         description:
           "After the first close (before: 409 invalid_state), to the branch's members, the panel and secretaries. A claim sent back for rescoring shows no result or scores until the round closes again." +
-          acceptNote('text/csv', '/api/v1/scoring-rounds/{id}/results.csv'),
-        ...alsoAnswers('text/csv', 'exportRoundResultsCsv'),
+          acceptNote('text/csv', '/api/v1/scoring-rounds/{id}/results.csv') +
+          acceptNote('application/pdf', '/api/v1/scoring-rounds/{id}/results.pdf'),
+        'x-also-answers': { 'text/csv': 'exportRoundResultsCsv', 'application/pdf': 'getRoundResultsPdf' },
         params: IdParams,
         querystring: ResultsQuery,
         response: { 200: Page(ResultItem), ...problems(403, 404, 409) },
@@ -254,6 +257,7 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       if (wantsCsv(request)) return resultsCsv(request.caller, request.params.id, reply)
+      if (wantsPdf(request)) return resultsPdf(request.caller, request.params.id, reply)
       return getRoundResults(app.db, request.caller, request.params.id, request.query, tz())
     },
   )
@@ -273,6 +277,33 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => resultsCsv(request.caller, request.params.id, reply),
+  )
+
+  /** 公示栏: the results as the A4 notice-board sheet (results-pdf.ts), the same access as getRoundResults. */
+  const resultsPdf = async (caller: Caller, roundId: string, reply: FastifyReply) =>
+    sendPdf(reply, `round-${roundId}-results.pdf`, await getRoundResultsPdf(app.db, caller, roundId, tz()))
+
+  app.get(
+    '/scoring-rounds/:id/results.pdf',
+    {
+      schema: {
+        tags: ['scoring'],
+        operationId: 'getRoundResultsPdf',
+        summary: 'The round’s results as the A4 notice-board sheet (公示栏)',
+        description:
+          'The results of getRoundResults (the same access; before the first close 409 invalid_state) as a ' +
+          'printable A4 sheet in Chinese for the notice board: the unit, the rubric and period, each member’s ' +
+          'items and points with a subtotal, the publicity window in the service time zone, and how and until ' +
+          'when to object (the unit setting objectionNotice, inherited, else a standard sentence). Chinese is ' +
+          'embedded as a Noto Sans SC subset.',
+        params: IdParams,
+        response: {
+          200: pdfFileResponse('The notice-board sheet as a PDF'),
+          ...problems(403, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => resultsPdf(request.caller, request.params.id, reply),
   )
 
   app.post(
