@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify'
 import type { Database } from './db/client'
 import { activitiesExamples, activitiesRoutes, certificatePageRoutes } from './modules/activities'
+import { appraisalsExamples, appraisalsRoutes } from './modules/appraisals'
 import { auditExamples, auditRoutes } from './modules/audit'
 import { identityExamples, identityRoutes } from './modules/identity'
 import { ledgerExamples, ledgerRoutes } from './modules/ledger'
@@ -247,6 +248,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...ledgerExamples,
       ...rewardsExamples,
       ...reportsExamples,
+      ...appraisalsExamples,
       ...auditExamples,
     },
   })
@@ -275,6 +277,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(ledgerRoutes)
       await api.register(rewardsRoutes)
       await api.register(reportsRoutes)
+      await api.register(appraisalsRoutes)
       await api.register(auditRoutes)
     },
     { prefix: '/api/v1' },

@@ -103,6 +103,7 @@ export const openapiPlugin = fp(
           { name: 'ledger', description: 'Points ledger (积分账本)' },
           { name: 'rewards', description: 'Rewards (积分兑换商品) and redemptions (积分兑换)' },
           { name: 'reports', description: 'Year-end ranking and summaries' },
+          { name: 'appraisals', description: 'Year-end appraisals (评优) and their publication' },
           { name: 'audit', description: 'Audit events' },
         ],
       },

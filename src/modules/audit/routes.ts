@@ -11,7 +11,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listAuditEvents',
         summary: 'Every change in your scope, newest first (secretary, admin)',
         description:
-          'Filter by orgUnitId (its subtree), targetType (org_unit, user, member, team, activity, service_request, rubric, claim, scoring_round, objection, ledger_transaction, reward, redemption, resident, resident_invitation) and targetId.',
+          'Filter by orgUnitId (its subtree), targetType (org_unit, user, member, team, activity, service_request, rubric, claim, scoring_round, objection, ledger_transaction, reward, redemption, resident, resident_invitation, appraisal) and targetId.',
         querystring: ListAuditEventsQuery,
         response: { 200: AuditEventPage, ...problems(403, 404) },
       },

@@ -19,6 +19,7 @@ export type AuditTargetType =
   | 'redemption'
   | 'resident'
   | 'resident_invitation'
+  | 'appraisal'
 
 export interface AuditEvent {
   action: string

@@ -11,3 +11,4 @@
 export { reportsExamples } from './examples'
 export { alignRollupZone } from './repo'
 export { reportsRoutes } from './routes'
+export { memberYearGrade } from './standings'

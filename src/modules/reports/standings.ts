@@ -7,7 +7,7 @@ import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { volunteerStandingOf } from '../activities'
 import { effectiveSettings, effectiveSettingsOf, type GradeStanding, gradeFor } from '../org'
 import { type PageOpts, planPeriod, REPORT_ROLES, type ReportPage } from './domain'
-import { type RankedRow, rankMembers } from './repo'
+import { earnedOf, type RankedRow, rankMembers } from './repo'
 import type { RankingItem, RankingQuery } from './schemas'
 import type { MyStanding, MyStandingQuery } from './standings-schemas'
 
@@ -136,4 +136,25 @@ export async function getMyStanding(
     volunteerStar: star.volunteerStar,
     volunteerHours: formatCents(star.hoursCents),
   }
+}
+
+/**
+ * A member's net points of a service-zone year and the grade they reach under the grades their home unit
+ * inherits (for appraisals, which keep them beside the outcome): the same figures as the standings.
+ */
+export async function memberYearGrade(
+  db: Db,
+  member: { id: string; orgUnitId: string },
+  year: number,
+  timeZone: string,
+): Promise<{ pointsCents: number; grade: string | null }> {
+  const earned = await earnedOf(
+    db,
+    sql`select ${member.id}::uuid`,
+    planPeriod(`${year}-01-01`, `${year}-12-31`),
+    timeZone,
+  )
+  const pointsCents = earned.get(member.id) ?? 0
+  const { grades } = await effectiveSettings(db, member.orgUnitId)
+  return { pointsCents, grade: gradeFor(pointsCents, grades).grade }
 }
