@@ -21,7 +21,7 @@ beforeAll(async () => {
   t = await buildTestApp()
 })
 
-const put = (as: string, memberId: string, year: number, payload: unknown) =>
+const put = (as: string, memberId: string, year: number, payload: Record<string, string>) =>
   t.call({ method: 'PUT', url: `/api/v1/members/${memberId}/appraisals/${year}`, as, payload })
 const publish = (as: string, orgUnitId: string, year: number) =>
   t.call({ method: 'POST', url: '/api/v1/appraisals/publish', as, payload: { orgUnitId, year } })
