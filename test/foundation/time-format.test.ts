@@ -107,6 +107,14 @@ const finalized = await finalize(t, w.secretaryA, n.round!)
 expect(finalized.statusCode, finalized.body).toBe(200)
 await ok({ method: 'POST', url: `/api/v1/claims/${n.looseClaim}/withdraw`, as: seeded.ids.users![9] })
 
+// 评优 (issue 19): an appraisal of member A, so listAppraisals answers its recordedAt.
+await ok({
+  method: 'PUT',
+  url: `/api/v1/members/${w.memberA.memberId}/appraisals/${thisYear()}`,
+  as: w.secretaryA,
+  payload: { outcome: '合格' },
+})
+
 // Service requests: confirmed, declined, cancelled.
 await ok({
   method: 'POST',
