@@ -1,4 +1,5 @@
 import { EX, type OperationExamples } from '../../plugins/openapi'
+import { printExamples } from './print-examples'
 import { standingsExamples } from './standings-examples'
 
 // Examples of the year-end reports for /docs (see src/plugins/openapi-examples.ts): 石塔社区's 2026.
@@ -16,6 +17,7 @@ const summary = {
 
 export const reportsExamples: OperationExamples = {
   ...standingsExamples,
+  ...printExamples,
   getRanking: {
     description: `A page of the ranking, highest net points first; ties share a rank`,
     response: {

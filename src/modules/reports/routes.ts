@@ -19,6 +19,7 @@ import {
   getRedemptionsByReward,
   listInactiveMembers,
 } from './breakdowns'
+import { printRoutes } from './print-routes'
 import {
   ActivityTotals,
   InactiveMember,
@@ -71,6 +72,8 @@ const SUMMARY_COLUMNS: CsvColumn<Summary>[] = [
 
 export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tz = () => app.settings.timezone
+  // 双报告 and the printable ranking and standings (print-routes.ts).
+  await app.register(printRoutes)
 
   function pagedReport<Q extends TObject, T>(r: PagedReport<Q, T>) {
     const path = `/reports/${r.name}`
