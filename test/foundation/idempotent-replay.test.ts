@@ -9,7 +9,7 @@ import { verifiedActivity } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createWorld, uniq, type World } from '../helpers/factories'
 import { givePoints, idemKey, stockedReward } from '../helpers/rewards'
-import { activeRubric, claim, endPublicity, openRound, panel, scoreOk } from '../helpers/scoring'
+import { activeRubric, claim, endPublicity, openRound, panel, scoreOk, today } from '../helpers/scoring'
 
 // Every operation that takes an Idempotency-Key answers a replay (same key, same body) with the first answer and
 // the header Idempotent-Replayed: true, whichever strategy it uses (src/plugins/idempotency.ts: the transaction
@@ -59,7 +59,11 @@ async function closedRound(): Promise<string> {
   const m = await createMemberUser(t.db, w.branchA)
   const c = await claim(t, m.userId, { memberId: m.memberId, rubricId, itemCode: 'STUDY', quantity: 2 })
   const round = await openRound(t, w, { rubricId, panelUserIds, publicityDays: 5 })
-  for (const u of panelUserIds) await scoreOk(t, u, round.id, c.id, '2.00')
+  // The round takes in every submitted claim of the branch (other cases file some): all are scored.
+  for (const taken of round.claims) {
+    for (const u of panelUserIds)
+      await scoreOk(t, u, round.id, taken.claimId, taken.claimId === c.id ? '2.00' : '1.00')
+  }
   const closed = await t.call(post(w.secretaryA, `/scoring-rounds/${round.id}/close`))
   expect(closed.statusCode, closed.body).toBe(200)
   return round.id
@@ -107,6 +111,18 @@ const SUCCEEDS: Record<string, () => Promise<Call>> = {
     return post(w.secretaryA, `/activities/${id}/participants/${w.memberA.memberId}/corrections`, {
       hours: '1.50',
       reason: '提前离开',
+    })
+  },
+  createClaimsBatch: async () => {
+    rubric ??= activeRubric(t, w)
+    const members = [await createMemberUser(t.db, w.branchA), await createMemberUser(t.db, w.branchA)]
+    return post(w.secretaryA, '/claims/batch', {
+      memberIds: members.map((m) => m.memberId),
+      rubricId: await rubric,
+      itemCode: 'MEETING',
+      quantity: 1,
+      occurredOn: today(),
+      description: '主题党日',
     })
   },
   finalizeRound: async () => {

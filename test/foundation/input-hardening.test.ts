@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { createPastActivity } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createWorld, type World } from '../helpers/factories'
 import { stockedReward } from '../helpers/rewards'
@@ -39,6 +40,7 @@ let w: World
 let rewardId: string
 let roundId: string
 let rubricId: string
+let activityId: string
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
 const UUID = '6f1f3c4e-5b7a-4c1d-9e2f-0a1b2c3d4e5f'
 
@@ -51,6 +53,7 @@ beforeAll(async () => {
   await claim(t, w.secretaryA, { memberId: w.memberA.memberId, rubricId, itemCode: 'STUDY', quantity: 1 })
   roundId = (await openRound(t, w, { rubricId, panelUserIds: await panel(t.db, w) })).id
   await t.db.execute(sql`update scoring_rounds set closed_at = now() where id = ${roundId}`)
+  activityId = await createPastActivity(t, w.secretaryA, w.branchA)
 })
 
 /** Values of the path and required query parameters, so each request reaches the cursor. */
@@ -63,6 +66,8 @@ function pathOf(op: Operation): string {
     '/api/v1/members/{id}/service-hours.csv': () => w.memberA.memberId,
     '/api/v1/rewards/{id}/stock': () => rewardId,
     '/api/v1/scoring-rounds/{id}/results': () => roundId,
+    '/api/v1/activities/{id}/check-ins': () => activityId,
+    '/api/v1/activities/{id}/sign-ups': () => activityId,
   }
   if (op.path.includes('{')) {
     const id = ids[op.path]
@@ -88,7 +93,8 @@ const get = (op: Operation, query: Record<string, string>) =>
   t.call({
     method: 'GET',
     url: `${pathOf(op)}?${new URLSearchParams({ ...requiredQuery(op), ...query })}`,
-    as: w.admin,
+    // The caller's own lists (/me/...) are a member's; every other list is read as admin.
+    as: op.path.startsWith('/api/v1/me/') ? w.memberA.userId : w.admin,
   })
 
 describe('crafted pagination cursors are 400 validation_failed on every list, never a 500', () => {
@@ -139,6 +145,16 @@ describe('crafted pagination cursors are 400 validation_failed on every list, ne
     getRedemptionsByReward: 'text,uuid',
     listInactiveMembers: 'text,uuid',
     listAuditEvents: 'timestamp,uuid',
+    listResidents: 'text,uuid',
+    listResidentInvitations: 'timestamp,uuid',
+    listMyServiceRequests: 'timestamp,uuid',
+    listServiceRequestBoard: 'timestamp,uuid',
+    listActivityCheckIns: 'timestamp,uuid',
+    listActivitySignUps: 'int,timestamp,uuid',
+    listMySignUps: 'timestamp,uuid',
+    getStandings: 'int,int,text,uuid',
+    listAppraisals: 'text,uuid',
+    getDualRegistrationReport: 'text,uuid,uuid',
   }
   const BY_SHAPE: Record<string, [string, string][]> = {
     'text,uuid': [
@@ -271,6 +287,31 @@ describe('dates at the edges are 400 validation_failed naming the field, never a
         occurredOn: yearStart(),
         description: 'did it',
       },
+    }),
+    createClaimsBatch: () => ({
+      url: '/api/v1/claims/batch',
+      headers: { 'idempotency-key': crypto.randomUUID() },
+      payload: {
+        memberIds: [w.memberA.memberId],
+        rubricId,
+        itemCode: 'STUDY',
+        quantity: 1,
+        occurredOn: yearStart(),
+        description: 'did it',
+      },
+    }),
+    // Staff at the door for a member without a phone; the date is refused before the activity is looked up.
+    checkIn: () => ({
+      url: `/api/v1/activities/${crypto.randomUUID()}/check-ins`,
+      payload: { memberId: w.memberA.memberId, reason: '无手机', at: `${yearStart()}T09:00:00+08:00` },
+    }),
+    checkOut: () => ({
+      url: `/api/v1/activities/${crypto.randomUUID()}/check-outs`,
+      payload: { memberId: w.memberA.memberId, reason: '无手机', at: `${yearStart()}T11:00:00+08:00` },
+    }),
+    createResidentInvitation: () => ({
+      url: '/api/v1/resident-invitations',
+      payload: { orgUnitId: w.communityA, maxUses: 10, expiresAt: `${yearEnd()}T23:00:00+08:00` },
     }),
     createScoringRound: () => ({
       url: '/api/v1/scoring-rounds',

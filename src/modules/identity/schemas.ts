@@ -85,7 +85,15 @@ export const User = Type.Object({
 })
 export type User = Static<typeof User>
 
-export const GrantRoleBody = Body({ role: RoleSchema, orgUnitId: Id })
+/** The roles grantRole hands out: every role but resident, which comes only with a resident account. */
+export const GrantableRole = Type.Unsafe<Exclude<Role, 'resident'>>({
+  type: 'string',
+  enum: ROLES.filter((r) => r !== 'resident'),
+  description:
+    'admin, secretary, panelist, grid_worker, clerk or member (resident comes only with a resident account)',
+})
+
+export const GrantRoleBody = Body({ role: GrantableRole, orgUnitId: Id })
 export type GrantRoleBody = Static<typeof GrantRoleBody>
 
 export const Grant = Type.Object({

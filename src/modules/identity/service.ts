@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { type Db, pgConstraint, pgErrorCode, transaction } from '../../db/client'
+import type { Role } from '../../db/schema/identity'
 import { ACCESS_TOKEN_SECONDS } from '../../plugins/auth'
 import {
   type Caller,
@@ -120,7 +121,7 @@ export async function grantRole(db: Db, caller: Caller, userId: string, body: Gr
   if (body.role === 'admin' && !isAdmin(caller)) throw forbidden('only an admin grants admin')
   // A resident's grant comes with their resident record and its community (createResident, registerResident):
   // granted by hand it could put a login on a community it does not live in, or make a staff login a resident.
-  if (body.role === 'resident') {
+  if ((body.role as Role) === 'resident') {
     throw validation('role', 'role resident is given only with a resident account (createResident)')
   }
   try {
