@@ -1,6 +1,10 @@
 import { randomInt } from 'node:crypto'
+import { mkdtempSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config'
 import { one, rows } from '../../src/db/client'
 import { openIdentityNumber, residentIdCheck } from '../../src/modules/members/identity'
 import { newPiiKey, parsePiiKey, piiKeyring } from '../../src/shared/pii'
@@ -275,5 +279,26 @@ describe('PII keyring (src/shared/pii.ts)', () => {
     expect(rotated.seal('E12345678', 'ctx').split('.')[1]).not.toBe(sealed.split('.')[1])
     expect(old.hash('E12345678', 'p')).toBe(piiKeyring([key]).hash('E12345678', 'p'))
     expect(old.hash('E12345678', 'p')).not.toBe(old.hash('E12345678', 'q'))
+  })
+})
+
+describe('PII_KEY in the configuration', () => {
+  it('embedded mode generates the key once into DATA_DIR/pii-key (0600) and reads it back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vp-pii-'))
+    const first = loadConfig({ DATA_DIR: dir }).piiKeys
+    expect(first).toHaveLength(1)
+    expect(first[0]).toHaveLength(32)
+    expect(statSync(join(dir, 'pii-key')).mode & 0o777).toBe(0o600)
+    expect(loadConfig({ DATA_DIR: dir }).piiKeys).toEqual(first)
+  })
+
+  it('takes several keys, the first sealing; a bad one is named in one line', () => {
+    const [a, b] = [newPiiKey(), newPiiKey()]
+    const base = { DATABASE_URL: 'postgres://h/db', JWT_SECRET: 's'.repeat(32) }
+    expect(loadConfig({ ...base, PII_KEY: `${a},${b}` }).piiKeys).toEqual([parsePiiKey(a), parsePiiKey(b)])
+    expect(() => loadConfig({ ...base, PII_KEY: `${a},short` })).toThrow(
+      /^invalid environment variable PII_KEY: key 2 must be 32 bytes/,
+    )
+    expect(() => loadConfig(base)).toThrow(/PII_KEY: required/)
   })
 })
