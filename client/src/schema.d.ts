@@ -251,7 +251,7 @@ export interface paths {
         head?: never;
         /**
          * Rename a unit or change its settings (admin, secretary in scope); null clears a setting
-         * @description Admin, or a secretary whose grant covers the unit (the granted unit itself included); any other role: 403; a unit outside the caller's scope: 404. Only the fields sent change; null clears `code` or a setting, which then inherits again from the nearest ancestor. A changed setting applies to every unit below that does not set its own. Kind and parent never change (units never move).
+         * @description Admin, or a secretary whose grant covers the unit (the granted unit itself included); any other role: 403; a unit outside the caller's scope: 404. Only the fields sent change; null clears `code` or a setting, which then inherits again from the nearest ancestor. A changed setting applies to every unit below that does not set its own. Kind and parent never change (units never move). 评优 settings: `grades` (等次, highest first, names unique, minPoints strictly descending; default none), `volunteerStars` (lowest first, minHours strictly ascending; default 一星 100 h ... 五星 1,500 h), `standingsVisibleToMembers` (default true), `certificate` (personInCharge, contactPhone, sealText: each inherits on its own) and `objectionNotice`; a refused list is 400 validation_failed naming the entry.
          */
         patch: operations["updateOrgUnit"];
         trace?: never;
@@ -338,8 +338,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a member (secretary over their home unit; the member: phone and workUnit only)
-         * @description A secretary over the member's home unit changes any field; moving the member (`orgUnitId`) needs the new unit in their scope too (404). The member themself may change only phone and workUnit (403 for any other field). A secretary who sees the member only through a 双报到 community: 403; anyone who cannot see the member: 404. Null clears phone or workUnit. An inactive member keeps their records but takes on no new activity or service request (409 invalid_state there).
+         * Change a member (secretary over their home unit; the member: phone, workUnit, identityDocument)
+         * @description A secretary over the member's home unit changes any field; moving the member (`orgUnitId`) needs the new unit in their scope too (404). The member themself may change only phone, workUnit and identityDocument (403 for any other field). identityDocument is stored encrypted and answered masked; setting or removing it (null) writes an audit event with the type and mask only. A secretary who sees the member only through a 双报到 community: 403; anyone who cannot see the member: 404. Null clears phone or workUnit. An inactive member keeps their records but takes on no new activity or service request (409 invalid_state there).
          */
         patch: operations["updateMember"];
         trace?: never;
@@ -1505,7 +1505,7 @@ export interface paths {
         };
         /**
          * Results with every panel score and objection, after close
-         * @description After the first close (before: 409 invalid_state), to the branch's members, the panel and secretaries. A claim sent back for rescoring shows no result or scores until the round closes again. `Accept: text/csv` also works here, the same as GET /api/v1/scoring-rounds/{id}/results.csv.
+         * @description After the first close (before: 409 invalid_state), to the branch's members, the panel and secretaries. A claim sent back for rescoring shows no result or scores until the round closes again. `Accept: text/csv` also works here, the same as GET /api/v1/scoring-rounds/{id}/results.csv. `Accept: application/pdf` also works here, the same as GET /api/v1/scoring-rounds/{id}/results.pdf.
          */
         get: operations["getRoundResults"];
         put?: never;
@@ -1528,6 +1528,26 @@ export interface paths {
          * @description Every result of getRoundResults (the same access; before the first close 409 invalid_state), one row per claim.
          */
         get: operations["exportRoundResultsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-rounds/{id}/results.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The round’s results as the A4 notice-board sheet (公示栏)
+         * @description The results of getRoundResults (the same access; before the first close 409 invalid_state) as a printable A4 sheet in Chinese for the notice board: the unit, the rubric and period, each member’s items and points with a subtotal, the publicity window in the service time zone, and how and until when to object (the unit setting objectionNotice, inherited, else a standard sentence). Chinese is embedded as a Noto Sans SC subset.
+         */
+        get: operations["getRoundResultsPdf"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1625,7 +1645,7 @@ export interface paths {
         };
         /**
          * A member's points: balance, held, available and lifetime earned
-         * @description available = balance - held. lifetimeEarned counts every movement except redemptions (scoring results, deductions, adjustments and their reversals). The member, or staff whose units cover them.
+         * @description available = balance - held. lifetimeEarned counts every movement except redemptions (scoring results, deductions, adjustments and their reversals). volunteerStar: the 志愿者星级 their cumulative verified hours reach (see the unit setting volunteerStars). The member, or staff whose units cover them.
          */
         get: operations["getBalance"];
         put?: never;
@@ -1932,6 +1952,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/dual-registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 双报告: what in-service members did in the communities they registered with
+         * @description 双报告: for each member whose home unit lies in the subtree and each residential community they registered with (双报到: accepted at some time, overlapping the period), what they did there in the period, until the registration ended: verified hours at activities of the community's subtree (as corrected), service requests of that subtree they completed and the resident confirmed, with the residents' mean rating, and the claims whose evidence is that work (not withdrawn; posted ones and the points awarded). `from`/`to` are service-zone dates, both included, either may be left open. The home side reads it: secretaries over `orgUnitId` (admin too); other units 404. Identity numbers only masked. Ordered by member name. `Accept: text/csv` also works here, the same as GET /api/v1/reports/dual-registration.csv. `Accept: application/pdf` also works here, the same as GET /api/v1/reports/dual-registration.pdf.
+         */
+        get: operations["getDualRegistrationReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/dual-registration.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 双报告: every row as CSV
+         * @description Every row of getDualRegistrationReport (the same access and query, no paging), as one file.
+         */
+        get: operations["exportDualRegistrationReportCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/dual-registration.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 双报告 as the printable form (在职党员到社区报到服务情况反馈表)
+         * @description Every row of getDualRegistrationReport (the same access and query, no paging) as a landscape A4 form for the members' own party organisation: member, masked identity number, home unit, community, activities, requests, hours, mean rating, claims and points, with lines for the community’s opinion and seal. Chinese embedded as a Noto Sans SC subset.
+         */
+        get: operations["getDualRegistrationReportPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/ranking.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The year's ranking as a printable A4 sheet
+         * @description Every row of getRanking (the same access and query, no paging: secretaries over the unit) as an A4 sheet in Chinese: rank, name, points, verified hours and grade. Chinese embedded as a Noto Sans SC subset.
+         */
+        get: operations["getRankingPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/standings.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 亮积分: a branch's standings as a printable A4 sheet for the notice board
+         * @description Every row of getStandings (the same access and query, no paging: staff over the unit and the branch's own members unless standingsVisibleToMembers is off, 403) as an A4 sheet in Chinese: rank, name, points, verified hours and grade.
+         */
+        get: operations["getStandingsPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/ranking": {
         parameters: {
             query?: never;
@@ -1964,6 +2084,66 @@ export interface paths {
          * @description Every row of getRanking (the same access and query, no paging), as one file.
          */
         get: operations["exportRankingCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/standings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 亮积分: a branch's standings for a year, for its members as well as its secretaries
+         * @description The ranking of the branch (the same order and figures as getRanking: net points of the year, then verified hours, name) with each member's grade (等次, from the grades their home unit inherits). Read by staff over the unit as getRanking, and by any member whose home unit lies in it when it is a branch or below (a member of another branch, or asking for a unit above their branch: 404). Where the unit's setting standingsVisibleToMembers is false, members get 403 (staff still read it). `Accept: text/csv` also works here, the same as GET /api/v1/reports/standings.csv.
+         */
+        get: operations["getStandings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/standings.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 亮积分: a branch's standings for a year, for its members as well as its secretaries: every row as CSV
+         * @description Every row of getStandings (the same access and query, no paging), as one file.
+         */
+        get: operations["exportStandingsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/standing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own standing for a year: rank in the branch, points, grade, next grade, star
+         * @description The member's rank among their branch (the nearest branch at or above their home unit) as getStandings orders it, the year's net points and verified hours, the grade reached, the next grade and the points still missing to it, and the volunteer star of their cumulative verified hours. Where standingsVisibleToMembers is false, rank is null. A caller without a member record: 403.
+         */
+        get: operations["getMyStanding"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2212,6 +2392,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/members/{id}/appraisals/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record a member's year-end outcome (评优: 优秀, 合格, 基本合格, 不合格) (secretary)
+         * @description A secretary over the member's home unit (admin); other roles 403, a member outside the caller's scope 404. The year's net points and grade at this moment are kept beside the outcome. The same outcome and note again change nothing. Otherwise a new appraisal supersedes the current one, which stays in `history`; once the year's list is published (publishAppraisals) for a unit at or above the member, a change needs `reason` (400 without).
+         */
+        put: operations["recordAppraisal"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appraisals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's appraisals for a year, with earlier outcomes (secretary)
+         * @description Secretaries over the unit (admin); other roles 403, a unit outside the caller's scope 404. The current appraisal of each member appraised in the subtree for the year, by name, each with the points and grade kept when it was recorded, whether it is published, and the earlier outcomes it superseded. `Accept: text/csv` also works here, the same as GET /api/v1/appraisals.csv.
+         */
+        get: operations["listAppraisals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appraisals.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's appraisals for a year: every row as CSV
+         * @description Every row of listAppraisals (the same access and query, no paging), as one file.
+         */
+        get: operations["exportAppraisalsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appraisals/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish (公示) a unit's appraisals for a year (secretary)
+         * @description Secretaries over the unit (admin); other roles 403, a unit outside the caller's scope 404. From then on an outcome of a member in the subtree changes only through a new appraisal with a reason; the old one stays visible. A publication is never withdrawn: publishing again is 409.
+         */
+        post: operations["publishAppraisals"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-events": {
         parameters: {
             query?: never;
@@ -2221,7 +2481,7 @@ export interface paths {
         };
         /**
          * Every change in your scope, newest first (secretary, admin)
-         * @description Filter by orgUnitId (its subtree), targetType (org_unit, user, member, team, activity, service_request, rubric, claim, scoring_round, objection, ledger_transaction, reward, redemption, resident, resident_invitation) and targetId.
+         * @description Filter by orgUnitId (its subtree), targetType (org_unit, user, member, team, activity, service_request, rubric, claim, scoring_round, objection, ledger_transaction, reward, redemption, resident, resident_invitation, appraisal) and targetId.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -4148,10 +4408,10 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description admin, secretary, panelist, grid_worker, clerk, member or resident (群众: granted only by createResident and registerResident, never by grantRole)
+                     * @description admin, secretary, panelist, grid_worker, clerk or member (resident comes only with a resident account)
                      * @enum {string}
                      */
-                    role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member" | "resident";
+                    role: "admin" | "secretary" | "panelist" | "grid_worker" | "clerk" | "member";
                     /**
                      * Format: uuid
                      * @description UUID
@@ -4730,12 +4990,77 @@ export interface operations {
                      *           "settings": {
                      *             "redemptionThreshold": "10.00",
                      *             "publicityDays": 3,
-                     *             "minPublicityDays": null
+                     *             "minPublicityDays": null,
+                     *             "grades": [
+                     *               {
+                     *                 "name": "五星",
+                     *                 "minPoints": "90.00"
+                     *               },
+                     *               {
+                     *                 "name": "四星",
+                     *                 "minPoints": "75.00"
+                     *               },
+                     *               {
+                     *                 "name": "三星",
+                     *                 "minPoints": "60.00"
+                     *               }
+                     *             ],
+                     *             "volunteerStars": null,
+                     *             "standingsVisibleToMembers": null,
+                     *             "certificate": {
+                     *               "personInCharge": "王建华",
+                     *               "contactPhone": "0311-86001234",
+                     *               "sealText": "石塔社区党委"
+                     *             },
+                     *             "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                      *           },
                      *           "effectiveSettings": {
                      *             "redemptionThreshold": "10.00",
                      *             "publicityDays": 3,
-                     *             "minPublicityDays": 1
+                     *             "minPublicityDays": 1,
+                     *             "grades": [
+                     *               {
+                     *                 "name": "五星",
+                     *                 "minPoints": "90.00"
+                     *               },
+                     *               {
+                     *                 "name": "四星",
+                     *                 "minPoints": "75.00"
+                     *               },
+                     *               {
+                     *                 "name": "三星",
+                     *                 "minPoints": "60.00"
+                     *               }
+                     *             ],
+                     *             "volunteerStars": [
+                     *               {
+                     *                 "name": "一星",
+                     *                 "minHours": "100.00"
+                     *               },
+                     *               {
+                     *                 "name": "二星",
+                     *                 "minHours": "300.00"
+                     *               },
+                     *               {
+                     *                 "name": "三星",
+                     *                 "minHours": "600.00"
+                     *               },
+                     *               {
+                     *                 "name": "四星",
+                     *                 "minHours": "1000.00"
+                     *               },
+                     *               {
+                     *                 "name": "五星",
+                     *                 "minHours": "1500.00"
+                     *               }
+                     *             ],
+                     *             "standingsVisibleToMembers": true,
+                     *             "certificate": {
+                     *               "personInCharge": "王建华",
+                     *               "contactPhone": "0311-86001234",
+                     *               "sealText": "石塔社区党委"
+                     *             },
+                     *             "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                      *           },
                      *           "createdAt": "2026-01-06T09:00:12.410+08:00",
                      *           "updatedAt": "2026-11-18T15:22:40.093+08:00"
@@ -4750,12 +5075,64 @@ export interface operations {
                      *           "settings": {
                      *             "redemptionThreshold": null,
                      *             "publicityDays": null,
-                     *             "minPublicityDays": null
+                     *             "minPublicityDays": null,
+                     *             "grades": null,
+                     *             "volunteerStars": null,
+                     *             "standingsVisibleToMembers": null,
+                     *             "certificate": {
+                     *               "personInCharge": null,
+                     *               "contactPhone": null,
+                     *               "sealText": null
+                     *             },
+                     *             "objectionNotice": null
                      *           },
                      *           "effectiveSettings": {
                      *             "redemptionThreshold": "10.00",
                      *             "publicityDays": 3,
-                     *             "minPublicityDays": 1
+                     *             "minPublicityDays": 1,
+                     *             "grades": [
+                     *               {
+                     *                 "name": "五星",
+                     *                 "minPoints": "90.00"
+                     *               },
+                     *               {
+                     *                 "name": "四星",
+                     *                 "minPoints": "75.00"
+                     *               },
+                     *               {
+                     *                 "name": "三星",
+                     *                 "minPoints": "60.00"
+                     *               }
+                     *             ],
+                     *             "volunteerStars": [
+                     *               {
+                     *                 "name": "一星",
+                     *                 "minHours": "100.00"
+                     *               },
+                     *               {
+                     *                 "name": "二星",
+                     *                 "minHours": "300.00"
+                     *               },
+                     *               {
+                     *                 "name": "三星",
+                     *                 "minHours": "600.00"
+                     *               },
+                     *               {
+                     *                 "name": "四星",
+                     *                 "minHours": "1000.00"
+                     *               },
+                     *               {
+                     *                 "name": "五星",
+                     *                 "minHours": "1500.00"
+                     *               }
+                     *             ],
+                     *             "standingsVisibleToMembers": true,
+                     *             "certificate": {
+                     *               "personInCharge": "王建华",
+                     *               "contactPhone": "0311-86001234",
+                     *               "sealText": "石塔社区党委"
+                     *             },
+                     *             "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                      *           },
                      *           "createdAt": "2026-01-06T09:04:51.027+08:00",
                      *           "updatedAt": "2026-01-06T09:04:51.027+08:00"
@@ -4789,6 +5166,23 @@ export interface operations {
                                 redemptionThreshold: string | null;
                                 publicityDays: number | null;
                                 minPublicityDays: number | null;
+                                grades: {
+                                    name: string;
+                                    /** @example 12.50 */
+                                    minPoints: string;
+                                }[] | null;
+                                volunteerStars: {
+                                    name: string;
+                                    /** @example 12.50 */
+                                    minHours: string;
+                                }[] | null;
+                                standingsVisibleToMembers: boolean | null;
+                                certificate: {
+                                    personInCharge: string | null;
+                                    contactPhone: string | null;
+                                    sealText: string | null;
+                                };
+                                objectionNotice: string | null;
                             };
                             /** @description What applies here: the nearest unit up the tree that sets each value, else the default */
                             effectiveSettings: {
@@ -4798,6 +5192,23 @@ export interface operations {
                                 publicityDays: number;
                                 /** Format: int32 */
                                 minPublicityDays: number;
+                                grades: {
+                                    name: string;
+                                    /** @example 12.50 */
+                                    minPoints: string;
+                                }[];
+                                volunteerStars: {
+                                    name: string;
+                                    /** @example 12.50 */
+                                    minHours: string;
+                                }[];
+                                standingsVisibleToMembers: boolean;
+                                certificate: {
+                                    personInCharge: string | null;
+                                    contactPhone: string | null;
+                                    sealText: string | null;
+                                };
+                                objectionNotice: string | null;
                             };
                             /**
                              * Format: date-time
@@ -4967,6 +5378,25 @@ export interface operations {
                         publicityDays?: number | null;
                         /** @description 公示 floor for every round at or below this unit (default 1). Only an admin or staff whose grant sits above this unit may set it (403 otherwise), so a branch cannot lower its own floor */
                         minPublicityDays?: number | null;
+                        grades?: {
+                            name: string;
+                            /** @description Decimal with at most two fraction digits, as a string ("12.50") or a number (12.5) */
+                            minPoints: string | number;
+                        }[] | null;
+                        volunteerStars?: {
+                            name: string;
+                            /** @description Decimal with at most two fraction digits, as a string ("12.50") or a number (12.5) */
+                            minHours: string | number;
+                        }[] | null;
+                        /** @description 亮积分: members of a branch here read its standings (default true) */
+                        standingsVisibleToMembers?: boolean | null;
+                        /** @description Printed on service certificates (负责人, 联系电话, the seal); each inherits on its own, null clears it */
+                        certificate?: {
+                            personInCharge?: string | null;
+                            contactPhone?: string | null;
+                            sealText?: string | null;
+                        };
+                        objectionNotice?: string | null;
                     };
                 };
             };
@@ -4993,12 +5423,64 @@ export interface operations {
                      *       "settings": {
                      *         "redemptionThreshold": null,
                      *         "publicityDays": null,
-                     *         "minPublicityDays": null
+                     *         "minPublicityDays": null,
+                     *         "grades": null,
+                     *         "volunteerStars": null,
+                     *         "standingsVisibleToMembers": null,
+                     *         "certificate": {
+                     *           "personInCharge": null,
+                     *           "contactPhone": null,
+                     *           "sealText": null
+                     *         },
+                     *         "objectionNotice": null
                      *       },
                      *       "effectiveSettings": {
                      *         "redemptionThreshold": "10.00",
                      *         "publicityDays": 3,
-                     *         "minPublicityDays": 1
+                     *         "minPublicityDays": 1,
+                     *         "grades": [
+                     *           {
+                     *             "name": "五星",
+                     *             "minPoints": "90.00"
+                     *           },
+                     *           {
+                     *             "name": "四星",
+                     *             "minPoints": "75.00"
+                     *           },
+                     *           {
+                     *             "name": "三星",
+                     *             "minPoints": "60.00"
+                     *           }
+                     *         ],
+                     *         "volunteerStars": [
+                     *           {
+                     *             "name": "一星",
+                     *             "minHours": "100.00"
+                     *           },
+                     *           {
+                     *             "name": "二星",
+                     *             "minHours": "300.00"
+                     *           },
+                     *           {
+                     *             "name": "三星",
+                     *             "minHours": "600.00"
+                     *           },
+                     *           {
+                     *             "name": "四星",
+                     *             "minHours": "1000.00"
+                     *           },
+                     *           {
+                     *             "name": "五星",
+                     *             "minHours": "1500.00"
+                     *           }
+                     *         ],
+                     *         "standingsVisibleToMembers": true,
+                     *         "certificate": {
+                     *           "personInCharge": "王建华",
+                     *           "contactPhone": "0311-86001234",
+                     *           "sealText": "石塔社区党委"
+                     *         },
+                     *         "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                      *       },
                      *       "createdAt": "2026-12-05T14:46:15.123+08:00",
                      *       "updatedAt": "2026-12-05T14:46:15.123+08:00"
@@ -5028,6 +5510,23 @@ export interface operations {
                             redemptionThreshold: string | null;
                             publicityDays: number | null;
                             minPublicityDays: number | null;
+                            grades: {
+                                name: string;
+                                /** @example 12.50 */
+                                minPoints: string;
+                            }[] | null;
+                            volunteerStars: {
+                                name: string;
+                                /** @example 12.50 */
+                                minHours: string;
+                            }[] | null;
+                            standingsVisibleToMembers: boolean | null;
+                            certificate: {
+                                personInCharge: string | null;
+                                contactPhone: string | null;
+                                sealText: string | null;
+                            };
+                            objectionNotice: string | null;
                         };
                         /** @description What applies here: the nearest unit up the tree that sets each value, else the default */
                         effectiveSettings: {
@@ -5037,6 +5536,23 @@ export interface operations {
                             publicityDays: number;
                             /** Format: int32 */
                             minPublicityDays: number;
+                            grades: {
+                                name: string;
+                                /** @example 12.50 */
+                                minPoints: string;
+                            }[];
+                            volunteerStars: {
+                                name: string;
+                                /** @example 12.50 */
+                                minHours: string;
+                            }[];
+                            standingsVisibleToMembers: boolean;
+                            certificate: {
+                                personInCharge: string | null;
+                                contactPhone: string | null;
+                                sealText: string | null;
+                            };
+                            objectionNotice: string | null;
                         };
                         /**
                          * Format: date-time
@@ -5289,12 +5805,77 @@ export interface operations {
                      *       "settings": {
                      *         "redemptionThreshold": "10.00",
                      *         "publicityDays": 3,
-                     *         "minPublicityDays": null
+                     *         "minPublicityDays": null,
+                     *         "grades": [
+                     *           {
+                     *             "name": "五星",
+                     *             "minPoints": "90.00"
+                     *           },
+                     *           {
+                     *             "name": "四星",
+                     *             "minPoints": "75.00"
+                     *           },
+                     *           {
+                     *             "name": "三星",
+                     *             "minPoints": "60.00"
+                     *           }
+                     *         ],
+                     *         "volunteerStars": null,
+                     *         "standingsVisibleToMembers": null,
+                     *         "certificate": {
+                     *           "personInCharge": "王建华",
+                     *           "contactPhone": "0311-86001234",
+                     *           "sealText": "石塔社区党委"
+                     *         },
+                     *         "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                      *       },
                      *       "effectiveSettings": {
                      *         "redemptionThreshold": "10.00",
                      *         "publicityDays": 3,
-                     *         "minPublicityDays": 1
+                     *         "minPublicityDays": 1,
+                     *         "grades": [
+                     *           {
+                     *             "name": "五星",
+                     *             "minPoints": "90.00"
+                     *           },
+                     *           {
+                     *             "name": "四星",
+                     *             "minPoints": "75.00"
+                     *           },
+                     *           {
+                     *             "name": "三星",
+                     *             "minPoints": "60.00"
+                     *           }
+                     *         ],
+                     *         "volunteerStars": [
+                     *           {
+                     *             "name": "一星",
+                     *             "minHours": "100.00"
+                     *           },
+                     *           {
+                     *             "name": "二星",
+                     *             "minHours": "300.00"
+                     *           },
+                     *           {
+                     *             "name": "三星",
+                     *             "minHours": "600.00"
+                     *           },
+                     *           {
+                     *             "name": "四星",
+                     *             "minHours": "1000.00"
+                     *           },
+                     *           {
+                     *             "name": "五星",
+                     *             "minHours": "1500.00"
+                     *           }
+                     *         ],
+                     *         "standingsVisibleToMembers": true,
+                     *         "certificate": {
+                     *           "personInCharge": "王建华",
+                     *           "contactPhone": "0311-86001234",
+                     *           "sealText": "石塔社区党委"
+                     *         },
+                     *         "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                      *       },
                      *       "createdAt": "2026-01-06T09:00:12.410+08:00",
                      *       "updatedAt": "2026-11-18T15:22:40.093+08:00"
@@ -5324,6 +5905,23 @@ export interface operations {
                             redemptionThreshold: string | null;
                             publicityDays: number | null;
                             minPublicityDays: number | null;
+                            grades: {
+                                name: string;
+                                /** @example 12.50 */
+                                minPoints: string;
+                            }[] | null;
+                            volunteerStars: {
+                                name: string;
+                                /** @example 12.50 */
+                                minHours: string;
+                            }[] | null;
+                            standingsVisibleToMembers: boolean | null;
+                            certificate: {
+                                personInCharge: string | null;
+                                contactPhone: string | null;
+                                sealText: string | null;
+                            };
+                            objectionNotice: string | null;
                         };
                         /** @description What applies here: the nearest unit up the tree that sets each value, else the default */
                         effectiveSettings: {
@@ -5333,6 +5931,23 @@ export interface operations {
                             publicityDays: number;
                             /** Format: int32 */
                             minPublicityDays: number;
+                            grades: {
+                                name: string;
+                                /** @example 12.50 */
+                                minPoints: string;
+                            }[];
+                            volunteerStars: {
+                                name: string;
+                                /** @example 12.50 */
+                                minHours: string;
+                            }[];
+                            standingsVisibleToMembers: boolean;
+                            certificate: {
+                                personInCharge: string | null;
+                                contactPhone: string | null;
+                                sealText: string | null;
+                            };
+                            objectionNotice: string | null;
                         };
                         /**
                          * Format: date-time
@@ -5502,7 +6117,27 @@ export interface operations {
                  * @example {
                  *       "settings": {
                  *         "redemptionThreshold": "10.00",
-                 *         "publicityDays": 3
+                 *         "publicityDays": 3,
+                 *         "grades": [
+                 *           {
+                 *             "name": "五星",
+                 *             "minPoints": "90.00"
+                 *           },
+                 *           {
+                 *             "name": "四星",
+                 *             "minPoints": "75.00"
+                 *           },
+                 *           {
+                 *             "name": "三星",
+                 *             "minPoints": "60.00"
+                 *           }
+                 *         ],
+                 *         "certificate": {
+                 *           "personInCharge": "王建华",
+                 *           "contactPhone": "0311-86001234",
+                 *           "sealText": "石塔社区党委"
+                 *         },
+                 *         "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                  *       }
                  *     }
                  */
@@ -5515,6 +6150,25 @@ export interface operations {
                         publicityDays?: number | null;
                         /** @description 公示 floor for every round at or below this unit (default 1). Only an admin or staff whose grant sits above this unit may set it (403 otherwise), so a branch cannot lower its own floor */
                         minPublicityDays?: number | null;
+                        grades?: {
+                            name: string;
+                            /** @description Decimal with at most two fraction digits, as a string ("12.50") or a number (12.5) */
+                            minPoints: string | number;
+                        }[] | null;
+                        volunteerStars?: {
+                            name: string;
+                            /** @description Decimal with at most two fraction digits, as a string ("12.50") or a number (12.5) */
+                            minHours: string | number;
+                        }[] | null;
+                        /** @description 亮积分: members of a branch here read its standings (default true) */
+                        standingsVisibleToMembers?: boolean | null;
+                        /** @description Printed on service certificates (负责人, 联系电话, the seal); each inherits on its own, null clears it */
+                        certificate?: {
+                            personInCharge?: string | null;
+                            contactPhone?: string | null;
+                            sealText?: string | null;
+                        };
+                        objectionNotice?: string | null;
                     };
                 };
             };
@@ -5541,12 +6195,77 @@ export interface operations {
                      *       "settings": {
                      *         "redemptionThreshold": "10.00",
                      *         "publicityDays": 3,
-                     *         "minPublicityDays": null
+                     *         "minPublicityDays": null,
+                     *         "grades": [
+                     *           {
+                     *             "name": "五星",
+                     *             "minPoints": "90.00"
+                     *           },
+                     *           {
+                     *             "name": "四星",
+                     *             "minPoints": "75.00"
+                     *           },
+                     *           {
+                     *             "name": "三星",
+                     *             "minPoints": "60.00"
+                     *           }
+                     *         ],
+                     *         "volunteerStars": null,
+                     *         "standingsVisibleToMembers": null,
+                     *         "certificate": {
+                     *           "personInCharge": "王建华",
+                     *           "contactPhone": "0311-86001234",
+                     *           "sealText": "石塔社区党委"
+                     *         },
+                     *         "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                      *       },
                      *       "effectiveSettings": {
                      *         "redemptionThreshold": "10.00",
                      *         "publicityDays": 3,
-                     *         "minPublicityDays": 1
+                     *         "minPublicityDays": 1,
+                     *         "grades": [
+                     *           {
+                     *             "name": "五星",
+                     *             "minPoints": "90.00"
+                     *           },
+                     *           {
+                     *             "name": "四星",
+                     *             "minPoints": "75.00"
+                     *           },
+                     *           {
+                     *             "name": "三星",
+                     *             "minPoints": "60.00"
+                     *           }
+                     *         ],
+                     *         "volunteerStars": [
+                     *           {
+                     *             "name": "一星",
+                     *             "minHours": "100.00"
+                     *           },
+                     *           {
+                     *             "name": "二星",
+                     *             "minHours": "300.00"
+                     *           },
+                     *           {
+                     *             "name": "三星",
+                     *             "minHours": "600.00"
+                     *           },
+                     *           {
+                     *             "name": "四星",
+                     *             "minHours": "1000.00"
+                     *           },
+                     *           {
+                     *             "name": "五星",
+                     *             "minHours": "1500.00"
+                     *           }
+                     *         ],
+                     *         "standingsVisibleToMembers": true,
+                     *         "certificate": {
+                     *           "personInCharge": "王建华",
+                     *           "contactPhone": "0311-86001234",
+                     *           "sealText": "石塔社区党委"
+                     *         },
+                     *         "objectionNotice": "公示期间如有异议，请向石塔社区党委书面或当面反映（电话 0311-86001234），逾期视为无异议。"
                      *       },
                      *       "createdAt": "2026-01-06T09:00:12.410+08:00",
                      *       "updatedAt": "2026-11-18T15:22:40.093+08:00"
@@ -5576,6 +6295,23 @@ export interface operations {
                             redemptionThreshold: string | null;
                             publicityDays: number | null;
                             minPublicityDays: number | null;
+                            grades: {
+                                name: string;
+                                /** @example 12.50 */
+                                minPoints: string;
+                            }[] | null;
+                            volunteerStars: {
+                                name: string;
+                                /** @example 12.50 */
+                                minHours: string;
+                            }[] | null;
+                            standingsVisibleToMembers: boolean | null;
+                            certificate: {
+                                personInCharge: string | null;
+                                contactPhone: string | null;
+                                sealText: string | null;
+                            };
+                            objectionNotice: string | null;
                         };
                         /** @description What applies here: the nearest unit up the tree that sets each value, else the default */
                         effectiveSettings: {
@@ -5585,6 +6321,23 @@ export interface operations {
                             publicityDays: number;
                             /** Format: int32 */
                             minPublicityDays: number;
+                            grades: {
+                                name: string;
+                                /** @example 12.50 */
+                                minPoints: string;
+                            }[];
+                            volunteerStars: {
+                                name: string;
+                                /** @example 12.50 */
+                                minHours: string;
+                            }[];
+                            standingsVisibleToMembers: boolean;
+                            certificate: {
+                                personInCharge: string | null;
+                                contactPhone: string | null;
+                                sealText: string | null;
+                            };
+                            objectionNotice: string | null;
                         };
                         /**
                          * Format: date-time
@@ -5812,6 +6565,8 @@ export interface operations {
                 /** @description Part of the name */
                 q?: string;
                 status?: "active" | "inactive";
+                /** @description The whole identity document number (any type; spaces and case ignored): matched by its keyed hash, never compared or stored in clear */
+                identityNumber?: string;
                 limit?: number;
                 /** @description Opaque: the nextCursor of the previous page */
                 cursor?: string;
@@ -5843,6 +6598,10 @@ export interface operations {
                      *           "isPartyMember": true,
                      *           "workUnit": null,
                      *           "status": "active",
+                     *           "identityDocument": {
+                     *             "type": "resident_id",
+                     *             "maskedNumber": "1101**********002X"
+                     *           },
                      *           "registrations": [],
                      *           "createdAt": "2026-03-02T09:12:05.771+08:00",
                      *           "updatedAt": "2026-12-05T14:46:15.123+08:00"
@@ -5855,6 +6614,7 @@ export interface operations {
                      *           "isPartyMember": true,
                      *           "workUnit": "城关区人民医院",
                      *           "status": "active",
+                     *           "identityDocument": null,
                      *           "registrations": [
                      *             {
                      *               "id": "32caa248-bc36-4af4-a147-49584d3f6ed3",
@@ -5888,6 +6648,15 @@ export interface operations {
                             workUnit: string | null;
                             /** @enum {string} */
                             status: "active" | "inactive";
+                            identityDocument: {
+                                /**
+                                 * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                                 * @enum {string}
+                                 */
+                                type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                                /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                                maskedNumber: string;
+                            } | null;
                             /** @description 双报到: live registrations (pending or accepted) with residential communities; listRegistrations shows their history */
                             registrations: {
                                 /**
@@ -6101,7 +6870,11 @@ export interface operations {
                  *       "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
                  *       "name": "张建国",
                  *       "phone": "13812345678",
-                 *       "isPartyMember": true
+                 *       "isPartyMember": true,
+                 *       "identityDocument": {
+                 *         "type": "resident_id",
+                 *         "number": "11010519491231002X"
+                 *       }
                  *     }
                  */
                 "application/json": {
@@ -6115,6 +6888,15 @@ export interface operations {
                     isPartyMember: boolean;
                     /** @description 工作单位 (in-service members) */
                     workUnit?: string;
+                    identityDocument?: {
+                        /**
+                         * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                         * @enum {string}
+                         */
+                        type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                        /** @description As printed (spaces ignored, letters taken in capitals). A 居民身份证 number is 18 characters with a valid check digit. Stored encrypted; never answered in clear. */
+                        number: string;
+                    };
                 };
             };
         };
@@ -6138,6 +6920,10 @@ export interface operations {
                      *       "isPartyMember": true,
                      *       "workUnit": null,
                      *       "status": "active",
+                     *       "identityDocument": {
+                     *         "type": "resident_id",
+                     *         "maskedNumber": "1101**********002X"
+                     *       },
                      *       "registrations": [],
                      *       "createdAt": "2026-03-02T09:12:05.771+08:00",
                      *       "updatedAt": "2026-12-05T14:46:15.123+08:00"
@@ -6160,6 +6946,15 @@ export interface operations {
                         workUnit: string | null;
                         /** @enum {string} */
                         status: "active" | "inactive";
+                        identityDocument: {
+                            /**
+                             * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                             * @enum {string}
+                             */
+                            type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                            /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                            maskedNumber: string;
+                        } | null;
                         /** @description 双报到: live registrations (pending or accepted) with residential communities; listRegistrations shows their history */
                         registrations: {
                             /**
@@ -6211,12 +7006,12 @@ export interface operations {
                      *       "type": "https://volunteer-points.example/problems/validation-failed",
                      *       "title": "Request is not valid",
                      *       "status": 400,
-                     *       "detail": "phone may hold only digits, spaces, +, - and brackets",
+                     *       "detail": "identityDocument.number: the check digit of this 居民身份证 number does not match (a typing error?)",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
-                     *           "field": "phone",
-                     *           "message": "may hold only digits, spaces, +, - and brackets"
+                     *           "field": "identityDocument.number",
+                     *           "message": "the check digit of this 居民身份证 number does not match (a typing error?)"
                      *         }
                      *       ]
                      *     }
@@ -6409,6 +7204,8 @@ export interface operations {
                 /** @description Part of the name */
                 q?: string;
                 status?: "active" | "inactive";
+                /** @description The whole identity document number (any type; spaces and case ignored): matched by its keyed hash, never compared or stored in clear */
+                identityNumber?: string;
             };
             header?: never;
             path?: never;
@@ -6876,6 +7673,7 @@ export interface operations {
                      *       "isPartyMember": true,
                      *       "workUnit": "城关区人民医院",
                      *       "status": "active",
+                     *       "identityDocument": null,
                      *       "registrations": [
                      *         {
                      *           "id": "32caa248-bc36-4af4-a147-49584d3f6ed3",
@@ -6905,6 +7703,15 @@ export interface operations {
                         workUnit: string | null;
                         /** @enum {string} */
                         status: "active" | "inactive";
+                        identityDocument: {
+                            /**
+                             * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                             * @enum {string}
+                             */
+                            type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                            /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                            maskedNumber: string;
+                        } | null;
                         /** @description 双报到: live registrations (pending or accepted) with residential communities; listRegistrations shows their history */
                         registrations: {
                             /**
@@ -7112,7 +7919,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description A member editing their own record may change only phone and workUnit; the rest is for a secretary over them */
+        /** @description A member editing their own record may change only phone, workUnit and identityDocument; the rest is for a secretary over them */
         requestBody: {
             content: {
                 /**
@@ -7133,6 +7940,16 @@ export interface operations {
                     orgUnitId?: string;
                     /** @enum {string} */
                     status?: "active" | "inactive";
+                    /** @description The identity document (stored encrypted, answered masked); null removes it */
+                    identityDocument?: {
+                        /**
+                         * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                         * @enum {string}
+                         */
+                        type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                        /** @description As printed (spaces ignored, letters taken in capitals). A 居民身份证 number is 18 characters with a valid check digit. Stored encrypted; never answered in clear. */
+                        number: string;
+                    } | null;
                 };
             };
         };
@@ -7156,6 +7973,10 @@ export interface operations {
                      *       "isPartyMember": true,
                      *       "workUnit": "石塔街道退休职工",
                      *       "status": "active",
+                     *       "identityDocument": {
+                     *         "type": "resident_id",
+                     *         "maskedNumber": "1101**********002X"
+                     *       },
                      *       "registrations": [],
                      *       "createdAt": "2026-03-02T09:12:05.771+08:00",
                      *       "updatedAt": "2026-12-05T14:46:15.123+08:00"
@@ -7178,6 +7999,15 @@ export interface operations {
                         workUnit: string | null;
                         /** @enum {string} */
                         status: "active" | "inactive";
+                        identityDocument: {
+                            /**
+                             * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                             * @enum {string}
+                             */
+                            type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                            /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                            maskedNumber: string;
+                        } | null;
                         /** @description 双报到: live registrations (pending or accepted) with residential communities; listRegistrations shows their history */
                         registrations: {
                             /**
@@ -29054,6 +29884,214 @@ export interface operations {
             };
         };
     };
+    getRoundResultsPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice-board sheet as a PDF */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "scoring round not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/invalid-state",
+                     *       "title": "Not allowed in the current state",
+                     *       "status": 409,
+                     *       "detail": "results exist once the panel’s scoring is closed",
+                     *       "code": "invalid_state"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     fileObjection: {
         parameters: {
             query?: never;
@@ -30185,7 +31223,8 @@ export interface operations {
                      *       "balance": "36.50",
                      *       "held": "12.50",
                      *       "available": "24.00",
-                     *       "lifetimeEarned": "48.50"
+                     *       "lifetimeEarned": "48.50",
+                     *       "volunteerStar": "一星"
                      *     }
                      */
                     "application/json": {
@@ -30202,6 +31241,8 @@ export interface operations {
                         available: string;
                         /** @example 12.50 */
                         lifetimeEarned: string;
+                        /** @description 志愿者星级 the member's cumulative verified hours reach (stars their home unit inherits; default 一星 100 h, 二星 300 h, 三星 600 h, 四星 1,000 h, 五星 1,500 h); null below the first */
+                        volunteerStar: string | null;
                     };
                 };
             };
@@ -35618,6 +36659,1070 @@ export interface operations {
             };
         };
     };
+    getDualRegistrationReport: {
+        parameters: {
+            query: {
+                /** @description The home side: members whose home unit lies in this unit's subtree */
+                orgUnitId: string;
+                /** @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31 */
+                from?: string;
+                /** @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31 */
+                to?: string;
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the 双报告: each member and community, the quarter's work there, by member name */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "registrationId": "32caa248-bc36-4af4-a147-49584d3f6ed3",
+                     *           "memberId": "4d99981f-993d-455b-9b37-c8a35e17f2ad",
+                     *           "memberName": "赵丽华",
+                     *           "identityDocument": {
+                     *             "type": "resident_id",
+                     *             "maskedNumber": "6201**********3024"
+                     *           },
+                     *           "workUnit": "城关区人民医院",
+                     *           "homeUnitId": "18824443-4b02-4a32-8a7f-fce4e9019b21",
+                     *           "homeUnitName": "青山社区党支部",
+                     *           "communityId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "communityName": "石塔社区",
+                     *           "registeredAt": "2026-04-11T08:45:19.036+08:00",
+                     *           "endedAt": null,
+                     *           "activities": 3,
+                     *           "activityHours": "9.50",
+                     *           "serviceRequests": 2,
+                     *           "serviceRequestHours": "3.00",
+                     *           "hours": "12.50",
+                     *           "averageRating": "4.50",
+                     *           "claims": 5,
+                     *           "claimsPosted": 4,
+                     *           "points": "13.50"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            registrationId: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            memberName: string;
+                            identityDocument: {
+                                /**
+                                 * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                                 * @enum {string}
+                                 */
+                                type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                                /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                                maskedNumber: string;
+                            } | null;
+                            /** @description 工作单位 on record */
+                            workUnit: string | null;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            homeUnitId: string;
+                            homeUnitName: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            communityId: string;
+                            communityName: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            registeredAt: string;
+                            /** @description When the registration ended; null while live */
+                            endedAt: string | null;
+                            /**
+                             * Format: int32
+                             * @description Verified activities of the community's subtree the member served at in the period
+                             */
+                            activities: number;
+                            /** @example 12.50 */
+                            activityHours: string;
+                            /**
+                             * Format: int32
+                             * @description Service requests of the community's subtree the member completed, confirmed in the period
+                             */
+                            serviceRequests: number;
+                            /** @example 12.50 */
+                            serviceRequestHours: string;
+                            /** @example 12.50 */
+                            hours: string;
+                            /** @description Mean of the residents' ratings (1-5) of those requests, 2 decimals; null without any */
+                            averageRating: string | null;
+                            /**
+                             * Format: int32
+                             * @description Claims (not withdrawn) whose evidence is that work
+                             */
+                            claims: number;
+                            /**
+                             * Format: int32
+                             * @description Of them, posted to the ledger
+                             */
+                            claimsPosted: number;
+                            /** @example 12.50 */
+                            points: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "to: must not be before from",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "to",
+                     *           "message": "must not be before from"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportDualRegistrationReportCsv: {
+        parameters: {
+            query: {
+                /** @description The home side: members whose home unit lies in this unit's subtree */
+                orgUnitId: string;
+                /** @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31 */
+                from?: string;
+                /** @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole report (RFC 4180, UTF-8 with BOM, CRLF line ends, formula cells neutralised) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "to: must not be before from",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "to",
+                     *           "message": "must not be before from"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDualRegistrationReportPdf: {
+        parameters: {
+            query: {
+                /** @description The home side: members whose home unit lies in this unit's subtree */
+                orgUnitId: string;
+                /** @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31 */
+                from?: string;
+                /** @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form as a PDF */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "to: must not be before from",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "to",
+                     *           "message": "must not be before from"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRankingPdf: {
+        parameters: {
+            query: {
+                /** @description UUID */
+                orgUnitId: string;
+                /** @description Calendar year in the service time zone */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sheet as a PDF */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required; year is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "year",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStandingsPdf: {
+        parameters: {
+            query: {
+                /** @description UUID */
+                orgUnitId: string;
+                /** @description Calendar year in the service time zone */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sheet as a PDF */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required; year is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "year",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "this unit's standings are not shown to members (standingsVisibleToMembers)",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getRanking: {
         parameters: {
             query: {
@@ -35653,21 +37758,24 @@ export interface operations {
                      *           "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
                      *           "name": "李秀英",
                      *           "points": "68.00",
-                     *           "hours": "52.50"
-                     *         },
-                     *         {
-                     *           "rank": 2,
-                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
-                     *           "name": "张建国",
-                     *           "points": "48.50",
-                     *           "hours": "37.00"
+                     *           "hours": "52.50",
+                     *           "grade": "四星"
                      *         },
                      *         {
                      *           "rank": 2,
                      *           "memberId": "83450c9d-9f93-4bea-beb5-53e342fedaa8",
                      *           "name": "王志强",
                      *           "points": "48.50",
-                     *           "hours": "41.50"
+                     *           "hours": "41.50",
+                     *           "grade": "三星"
+                     *         },
+                     *         {
+                     *           "rank": 2,
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "name": "张建国",
+                     *           "points": "48.50",
+                     *           "hours": "37.00",
+                     *           "grade": "三星"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -35690,6 +37798,8 @@ export interface operations {
                             points: string;
                             /** @example 12.50 */
                             hours: string;
+                            /** @description 等次 the year's points reach under the grades the member's home unit inherits (null: below every grade, or none set) */
+                            grade: string | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -35980,6 +38090,667 @@ export interface operations {
                      *       "status": 404,
                      *       "detail": "org unit not found",
                      *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStandings: {
+        parameters: {
+            query: {
+                /** @description UUID */
+                orgUnitId: string;
+                /** @description Calendar year in the service time zone */
+                year: number;
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the branch's standings: rank, name, the year's points and hours, and the grade */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "rank": 1,
+                     *           "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
+                     *           "name": "李秀英",
+                     *           "points": "92.00",
+                     *           "hours": "52.50",
+                     *           "grade": "五星"
+                     *         },
+                     *         {
+                     *           "rank": 2,
+                     *           "memberId": "83450c9d-9f93-4bea-beb5-53e342fedaa8",
+                     *           "name": "王志强",
+                     *           "points": "78.50",
+                     *           "hours": "41.50",
+                     *           "grade": "四星"
+                     *         },
+                     *         {
+                     *           "rank": 3,
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "name": "张建国",
+                     *           "points": "71.00",
+                     *           "hours": "37.00",
+                     *           "grade": "三星"
+                     *         },
+                     *         {
+                     *           "rank": 4,
+                     *           "memberId": "4d99981f-993d-455b-9b37-c8a35e17f2ad",
+                     *           "name": "赵丽华",
+                     *           "points": "42.00",
+                     *           "hours": "12.00",
+                     *           "grade": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: int32
+                             * @description Ties share a rank (1, 2, 2, 4); within a tie, more hours first, then by name
+                             */
+                            rank: number;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            name: string;
+                            /** @example 12.50 */
+                            points: string;
+                            /** @example 12.50 */
+                            hours: string;
+                            /** @description 等次 the year's points reach under the grades the member's home unit inherits (null: below every grade, or none set) */
+                            grade: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required; year is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "year",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "this unit's standings are not shown to members (standingsVisibleToMembers)",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportStandingsCsv: {
+        parameters: {
+            query: {
+                /** @description UUID */
+                orgUnitId: string;
+                /** @description Calendar year in the service time zone */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole report (RFC 4180, UTF-8 with BOM, CRLF line ends, formula cells neutralised) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required; year is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "year",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyStanding: {
+        parameters: {
+            query: {
+                /** @description Calendar year in the service time zone */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's rank in their branch, the year's points and grade, the gap to the next grade, the star */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "year": 2026,
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *       "orgUnitName": "石塔社区第一党支部",
+                     *       "rank": 3,
+                     *       "members": 4,
+                     *       "points": "71.00",
+                     *       "hours": "37.00",
+                     *       "grade": "三星",
+                     *       "nextGrade": "四星",
+                     *       "pointsToNextGrade": "4.00",
+                     *       "volunteerStar": "一星",
+                     *       "volunteerHours": "126.50"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: int32 */
+                        year: number;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /**
+                         * Format: uuid
+                         * @description The member's branch: the nearest branch at or above their home unit (else the home unit)
+                         */
+                        orgUnitId: string;
+                        orgUnitName: string;
+                        /** @description Rank among the branch as getStandings orders it; null where the unit's standings are not shown to members */
+                        rank: number | null;
+                        /**
+                         * Format: int32
+                         * @description Members of the branch ranked
+                         */
+                        members: number;
+                        /** @example 12.50 */
+                        points: string;
+                        /** @example 12.50 */
+                        hours: string;
+                        grade: string | null;
+                        nextGrade: string | null;
+                        /** @description Points still missing to the next grade up (null: at the top, or no grades) */
+                        pointsToNextGrade: string | null;
+                        /** @description 志愿者星级 the cumulative verified hours reach; null below the first */
+                        volunteerStar: string | null;
+                        /** @example 12.50 */
+                        volunteerHours: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "year is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "year",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "only a member has a standing",
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -38557,6 +41328,1180 @@ export interface operations {
                      *       "status": 404,
                      *       "detail": "org unit not found",
                      *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordAppraisal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description The appraisal year (calendar year in the service time zone) */
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "outcome": "优秀",
+                 *       "note": "全年参加志愿服务 37 小时，带头清理楼道小广告",
+                 *       "reason": "公示期间群众反映其冬季助老服务未计入，经支委会复核"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 优秀, 合格, 基本合格 or 不合格
+                     * @enum {string}
+                     */
+                    outcome: "优秀" | "合格" | "基本合格" | "不合格";
+                    note?: string | null;
+                    /** @description Why the outcome changes; required once the year's appraisals are published */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The member's current appraisal for the year, with the earlier outcomes it superseded */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7e3f9b24-1d6a-4f08-8c5e-b92a4d1f6e30",
+                     *       "outcome": "优秀",
+                     *       "note": "全年参加志愿服务 37 小时，带头清理楼道小广告",
+                     *       "reason": "公示期间群众反映其冬季助老服务未计入，经支委会复核",
+                     *       "points": "71.00",
+                     *       "grade": "三星",
+                     *       "recordedBy": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *       "recordedAt": "2026-12-28T16:40:05.118+08:00",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *       "year": 2026,
+                     *       "published": true,
+                     *       "history": [
+                     *         {
+                     *           "id": "c0a8e1f2-5b7d-4c3e-9a41-2f6d8b0e7c15",
+                     *           "outcome": "合格",
+                     *           "note": null,
+                     *           "reason": null,
+                     *           "points": "71.00",
+                     *           "grade": "三星",
+                     *           "recordedBy": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *           "recordedAt": "2026-12-20T10:12:31.402+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * @description 优秀, 合格, 基本合格 or 不合格
+                         * @enum {string}
+                         */
+                        outcome: "优秀" | "合格" | "基本合格" | "不合格";
+                        note: string | null;
+                        reason: string | null;
+                        /** @example 12.50 */
+                        points: string;
+                        /** @description 等次 the year's points reached when it was recorded (null: none) */
+                        grade: string | null;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        recordedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        recordedAt: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        memberName: string;
+                        /**
+                         * Format: uuid
+                         * @description The member's home unit when recorded
+                         */
+                        orgUnitId: string;
+                        /**
+                         * Format: int32
+                         * @description The appraisal year (calendar year in the service time zone)
+                         */
+                        year: number;
+                        /** @description The year's list is published for a unit at or above the member's home unit */
+                        published: boolean;
+                        /** @description Earlier outcomes of the member for the year, newest first (each superseded by the one before it) */
+                        history: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * @description 优秀, 合格, 基本合格 or 不合格
+                             * @enum {string}
+                             */
+                            outcome: "优秀" | "合格" | "基本合格" | "不合格";
+                            note: string | null;
+                            reason: string | null;
+                            /** @example 12.50 */
+                            points: string;
+                            /** @description 等次 the year's points reached when it was recorded (null: none) */
+                            grade: string | null;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            recordedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "outcome must be one of: 优秀, 合格, 基本合格, 不合格",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "outcome",
+                     *           "message": "must be one of: 优秀, 合格, 基本合格, 不合格"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "member not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAppraisals: {
+        parameters: {
+            query: {
+                /** @description UUID */
+                orgUnitId: string;
+                /** @description The appraisal year (calendar year in the service time zone) */
+                year: number;
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the current appraisals, by name, each with its history */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7e3f9b24-1d6a-4f08-8c5e-b92a4d1f6e30",
+                     *           "outcome": "优秀",
+                     *           "note": "全年参加志愿服务 37 小时，带头清理楼道小广告",
+                     *           "reason": "公示期间群众反映其冬季助老服务未计入，经支委会复核",
+                     *           "points": "71.00",
+                     *           "grade": "三星",
+                     *           "recordedBy": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *           "recordedAt": "2026-12-28T16:40:05.118+08:00",
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "memberName": "张建国",
+                     *           "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *           "year": 2026,
+                     *           "published": true,
+                     *           "history": [
+                     *             {
+                     *               "id": "c0a8e1f2-5b7d-4c3e-9a41-2f6d8b0e7c15",
+                     *               "outcome": "合格",
+                     *               "note": null,
+                     *               "reason": null,
+                     *               "points": "71.00",
+                     *               "grade": "三星",
+                     *               "recordedBy": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *               "recordedAt": "2026-12-20T10:12:31.402+08:00"
+                     *             }
+                     *           ]
+                     *         },
+                     *         {
+                     *           "id": "2b9d4e71-6c0f-4a35-b8e2-51f7a3c9d084",
+                     *           "outcome": "优秀",
+                     *           "note": null,
+                     *           "reason": null,
+                     *           "points": "92.00",
+                     *           "grade": "五星",
+                     *           "recordedBy": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *           "recordedAt": "2026-12-20T10:11:02.877+08:00",
+                     *           "memberId": "a979758f-68cc-4a7f-a010-c98b9823ef9c",
+                     *           "memberName": "李秀英",
+                     *           "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *           "year": 2026,
+                     *           "published": true,
+                     *           "history": []
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * @description 优秀, 合格, 基本合格 or 不合格
+                             * @enum {string}
+                             */
+                            outcome: "优秀" | "合格" | "基本合格" | "不合格";
+                            note: string | null;
+                            reason: string | null;
+                            /** @example 12.50 */
+                            points: string;
+                            /** @description 等次 the year's points reached when it was recorded (null: none) */
+                            grade: string | null;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            recordedAt: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            memberName: string;
+                            /**
+                             * Format: uuid
+                             * @description The member's home unit when recorded
+                             */
+                            orgUnitId: string;
+                            /**
+                             * Format: int32
+                             * @description The appraisal year (calendar year in the service time zone)
+                             */
+                            year: number;
+                            /** @description The year's list is published for a unit at or above the member's home unit */
+                            published: boolean;
+                            /** @description Earlier outcomes of the member for the year, newest first (each superseded by the one before it) */
+                            history: {
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                id: string;
+                                /**
+                                 * @description 优秀, 合格, 基本合格 or 不合格
+                                 * @enum {string}
+                                 */
+                                outcome: "优秀" | "合格" | "基本合格" | "不合格";
+                                note: string | null;
+                                reason: string | null;
+                                /** @example 12.50 */
+                                points: string;
+                                /** @description 等次 the year's points reached when it was recorded (null: none) */
+                                grade: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                recordedBy: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                                 */
+                                recordedAt: string;
+                            }[];
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required; year is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "year",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAppraisalsCsv: {
+        parameters: {
+            query: {
+                /** @description UUID */
+                orgUnitId: string;
+                /** @description The appraisal year (calendar year in the service time zone) */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The appraisals (RFC 4180, UTF-8 with BOM, CRLF line ends, formula cells neutralised) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required; year is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "year",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publishAppraisals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                 *       "year": 2026
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description UUID
+                     */
+                    orgUnitId: string;
+                    /**
+                     * Format: int32
+                     * @description The appraisal year (calendar year in the service time zone)
+                     */
+                    year: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The publication: from now on outcomes below the unit change only with a reason */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *       "year": 2026,
+                     *       "publishedBy": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *       "publishedAt": "2026-12-21T09:00:00.000+08:00",
+                     *       "appraisals": 4
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        /**
+                         * Format: int32
+                         * @description The appraisal year (calendar year in the service time zone)
+                         */
+                        year: number;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        publishedBy: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        publishedAt: string;
+                        /**
+                         * Format: int32
+                         * @description Members of the subtree with an appraisal for the year when it was published
+                         */
+                        appraisals: number;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "the 2026 appraisals of this unit are already published",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -38,7 +38,10 @@ export const members = pgTable(
       sql`${t.identityType} is null or ${t.identityType} in
           ('resident_id','passport','hk_macao_permit','taiwan_permit','foreign_permanent_residence')`,
     ),
-    check('members_identity_sealed_chk', sql`${t.identitySealed} is null or ${t.identitySealed} like 'pii1.%'`),
+    check(
+      'members_identity_sealed_chk',
+      sql`${t.identitySealed} is null or ${t.identitySealed} like 'pii1.%'`,
+    ),
     // Lists are ordered by (name, id) with keyset cursors.
     index('members_name_idx').on(t.name, t.id),
     check('members_status_chk', sql`${t.status} in ('active','inactive')`),
