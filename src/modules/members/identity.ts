@@ -49,6 +49,7 @@ export const IdentityDocument = Type.Object(
     type: IdentityTypeSchema,
     maskedNumber: Type.String({
       maxLength: 40,
+      pattern: '^[0-9A-Z]{1,4}\\*+[0-9A-Z]{3,4}$',
       description:
         'The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 ' +
         '(1301**********1234), shorter ones their first character and last 3 (E*****678)',
