@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { auditCount } from '../helpers/activities'
+import { auditCount, verifiedActivity } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
-import { createMemberUser, createWorld, type World } from '../helpers/factories'
+import { createMemberUser, createUser, createWorld, type World } from '../helpers/factories'
 import { award } from '../helpers/ledger'
+import { pdfText } from '../helpers/pdf'
 import { refusal } from '../helpers/refusal'
 import {
   activeRubric,
@@ -198,5 +199,34 @@ describe('the year-end flow: scoring finalized, standings with grades seen by a 
     expect((await publish(w.secretaryA, w.branchA, thisYear())).statusCode).toBe(201)
     const listed = await list(w.secretaryA, w.branchA, thisYear())
     expect(listed.json().items).toMatchObject([{ memberId: m2.memberId, outcome: '优秀', published: true }])
+
+    // The notice-board sheet of the round, as a member of the branch prints it (公示栏).
+    const sheet = await t.call({
+      method: 'GET',
+      url: `/api/v1/scoring-rounds/${round.id}/results.pdf`,
+      as: w.memberA.userId,
+    })
+    expect(sheet.statusCode).toBe(200)
+    expect((await pdfText(sheet.rawPayload)).text.replace(/\s+/g, '')).toContain('张三小计3.00')
+
+    // 双报告: member A also serves in community B, where they live; their branch reads what they did there.
+    const communitySecretary = await createUser(t.db, { grants: [['secretary', w.communityB]] })
+    const reg = await t.call({
+      method: 'POST',
+      url: `/api/v1/members/${w.memberA.memberId}/registrations`,
+      as: w.memberA.userId,
+      payload: { orgUnitId: w.communityB },
+    })
+    const accept = `/api/v1/registrations/${reg.json().id}/accept`
+    expect((await t.call({ method: 'POST', url: accept, as: communitySecretary })).statusCode).toBe(200)
+    await verifiedActivity(t, communitySecretary, w.branchB, [[w.memberA.memberId, '2.00']])
+    const dual = await t.call({
+      method: 'GET',
+      url: `/api/v1/reports/dual-registration?orgUnitId=${w.branchA}&from=${thisYear()}-01-01`,
+      as: w.secretaryA,
+    })
+    expect(dual.json().items).toMatchObject([
+      { memberId: w.memberA.memberId, communityId: w.communityB, activities: 1, hours: '2.00' },
+    ])
   })
 })
