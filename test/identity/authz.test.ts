@@ -234,11 +234,12 @@ const rows: AuthzRow[] = [
     check: (res, { w }, actor) => {
       if (res.statusCode !== 200) return
       expect(res.headers['content-type']).toMatch(/^text\/csv/)
-      const ids = res.body
+      const [header, ...lines] = res.body
+        .replace(/^\uFEFF/, '')
         .trim()
         .split('\r\n')
-        .slice(1)
-        .map((line) => line.split(',').at(-1))
+      const idColumn = header!.split(',').indexOf('id')
+      const ids = lines.map((line) => line.split(',')[idColumn])
       if (actor === 'member') expect(ids).toEqual([w.memberA.memberId])
       if (actor === 'memberSibling') expect(ids).toEqual([])
       if (actor === 'secretary') expect(ids).toContain(w.memberA.memberId)
