@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
  * The top-level docs name only what the project contains: every relative link (and its #anchor) and every
  * backticked path in README.md, BENCHMARKS.md and docs/*.md must exist inside the repository. A backticked span
  * counts as a path when it starts with ./ or ../, when its first segment is a top-level entry of the repository
- * (`src/...`, `test/...`), or when it ends in a file extension (`API.md`); a bare file name (`schemas.ts`, as in
+ * (`src/...`, `test/...`), or when it ends in a file extension (`CONTRACT.md`); a bare file name (`schemas.ts`, as in
  * a table row about a folder) must be the name of some file of the repository. `<name>` and `*` in a path match any
  * name, and at least one file must match. Paths the build or the embedded database create are allowed.
  */
@@ -107,8 +107,8 @@ function brokenReferences(root: string, file: string, markdown: string): Referen
   const broken: Reference[] = []
   const here = dirname(join(root, file))
   const prose = withoutCodeBlocks(markdown)
-  if (markdown.includes('../shared'))
-    broken.push({ kind: 'path', text: '../shared', problem: 'names a folder outside the repository' })
+  if (markdown.includes('../elsewhere'))
+    broken.push({ kind: 'path', text: '../elsewhere', problem: 'names a folder outside the repository' })
 
   for (const m of prose.matchAll(/\[[^\]]*\]\(([^)\s]+)\)/g)) {
     const target = m[1]!
@@ -133,7 +133,7 @@ function brokenReferences(root: string, file: string, markdown: string): Referen
     else if (normal.includes('/') ? !matches(root, normal) : !fileNames(root).has(normal))
       broken.push({ kind: 'path', text: span, problem: 'no such file' })
   }
-  // A document named in plain prose ("see API.md") must exist too: written from the root or beside this file.
+  // A document named in plain prose ("see CONTRACT.md") must exist too: written from the root or beside this file.
   const plain = prose.replace(/`[^`\n]*`/g, '').replace(/\]\([^)]*\)|<[a-z]+:[^>]*>|[a-z]+:\/\/\S+/gi, '')
   for (const m of plain.matchAll(/(?<![\w./-])((?:\.{1,2}\/)?[\w-][\w./-]*\.md)\b/g)) {
     const doc = m[1]!
@@ -151,20 +151,20 @@ describe('top-level docs name only what the project contains', () => {
 
   it('the check itself catches a missing file, a path outside the repository and a missing anchor', () => {
     const sample = [
-      'See `API.md`, `src/nowhere.ts`, `../shared/errors.ts`, `test/<module>/nope.test.ts` and [ops](docs/x.md).',
+      'See `CONTRACT.md`, `src/nowhere.ts`, `../elsewhere/errors.ts`, `test/<module>/nope.test.ts` and [ops](docs/x.md).',
       'Fine: `src/config.ts`, `test/<module>/authz.test.ts`, `dist/server.mjs`, `text/csv`, `/openapi.json`.',
       'Anchors: [good](docs/operations.md#security-headers), [bad](docs/operations.md#no-such-heading).',
-      "Plain prose: RELIABILITY.md and BENCHMARKS.md exist, API.md's codes do not.",
+      "Plain prose: RELIABILITY.md and BENCHMARKS.md exist, CONTRACT.md's codes do not.",
     ].join('\n')
     expect(brokenReferences(ROOT, 'README.md', sample).map((r) => r.text)).toEqual([
-      '../shared',
+      '../elsewhere',
       'docs/x.md',
       'docs/operations.md#no-such-heading',
-      'API.md',
+      'CONTRACT.md',
       'src/nowhere.ts',
-      '../shared/errors.ts',
+      '../elsewhere/errors.ts',
       'test/<module>/nope.test.ts',
-      'API.md',
+      'CONTRACT.md',
     ])
   })
 
