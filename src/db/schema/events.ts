@@ -1,0 +1,149 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import * as col from './columns'
+
+/**
+ * The transactional outbox (issue 20): one row per thing that happened, written in the same transaction as the
+ * change that caused it, so a committed change always has its event and a rolled-back one never does. Append-only
+ * (src/db/sql/events.sql). `id` is time-ordered (uuid v7) and is the consumer's dedupe key (webhook-id).
+ *
+ * `txId` is the writing transaction's id (pg_current_xact_id()): time-ordered ids are taken before commit, so two
+ * transactions can make their events visible out of id order. The pull feed and the webhook dispatcher read only
+ * events of transactions older than every transaction still running (pg_snapshot_xmin), in (txId, id) order: no
+ * event can appear later behind a cursor, so a reader never misses or repeats one.
+ */
+export const events = pgTable(
+  'events',
+  {
+    id: uuid().primaryKey().default(sql`uuid_v7()`),
+    txId: bigint({ mode: 'string' })
+      .notNull()
+      .default(sql`(pg_current_xact_id()::text::bigint)`),
+    type: text().notNull(),
+    occurredAt: col.at().notNull().defaultNow(),
+    orgUnitId: col.orgUnitId(),
+    /** The unit's materialised path, copied so subtree scoping needs no join. */
+    orgPath: text().notNull(),
+    subjectType: text().notNull(),
+    subjectId: uuid().notNull(),
+    /** The member the event is about, if any: that member reads it in their own feed. */
+    memberId: uuid(),
+    data: jsonb().notNull(),
+  },
+  (t) => [
+    index('events_tx_idx').on(t.txId, t.id),
+    index('events_member_idx').on(t.memberId, t.txId, t.id).where(sql`${t.memberId} is not null`),
+    check('events_type_chk', sql`${t.type} ~ '^[a-z_]+\\.[a-z_]+$'`),
+  ],
+)
+
+export const WEBHOOK_STATUSES = ['active', 'paused'] as const
+export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number]
+
+/** A subscription: events of `eventTypes` in the unit's subtree go to `url`, signed with its secret. */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: uuid().primaryKey(),
+    orgUnitId: col.orgUnitId(),
+    orgPath: text().notNull(),
+    url: text().notNull(),
+    description: text(),
+    eventTypes: text().array().notNull(),
+    status: text().$type<WebhookStatus>().notNull().default('active'),
+    pausedReason: text(),
+    /** The signing secret (whsec_...), sealed with the PII keyring (AES-256-GCM, context webhook.secret:<id>). */
+    secretSealed: text().notNull(),
+    /** Deliveries that failed for good in a row; at the limit the webhook pauses itself. */
+    consecutiveFailures: integer().notNull().default(0),
+    createdBy: col.optionalUserId(),
+    ...col.timestamps(),
+  },
+  (t) => [
+    index('webhooks_org_unit_idx').on(t.orgUnitId),
+    check('webhooks_status_chk', col.oneOf(t.status, WEBHOOK_STATUSES)),
+    check('webhooks_event_types_chk', sql`cardinality(${t.eventTypes}) > 0`),
+    check('webhooks_url_chk', sql`${t.url} ~ '^https?://'`),
+  ],
+)
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
+
+/**
+ * One event owed to one webhook. `seq` follows the dispatch order (the feed order), so deliveries about one
+ * subject go out in order: one is taken only when no earlier one of its (webhook, subject) is still pending.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid().primaryKey().default(sql`uuid_v7()`),
+    seq: bigint({ mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    webhookId: uuid()
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    eventId: uuid()
+      .notNull()
+      .references(() => events.id),
+    subjectKey: text().notNull(),
+    status: text().$type<DeliveryStatus>().notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    /** When it may be taken next: due, a retry's time, or the lease of an attempt in flight. */
+    nextAttemptAt: col.at().notNull().defaultNow(),
+    firstAttemptAt: col.at(),
+    lastAttemptAt: col.at(),
+    lastStatusCode: smallint(),
+    lastError: text(),
+    deliveredAt: col.at(),
+    createdAt: col.createdAt(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_webhook_event_idx').on(t.webhookId, t.eventId),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_subject_idx')
+      .on(t.webhookId, t.subjectKey, t.seq)
+      .where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_list_idx').on(t.webhookId, t.seq),
+    check('webhook_deliveries_status_chk', col.oneOf(t.status, DELIVERY_STATUSES)),
+  ],
+)
+
+/** Every attempt of a delivery, kept so listWebhookDeliveries shows the status codes and the backoff. */
+export const webhookDeliveryAttempts = pgTable(
+  'webhook_delivery_attempts',
+  {
+    deliveryId: uuid()
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer().notNull(),
+    at: timestamp({ withTimezone: true }).notNull(),
+    durationMs: integer().notNull(),
+    statusCode: smallint(),
+    error: text(),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+)
+
+/** The dispatcher's place in the outbox (one row): events up to (txId, eventId) have their deliveries. */
+export const eventDispatchState = pgTable(
+  'event_dispatch_state',
+  {
+    id: smallint().primaryKey(),
+    txId: bigint({ mode: 'string' }).notNull(),
+    eventId: uuid().notNull(),
+  },
+  (t) => [check('event_dispatch_state_one_chk', sql`${t.id} = 1`)],
+)
