@@ -364,15 +364,85 @@ export const serviceCertificates = pgTable(
     issuedBy: col.userId(),
     issuedByName: text().notNull(),
     issuedAt: col.at().notNull().defaultNow(),
+    /**
+     * The holder's identity document type (identity_type of members) when issued; `maskedIdentity` then holds its
+     * masked number. Null on certificates issued before identity documents (their `maskedIdentity` is a masked
+     * phone) and for a holder without one.
+     */
+    identityType: text(),
+    /** The 志愿者星级 the holder's cumulative verified hours reached when issued (null: none). */
+    volunteerStar: text(),
+    /** The issuing unit's certificate settings in force when issued: a certificate is a record, kept as printed. */
+    issuerPersonInCharge: text(),
+    issuerContactPhone: text(),
+    issuerSealText: text(),
+    /** The member's request it answers (null: issued without one). */
+    requestId: uuid().references((): AnyPgColumn => serviceCertificateRequests.id),
+    /** Revocation, the one change a certificate takes (a trigger allows nothing else): when, why, by whom. */
+    revokedAt: col.at(),
+    revocationReason: text(),
+    revokedBy: col.optionalUserId(),
   },
   (t) => [
     uniqueIndex('service_certificates_serial_uq').on(t.issuerOrgUnitId, t.serialYear, t.serialSeq),
     uniqueIndex('service_certificates_code_uq').on(t.verificationCode),
     index('service_certificates_member_idx').on(t.memberId),
+    uniqueIndex('service_certificates_request_uq').on(t.requestId),
     check('service_certificates_period_chk', sql`${t.periodFrom} <= ${t.periodTo}`),
     check('service_certificates_total_chk', sql`${t.totalHoursCents} >= 0`),
     check('service_certificates_code_chk', sql`length(${t.verificationCode}) >= 20`),
     check('service_certificates_seq_chk', sql`${t.serialSeq} > 0`),
+    check(
+      'service_certificates_revoked_chk',
+      sql`(${t.revokedAt} is null) = (${t.revocationReason} is null)
+          and (${t.revokedAt} is null) = (${t.revokedBy} is null)
+          and (${t.revocationReason} is null or length(btrim(${t.revocationReason})) > 0)`,
+    ),
+  ],
+)
+
+export const CERTIFICATE_REQUEST_STATUSES = ['pending', 'issued', 'declined'] as const
+export type CertificateRequestStatus = (typeof CERTIFICATE_REQUEST_STATUSES)[number]
+
+/**
+ * A member asking a unit for a 志愿服务记录证明 of a period (谁记录谁证明: the unit that recorded the service). pending
+ * > issued (with the certificate) or declined (with a reason), once: a trigger (src/db/sql/activities.sql) refuses
+ * any other change and any DELETE; the CHECKs tie each state to its columns.
+ */
+export const serviceCertificateRequests = pgTable(
+  'service_certificate_requests',
+  {
+    id: col.id(),
+    memberId: col.memberId(),
+    orgUnitId: col.orgUnitId(),
+    periodFrom: date({ mode: 'string' }).notNull(),
+    periodTo: date({ mode: 'string' }).notNull(),
+    status: text().notNull().default('pending'),
+    requestedBy: col.userId(),
+    requestedAt: col.createdAt(),
+    decidedBy: col.optionalUserId(),
+    decidedAt: col.at(),
+    declineReason: text(),
+    certificateId: uuid().references((): AnyPgColumn => serviceCertificates.id),
+  },
+  (t) => [
+    index('service_certificate_requests_unit_idx').on(t.orgUnitId, t.requestedAt),
+    index('service_certificate_requests_member_idx').on(t.memberId, t.requestedAt),
+    // One open request per member and unit: a second one while the first waits is a mistake (409).
+    uniqueIndex('service_certificate_requests_pending_uq')
+      .on(t.memberId, t.orgUnitId)
+      .where(sql`${t.status} = 'pending'`),
+    check('service_certificate_requests_status_chk', col.oneOf(t.status, CERTIFICATE_REQUEST_STATUSES)),
+    check('service_certificate_requests_period_chk', sql`${t.periodFrom} <= ${t.periodTo}`),
+    check(
+      'service_certificate_requests_state_chk',
+      sql`(${t.status} = 'pending' and ${t.decidedAt} is null and ${t.decidedBy} is null
+            and ${t.declineReason} is null and ${t.certificateId} is null)
+          or (${t.status} = 'issued' and ${t.decidedAt} is not null and ${t.decidedBy} is not null
+            and ${t.declineReason} is null and ${t.certificateId} is not null)
+          or (${t.status} = 'declined' and ${t.decidedAt} is not null and ${t.decidedBy} is not null
+            and length(btrim(${t.declineReason})) > 0 and ${t.certificateId} is null)`,
+    ),
   ],
 )
 
