@@ -29,9 +29,7 @@ export const events = pgTable(
   'events',
   {
     id: uuid().primaryKey().default(sql`uuid_v7()`),
-    txId: bigint({ mode: 'string' })
-      .notNull()
-      .default(sql`(pg_current_xact_id()::text::bigint)`),
+    txId: bigint({ mode: 'number' }).notNull().default(sql`(pg_current_xact_id()::text::bigint)`),
     type: text().notNull(),
     occurredAt: col.at().notNull().defaultNow(),
     orgUnitId: col.orgUnitId(),
@@ -142,7 +140,7 @@ export const eventDispatchState = pgTable(
   'event_dispatch_state',
   {
     id: smallint().primaryKey(),
-    txId: bigint({ mode: 'string' }).notNull(),
+    txId: bigint({ mode: 'number' }).notNull(),
     eventId: uuid().notNull(),
   },
   (t) => [check('event_dispatch_state_one_chk', sql`${t.id} = 1`)],
