@@ -160,6 +160,19 @@ export const reportMemberDays = pgTable(
 )
 
 /**
+ * Every verified hour a member has (all years, all units, corrections applied), in hundredths: the sum of
+ * verified_service_hours for the member, kept by the same triggers as report_hours_days (a verification or a
+ * confirmed request adds its records, a correction its difference) and by report_rollups_rebuild(). A member's
+ * move changes nothing here. The balance answer's volunteer star reads it in the balance statement (one row by
+ * primary key instead of a sum over the member's participations). test/reports/rollups.test.ts proves it
+ * equals the raw sum.
+ */
+export const reportMemberHours = pgTable('report_member_hours', {
+  memberId: uuid().primaryKey(),
+  hoursCents: bigint({ mode: 'number' }).notNull().default(0),
+})
+
+/**
  * Distinct volunteers of a subtree for any period without one row per member: for each active day of a member,
  * once per unit at or above their home, `prevDay` is the member's previous active day ('-infinity' for the
  * first). Volunteers active in [from, to] = sum(n) over the unit's rows with from <= day <= to and prev_day < from.
