@@ -87,6 +87,11 @@ async function rollupTables() {
                  visiting_records from report_subtree_hours_days
           where unit_id in ${inWorld} and records <> 0 order by 1, 2`,
     ),
+    // Each member's every verified hour (the balance's volunteer star reads it).
+    memberHours: await rows(
+      t.db,
+      sql`select member_id, hours_cents::text from report_member_hours where member_id in (${ids}) order by 1`,
+    ),
   }
 }
 
@@ -139,6 +144,11 @@ async function expectedTables() {
           join org_units u on wo.path like u.path || '%' or ho.path like u.path || '%'
           where u.id in ${inWorld}
           group by 1, 2 order by 1, 2`,
+    ),
+    memberHours: await rows(
+      t.db,
+      sql`select member_id, coalesce(sum(hours_cents), 0)::text as hours_cents from ${recs} r
+          group by 1 order by 1`,
     ),
   }
 }

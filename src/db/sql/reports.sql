@@ -162,7 +162,7 @@ BEGIN
   END IF;
   LOCK TABLE report_member_months, report_unit_months, report_unit_days, report_hours_days,
              report_member_days, report_volunteer_days, report_subtree_hours_days,
-             report_subtree_activity_days IN EXCLUSIVE MODE;
+             report_subtree_activity_days, report_member_hours IN EXCLUSIVE MODE;
   IF p_time_zone IS NOT NULL THEN
     PERFORM now() AT TIME ZONE p_time_zone; -- an unknown zone fails here, before anything changes
     UPDATE report_settings SET time_zone = p_time_zone;
@@ -212,6 +212,9 @@ BEGIN
    GROUP BY 1, 2, 3;
   INSERT INTO report_member_days (member_id, day)
   SELECT DISTINCT member_id, day FROM report_rebuild_recs;
+  DELETE FROM report_member_hours;
+  INSERT INTO report_member_hours (member_id, hours_cents)
+  SELECT member_id, sum(h) FROM report_rebuild_recs GROUP BY 1;
   DROP TABLE report_rebuild_recs;
   CREATE TEMP TABLE report_rebuild_lines ON COMMIT DROP AS
   SELECT id, string_to_array(trim(both '/' from path), '/')::uuid[] AS line FROM org_units;
@@ -304,7 +307,7 @@ CREATE CONSTRAINT TRIGGER report_rollup_unit_posting
 -- serialises two verifications of one member (their previous/next day lookups) and a member's move; rows
 -- of a branch and day are shared by its members, so verifications of one branch on one day queue for each
 -- other for the instant of their commit, nothing else does.
--- The full lock order: member advisory locks, report_hours_days, report_subtree_hours_days,
+-- The full lock order: member advisory locks, report_hours_days, report_member_hours, report_subtree_hours_days,
 -- report_volunteer_days, each in one sorted statement.
 CREATE OR REPLACE FUNCTION report_hours_add(p_work uuid, p_day date, p_members uuid[], p_hours bigint[],
                                             p_request boolean) RETURNS void LANGUAGE plpgsql AS $$
@@ -322,6 +325,10 @@ BEGIN
   ON CONFLICT (work_unit_id, day, home_unit_id) DO UPDATE
      SET hours_cents = r.hours_cents + excluded.hours_cents, records = r.records + excluded.records,
          requests = r.requests + excluded.requests;
+  -- Each member's own total (the balance's volunteer star): rows only these members' locks above cover.
+  INSERT INTO report_member_hours AS r (member_id, hours_cents)
+  SELECT x.m, sum(coalesce(x.h, 0)) FROM unnest(p_members, p_hours) AS x(m, h) GROUP BY x.m ORDER BY x.m
+  ON CONFLICT (member_id) DO UPDATE SET hours_cents = r.hours_cents + excluded.hours_cents;
   WITH recs AS (
          SELECT coalesce(x.h, 0) AS h, report_unit_line(mm.org_unit_id) AS home_line
            FROM unnest(p_members, p_hours) AS x(m, h) JOIN members mm ON mm.id = x.m),

@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import { type Db, one, prepared, rows } from '../../db/client'
 import type { Role } from '../../db/schema/identity'
 import type { LedgerKind } from '../../db/schema/ledger'
@@ -7,7 +8,7 @@ import { centsFromDb, formatCents } from '../../shared/decimal'
 import { forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { addDays, formatInstant, startOfLocalDate } from '../../shared/time'
-import { volunteerStandingOf } from '../activities'
+import { DEFAULT_VOLUNTEER_STARS, type VolunteerStar, volunteerStarFor, volunteerStarsAt } from '../org'
 import type { Balance, LedgerQuery, LedgerRow, LedgerTransaction } from './schemas'
 
 /**
@@ -35,20 +36,42 @@ export async function readBalanceCents(db: Db, memberId: string) {
   return { balance, held, available: balance - held, lifetimeEarned: centsFromDb(row?.earned) }
 }
 
+/**
+ * The balance answer in one named statement: the account's cached figures, the member's cumulative verified hours
+ * from their rollup row (report_member_hours, kept equal to the sum over verified_service_hours by the hours
+ * triggers) and the volunteer stars their home unit inherits (org's volunteerStarsAt, the one definition). Was two
+ * round trips (the second a sum over the member's participations through the view).
+ */
+const BALANCE_ANSWER_STATEMENT = {
+  name: 'ledger_balance_answer',
+  text: `select a.balance, a.held, a.lifetime_earned as earned, h.hours_cents as hours,
+  ${new PgDialect().sqlToQuery(volunteerStarsAt(sql.raw('u.path'))).sql} as stars
+from members m join org_units u on u.id = m.org_unit_id
+  left join ledger_accounts a on a.member_id = m.id
+  left join report_member_hours h on h.member_id = m.id
+where m.id = $1::uuid`,
+}
+
 export async function getBalance(db: Db, caller: Caller, memberId: string): Promise<Balance> {
   // A member reading their own balance is the hottest read of the service; their member record exists
   // (users.member_id is a foreign key), so the visibility query would only cost a round trip.
   if (caller.memberId !== memberId) await requireMemberVisible(db, caller, memberId, LEDGER_READERS)
-  const b = await readBalanceCents(db, memberId)
-  // One more indexed read: cumulative verified hours and the stars the member's unit inherits.
-  const { volunteerStar } = await volunteerStandingOf(db, memberId)
+  const [row] = await prepared<{
+    balance: string | null
+    held: string | null
+    earned: string | null
+    hours: string | null
+    stars: VolunteerStar[] | null
+  }>(db, BALANCE_ANSWER_STATEMENT, [memberId])
+  const balance = centsFromDb(row?.balance ?? null)
+  const held = centsFromDb(row?.held ?? null)
   return {
     memberId,
-    balance: formatCents(b.balance),
-    held: formatCents(b.held),
-    available: formatCents(b.available),
-    lifetimeEarned: formatCents(b.lifetimeEarned),
-    volunteerStar,
+    balance: formatCents(balance),
+    held: formatCents(held),
+    available: formatCents(balance - held),
+    lifetimeEarned: formatCents(centsFromDb(row?.earned ?? null)),
+    volunteerStar: volunteerStarFor(centsFromDb(row?.hours ?? null), row?.stars ?? DEFAULT_VOLUNTEER_STARS),
   }
 }
 
