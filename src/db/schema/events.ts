@@ -44,6 +44,9 @@ export const events = pgTable(
   (t) => [
     index('events_tx_idx').on(t.txId, t.id),
     index('events_member_idx').on(t.memberId, t.txId, t.id).where(sql`${t.memberId} is not null`),
+    // Events that happen once per subject (the notice a day before a redemption's hold lapses): the sweep that
+    // writes them may run in every process and again after a crash; this index makes a second one impossible.
+    uniqueIndex('events_once_idx').on(t.type, t.subjectId).where(sql`${t.type} in ('redemption.expiring')`),
     check('events_type_chk', sql`${t.type} ~ '^[a-z_]+\\.[a-z_]+$'`),
   ],
 )

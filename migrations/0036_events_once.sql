@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "events_once_idx" ON "events" USING btree ("type","subject_id") WHERE "events"."type" in ('redemption.expiring');
