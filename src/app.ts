@@ -38,6 +38,11 @@ import { setServiceTimeZone } from './shared/time'
 
 export interface AppOptions {
   database: Database
+  /**
+   * The pool of DATABASE_READ_URL (a replica), read by the operations that tolerate a little lag
+   * (docs/scaling.md); without it those read `database` too. Closing it is the caller's job.
+   */
+  readDatabase?: Database
   jwtSecret: string
   timezone?: string
   redemptionHoldDays?: number
@@ -233,7 +238,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     })
   }
-  await app.register(dbPlugin, { database: options.database })
+  await app.register(dbPlugin, { database: options.database, readDatabase: options.readDatabase })
   // Each module's examples (src/modules/<module>/examples.ts) for /docs and openapi/openapi.json.
   await app.register(openapiPlugin, {
     examples: {

@@ -11,6 +11,7 @@ const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ default: '127.0.0.1' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_READ_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATA_DIR: Type.String({ default: './data' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   TIMEZONE: Type.String({ default: 'Asia/Shanghai' }),
@@ -21,6 +22,7 @@ const Env = Type.Object({
   BOOTSTRAP_ADMIN_USERNAME: Type.String({ default: 'admin', minLength: 3, maxLength: 64 }),
   BOOTSTRAP_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10 })),
   REDEMPTION_HOLD_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 7 }),
+  REDEMPTION_SWEEP_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
   CORS_ORIGINS: Type.String({ default: '' }),
@@ -41,6 +43,11 @@ export interface Config {
   port: number
   host: string
   databaseUrl: string | undefined
+  /**
+   * A second pool (a streaming replica, typically) for the report and list operations that tolerate a little
+   * lag (docs/scaling.md lists them); unset: they read the primary like everything else.
+   */
+  databaseReadUrl: string | undefined
   dataDir: string
   jwtSecret: string
   timezone: string
@@ -48,6 +55,8 @@ export interface Config {
   bootstrapAdminUsername: string
   bootstrapAdminPassword: string | undefined
   redemptionHoldDays: number
+  /** How often each process runs the sweep that releases lapsed reservations. */
+  redemptionSweepSeconds: number
   poolSize: number
   statementTimeoutMs: number
   /** Browser origins allowed by CORS; empty (the default) means no cross-origin access at all. */
@@ -83,6 +92,7 @@ export class ConfigError extends Error {}
 const numeric = new Set([
   'PORT',
   'REDEMPTION_HOLD_DAYS',
+  'REDEMPTION_SWEEP_SECONDS',
   'DB_POOL_SIZE',
   'STATEMENT_TIMEOUT_MS',
   'RATE_LIMIT_MAX',
@@ -163,11 +173,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }
     jwtSecret = embeddedSecret(dataDir)
   }
+  if (env.DATABASE_READ_URL && !env.DATABASE_URL) {
+    throw new ConfigError(
+      'invalid environment variable DATABASE_READ_URL: needs DATABASE_URL (the embedded database has no replica)',
+    )
+  }
   const piiKeys = piiKeysOf(env.PII_KEY, env.DATABASE_URL !== undefined, dataDir)
   return {
     port: env.PORT,
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
+    databaseReadUrl: env.DATABASE_READ_URL,
     dataDir,
     jwtSecret,
     timezone: env.TIMEZONE,
@@ -175,6 +191,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bootstrapAdminUsername: env.BOOTSTRAP_ADMIN_USERNAME,
     bootstrapAdminPassword: env.BOOTSTRAP_ADMIN_PASSWORD,
     redemptionHoldDays: env.REDEMPTION_HOLD_DAYS,
+    redemptionSweepSeconds: env.REDEMPTION_SWEEP_SECONDS,
     poolSize: env.DB_POOL_SIZE,
     statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
     corsOrigins: env.CORS_ORIGINS.split(',')

@@ -30,6 +30,19 @@ async function main() {
     statementTimeoutMs: config.statementTimeoutMs,
     onPoolError: (err) => app?.log.warn({ err }, 'idle database connection failed; the pool will replace it'),
   })
+  // Reports, exports and lists of history that tolerate a little lag read here (src/plugins/db.ts, docs/scaling.md).
+  const readDatabase = config.databaseReadUrl
+    ? await openDatabase({
+        databaseUrl: config.databaseReadUrl,
+        timezone: config.timezone,
+        poolSize: config.poolSize,
+        statementTimeoutMs: config.statementTimeoutMs,
+        applicationName: 'volunteer-points-read',
+        readOnly: true,
+        onPoolError: (err) =>
+          app?.log.warn({ err }, 'idle read-pool connection failed; the pool will replace it'),
+      })
+    : undefined
   const repeatables = await migrate(database)
   await ensureRoot(database.db)
   const bootstrapped = await bootstrapAdmin(
@@ -40,6 +53,7 @@ async function main() {
 
   app = await buildApp({
     database,
+    readDatabase,
     jwtSecret: config.jwtSecret,
     timezone: config.timezone,
     redemptionHoldDays: config.redemptionHoldDays,
@@ -92,6 +106,7 @@ async function main() {
     try {
       await app?.close()
       await database.close()
+      await readDatabase?.close()
       process.exit(0)
     } catch (err) {
       app?.log.error({ err }, 'error during shutdown')
@@ -102,11 +117,11 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 
   // Releases lapsed redemption holds; safe with any number of processes (FOR UPDATE SKIP LOCKED).
-  startRedemptionSweep(app)
+  startRedemptionSweep(app, { intervalMs: config.redemptionSweepSeconds * 1000 })
   await app.listen({ port: config.port, host: config.host })
   const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
   app.log.info(
-    `serving on ${where} (database: ${database.driver === 'pg' ? 'PostgreSQL at DATABASE_URL' : `embedded PGlite in ${config.dataDir}`}; throttling counters in ${config.redisUrl ? 'Redis at REDIS_URL' : 'the database'}); docs at ${where}/docs`,
+    `serving on ${where} (database: ${database.driver === 'pg' ? 'PostgreSQL at DATABASE_URL' : `embedded PGlite in ${config.dataDir}`}${readDatabase ? ', reports and exports from DATABASE_READ_URL' : ''}; throttling counters in ${config.redisUrl ? 'Redis at REDIS_URL' : 'the database'}); docs at ${where}/docs`,
   )
 }
 

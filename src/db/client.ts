@@ -27,6 +27,13 @@ export interface DatabaseOptions {
   poolSize?: number
   statementTimeoutMs?: number
   onPoolError?: (err: Error) => void
+  /** pg_stat_activity's application_name of the pool's sessions (default 'volunteer-points'). */
+  applicationName?: string
+  /**
+   * Every session read-only (default_transaction_read_only): the read pool of DATABASE_READ_URL, so that a write
+   * sent to it by mistake fails at once (SQLSTATE 25006) even when it points at the primary.
+   */
+  readOnly?: boolean
 }
 
 // Return bigint (int8) and numeric columns as strings from raw queries: never as JS floats.
@@ -46,10 +53,10 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     idleTimeoutMillis: 30_000,
     // Session settings for every connection: the service time zone makes `::date` and date_trunc agree
     // with the API's dates; timeouts make a stalled database answer as an error, never hang a request.
-    options: `-c timezone=${opts.timezone} -c statement_timeout=${statementTimeout} -c idle_in_transaction_session_timeout=${statementTimeout * 4}`,
+    options: `-c timezone=${opts.timezone} -c statement_timeout=${statementTimeout} -c idle_in_transaction_session_timeout=${statementTimeout * 4}${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}`,
     // A frozen backend or host cannot enforce statement_timeout itself: the client gives up a little later.
     query_timeout: statementTimeout + STALL_MARGIN_MS,
-    application_name: 'volunteer-points',
+    application_name: opts.applicationName ?? 'volunteer-points',
   })
   // A backend killed under us (pg_terminate_backend, failover) emits 'error' on an idle client;
   // without a listener Node would crash the whole process.

@@ -34,11 +34,12 @@ export async function buildTestApp(
     maxEventLoopDelayMs?: number
     /** PII_KEY as the server takes it (default TEST_PII_KEY). */
     piiKey?: string
-  } & Pick<AppOptions, 'trustProxy' | 'redisUrl' | 'redisPrefix' | 'login' | 'clock'> = {},
+  } & Pick<AppOptions, 'trustProxy' | 'redisUrl' | 'redisPrefix' | 'login' | 'clock' | 'readDatabase'> = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: opts.poolSize })
   const app = await buildApp({
     database,
+    readDatabase: opts.readDatabase,
     jwtSecret: TEST_JWT_SECRET,
     timezone: 'Asia/Shanghai',
     loginRateLimit: opts.loginRateLimit ?? 1000,

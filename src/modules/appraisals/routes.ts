@@ -64,7 +64,7 @@ export const appraisalsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   const csv = async (caller: Caller, query: ListAppraisalsQuery, reply: FastifyReply) => {
-    const { items } = await listAppraisals(app.db, caller, query, { all: true })
+    const { items } = await listAppraisals(app.readDb, caller, query, { all: true })
     return sendCsv(reply, `appraisals-${query.year}.csv`, toCsv(COLUMNS, items))
   }
 

@@ -16,6 +16,6 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: AuditEventPage, ...problems(403, 404) },
       },
     },
-    async (request) => listAuditEvents(app.db, request.caller, request.query),
+    async (request) => listAuditEvents(app.readDb, request.caller, request.query),
   )
 }

@@ -64,7 +64,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   /** Every member listMembers would list, as a roster importMembers reads back (its columns first). */
   const membersCsv = async (caller: Caller, query: ListMembersQuery, reply: FastifyReply) => {
-    const all = await service.exportMembers(app.db, caller, query, app.pii)
+    const all = await service.exportMembers(app.readDb, caller, query, app.pii)
     const csv = toCsv(
       [
         { header: 'name', value: (m) => m.name },

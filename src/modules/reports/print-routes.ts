@@ -65,7 +65,7 @@ export const printRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tz = () => app.settings.timezone
 
   const dualCsv = async (caller: Caller, query: DualRegistrationQuery) => {
-    const { items } = await getDualRegistrationReport(app.db, caller, query, { all: true })
+    const { items } = await getDualRegistrationReport(app.readDb, caller, query, { all: true })
     return toCsv(DUAL_COLUMNS, items)
   }
   const dualFilename = (q: DualRegistrationQuery, ext: string) =>
@@ -94,7 +94,7 @@ export const printRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const q = request.query
       if (wantsCsv(request)) return sendCsv(reply, dualFilename(q, 'csv'), await dualCsv(request.caller, q))
       if (wantsPdf(request)) return dualPdf(request.caller, q, reply)
-      const { items, nextCursor } = await getDualRegistrationReport(app.db, request.caller, q)
+      const { items, nextCursor } = await getDualRegistrationReport(app.readDb, request.caller, q)
       return { items, nextCursor }
     },
   )
@@ -117,7 +117,7 @@ export const printRoutes: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   const dualPdf = async (caller: Caller, q: DualRegistrationQuery, reply: Parameters<typeof sendPdf>[0]) => {
-    const report = await getDualRegistrationReport(app.db, caller, q, { all: true })
+    const report = await getDualRegistrationReport(app.readDb, caller, q, { all: true })
     const pdf = await renderDualRegistrationPdf(
       { unitName: report.unitName, from: q.from ?? null, to: q.to ?? null, items: report.items },
       tz(),
@@ -165,9 +165,9 @@ export const printRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request, reply) => {
         const q = request.query
         const run = kind === 'ranking' ? getRanking : getStandings
-        const { items } = await run(app.db, request.caller, q, tz(), { all: true })
+        const { items } = await run(app.readDb, request.caller, q, tz(), { all: true })
         // The service call above checked the caller may read the unit.
-        const unit = (await findUnit(app.db, q.orgUnitId))!
+        const unit = (await findUnit(app.readDb, q.orgUnitId))!
         const pdf = await renderRankingPdf(kind, { unitName: unit.name, year: q.year, items }, tz())
         return sendPdf(reply, `${kind}-${q.year}.pdf`, pdf)
       },

@@ -128,7 +128,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'hours (most first), then name.',
     query: RankingQuery,
     item: RankingItem,
-    run: (caller, query, opts) => getRanking(app.db, caller, query, tz(), opts),
+    run: (caller, query, opts) => getRanking(app.readDb, caller, query, tz(), opts),
     filename: (query) => `ranking-${query.year}.csv`,
     columns: [
       { header: '排名 rank', value: (r) => r.rank },
@@ -153,7 +153,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'setting standingsVisibleToMembers is false, members get 403 (staff still read it).',
     query: RankingQuery,
     item: RankingItem,
-    run: (caller, query, opts) => getStandings(app.db, caller, query, tz(), opts),
+    run: (caller, query, opts) => getStandings(app.readDb, caller, query, tz(), opts),
     filename: (query) => `standings-${query.year}.csv`,
     columns: [
       { header: '排名 rank', value: (r) => r.rank },
@@ -181,12 +181,12 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: MyStanding, ...problems(400, 403) },
       },
     },
-    async (request) => getMyStanding(app.db, request.caller, request.query, tz()),
+    async (request) => getMyStanding(app.readDb, request.caller, request.query, tz()),
   )
 
   /** The summary as a one-row CSV: getSummary's figures (same access and period). */
   const summaryCsv = async (caller: Caller, query: SummaryQuery, reply: FastifyReply) => {
-    const summary = await getSummary(app.db, caller, query)
+    const summary = await getSummary(app.readDb, caller, query)
     const { from, to } = query
     return sendCsv(reply, `summary-${from ?? 'start'}-${to ?? 'now'}.csv`, toCsv(SUMMARY_COLUMNS, [summary]))
   }
@@ -213,7 +213,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       if (wantsCsv(request)) return summaryCsv(request.caller, request.query, reply)
-      return getSummary(app.db, request.caller, request.query)
+      return getSummary(app.readDb, request.caller, request.query)
     },
   )
 
@@ -244,7 +244,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       '(scoring results, deductions, adjustments and their reversals; redemptions do not count).',
     query: PeriodPageQuery,
     item: TeamTotals,
-    run: (caller, query, opts) => getHoursPointsByTeam(app.db, caller, query, tz(), opts),
+    run: (caller, query, opts) => getHoursPointsByTeam(app.readDb, caller, query, tz(), opts),
     filename: () => 'hours-points-by-team.csv',
     columns: [
       { header: '服务队 team', value: (r) => r.name },
@@ -268,7 +268,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'time, for claims that name the activity as evidence, less their reversals.',
     query: PeriodPageQuery,
     item: ActivityTotals,
-    run: (caller, query, opts) => getHoursPointsByActivity(app.db, caller, query, tz(), opts),
+    run: (caller, query, opts) => getHoursPointsByActivity(app.readDb, caller, query, tz(), opts),
     filename: () => 'hours-points-by-activity.csv',
     columns: [
       { header: '开始时间 startsAt', value: (r) => r.startsAt },
@@ -293,7 +293,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'as getSummary counts a period (volunteers are distinct within the month).',
     query: YearPageQuery,
     item: MonthTotals,
-    run: (caller, query, opts) => getMonthlyTotals(app.db, caller, query, opts),
+    run: (caller, query, opts) => getMonthlyTotals(app.readDb, caller, query, opts),
     filename: (query) => `monthly-${query.year}.csv`,
     columns: [{ header: '月份 month', value: (r: MonthTotals) => r.month }, ...SUMMARY_COLUMNS],
   })
@@ -309,7 +309,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'and the points they took.',
     query: PeriodPageQuery,
     item: RewardTotals,
-    run: (caller, query, opts) => getRedemptionsByReward(app.db, caller, query, tz(), opts),
+    run: (caller, query, opts) => getRedemptionsByReward(app.readDb, caller, query, tz(), opts),
     filename: () => 'redemptions-by-reward.csv',
     columns: [
       { header: '商品 reward', value: (r) => r.name },
@@ -333,7 +333,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'reversal), by name.',
     query: YearPageQuery,
     item: InactiveMember,
-    run: (caller, query, opts) => listInactiveMembers(app.db, caller, query, tz(), opts),
+    run: (caller, query, opts) => listInactiveMembers(app.readDb, caller, query, tz(), opts),
     filename: (query) => `inactive-members-${query.year}.csv`,
     columns: [
       { header: '姓名 name', value: (r) => r.name },

@@ -181,7 +181,7 @@ export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      rewards.listStockMovements(app.db, request.caller, request.params.id, request.query, ctx()),
+      rewards.listStockMovements(app.readDb, request.caller, request.params.id, request.query, ctx()),
   )
 
   app.post(
