@@ -138,7 +138,8 @@ DROP FUNCTION IF EXISTS redemption_end(uuid, text, uuid, text, text, timestamptz
 --
 -- cmd: {userId, key, operation, requestHash, answer (the 201 body), id, memberId, rewardId, orgUnitId,
 --       quantity, pointsCost, amount, at, yearStart, yearEnd (the service zone's calendar year), hold (the
---       ledger's prepared hold posting)}.
+--       ledger's prepared hold posting), event (redemption.reserved, as events' preparedEvent builds it, written
+--       in the same statement by event_record, events.sql; null writes none)}.
 -- One row back:
 --   ('ok', NULL, NULL, NULL)            reserved: the key with its answer, the redemption, the hold, the stock
 --                                       movement and the audit event, all written;
@@ -226,6 +227,7 @@ BEGIN
     RAISE EXCEPTION 'stock of reward % was refused under the lock that decided it', v_reward;
   END IF;
   PERFORM audit_record(v_user, 'redemption.create', 'redemption', v_id, v_unit, NULL, v_answer);
+  PERFORM event_record(cmd->'event');
   RETURN QUERY SELECT 'ok', NULL::text, NULL::jsonb, NULL::json;
 END;
 $$;
@@ -237,7 +239,8 @@ $$;
 --
 -- cmd: {id, ending ('fulfil' | 'cancel' | 'expire': names the audit action), status (what the ending makes of
 --       it: ENDING_STATUS), actorUserId (null: the sweep), reason, note (the stock movement's), at, posting
---       (the ledger's prepared settlement), answer (the 200 body)}.
+--       (the ledger's prepared settlement), answer (the 200 body), event (redemption.fulfilled / .cancelled /
+--       .expired for event_record, events.sql)}.
 -- One row back: ('ok', NULL, NULL) ended and all of it written; ('refused', 'invalid_state', {status}) the
 -- redemption is no longer reserved ({status}: what it is, 'missing' if there is none), nothing written.
 -- The posting and the stock movement follow from the row this update locked: what a redemption reserved never
@@ -293,6 +296,7 @@ BEGIN
   END IF;
   PERFORM audit_record(v_actor, 'redemption.' || (cmd->>'ending'), 'redemption', v_id, r.org_unit_id,
                        '{"status":"reserved"}'::jsonb, cmd->'answer');
+  PERFORM event_record(cmd->'event');
   RETURN QUERY SELECT 'ok', NULL::text, NULL::jsonb;
 END;
 $$;

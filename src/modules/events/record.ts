@@ -23,10 +23,33 @@ export async function recordEvent(tx: Db, event: NewEvent): Promise<string> {
 }
 
 /**
- * Writes many events in one statement (a finalize's 2,000 results are one insert, not 2,000), in the caller's
- * transaction. An unknown orgUnitId fails the statement (org_path not null), so a typo cannot lose an event.
+ * An event as the database function event_record (src/db/sql/events.sql) takes it, for writes that are one
+ * database function call (the redemption functions of rewards.sql put it in their jsonb command). Null when
+ * recording is off (the benchmark's comparison).
  */
-export async function recordEvents(tx: Db, list: readonly NewEvent[]): Promise<string[]> {
+export function preparedEvent(event: NewEvent): Record<string, unknown> | null {
+  if (!recording) return null
+  return {
+    id: newId(),
+    type: event.type,
+    orgUnitId: event.orgUnitId,
+    subjectType: event.subject.type,
+    subjectId: event.subject.id,
+    memberId: event.memberId ?? null,
+    data: event.data,
+  }
+}
+
+/**
+ * Writes many events in one statement (a finalize's 2,000 results are one insert, not 2,000), in the caller's
+ * transaction. `oncePerSubject`: for the types events_once_idx allows once per subject (redemption.expiring), an
+ * event already written is skipped instead of failing. An unknown orgUnitId fails the statement (org_path not null), so a typo cannot lose an event.
+ */
+export async function recordEvents(
+  tx: Db,
+  list: readonly NewEvent[],
+  opts: { oncePerSubject?: boolean } = {},
+): Promise<string[]> {
   if (list.length === 0 || !recording) return []
   const ids = list.map(() => newId())
   const payload = JSON.stringify(
@@ -45,6 +68,7 @@ export async function recordEvents(tx: Db, list: readonly NewEvent[]): Promise<s
     select r.id, r.type, r.org_unit_id, (select u.path from org_units u where u.id = r.org_unit_id),
            r.subject_type, r.subject_id, r.member_id, r.data
       from jsonb_to_recordset(${payload}::jsonb)
-           as r(id uuid, type text, org_unit_id uuid, subject_type text, subject_id uuid, member_id uuid, data jsonb)`)
+           as r(id uuid, type text, org_unit_id uuid, subject_type text, subject_id uuid, member_id uuid, data jsonb)
+    ${opts.oncePerSubject ? sql`on conflict do nothing` : sql``}`)
   return ids
 }

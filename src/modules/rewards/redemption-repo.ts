@@ -118,6 +118,8 @@ export interface ReserveCommand {
   /** The calendar year, in the service's zone, that the per-member limit counts. */
   year: { start: Date; end: Date }
   hold: PreparedPosting
+  /** redemption.reserved, written by the same statement (events' preparedEvent; null: none). */
+  event: Record<string, unknown> | null
 }
 
 /** What redemption_reserve decided: its one row, typed. */
@@ -162,6 +164,7 @@ export async function reserve(db: Db, c: ReserveCommand): Promise<ReserveDecisio
       yearStart: c.year.start.toISOString(),
       yearEnd: c.year.end.toISOString(),
       hold: postingJson(c.hold),
+      event: c.event,
     }),
   ])
   if (!row) throw new Error('redemption_reserve returned no row')
@@ -183,6 +186,8 @@ export interface EndCommand {
   posting: PreparedPosting
   /** The 200 body: the audit event's after. */
   answer: unknown
+  /** redemption.fulfilled / .cancelled / .expired, written by the same statement (null: none). */
+  event: Record<string, unknown> | null
 }
 
 /** What redemption_end decided: its one row, typed. */
@@ -213,6 +218,7 @@ export async function end(db: Db, e: EndCommand): Promise<EndDecision> {
       at: e.at.toISOString(),
       posting: postingJson(e.posting),
       answer: e.answer,
+      event: e.event,
     }),
   ])
   if (!row) throw new Error('redemption_end returned no row')
@@ -272,4 +278,26 @@ export async function lockExpired(
         where status = 'reserved' and created_at < ${cutoff.toISOString()} ${skip}
         order by created_at, id limit ${limit} for update skip locked`,
   )
+}
+
+/**
+ * Reserved redemptions whose hold lapses within a day (made before `noticeCutoff`, after `expiryCutoff`) and
+ * that have had no redemption.expiring event yet (events_once_idx serves the test; it also makes a second one
+ * impossible when two sweeps race).
+ */
+export async function dueForExpiringNotice(
+  db: Db,
+  noticeCutoff: Date,
+  expiryCutoff: Date,
+  limit: number,
+): Promise<RedemptionRow[]> {
+  const found = await rows<RedemptionRow>(
+    db,
+    sql`select ${COLUMNS} from ${FROM}
+        where d.status = 'reserved' and d.created_at < ${noticeCutoff.toISOString()}
+          and d.created_at >= ${expiryCutoff.toISOString()}
+          and not exists (select 1 from events e where e.type = 'redemption.expiring' and e.subject_id = d.id)
+        order by d.created_at, d.id limit ${limit}`,
+  )
+  return found.map(toRow)
 }

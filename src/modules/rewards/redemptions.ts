@@ -14,6 +14,7 @@ import { DomainError, forbidden, notFound } from '../../shared/errors'
 import { newId } from '../../shared/ids'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { localYear, yearRange } from '../../shared/time'
+import { type EventType, preparedEvent } from '../events'
 import {
   insufficientPoints,
   ledgerMemo,
@@ -61,6 +62,23 @@ function reserveRefusal(
     case 'insufficient_points':
       return insufficientPoints()
   }
+}
+
+const ENDING_EVENT: Record<RedemptionEnding, EventType> = {
+  fulfil: 'redemption.fulfilled',
+  cancel: 'redemption.cancelled',
+  expire: 'redemption.expired',
+}
+
+/** A redemption's event (issue 20): its answer as the data, for the member and the office's subtree. */
+function redemptionEvent(type: EventType, r: ReturnType<typeof redemptionDto>) {
+  return preparedEvent({
+    type,
+    orgUnitId: r.orgUnitId,
+    subject: { type: 'redemption', id: r.id },
+    memberId: r.memberId,
+    data: r,
+  })
 }
 
 /**
@@ -148,6 +166,7 @@ export async function createRedemption(
         amountCents: amount,
         memo: ledgerMemo.redemption('reserved', reward.name, cmd.quantity),
       }),
+      event: redemptionEvent('redemption.reserved', answer),
     })
   } catch (err) {
     if (!(err instanceof DomainError)) throw err
@@ -210,6 +229,7 @@ export async function endReserved(
       counterAccountId: counter,
     }),
     answer: after,
+    event: redemptionEvent(ENDING_EVENT[ending], after),
   })
   if (decided.outcome === 'refused') throw cannotEnd(decided.detail.status, ending)
   return after

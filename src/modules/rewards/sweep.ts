@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { type Db, transaction } from '../../db/client'
-import { findRedemptionToEnd, lockExpired } from './redemption-repo'
+import { recordEvents } from '../events'
+import { redemptionDto } from './dto'
+import { dueForExpiringNotice, findRedemptionToEnd, lockExpired } from './redemption-repo'
 import { endReserved } from './redemptions'
 
 export interface SweepOptions {
@@ -59,6 +61,36 @@ export async function sweepExpiredRedemptions(
 }
 
 /**
+ * redemption.expiring (issue 20): one event per reserved redemption whose hold lapses within a day, written once
+ * (events_once_idx; a second sweep, in this process or another, skips it), in batches of `max`.
+ */
+export async function sweepExpiringRedemptions(db: Db, opts: SweepOptions): Promise<{ noticed: number }> {
+  const now = opts.now ?? new Date()
+  const expiryCutoff = new Date(now.getTime() - opts.holdDays * 86_400_000)
+  const noticeCutoff = new Date(expiryCutoff.getTime() + 86_400_000)
+  const ctx = { timezone: opts.timezone, holdDays: opts.holdDays }
+  const due = await dueForExpiringNotice(db, noticeCutoff, expiryCutoff, opts.max ?? 500)
+  if (due.length === 0) return { noticed: 0 }
+  const written = await transaction(db, (tx) =>
+    recordEvents(
+      tx,
+      due.map((d) => {
+        const r = redemptionDto(d, ctx)
+        return {
+          type: 'redemption.expiring' as const,
+          orgUnitId: d.orgUnitId,
+          subject: { type: 'redemption', id: d.id },
+          memberId: d.memberId,
+          data: r,
+        }
+      }),
+      { oncePerSubject: true },
+    ),
+  )
+  return { noticed: written.length }
+}
+
+/**
  * Runs the sweep inside the server every `intervalMs` (default one minute). The timer is unref'd so it
  * never keeps a process alive, a run never overlaps the previous one, and app.close() stops the timer
  * and waits for a run in progress. Call before the app is ready (it adds an onClose hook).
@@ -68,11 +100,11 @@ export function startRedemptionSweep(app: FastifyInstance, opts: { intervalMs?: 
   let stopped = false
   const run = () => {
     if (running || stopped) return
-    running = sweepExpiredRedemptions(app.db, {
-      holdDays: app.settings.redemptionHoldDays,
-      timezone: app.settings.timezone,
-    })
-      .then(({ released, failed }) => {
+    const opts = { holdDays: app.settings.redemptionHoldDays, timezone: app.settings.timezone }
+    running = sweepExpiredRedemptions(app.db, opts)
+      .then(async ({ released, failed }) => {
+        const { noticed } = await sweepExpiringRedemptions(app.db, opts)
+        if (noticed) app.log.info({ noticed }, 'redemption.expiring events written')
         if (released.length) app.log.info({ released: released.length }, 'expired redemptions released')
         for (const f of failed) {
           app.log.error({ err: f.error, redemptionId: f.id }, 'could not release an expired redemption')
