@@ -14,6 +14,7 @@ import { formatCents, parseCents } from '../../shared/decimal'
 import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit } from '../audit'
+import { type EventType, recordEvent } from '../events'
 import { MAX_REQUEST_HOURS_CENTS, mayServeIn, REQUEST_STEPS, type RequestStep, STAFF } from './domain'
 import type { EvidenceHooks } from './hooks'
 import { memberLine } from './repo'
@@ -94,7 +95,38 @@ async function runStep(
     before,
     after: { status: to, ...audit },
   })
+  const eventType = STEP_EVENTS[name]
+  if (eventType) {
+    // What a client acts on, without the requester's contact (personal data stays behind the API's scope checks).
+    await recordEvent(tx, {
+      type: eventType,
+      orgUnitId: row.orgUnitId,
+      subject: { type: 'service_request', id: row.id },
+      memberId: after.memberId,
+      data: {
+        id: after.id,
+        orgUnitId: after.orgUnitId,
+        kind: after.kind,
+        title: after.title,
+        status: after.status,
+        teamId: after.teamId,
+        teamName: after.teamName,
+        memberId: after.memberId,
+        memberName: after.memberName,
+        dispatchedAt: after.dispatchedAt,
+        completedAt: after.completedAt,
+        hours: after.hours,
+        completionNote: after.completionNote,
+      },
+    })
+  }
   return after
+}
+
+/** The steps that are events (issue 20). */
+const STEP_EVENTS: Partial<Record<RequestStep, EventType>> = {
+  dispatch: 'service_request.dispatched',
+  complete: 'service_request.completed',
 }
 
 /**

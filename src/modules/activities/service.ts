@@ -12,6 +12,7 @@ import { centsFromDb, formatCents, parseCents, sum } from '../../shared/decimal'
 import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { recordAudit } from '../audit'
+import { recordEvent } from '../events'
 import { mayServeIn, STAFF } from './domain'
 import type { EvidenceHooks } from './hooks'
 import * as repo from './repo'
@@ -272,6 +273,20 @@ export async function verifyActivity(
         status: 'verified',
         participantCount: verified.participantCount,
         totalHours: verified.totalHours,
+      },
+    })
+    await recordEvent(tx, {
+      type: 'activity.verified',
+      orgUnitId: activity.orgUnitId,
+      subject: { type: 'activity', id },
+      data: {
+        activityId: id,
+        orgUnitId: activity.orgUnitId,
+        title: verified.title,
+        status: 'verified',
+        participantCount: verified.participantCount,
+        totalHours: verified.totalHours,
+        verifiedAt: verified.verifiedAt,
       },
     })
     await hooks.activityVerified(tx, caller, id)

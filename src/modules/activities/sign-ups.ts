@@ -4,6 +4,7 @@ import { DomainError, forbidden, invalidState, notFound, validation } from '../.
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
+import { recordEvent } from '../events'
 import { mayServeIn, STAFF } from './domain'
 import { type MemberLine, memberLine } from './repo'
 import * as repo from './sign-ups-repo'
@@ -146,6 +147,19 @@ export async function cancelSignUp(
           orgUnitId: activity.orgUnitId,
           before: { memberId: promoted, status: 'waitlisted', position: 1 },
           after: {
+            memberId: promoted,
+            status: 'confirmed',
+            confirmedAt: formatInstant(now.confirmedAt!),
+            placeOf: memberId,
+          },
+        })
+        await recordEvent(tx, {
+          type: 'sign_up.promoted',
+          orgUnitId: activity.orgUnitId,
+          subject: { type: 'activity', id: activityId },
+          memberId: promoted,
+          data: {
+            activityId,
             memberId: promoted,
             status: 'confirmed',
             confirmedAt: formatInstant(now.confirmedAt!),

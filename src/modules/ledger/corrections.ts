@@ -6,6 +6,7 @@ import { type Caller, memberVisibleWhere, requireMemberAtHome, requireRole } fro
 import { centsFromDb, formatCents, parseCents } from '../../shared/decimal'
 import { DomainError, invalidState, notFound, validation } from '../../shared/errors'
 import { recordAudit } from '../audit'
+import { pointsPosted, recordEvent } from '../events'
 import { ledgerMemo, legFor, REVERSIBLE_KINDS } from './domain'
 import { transactionView } from './queries'
 import * as repo from './repo'
@@ -84,6 +85,18 @@ export async function createAdjustment(
         balanceAfter: formatCents(posted.balance),
       },
     })
+    await recordEvent(
+      tx,
+      pointsPosted({
+        orgUnitId: member.orgUnitId,
+        memberId: member.id,
+        transactionId: posted.transactionId,
+        kind: 'adjustment',
+        amountCents: amount,
+        memo: ledgerMemo.adjustment(reason),
+        reason,
+      }),
+    )
     return answer(tx, posted.transactionId)
   })
 }
@@ -148,6 +161,19 @@ export async function reverseTransaction(
       before: { transactionId: original.id, kind: original.kind, amount: formatCents(-amount) },
       after: { amount: formatCents(amount), reason, balanceAfter: formatCents(posted.balance) },
     })
+    await recordEvent(
+      tx,
+      pointsPosted({
+        orgUnitId: member.orgUnitId,
+        memberId: member.id,
+        transactionId: posted.transactionId,
+        kind: 'reversal',
+        amountCents: amount,
+        memo: ledgerMemo.reversal(original.memo),
+        reason,
+        reference: { type: 'transaction', id: original.id },
+      }),
+    )
     return answer(tx, posted.transactionId)
   })
 }

@@ -5,6 +5,7 @@ import { formatCents } from '../../shared/decimal'
 import { DomainError, invalidState } from '../../shared/errors'
 import { formatInstant } from '../../shared/time'
 import { recordAudit, recordAuditMany } from '../audit'
+import { pointsPosted, recordEvents } from '../events'
 import { ledgerMemo, postClaimResults } from '../ledger'
 import { rubricWithItems } from '../rubrics'
 import { applyCap, canMoveRound } from './domain'
@@ -89,6 +90,33 @@ export async function finalizeRound(db: Db, caller: Caller, roundId: string, key
       }
     })
     await repo.markPostedMany(tx, marks)
+    const roundEvent = {
+      type: 'round.finalized' as const,
+      orgUnitId: round.orgUnitId,
+      subject: { type: 'scoring_round', id: round.id },
+      data: { roundId: round.id, orgUnitId: round.orgUnitId, posted, totalPoints: formatCents(total) },
+    }
+    // Every posting of the round and the round's own event: one insert (issue 20), however many claims.
+    await recordEvents(tx, [
+      ...outcomes.flatMap(({ claim, item, cap }) => {
+        const entry = cap.awarded !== 0 ? entries.get(claim.id) : undefined
+        if (!entry?.created) return []
+        return [
+          pointsPosted({
+            orgUnitId: claim.orgUnitId,
+            memberId: claim.memberId,
+            transactionId: entry.transactionId,
+            kind: cap.awarded > 0 ? 'award' : 'deduction',
+            amountCents: cap.awarded,
+            memo: ledgerMemo.scoringResult(item),
+            reference: { type: 'claim', id: claim.id },
+            roundId: round.id,
+            effectiveDate: claim.occurredOn,
+          }),
+        ]
+      }),
+      roundEvent,
+    ])
     await recordAuditMany(
       tx,
       caller,

@@ -4,6 +4,7 @@ import { formatCents } from '../../shared/decimal'
 import { DomainError, forbidden, invalidState, notFound } from '../../shared/errors'
 import { formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
+import { recordEvent } from '../events'
 import { canMoveObjection } from './domain'
 import * as repo from './repo'
 import { iso, requireRoundVisible } from './rounds'
@@ -62,6 +63,13 @@ export async function fileObjection(db: Db, caller: Caller, claimId: string, rea
       targetId: objection.id,
       orgUnitId: round.orgUnitId,
       after: out,
+    })
+    await recordEvent(tx, {
+      type: 'objection.filed',
+      orgUnitId: round.orgUnitId,
+      subject: { type: 'objection', id: objection.id },
+      memberId: out.memberId,
+      data: out,
     })
     return out
   })
@@ -124,6 +132,13 @@ export async function resolveObjection(db: Db, caller: Caller, id: string, body:
       orgUnitId: round.orgUnitId,
       before: { status: 'open' },
       after: out,
+    })
+    await recordEvent(tx, {
+      type: 'objection.resolved',
+      orgUnitId: round.orgUnitId,
+      subject: { type: 'objection', id },
+      memberId: out.memberId,
+      data: out,
     })
     return out
   })

@@ -6,6 +6,7 @@ import { DomainError, forbidden, invalidState, notFound, validation } from '../.
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { endOfDayAfter, formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
+import { recordEvent } from '../events'
 import { effectiveSettings } from '../org'
 import { rubricWithItems } from '../rubrics'
 import { canMoveRound, computeResult, defaultQuorum, inRange, requiredScores } from './domain'
@@ -323,6 +324,18 @@ export async function closeScoring(db: Db, caller: Caller, roundId: string, tz: 
       before: { status: 'scoring' },
       after: {
         status: out.status,
+        closedAt: out.closedAt,
+        publicityEndsAt: out.publicityEndsAt,
+        publicityDays: days,
+      },
+    })
+    await recordEvent(tx, {
+      type: 'round.publicity_started',
+      orgUnitId: round.orgUnitId,
+      subject: { type: 'scoring_round', id: round.id },
+      data: {
+        roundId: round.id,
+        orgUnitId: round.orgUnitId,
         closedAt: out.closedAt,
         publicityEndsAt: out.publicityEndsAt,
         publicityDays: days,
