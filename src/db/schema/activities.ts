@@ -441,7 +441,7 @@ export const serviceCertificateRequests = pgTable(
           or (${t.status} = 'issued' and ${t.decidedAt} is not null and ${t.decidedBy} is not null
             and ${t.declineReason} is null and ${t.certificateId} is not null)
           or (${t.status} = 'declined' and ${t.decidedAt} is not null and ${t.decidedBy} is not null
-            and length(btrim(${t.declineReason})) > 0 and ${t.certificateId} is null)`,
+            and ${t.declineReason} is not null and length(btrim(${t.declineReason})) > 0 and ${t.certificateId} is null)`,
     ),
   ],
 )

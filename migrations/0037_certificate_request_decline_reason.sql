@@ -1,0 +1,7 @@
+ALTER TABLE "service_certificate_requests" DROP CONSTRAINT "service_certificate_requests_state_chk";--> statement-breakpoint
+ALTER TABLE "service_certificate_requests" ADD CONSTRAINT "service_certificate_requests_state_chk" CHECK (("service_certificate_requests"."status" = 'pending' and "service_certificate_requests"."decided_at" is null and "service_certificate_requests"."decided_by" is null
+            and "service_certificate_requests"."decline_reason" is null and "service_certificate_requests"."certificate_id" is null)
+          or ("service_certificate_requests"."status" = 'issued' and "service_certificate_requests"."decided_at" is not null and "service_certificate_requests"."decided_by" is not null
+            and "service_certificate_requests"."decline_reason" is null and "service_certificate_requests"."certificate_id" is not null)
+          or ("service_certificate_requests"."status" = 'declined' and "service_certificate_requests"."decided_at" is not null and "service_certificate_requests"."decided_by" is not null
+            and "service_certificate_requests"."decline_reason" is not null and length(btrim("service_certificate_requests"."decline_reason")) > 0 and "service_certificate_requests"."certificate_id" is null));
