@@ -235,7 +235,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: 'unauthorized',
   403: 'forbidden or recused',
   404: 'not_found (also anything outside your scope)',
-  409: 'conflict, invalid_state, idempotency_key_reused or quorum_not_met',
+  409: 'conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked',
   413: 'body too large',
   415: 'unsupported_media_type (send application/json)',
   422: 'a business rule said no (see code)',

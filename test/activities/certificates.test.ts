@@ -14,6 +14,14 @@ beforeAll(async () => {
   t = await buildTestApp()
   w = await createWorld(t.db)
   memberId = await createMember(t.db, w.branchA, { name: '王小明', phone: '13812345678' })
+  // The national rules ask for the holder's identity document: certificates print it masked (never the phone).
+  const doc = await t.call({
+    method: 'PATCH',
+    url: `/api/v1/members/${memberId}`,
+    as: w.secretaryA,
+    payload: { identityDocument: { type: 'resident_id', number: '11010519491231002X' } },
+  })
+  expect(doc.statusCode, doc.body).toBe(200)
   await verifiedActivity(t, w.secretaryA, w.branchA, [[memberId, '2.50']], {
     startsAt: '2026-05-10T01:00:00Z',
   })
@@ -61,7 +69,8 @@ describe('POST /api/v1/members/{id}/service-certificates', () => {
     expect(c).toMatchObject({
       memberId,
       memberName: '王小明',
-      maskedIdentity: '138****5678',
+      maskedIdentity: '1101**********002X',
+      identityDocument: { type: 'resident_id', maskedNumber: '1101**********002X' },
       from: '2026-01-01',
       to: '2026-12-31',
       totalHours: '3.75',
@@ -116,7 +125,7 @@ describe('POST /api/v1/members/{id}/service-certificates', () => {
     for (const expected of [
       '志愿服务记录证明',
       '王小明',
-      '138****5678',
+      '居民身份证：1101**********002X',
       '3.75',
       '2.50',
       '1.25',
@@ -125,6 +134,7 @@ describe('POST /api/v1/members/{id}/service-certificates', () => {
       expect(text).toContain(expected)
     }
     expect(text).not.toContain('13812345678')
+    expect(text).not.toContain('11010519491231002X')
   })
 
   it('fills more than one page when there are many records', async () => {
@@ -273,6 +283,7 @@ describe('GET /api/v1/service-certificates/{verificationCode}', () => {
       totalHours: '3.75',
       issuedAt: issued.issuedAt,
       issuer: expect.any(String),
+      revokedAt: null,
     })
     const typed = issued.verificationCode.toLowerCase().replace(/(.{5})/g, '$1-')
     const loose = await t.app.inject({ method: 'GET', url: `/api/v1/service-certificates/${typed}` })

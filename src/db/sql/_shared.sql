@@ -55,6 +55,8 @@ LANGUAGE sql IMMUTABLE AS $$
     -- 双报到: pending -> accepted | declined | ended; accepted -> ended
     WHEN 'member_registrations' THEN (p_from, p_to) IN (('pending', 'accepted'), ('pending', 'declined'),
                                                         ('pending', 'ended'), ('accepted', 'ended'))
+    -- 志愿服务记录证明 requests: pending -> issued (with its certificate) | declined (with a reason), once
+    WHEN 'service_certificate_requests' THEN (p_from, p_to) IN (('pending', 'issued'), ('pending', 'declined'))
     ELSE false
   END
 $$;

@@ -93,10 +93,86 @@ CREATE TRIGGER service_request_declines_append_only
   BEFORE UPDATE OR DELETE ON service_request_declines
   FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', '%1$s is append-only (%2$s refused)');
 
+-- A certificate is a record as printed: never removed, and the one change it takes is its revocation (revoked_at,
+-- revocation_reason and revoked_by set once, from nothing); every other column stays as issued. Revoking again is
+-- refused as 23514 service_certificates_revoked_once_chk (the service answers 409 already_revoked first).
 DROP TRIGGER IF EXISTS service_certificates_append_only ON service_certificates;
 CREATE TRIGGER service_certificates_append_only
-  BEFORE UPDATE OR DELETE ON service_certificates
+  BEFORE DELETE ON service_certificates
   FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', '%1$s is append-only (%2$s refused)');
+
+DROP TRIGGER IF EXISTS service_certificates_revoke_only ON service_certificates;
+CREATE TRIGGER service_certificates_revoke_only
+  BEFORE UPDATE ON service_certificates
+  FOR EACH ROW WHEN ((to_jsonb(NEW) - 'revoked_at' - 'revocation_reason' - 'revoked_by')
+                     IS DISTINCT FROM (to_jsonb(OLD) - 'revoked_at' - 'revocation_reason' - 'revoked_by'))
+  EXECUTE FUNCTION refuse_write('55000', 'a service certificate is kept as issued; only its revocation is written');
+
+DROP TRIGGER IF EXISTS service_certificates_revoked_once ON service_certificates;
+CREATE TRIGGER service_certificates_revoked_once
+  BEFORE UPDATE ON service_certificates
+  FOR EACH ROW WHEN (OLD.revoked_at IS NOT NULL)
+  EXECUTE FUNCTION refuse_write('23514', 'service certificate %3$s is already revoked',
+                                'service_certificates_revoked_once_chk');
+
+-- A member's request for a certificate (service_certificate_requests): its member, unit, period and asking never
+-- change; its status moves once (state_move_allowed, _shared.sql: pending -> issued | declined), and an issued one
+-- names a certificate issued from it (service_certificates.request_id). The CHECKs tie each state to its columns;
+-- the service's half is the conditional UPDATE ... WHERE status = 'pending'. Never deleted.
+CREATE OR REPLACE FUNCTION service_certificate_requests_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.member_id <> OLD.member_id OR NEW.org_unit_id <> OLD.org_unit_id OR NEW.period_from <> OLD.period_from
+     OR NEW.period_to <> OLD.period_to OR NEW.requested_by <> OLD.requested_by
+     OR NEW.requested_at <> OLD.requested_at THEN
+    RAISE EXCEPTION 'a certificate request''s member, unit and period never change' USING ERRCODE = '55000';
+  END IF;
+  IF OLD.status <> 'pending' AND NEW IS DISTINCT FROM OLD THEN
+    RAISE EXCEPTION 'certificate request % is % and final', OLD.id, OLD.status
+      USING ERRCODE = '23514', CONSTRAINT = 'service_certificate_requests_transition_chk';
+  END IF;
+  IF NOT state_move_allowed('service_certificate_requests', OLD.status, NEW.status) THEN
+    RAISE EXCEPTION 'certificate request % cannot go from % to %', OLD.id, OLD.status, NEW.status
+      USING ERRCODE = '23514', CONSTRAINT = 'service_certificate_requests_transition_chk';
+  END IF;
+  IF NEW.status = 'issued' AND NOT EXISTS (
+       SELECT 1 FROM service_certificates c
+       WHERE c.id = NEW.certificate_id AND c.request_id = NEW.id AND c.member_id = NEW.member_id
+         AND c.issuer_org_unit_id = NEW.org_unit_id) THEN
+    RAISE EXCEPTION 'certificate request % is issued only with a certificate issued from it', OLD.id
+      USING ERRCODE = '23514', CONSTRAINT = 'service_certificate_requests_certificate_chk';
+  END IF;
+  RETURN NEW;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS service_certificate_requests_guard ON service_certificate_requests;
+CREATE TRIGGER service_certificate_requests_guard
+  BEFORE UPDATE ON service_certificate_requests
+  FOR EACH ROW EXECUTE FUNCTION service_certificate_requests_guard();
+
+DROP TRIGGER IF EXISTS service_certificate_requests_kept ON service_certificate_requests;
+CREATE TRIGGER service_certificate_requests_kept
+  BEFORE DELETE ON service_certificate_requests
+  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', 'certificate requests are never deleted');
+
+-- A certificate issued from a request is for that request's member, by that request's unit, while it is pending.
+CREATE OR REPLACE FUNCTION service_certificates_request_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM service_certificate_requests r
+                 WHERE r.id = NEW.request_id AND r.member_id = NEW.member_id
+                   AND r.org_unit_id = NEW.issuer_org_unit_id AND r.status = 'pending') THEN
+    RAISE EXCEPTION 'a certificate issued from request % must be for its member, by its unit, while it is pending',
+      NEW.request_id USING ERRCODE = '23514', CONSTRAINT = 'service_certificates_request_chk';
+  END IF;
+  RETURN NEW;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS service_certificates_request_check ON service_certificates;
+CREATE TRIGGER service_certificates_request_check
+  BEFORE INSERT ON service_certificates
+  FOR EACH ROW WHEN (NEW.request_id IS NOT NULL)
+  EXECUTE FUNCTION service_certificates_request_check();
 
 -- A certificate's serial number is handed out once: the counter only goes up and is never removed.
 DROP TRIGGER IF EXISTS service_certificate_serials_guard ON service_certificate_serials;

@@ -90,6 +90,7 @@ export function certificatePage(c: Found, timeZone: string): string {
     ['出具时间', printedAt(c.issuedAt, timeZone)],
     ['状态', c.valid ? '有效' : '已撤销'],
   ]
+  if (c.revokedAt) facts.push(['撤销时间', printedAt(c.revokedAt, timeZone)])
   const list = facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('\n')
   return page(
     `志愿服务记录证明 ${c.serialNumber}`,

@@ -4,11 +4,18 @@ import Type from 'typebox'
 import { sendIdempotent } from '../../plugins/idempotency'
 import { acceptNote, alsoAnswers } from '../../shared/csv'
 import { Id, IdempotencyHeaders, IdParams, Page, PageQuery, problems } from '../../shared/schemas'
+import * as requests from './certificate-requests'
 import * as service from './certificates'
 import { renderCertificatePdf } from './pdf'
 import {
+  CertificateRequest,
+  CertificateRequestPage,
   CertificateVerification,
+  DeclineCertificateRequestBody,
   IssueCertificateBody,
+  ListCertificateRequestsQuery,
+  RequestCertificateBody,
+  RevokeCertificateBody,
   ServiceCertificate,
   VerificationCodeParams,
 } from './schemas'
@@ -64,7 +71,14 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'issueServiceCertificate',
         summary: 'Issue a 志愿服务记录证明 of verified hours in a period (secretary, grid_worker)',
         description:
-          'Idempotent under Idempotency-Key. The serial number is unique per issuing unit and year. The ' +
+          'Idempotent under Idempotency-Key. Certifies only the verified service recorded by the issuing unit ' +
+          "and its subtree (谁记录谁证明: a member who served in two communities gets one from each), with the holder's " +
+          "identity document masked, their volunteer star, and the issuing unit's certificate settings (person " +
+          'in charge, contact phone, seal text) as they are now: kept with the certificate, later changes do not ' +
+          'rewrite it. With `requestId` it issues what the member asked for (requestServiceCertificate: its ' +
+          'period and unit; a request of another member or outside your units 404, already decided 409 ' +
+          'invalid_state) and marks the request issued; without it `from` and `to` are required. The serial ' +
+          'number is unique per issuing unit and year. The ' +
           'printable PDF of the certificate is GET {Location}.pdf (getServiceCertificatePdf).' +
           acceptNote('application/pdf', '/api/v1/members/{id}/service-certificates/{certificateId}.pdf'),
         ...alsoAnswers('application/pdf', 'getServiceCertificatePdf'),
@@ -187,7 +201,8 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'verifyServiceCertificate',
         summary: 'Check a certificate by its verification code (no token needed)',
         description:
-          'Shows only validity, serial number, name, total hours, issue date and issuer. Unknown code: 404. ' +
+          'Shows only validity, serial number, name, total hours, issue date and issuer; a revoked certificate ' +
+          'answers valid false with the date it was revoked (revokedAt). Unknown code: 404. ' +
           'Case, spaces and hyphens in the code do not matter. Rate limited per address: 429 rate_limited.',
         security: [],
         params: VerificationCodeParams,
@@ -195,5 +210,115 @@ export const certificateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => service.verifyServiceCertificate(app.db, request.params.verificationCode),
+  )
+
+  app.post(
+    '/service-certificates/:id/revoke',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'revokeServiceCertificate',
+        summary: 'Revoke a certificate: the public check then says it is void, with the date (secretary)',
+        description:
+          'Secretaries over the issuing unit (admin); grid workers and other roles 403, a certificate outside ' +
+          'your units 404. Idempotent under Idempotency-Key. Nothing else about the certificate changes (the ' +
+          'database allows no other change); it stays listed with revokedAt and the reason, and its PDF is marked ' +
+          'void. Revoking it again: 409 already_revoked.',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: RevokeCertificateBody,
+        response: { 200: ServiceCertificate, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      sendIdempotent(
+        reply,
+        service.revokeServiceCertificate(
+          app.db,
+          request.caller,
+          request.params.id,
+          request.body,
+          request.headers['idempotency-key'],
+        ),
+      ),
+  )
+
+  app.post(
+    '/service-certificate-requests',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'requestServiceCertificate',
+        summary: 'Ask a unit for a certificate of your service in a period (member, for themself)',
+        description:
+          'The caller asks for their own certificate (a user without a member record: 403), from a unit that ' +
+          'may certify them: their home unit or one above it, or a community they registered with (双报到) or one ' +
+          "above it; another unit: 404. That unit's secretaries and grid workers see it in " +
+          'listServiceCertificateRequests and issue it (issueServiceCertificate with requestId) or decline it ' +
+          'with a reason. One waiting request per unit: another while it waits is 409 conflict. Idempotent ' +
+          'under Idempotency-Key.',
+        headers: IdempotencyHeaders,
+        body: RequestCertificateBody,
+        response: { 201: CertificateRequest, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      sendIdempotent(
+        reply,
+        requests.requestServiceCertificate(
+          app.db,
+          request.caller,
+          request.body,
+          request.headers['idempotency-key'],
+        ),
+      ),
+  )
+
+  app.get(
+    '/service-certificate-requests',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'listServiceCertificateRequests',
+        summary: 'Certificate requests, newest first (staff of the unit asked; a member their own)',
+        description:
+          'Secretaries and grid workers see the requests made to units in their subtrees; a member sees their ' +
+          'own; a user with neither: 403. orgUnitId narrows to a subtree (outside your units: 404, unless you ' +
+          'read your own requests there), status and memberId filter.',
+        querystring: ListCertificateRequestsQuery,
+        response: { 200: CertificateRequestPage, ...problems(403, 404) },
+      },
+    },
+    async (request) => requests.listServiceCertificateRequests(app.db, request.caller, request.query),
+  )
+
+  app.post(
+    '/service-certificate-requests/:id/decline',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'declineServiceCertificateRequest',
+        summary: 'Decline a certificate request with a reason (secretary, grid_worker)',
+        description:
+          'Staff over the unit asked; outside your units 404, other roles 403. Only a pending request (issued or ' +
+          'declined already: 409 invalid_state); the member reads the reason in their list. Idempotent under ' +
+          'Idempotency-Key.',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: DeclineCertificateRequestBody,
+        response: { 200: CertificateRequest, ...problems(403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      sendIdempotent(
+        reply,
+        requests.declineServiceCertificateRequest(
+          app.db,
+          request.caller,
+          request.params.id,
+          request.body,
+          request.headers['idempotency-key'],
+        ),
+      ),
   )
 }

@@ -82,16 +82,40 @@ const certificate = {
   verificationCode: EX.verificationCode,
   memberId: EX.member.zhang,
   memberName: EX.memberName.zhang,
-  maskedIdentity: '138****5678',
+  maskedIdentity: '1301**********1234',
+  identityDocument: { type: 'resident_id', maskedNumber: '1301**********1234' },
+  volunteerStar: '一星',
   from: '2026-01-01',
   to: '2026-12-31',
   totalHours: '5.00',
   records: [requestRecord, record],
   issuerOrgUnitId: EX.unit.community,
   issuerName: EX.unitName.community,
+  issuerPersonInCharge: '陈建国',
+  issuerContactPhone: '0311-8765 4321',
+  issuerSealText: '石塔社区居民委员会',
   issuedByUserId: EX.user.secretary,
   issuedByName: '刘秀珍',
   issuedAt: '2026-12-08T10:15:31.204+08:00',
+  requestId: EX.certificateRequest,
+  revokedAt: null,
+  revocationReason: null,
+}
+
+const certificateRequest = {
+  id: EX.certificateRequest,
+  memberId: EX.member.zhang,
+  memberName: EX.memberName.zhang,
+  orgUnitId: EX.unit.community,
+  orgUnitName: EX.unitName.community,
+  from: '2026-01-01',
+  to: '2026-12-31',
+  status: 'pending',
+  requestedAt: '2026-12-07T19:02:11.480+08:00',
+  decidedAt: null,
+  decidedByUserId: null,
+  declineReason: null,
+  certificateId: null,
 }
 
 const keyReused = {
@@ -191,8 +215,9 @@ export const activitiesExamples: OperationExamples = {
   },
   ...requestExamples,
   issueServiceCertificate: {
-    description: 'The certificate, issued: serial number, verification code and the hours it attests',
-    request: { from: '2026-01-01', to: '2026-12-31', orgUnitId: EX.unit.community },
+    description:
+      "The certificate, issued from the member's request: serial number, verification code and the hours it attests",
+    request: { requestId: EX.certificateRequest },
     response: certificate,
     errors: {
       400: {
@@ -218,7 +243,7 @@ export const activitiesExamples: OperationExamples = {
     errors: { 404: { code: 'not_found', detail: 'certificate not found' } },
   },
   verifyServiceCertificate: {
-    description: 'The certificate is genuine: what it says, in short',
+    description: 'The certificate is genuine: what it says, in short (revokedAt is set once it is void)',
     response: {
       valid: true,
       serialNumber: certificate.serialNumber,
@@ -226,10 +251,56 @@ export const activitiesExamples: OperationExamples = {
       totalHours: certificate.totalHours,
       issuedAt: certificate.issuedAt,
       issuer: EX.unitName.community,
+      revokedAt: null,
     },
     errors: {
       404: { code: 'not_found', detail: 'certificate not found' },
       429: { code: 'rate_limited', detail: 'too many attempts; retry in 1 minute' },
     },
+  },
+  revokeServiceCertificate: {
+    description: 'The certificate, now void: the public check answers valid false with revokedAt',
+    request: { reason: '服务记录录入有误，已重新出具' },
+    response: {
+      ...certificate,
+      revokedAt: '2026-12-10T09:30:12.018+08:00',
+      revocationReason: '服务记录录入有误，已重新出具',
+    },
+    errors: {
+      404: { code: 'not_found', detail: 'certificate not found' },
+      409: {
+        code: 'already_revoked',
+        detail: 'this certificate was already revoked on 2026-12-10T09:30:12.018+08:00',
+      },
+    },
+  },
+  requestServiceCertificate: {
+    description: 'The request, waiting for the community to issue or decline it',
+    request: { from: '2026-01-01', to: '2026-12-31', orgUnitId: EX.unit.community },
+    response: certificateRequest,
+    errors: {
+      404: { code: 'not_found', detail: 'org unit not found' },
+      409: {
+        code: 'conflict',
+        detail:
+          'you already asked this unit for a certificate and it has not answered yet; wait for that answer',
+      },
+    },
+  },
+  listServiceCertificateRequests: {
+    description: 'A page of requests, newest first',
+    response: { items: [certificateRequest], nextCursor: null },
+  },
+  declineServiceCertificateRequest: {
+    description: 'The request, declined with the reason the member reads',
+    request: { reason: '该期间本社区无您的服务记录，请向记录服务的单位申请' },
+    response: {
+      ...certificateRequest,
+      status: 'declined',
+      decidedAt: '2026-12-08T09:12:40.377+08:00',
+      decidedByUserId: EX.user.secretary,
+      declineReason: '该期间本社区无您的服务记录，请向记录服务的单位申请',
+    },
+    errors: { 409: { code: 'invalid_state', detail: 'this certificate request is already issued' } },
   },
 }

@@ -6,7 +6,12 @@
  * which builds its year of history with them.
  */
 export { certificatePageRoutes } from './certificate-page'
-export { issueServiceCertificate } from './certificates'
+export {
+  declineServiceCertificateRequest,
+  listServiceCertificateRequests,
+  requestServiceCertificate,
+} from './certificate-requests'
+export { issueServiceCertificate, revokeServiceCertificate } from './certificates'
 export { correctServiceHours } from './corrections'
 export { activitiesExamples } from './examples'
 export type { ClaimFollowing, EvidenceHooks, HoursCorrected } from './hooks'

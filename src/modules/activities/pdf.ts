@@ -2,6 +2,7 @@ import PDFDocument from 'pdfkit'
 import QRCode from 'qrcode'
 // The embedded Noto Sans SC every printable sheet shares (src/shared/pdf.ts: nothing fetched at run time).
 import { cjkFont as font } from '../../shared/pdf'
+import { IDENTITY_TYPES } from '../members'
 import type { ServiceCertificate } from './schemas'
 
 const SOURCE_LABEL = { activity: '志愿服务活动', service_request: '群众点单服务' } as const
@@ -81,9 +82,25 @@ export async function renderCertificatePdf(
   doc.fontSize(22).text('志愿服务记录证明', { align: 'center' })
   doc.moveDown(0.3)
   doc.fontSize(10).fillColor('#444').text(`编号：${c.serialNumber}`, { align: 'right' })
-  doc.fillColor('black').moveDown(1)
+  doc.fillColor('black').moveDown(0.5)
+  if (c.revokedAt) {
+    // A revoked certificate still prints as issued (it is a record), marked void so nobody relies on the paper.
+    doc
+      .fontSize(14)
+      .fillColor('#b00020')
+      .text(`本证明已于 ${printedAt(c.revokedAt, timeZone)} 撤销，不再有效。`, { align: 'center' })
+      .fillColor('black')
+    doc.moveDown(0.5)
+  }
+  doc.moveDown(0.5)
 
-  const identity = c.maskedIdentity ? `（身份标识：${c.maskedIdentity}）` : ''
+  // The holder's identity document as the rules ask (证件类型, 证件号码), masked only; older certificates carry the
+  // masked phone they were issued with.
+  const identity = c.identityDocument
+    ? `（${IDENTITY_TYPES[c.identityDocument.type]}：${c.identityDocument.maskedNumber}）`
+    : c.maskedIdentity
+      ? `（身份标识：${c.maskedIdentity}）`
+      : ''
   doc
     .fontSize(12)
     .text(
@@ -91,6 +108,7 @@ export async function renderCertificatePdf(
         `经核实的志愿服务时长共计 ${c.totalHours} 小时。具体记录如下：`,
       { lineGap: 4 },
     )
+  if (c.volunteerStar) doc.text(`志愿者星级：${c.volunteerStar}`, { lineGap: 4 })
   doc.moveDown(0.8)
 
   const drawRow = (cells: string[], header = false) => {
@@ -134,7 +152,7 @@ export async function renderCertificatePdf(
 
   doc.moveDown(2)
   // The closing block (signature lines, verification address and its QR code) stays on one page.
-  if (doc.y + QR_SIZE + 90 > doc.page.height - MARGIN) {
+  if (doc.y + QR_SIZE + 140 > doc.page.height - MARGIN) {
     doc.addPage()
     doc.font('cjk')
   }
@@ -143,7 +161,12 @@ export async function renderCertificatePdf(
   const textWidth = width - QR_SIZE - 16
   drawQrCode(doc, url, MARGIN + width - QR_SIZE, top, QR_SIZE)
   doc.fontSize(12)
-  doc.text(`出具单位（盖章）：${c.issuerName}`, MARGIN, top, { width: textWidth })
+  doc.text(`出具单位（盖章）：${c.issuerSealText ?? c.issuerName}`, MARGIN, top, { width: textWidth })
+  if (c.issuerSealText && c.issuerSealText !== c.issuerName) {
+    doc.fontSize(10).text(`（${c.issuerName}）`, { width: textWidth }).fontSize(12)
+  }
+  if (c.issuerPersonInCharge) doc.text(`负责人：${c.issuerPersonInCharge}`, { width: textWidth })
+  if (c.issuerContactPhone) doc.text(`联系电话：${c.issuerContactPhone}`, { width: textWidth })
   doc.text(`经办人：${c.issuedByName}`, { width: textWidth })
   doc.text(`出具日期：${printedAt(c.issuedAt, timeZone)}`, { width: textWidth })
   doc.moveDown(1)

@@ -280,16 +280,25 @@ interface HoursRow {
   hoursCents: string
 }
 
-/** A member's verified hours records in a period of service-zone dates (either end may be open). */
+/**
+ * A member's verified hours records in a period of service-zone dates (either end may be open); with `withinPath`,
+ * only those recorded by a unit of that subtree (谁记录谁证明: what a unit may certify).
+ */
 export async function verifiedRecords(
   tx: Db,
   memberId: string,
   from: string | null,
   to: string | null,
+  withinPath?: string,
 ): Promise<(ServiceHoursRecord & { hoursCents: number })[]> {
   const conds = [sql`v.member_id = ${memberId}`]
   if (from) conds.push(sql`v.occurred_at >= ${from}::date`)
   if (to) conds.push(sql`v.occurred_at < ${to}::date + 1`)
+  if (withinPath !== undefined) {
+    conds.push(
+      sql`exists (select 1 from org_units ru where ru.id = v.org_unit_id and ru.path like ${`${withinPath}%`})`,
+    )
+  }
   const found = await rows<HoursRow>(
     tx,
     sql`select to_char(v.occurred_at::date, 'YYYY-MM-DD') as date, v.source, v.source_id as "sourceId",

@@ -10,6 +10,7 @@ export type AuditTargetType =
   | 'activity'
   | 'service_request'
   | 'service_certificate'
+  | 'service_certificate_request'
   | 'rubric'
   | 'claim'
   | 'scoring_round'
