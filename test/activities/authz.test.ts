@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm'
 import { beforeAll, expect } from 'vitest'
+import { one } from '../../src/db/client'
 import { createPastActivity, recordHours, verifiedActivity } from '../helpers/activities'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import {
@@ -10,6 +12,7 @@ import {
   expectStatuses,
   INSIDE_SECRETARIES,
   OUTSIDE_SECRETARIES,
+  reusable,
   runAuthzMatrix,
 } from '../helpers/authz'
 import { uniq } from '../helpers/factories'
@@ -182,6 +185,105 @@ const rows: AuthzRow[] = [
     },
     expect: Object.fromEntries(ACTORS.map((a) => [a, 200])) as Record<Actor, number>,
   },
+  {
+    // A member asks for their own certificate, from a unit on their line (community A above their branch); member B
+    // (branch B) may not ask community A: 404. Nobody asks for someone else: staff without a member record 403.
+    operation: 'requestServiceCertificate',
+    request: ({ w }) => ({
+      method: 'POST',
+      url: '/api/v1/service-certificate-requests',
+      headers: { 'idempotency-key': uniq('k') },
+      payload: { from: '2026-01-01', to: '2026-12-31', orgUnitId: w.communityA },
+    }),
+    expect: expectStatuses({
+      ok: 201,
+      allowed: ['member'],
+      outside: ['memberSibling'],
+      cells: { resident: 403 },
+    }),
+  },
+  {
+    // Staff over the unit asked see its requests; a member reads their own (member B: none there, an empty page).
+    operation: 'listServiceCertificateRequests',
+    request: ({ w }) => ({
+      method: 'GET',
+      url: `/api/v1/service-certificate-requests?orgUnitId=${w.branchA}`,
+    }),
+    expect: staff(200, { member: 200, memberSibling: 200, resident: 403 }),
+  },
+  {
+    operation: 'declineServiceCertificateRequest',
+    request: async (ctx) => ({
+      method: 'POST',
+      url: `/api/v1/service-certificate-requests/${await pendingRequest(ctx)}/decline`,
+      headers: { 'idempotency-key': uniq('k') },
+      payload: { reason: '该期间无本单位记录的服务' },
+    }),
+    expect: staff(200),
+  },
+  {
+    // Revocation voids a public record: the secretaries over the issuing unit only (grid workers 403).
+    operation: 'revokeServiceCertificate',
+    request: async (ctx) => ({
+      method: 'POST',
+      url: `/api/v1/service-certificates/${await validCertificate(ctx)}/revoke`,
+      headers: { 'idempotency-key': uniq('k') },
+      payload: { reason: '录入有误' },
+    }),
+    expect: expectStatuses({ ok: 200, allowed: INSIDE_SECRETARIES, outside: OUTSIDE_SECRETARIES }),
+  },
 ]
+
+/** Member A's pending request to branch A, made again once a cell has decided it. */
+let pendingFixture: (() => Promise<string>) | undefined
+function pendingRequest(ctx: { t: TestApp; w: AuthzWorld }): Promise<string> {
+  pendingFixture ??= reusable(
+    async () => {
+      const res = await ctx.t.call({
+        method: 'POST',
+        url: '/api/v1/service-certificate-requests',
+        as: ctx.w.memberA.userId,
+        headers: { 'idempotency-key': uniq('k') },
+        payload: { from: '2026-01-01', to: '2026-12-31', orgUnitId: ctx.w.branchA },
+      })
+      expect(res.statusCode, res.body).toBe(201)
+      return res.json().id as string
+    },
+    async (id) =>
+      (
+        await one<{ status: string }>(
+          ctx.t.db,
+          sql`select status from service_certificate_requests where id = ${id}`,
+        )
+      )?.status === 'pending',
+  )
+  return pendingFixture()
+}
+
+/** A valid certificate of member A issued by branch A, made again once a cell has revoked it. */
+let certificateFixture: (() => Promise<string>) | undefined
+function validCertificate(ctx: { t: TestApp; w: AuthzWorld }): Promise<string> {
+  certificateFixture ??= reusable(
+    async () => {
+      const res = await ctx.t.call({
+        method: 'POST',
+        url: `/api/v1/members/${ctx.w.memberA.memberId}/service-certificates`,
+        as: ctx.w.secretaryA,
+        headers: { 'idempotency-key': uniq('k') },
+        payload: { from: '2026-01-01', to: '2026-12-31' },
+      })
+      expect(res.statusCode, res.body).toBe(201)
+      return res.json().id as string
+    },
+    async (id) =>
+      (
+        await one<{ revoked: boolean }>(
+          ctx.t.db,
+          sql`select revoked_at is not null as revoked from service_certificates where id = ${id}`,
+        )
+      )?.revoked === false,
+  )
+  return certificateFixture()
+}
 
 runAuthzMatrix('activities, hours and certificates', () => ({ t, w }), rows)
