@@ -106,6 +106,40 @@ const SUCCEEDS: Record<string, () => Promise<Call>> = {
       from: '2026-01-01',
       to: '2026-12-31',
     }),
+  requestServiceCertificate: async () => {
+    const m = await createMemberUser(t.db, w.branchA)
+    return post(m.userId, '/service-certificate-requests', {
+      from: '2026-01-01',
+      to: '2026-12-31',
+      orgUnitId: w.branchA,
+    })
+  },
+  declineServiceCertificateRequest: async () => {
+    const m = await createMemberUser(t.db, w.branchA)
+    const asked = await t.call({
+      ...post(m.userId, '/service-certificate-requests', {
+        from: '2026-01-01',
+        to: '2026-12-31',
+        orgUnitId: w.branchA,
+      }),
+      headers: { 'idempotency-key': idemKey() },
+    })
+    expect(asked.statusCode, asked.body).toBe(201)
+    return post(w.secretaryA, `/service-certificate-requests/${asked.json().id}/decline`, {
+      reason: '无记录',
+    })
+  },
+  revokeServiceCertificate: async () => {
+    const issued = await t.call({
+      ...post(w.secretaryA, `/members/${w.memberA.memberId}/service-certificates`, {
+        from: '2026-01-01',
+        to: '2026-12-31',
+      }),
+      headers: { 'idempotency-key': idemKey() },
+    })
+    expect(issued.statusCode, issued.body).toBe(201)
+    return post(w.secretaryA, `/service-certificates/${issued.json().id}/revoke`, { reason: '录入有误' })
+  },
   correctServiceHours: async () => {
     const id = await verifiedActivity(t, w.secretaryA, w.branchA, [[w.memberA.memberId, '2.00']])
     return post(w.secretaryA, `/activities/${id}/participants/${w.memberA.memberId}/corrections`, {

@@ -243,6 +243,18 @@ const invitation = await ok(
 )
 await ok({ method: 'POST', url: `/api/v1/resident-invitations/${invitation.id}/revoke`, as: w.admin })
 
+// Certificates (issue 19): member A asks branch A for one, so the requests list shows its requestedAt.
+await ok(
+  {
+    method: 'POST',
+    url: '/api/v1/service-certificate-requests',
+    as: w.memberA.userId,
+    headers: { 'idempotency-key': idemKey() },
+    payload: { from: '2026-01-01', to: '2026-12-31', orgUnitId: w.branchA },
+  },
+  201,
+)
+
 // Then every GET operation of the served document, as the first actor it answers 200 (JSON, and CSV where offered).
 interface Operation {
   operationId: string

@@ -113,6 +113,7 @@ const RESOURCE_IDS: Record<string, string> = {
   activities: 'activities',
   'service-requests': 'requests',
   'service-certificates': 'codes',
+  'service-certificate-requests': 'certificateRequests',
   rubrics: 'rubrics',
   claims: 'claims',
   'scoring-rounds': 'rounds',
@@ -348,6 +349,20 @@ function happyPaths(): Record<string, Happy> {
       actor: 'secretaryA',
       path: { id: n.memberA! },
       body: { from: `${year}-01-01`, to: isoDay(0) },
+    },
+    requestServiceCertificate: {
+      actor: 'memberA',
+      body: { from: `${year}-01-01`, to: isoDay(0), orgUnitId: n.communityA },
+    },
+    declineServiceCertificateRequest: {
+      actor: 'secretaryA',
+      path: { id: n.certificateRequest! },
+      body: { reason: '本期间无本单位记录' },
+    },
+    revokeServiceCertificate: {
+      actor: 'secretaryA',
+      path: { id: n.certificate! },
+      body: { reason: '录入有误' },
     },
     createRubric: {
       actor: 'secretaryA',

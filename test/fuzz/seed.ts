@@ -195,6 +195,17 @@ export async function seedForFuzz(t: TestApp): Promise<Seeded> {
     if (r.statusCode !== 201) throw new Error(r.body)
     return r.json() as { id: string; verificationCode: string }
   })
+  const certificateRequest = await must('certificate request', async () => {
+    const r = await t.call({
+      method: 'POST',
+      url: '/api/v1/service-certificate-requests',
+      as: w.memberA.userId,
+      headers: { 'idempotency-key': idemKey() },
+      payload: { from: `${today().slice(0, 4)}-01-01`, to: today(), orgUnitId: w.branchA },
+    })
+    if (r.statusCode !== 201) throw new Error(r.body)
+    return r.json().id as string
+  })
   const team = await must('team', async () => {
     const r = await t.call({
       method: 'POST',
@@ -247,6 +258,7 @@ export async function seedForFuzz(t: TestApp): Promise<Seeded> {
     requests: [requestId, dispatched, accepted, completed],
     certificates: [certificate.id],
     codes: [certificate.verificationCode],
+    certificateRequests: [certificateRequest],
     rubrics: [rubricId, draftRubric],
     claims: [claimA.id, claimA2.id, looseClaim.id],
     rounds: [round.id],
@@ -318,6 +330,8 @@ export async function seedForFuzz(t: TestApp): Promise<Seeded> {
     branchA: w.branchA,
     communityA: w.communityA,
     openActivity,
+    certificate: certificate.id,
+    certificateRequest,
     secretaryA: w.secretaryA,
     panelistA: w.panelistA,
     ...(objection[0] ? { objection: objection[0] } : {}),
