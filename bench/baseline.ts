@@ -4,6 +4,7 @@
  * the benchmark runner, so each real figure can be printed as a ratio to what the bare stack does here.
  *
  *   GET  /read/:id   -> BASELINE_READ_SQL with $1 = id
+ *   GET  /page/:id   -> BASELINE_PAGE_SQL with $1 = id, every row (the ledger page's rows as the database has them)
  *   POST /write/:id  -> BEGIN; BASELINE_WRITE_SQL ($1 = id); COMMIT
  */
 import Fastify from 'fastify'
@@ -14,6 +15,7 @@ const pool = new pg.Pool({
   max: Number(process.env.DB_POOL_SIZE ?? 10),
 })
 const readSql = process.env.BASELINE_READ_SQL ?? 'select 1 as one where $1::text is not null'
+const pageSql = process.env.BASELINE_PAGE_SQL ?? readSql
 const writeSql = (process.env.BASELINE_WRITE_SQL ?? 'select 1 where $1::text is not null')
   .split(';')
   .filter((s) => s.trim())
@@ -24,6 +26,10 @@ app.get<{ Params: { id: string } }>('/read/:id', async (req, reply) => {
   const r = await pool.query({ name: 'read', text: readSql, values: [req.params.id] })
   if (r.rowCount === 0) return reply.code(404).send({ error: 'not found' })
   return r.rows[0]
+})
+app.get<{ Params: { id: string } }>('/page/:id', async (req) => {
+  const r = await pool.query({ name: 'page', text: pageSql, values: [req.params.id] })
+  return { items: r.rows }
 })
 app.post<{ Params: { id: string } }>('/write/:id', async (req) => {
   const client = await pool.connect()
