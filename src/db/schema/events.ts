@@ -20,10 +20,12 @@ import * as col from './columns'
  * change that caused it, so a committed change always has its event and a rolled-back one never does. Append-only
  * (src/db/sql/events.sql). `id` is time-ordered (uuid v7) and is the consumer's dedupe key (webhook-id).
  *
- * `txId` is the writing transaction's id (pg_current_xact_id()): time-ordered ids are taken before commit, so two
- * transactions can make their events visible out of id order. The pull feed and the webhook dispatcher read only
- * events of transactions older than every transaction still running (pg_snapshot_xmin), in (txId, id) order: no
- * event can appear later behind a cursor, so a reader never misses or repeats one.
+ * Time-ordered ids are taken before commit, so transactions make their events visible out of id order: a reader
+ * that resumed after the last id it saw could miss an event committed late with a smaller id. So the dispatcher
+ * (one at a time, under the lock of event_dispatch_state) gives each committed event the next `feedSeq`, in its
+ * own transactions, in order: a reader of `feedSeq > cursor` never misses or repeats one. An event written by a
+ * transaction still running gets its number when it commits, after everything numbered before.
+ * `txId` (the writing transaction's id) orders events of one dispatch: roughly commit order.
  */
 export const events = pgTable(
   'events',
@@ -40,10 +42,13 @@ export const events = pgTable(
     /** The member the event is about, if any: that member reads it in their own feed. */
     memberId: uuid(),
     data: jsonb().notNull(),
+    /** The commit-order position the dispatcher gives it (null until then): the pull feed's cursor. */
+    feedSeq: bigint({ mode: 'number' }),
   },
   (t) => [
-    index('events_tx_idx').on(t.txId, t.id),
-    index('events_member_idx').on(t.memberId, t.txId, t.id).where(sql`${t.memberId} is not null`),
+    uniqueIndex('events_feed_seq_idx').on(t.feedSeq),
+    index('events_unsequenced_idx').on(t.txId, t.id).where(sql`${t.feedSeq} is null`),
+    index('events_member_feed_idx').on(t.memberId, t.feedSeq).where(sql`${t.memberId} is not null`),
     // Events that happen once per subject (the notice a day before a redemption's hold lapses): the sweep that
     // writes them may run in every process and again after a crash; this index makes a second one impossible.
     uniqueIndex('events_once_idx').on(t.type, t.subjectId).where(sql`${t.type} in ('redemption.expiring')`),
@@ -138,13 +143,12 @@ export const webhookDeliveryAttempts = pgTable(
   (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
 )
 
-/** The dispatcher's place in the outbox (one row): events up to (txId, eventId) have their deliveries. */
+/** The dispatcher's state (one row, locked by the dispatcher): the last feedSeq it gave out. */
 export const eventDispatchState = pgTable(
   'event_dispatch_state',
   {
     id: smallint().primaryKey(),
-    txId: bigint({ mode: 'number' }).notNull(),
-    eventId: uuid().notNull(),
+    lastSeq: bigint({ mode: 'number' }).notNull().default(0),
   },
   (t) => [check('event_dispatch_state_one_chk', sql`${t.id} = 1`)],
 )

@@ -2,11 +2,22 @@
 -- migrate() whenever this text changes; every statement is safe to run again.
 
 -- The outbox is a record of what happened: never edited, never removed (a consumer's dedupe key must keep
--- meaning the same thing). Deliveries refer to it.
+-- meaning the same thing). Deliveries refer to it. The one change allowed is the dispatcher numbering an event
+-- for the feed, once (feed_seq from null to a number, nothing else).
 DROP TRIGGER IF EXISTS events_append_only ON events;
-CREATE TRIGGER events_append_only
+CREATE OR REPLACE FUNCTION events_only_numbered() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.feed_seq IS NULL AND NEW.feed_seq IS NOT NULL
+     AND (to_jsonb(NEW) - 'feed_seq') = (to_jsonb(OLD) - 'feed_seq') THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'events is append-only (% refused)', TG_OP USING ERRCODE = '55000';
+END;
+$$;
+DROP TRIGGER IF EXISTS events_only_numbered ON events;
+CREATE TRIGGER events_only_numbered
   BEFORE UPDATE OR DELETE ON events
-  FOR EACH ROW EXECUTE FUNCTION refuse_write('55000', '%1$s is append-only (%2$s refused)');
+  FOR EACH ROW EXECUTE FUNCTION events_only_numbered();
 
 -- One event written from inside a database function (the redemption functions of rewards.sql, which are one
 -- statement each for speed): the same row recordEvents (src/modules/events/record.ts) writes, from the jsonb
