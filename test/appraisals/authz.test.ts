@@ -70,6 +70,12 @@ const rows: AuthzRow[] = [
     },
   },
   {
+    // A member reads their own published outcomes (none yet here: an empty page); nobody else has any: 403.
+    operation: 'listMyAppraisals',
+    request: () => ({ method: 'GET', url: '/api/v1/me/appraisals' }),
+    expect: { ...expectStatuses({ ok: 200, allowed: ['member', 'memberSibling'] }), resident: 403 },
+  },
+  {
     operation: 'publishAppraisals',
     request: ({ w }) => ({
       method: 'POST',

@@ -114,6 +114,16 @@ await ok({
   as: w.secretaryA,
   payload: { outcome: '合格' },
 })
+// Published, so member A reads it (listMyAppraisals) with its recordedAt.
+await ok(
+  {
+    method: 'POST',
+    url: '/api/v1/appraisals/publish',
+    as: w.secretaryA,
+    payload: { orgUnitId: w.branchA, year: thisYear() },
+  },
+  201,
+)
 
 // Service requests: confirmed, declined, cancelled.
 await ok({
@@ -242,18 +252,6 @@ const invitation = await ok(
   201,
 )
 await ok({ method: 'POST', url: `/api/v1/resident-invitations/${invitation.id}/revoke`, as: w.admin })
-
-// Certificates (issue 19): member A asks branch A for one, so the requests list shows its requestedAt.
-await ok(
-  {
-    method: 'POST',
-    url: '/api/v1/service-certificate-requests',
-    as: w.memberA.userId,
-    headers: { 'idempotency-key': idemKey() },
-    payload: { from: '2026-01-01', to: '2026-12-31', orgUnitId: w.branchA },
-  },
-  201,
-)
 
 // Then every GET operation of the served document, as the first actor it answers 200 (JSON, and CSV where offered).
 interface Operation {

@@ -64,6 +64,10 @@ export const appraisalsExamples: OperationExamples = {
     response: { items: [zhang, li], nextCursor: null },
     errors: { 404: { code: 'not_found', detail: 'org unit not found' } },
   },
+  listMyAppraisals: {
+    description: "The member's own published outcomes, newest year first",
+    response: { items: [{ ...zhang, published: true }], nextCursor: null },
+  },
   publishAppraisals: {
     description: 'The publication: from now on outcomes below the unit change only with a reason',
     request: { orgUnitId: EX.unit.branch, year: 2026 },

@@ -101,6 +101,29 @@ export async function listCurrent(
   )
 }
 
+/**
+ * The member's current appraisal of each year whose list is published for their unit of that year (公示: what the
+ * member may read), newest year first, keyset after `afterYear`.
+ */
+export async function listPublishedOf(
+  db: Db,
+  memberId: string,
+  afterYear: number | undefined,
+  limit: number,
+): Promise<CurrentRow[]> {
+  return rows<CurrentRow>(
+    db,
+    sql`select ${COLUMNS}, true as published
+        from appraisals a join members m on m.id = a.member_id
+        where a.member_id = ${memberId}
+          and not exists (select 1 from appraisals b where b.supersedes_id = a.id)
+          and ${publishedFor(sql`a.org_unit_id`, sql`a.year`)}
+          ${afterYear === undefined ? sql`` : sql`and a.year < ${afterYear}`}
+        order by a.year desc
+        limit ${limit}`,
+  )
+}
+
 /** Every appraisal of these members for the year, newest first per member (for the history of a page). */
 export async function historiesOf(
   db: Db,

@@ -18,10 +18,11 @@ import {
   AppraisalParams,
   AppraisalPublication,
   ListAppraisalsQuery,
+  ListMyAppraisalsQuery,
   PublishAppraisalsBody,
   RecordAppraisalBody,
 } from './schemas'
-import { listAppraisals, publishAppraisals, recordAppraisal } from './service'
+import { listAppraisals, listMyAppraisals, publishAppraisals, recordAppraisal } from './service'
 
 const tags = ['appraisals']
 
@@ -123,5 +124,25 @@ export const appraisalsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.code(201).send(await publishAppraisals(app.db, request.caller, request.body)),
+  )
+
+  app.get(
+    '/me/appraisals',
+    {
+      schema: {
+        tags,
+        operationId: 'listMyAppraisals',
+        summary: "The caller's own year-end outcomes, once published (member)",
+        description:
+          'A member (others 403) reads their own appraisal of every year whose list is published (公示, ' +
+          'publishAppraisals) for a unit at or above their home unit of that year, newest year first: the ' +
+          'outcome, the points and grade kept beside it, the note, and in `history` the earlier outcomes a ' +
+          'change after publication superseded (with its reason). A year not yet published is not listed: ' +
+          "until then the outcome is the branch's deliberation.",
+        querystring: ListMyAppraisalsQuery,
+        response: { 200: AppraisalPage, ...problems(400, 403) },
+      },
+    },
+    async (request) => listMyAppraisals(app.db, request.caller, request.query),
   )
 }

@@ -81,6 +81,9 @@ export type ListAppraisalsQuery = Static<typeof ListAppraisalsQuery>
 
 export const AppraisalPage = Page(Appraisal)
 
+export const ListMyAppraisalsQuery = Type.Object({ ...PageQuery })
+export type ListMyAppraisalsQuery = Static<typeof ListMyAppraisalsQuery>
+
 export const PublishAppraisalsBody = Body({ orgUnitId: Id, year: Year })
 export type PublishAppraisalsBody = Static<typeof PublishAppraisalsBody>
 

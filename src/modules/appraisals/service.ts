@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { type Db, transaction } from '../../db/client'
 import { type Caller, requireMemberAtHome, requireUnitInScope } from '../../shared/authz'
-import { DomainError, validation } from '../../shared/errors'
+import { DomainError, forbidden, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { formatInstant } from '../../shared/time'
 import { recordAudit } from '../audit'
@@ -11,6 +11,7 @@ import type {
   Appraisal,
   AppraisalPublication,
   ListAppraisalsQuery,
+  ListMyAppraisalsQuery,
   PublishAppraisalsBody,
   RecordAppraisalBody,
 } from './schemas'
@@ -152,4 +153,31 @@ export async function publishAppraisals(
     })
     return publication
   })
+}
+
+/**
+ * The caller's own appraisals (a member; others 403): for each year whose list is published (公示) for their unit,
+ * the current outcome with the points and grade kept beside it, and the earlier outcomes it superseded. Before
+ * publication a year is not shown: until then it is the branch's deliberation.
+ */
+export async function listMyAppraisals(
+  db: Db,
+  caller: Caller,
+  q: ListMyAppraisalsQuery,
+): Promise<{ items: Appraisal[]; nextCursor: string | null }> {
+  const memberId = caller.memberId
+  if (!memberId) throw forbidden()
+  const limit = pageLimit(q.limit)
+  const after = decodeCursor(q.cursor, ['int'])
+  const found = await repo.listPublishedOf(db, memberId, after?.[0], limit + 1)
+  const histories = new Map<number, repo.AppraisalRow[]>()
+  for (const r of found.slice(0, limit)) {
+    histories.set(r.year, (await repo.historiesOf(db, [memberId], r.year)).get(memberId) ?? [])
+  }
+  return toPage(
+    found,
+    limit,
+    (r) => [r.year],
+    (r) => toAppraisal(r, true, histories.get(r.year) ?? []),
+  )
 }
