@@ -14,6 +14,7 @@ import type { Database } from './db/client'
 import { activitiesExamples, activitiesRoutes, certificatePageRoutes } from './modules/activities'
 import { appraisalsExamples, appraisalsRoutes } from './modules/appraisals'
 import { auditExamples, auditRoutes } from './modules/audit'
+import { eventsExamples, eventsRoutes } from './modules/events'
 import { identityExamples, identityRoutes } from './modules/identity'
 import { ledgerExamples, ledgerRoutes } from './modules/ledger'
 import { membersExamples, membersRoutes } from './modules/members'
@@ -77,6 +78,8 @@ export interface AppOptions {
    * the app refuses to seal or open anything (the OpenAPI script builds the app without).
    */
   piiKeys?: Buffer[]
+  /** Webhook URLs may resolve to loopback, private and link-local addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
+  webhookAllowPrivateNetworks?: boolean
 }
 
 declare module 'fastify' {
@@ -255,6 +258,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...reportsExamples,
       ...appraisalsExamples,
       ...auditExamples,
+      ...eventsExamples,
     },
   })
   await app.register(authPlugin, {
@@ -284,6 +288,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await api.register(reportsRoutes)
       await api.register(appraisalsRoutes)
       await api.register(auditRoutes)
+      await api.register(eventsRoutes, { allowPrivateNetworks: options.webhookAllowPrivateNetworks })
     },
     { prefix: '/api/v1' },
   )

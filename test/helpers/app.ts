@@ -34,7 +34,16 @@ export async function buildTestApp(
     maxEventLoopDelayMs?: number
     /** PII_KEY as the server takes it (default TEST_PII_KEY). */
     piiKey?: string
-  } & Pick<AppOptions, 'trustProxy' | 'redisUrl' | 'redisPrefix' | 'login' | 'clock' | 'readDatabase'> = {},
+  } & Pick<
+    AppOptions,
+    | 'trustProxy'
+    | 'redisUrl'
+    | 'redisPrefix'
+    | 'login'
+    | 'clock'
+    | 'readDatabase'
+    | 'webhookAllowPrivateNetworks'
+  > = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: opts.poolSize })
   const app = await buildApp({
@@ -53,6 +62,7 @@ export async function buildTestApp(
     login: { addressMax: 1000, ...opts.login },
     clock: opts.clock,
     piiKeys: (opts.piiKey ?? TEST_PII_KEY).split(',').map(parsePiiKey),
+    webhookAllowPrivateNetworks: opts.webhookAllowPrivateNetworks,
   })
   opts.beforeReady?.(app)
   await app.ready()

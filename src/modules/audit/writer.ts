@@ -21,6 +21,7 @@ export type AuditTargetType =
   | 'resident'
   | 'resident_invitation'
   | 'appraisal'
+  | 'webhook'
 
 export interface AuditEvent {
   action: string
