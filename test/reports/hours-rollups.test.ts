@@ -73,7 +73,7 @@ async function rollupTables() {
     ),
     days: await rows(
       t.db,
-      sql`select member_id, to_char(day, 'YYYY-MM-DD') as day from report_member_days
+      sql`select member_id, to_char(day, 'YYYY-MM-DD') as day, hours_cents::text from report_member_days
           where member_id in (${ids}) order by 1, 2`,
     ),
     volunteers: await rows(
@@ -119,7 +119,8 @@ async function expectedTables() {
     ),
     days: await rows(
       t.db,
-      sql`select distinct member_id, to_char(day, 'YYYY-MM-DD') as day from ${recs} r order by 1, 2`,
+      sql`select member_id, to_char(day, 'YYYY-MM-DD') as day, coalesce(sum(hours_cents), 0)::text as hours_cents
+          from ${recs} r group by 1, 2 order by 1, 2`,
     ),
     // Each member-day once for every unit at or above the member's home.
     volunteers: await rows(

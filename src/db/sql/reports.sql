@@ -210,8 +210,8 @@ BEGIN
   SELECT x.work, x.day, m.org_unit_id, sum(x.h), count(*), sum(x.req)
     FROM report_rebuild_recs x JOIN members m ON m.id = x.member_id
    GROUP BY 1, 2, 3;
-  INSERT INTO report_member_days (member_id, day)
-  SELECT DISTINCT member_id, day FROM report_rebuild_recs;
+  INSERT INTO report_member_days (member_id, day, hours_cents)
+  SELECT member_id, day, sum(h) FROM report_rebuild_recs GROUP BY 1, 2;
   DELETE FROM report_member_hours;
   INSERT INTO report_member_hours (member_id, hours_cents)
   SELECT member_id, sum(h) FROM report_rebuild_recs GROUP BY 1;
@@ -363,6 +363,11 @@ BEGIN
   INSERT INTO report_volunteer_days AS v (unit_id, day, prev_day, n)
   SELECT u, day, prev, sum(n) FROM deltas GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3
   ON CONFLICT (unit_id, day, prev_day) DO UPDATE SET n = v.n + excluded.n;
+  -- The members' hours of the day, on the rows the statement above made sure of (after it: a row made here first
+  -- would hide a member's first day from it).
+  UPDATE report_member_days d SET hours_cents = d.hours_cents + x.h
+    FROM (SELECT m, sum(coalesce(h, 0)) AS h FROM unnest(p_members, p_hours) AS x(m, h) GROUP BY m) x
+   WHERE d.member_id = x.m AND d.day = p_day;
 END;
 $$;
 

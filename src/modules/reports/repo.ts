@@ -118,12 +118,13 @@ export async function rankMembers(
           select m.id, m.name, m.org_unit_id from members m join org_units u on u.id = m.org_unit_id
           where u.path like ${`${unitPath}%`}),
         p as (${earnedByMember(sql`select id from m`, plan, tz)}),
-        -- verified hours as the activities module counts them (hoursByMember): the view, service-zone dates
-        -- (every session runs in the service zone)
-        h as (select v.member_id, sum(v.hours_cents) as hours from verified_service_hours v
-              where v.member_id in (select id from m)
-                and v.occurred_at >= ${hours.from}::date and v.occurred_at < ${hours.to}::date + 1
-              group by v.member_id),
+        -- verified hours of the service-zone days from..to: each member's days of report_member_days, the
+        -- rollup of verified_service_hours per member and day (reports read the rollups, cut in the service
+        -- zone); summing the view per member read every participation of the year through the corrections
+        h as (select r.member_id, sum(r.hours_cents) as hours from report_member_days r
+              where r.member_id in (select id from m)
+                and r.day >= ${hours.from}::date and r.day <= ${hours.to}::date
+              group by r.member_id),
         ranked as (
           select m.id, m.name, m.org_unit_id, coalesce(p.cents, 0) as cents, coalesce(h.hours, 0) as hours,
                  rank() over (order by coalesce(p.cents, 0) desc) as rank
