@@ -36,6 +36,9 @@ const Env = Type.Object({
   LOGIN_MAX_DELAY_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
   PUBLIC_BASE_URL: Type.Optional(Type.String({ maxLength: 200 })),
   PII_KEY: Type.Optional(Type.String({ maxLength: 1000 })),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.String({ pattern: '^(true|false|1|0)$', default: 'false' }),
+  WEBHOOK_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 5000 }),
+  WEBHOOK_WORKER_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000 }),
 })
 type Env = Static<typeof Env>
 
@@ -85,6 +88,12 @@ export interface Config {
    * comma-separated, the first sealing new values and all opening old ones. Embedded mode invents one.
    */
   piiKeys: Buffer[]
+  /** Webhook URLs may resolve to loopback, private and link-local addresses (tests, a trusted internal receiver). */
+  webhookAllowPrivateNetworks: boolean
+  /** The first retry delay of a webhook delivery; each next one doubles (up to an hour), with jitter. */
+  webhookRetryBaseMs: number
+  /** How often each process's delivery worker looks for due deliveries when it has nothing to do. */
+  webhookWorkerIntervalMs: number
 }
 
 export class ConfigError extends Error {}
@@ -100,6 +109,8 @@ const numeric = new Set([
   'LOGIN_ADDRESS_MAX',
   'LOGIN_FREE_FAILURES',
   'LOGIN_MAX_DELAY_SECONDS',
+  'WEBHOOK_RETRY_BASE_MS',
+  'WEBHOOK_WORKER_INTERVAL_MS',
 ])
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
@@ -207,6 +218,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     loginMaxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,
     publicBaseUrl: publicBaseUrl(env.PUBLIC_BASE_URL, env.PORT),
     piiKeys,
+    webhookAllowPrivateNetworks: ['true', '1'].includes(env.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
+    webhookRetryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+    webhookWorkerIntervalMs: env.WEBHOOK_WORKER_INTERVAL_MS,
   }
 }
 

@@ -2,6 +2,7 @@ import { buildApp } from './app'
 import { ConfigError, loadConfig } from './config'
 import { openDatabase } from './db/client'
 import { migrate } from './db/migrate'
+import { startEventWorker } from './modules/events'
 import { bootstrapAdmin, ensureRoot } from './modules/identity'
 import { alignRollupZone } from './modules/reports'
 import { startRedemptionSweep } from './modules/rewards'
@@ -59,6 +60,7 @@ async function main() {
     redemptionHoldDays: config.redemptionHoldDays,
     publicBaseUrl: config.publicBaseUrl,
     piiKeys: config.piiKeys,
+    webhookAllowPrivateNetworks: config.webhookAllowPrivateNetworks,
     corsOrigins: config.corsOrigins,
     rateLimitMax: config.rateLimitMax,
     rateLimitWindowSeconds: config.rateLimitWindowSeconds,
@@ -118,6 +120,12 @@ async function main() {
 
   // Releases lapsed redemption holds; safe with any number of processes (FOR UPDATE SKIP LOCKED).
   startRedemptionSweep(app, { intervalMs: config.redemptionSweepSeconds * 1000 })
+  // Delivers webhooks (and numbers committed events for the feed); any number of processes (SKIP LOCKED, leases).
+  startEventWorker(app, {
+    intervalMs: config.webhookWorkerIntervalMs,
+    retryBaseMs: config.webhookRetryBaseMs,
+    allowPrivateNetworks: config.webhookAllowPrivateNetworks,
+  })
   await app.listen({ port: config.port, host: config.host })
   const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
   app.log.info(
