@@ -6,6 +6,7 @@ import { startEventWorker } from './modules/events'
 import { bootstrapAdmin, ensureRoot } from './modules/identity'
 import { alignRollupZone } from './modules/reports'
 import { startRedemptionSweep } from './modules/rewards'
+import { consoleFolder, consolePlugin } from './plugins/console'
 
 async function main() {
   let config: ReturnType<typeof loadConfig>
@@ -74,6 +75,10 @@ async function main() {
     },
     logger,
   })
+  // The web console (console/, built into console/dist) at /console/, same origin as the API.
+  const consoleRoot = consoleFolder()
+  await app.register(consolePlugin, { root: consoleRoot })
+  if (!consoleRoot) app.log.warn('the console is not built (console/dist): /console/ says how to build it')
   if (repeatables.length) app.log.info({ repeatables }, 'functions, triggers and views applied (src/db/sql)')
   // Reports read only the rollups, so they must be cut in TIMEZONE: recut them now if it changed.
   const recutFrom = await alignRollupZone(database.db, config.timezone)
