@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Three stages: build bundles src/ with the dev dependencies (esbuild), deps installs production packages only,
+# Three stages: build bundles src/ and builds the console with the dev dependencies (esbuild, Vite), deps installs production packages only,
 # runtime runs the bundle with plain node: no TypeScript loader (tsx costs ~80 MB RSS), no dev packages.
 # Node 20 (the node:20 images are 20.19 or later): package.json `engines` says ^20.19.0 || >=22.13.0, and
 # --engine-strict makes npm ci fail, not warn, if a package of the tree would not run on this Node.
@@ -9,8 +9,12 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --engine-strict --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/build.mjs ./scripts/
+COPY scripts/build.mjs scripts/console-build.mjs ./scripts/
 COPY src ./src
+# The web console (console/ -> console/dist, served at /console/): built here with the dev packages (Vite,
+# React, antd); the image ships the built files only.
+COPY client/src ./client/src
+COPY console ./console
 RUN npm run build
 
 FROM node:20-bookworm-slim AS deps
@@ -26,6 +30,7 @@ COPY package.json ./
 # The bundle finds migrations/ and the repeatable SQL (functions, triggers, views: src/db/sql) by walking up from
 # dist/ (src/db/migrate.ts, src/db/repeatable.ts); packages (the font included) resolve from node_modules.
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
 COPY migrations ./migrations
 COPY src/db/sql ./src/db/sql
 USER node

@@ -1,0 +1,32 @@
+import type { Dict } from './index'
+
+export const clerk = {
+  'nav.clerk.counter': ['兑换柜台', 'Counter'],
+  'nav.clerk.catalogue': ['积分超市商品', 'Catalogue'],
+  'nav.clerk.today': ['今日兑换', "Today's redemptions"],
+  'counter.find': ['姓名、手机号或会员码', 'Name, phone or member code'],
+  'counter.byCode': ['会员码 …{tail}', 'Member code …{tail}'],
+  'counter.useCode': [
+    '按姓名或手机号查找需要网格员或书记权限；请让党员打开“会员码”页面，扫码或输入其中的编号。',
+    'Finding by name or phone needs a grid worker or secretary grant: ask the member to open “Member code” and scan or type it.',
+  ],
+  'counter.none': ['没有找到党员', 'No member found'],
+  'counter.pick': ['选择', 'Select'],
+  'counter.noPhone': ['无手机号', 'No phone'],
+  'counter.another': ['换一位', 'Another member'],
+  'counter.phone': ['手机号', 'Phone'],
+  'counter.reserved': ['待领取', 'Reserved, to hand out'],
+  'counter.catalogue': ['可兑换物品', 'Catalogue'],
+  'catalogue.new': ['新增物品', 'New reward'],
+  'catalogue.cost': ['所需积分', 'Points'],
+  'catalogue.costRule': ['积分为最多两位小数的正数', 'Points: a positive number with at most two decimals'],
+  'catalogue.limit': ['每人每年限兑（可不填）', 'Per member per year (optional)'],
+  'catalogue.onHand': ['库存', 'On hand'],
+  'catalogue.reserved': ['已预留', 'Reserved'],
+  'catalogue.available': ['可兑', 'Available'],
+  'catalogue.active': ['上架', 'On shelf'],
+  'catalogue.stockIn': ['「{name}」入库', 'Stock in “{name}”'],
+  'catalogue.writeOff': ['「{name}」报损', 'Write off “{name}”'],
+  'catalogue.stockInShort': ['入库', 'Stock in'],
+  'catalogue.writeOffShort': ['报损', 'Write off'],
+} as const satisfies Dict

@@ -1,0 +1,26 @@
+import type { Dict } from './index'
+
+export const grid = {
+  'nav.grid.activities': ['网格活动', 'Activities'],
+  'nav.grid.requests': ['群众点单', 'Service requests'],
+  'nav.grid.code': ['签到码', 'Check-in code'],
+  'requests.all': ['全部状态', 'All'],
+  'requests.title': ['事项', 'Request'],
+  'requests.requester': ['群众', 'Requester'],
+  'requests.kind': ['类型', 'Kind'],
+  'requests.team': ['服务队', 'Team'],
+  'requests.dispatch': ['派单', 'Dispatch'],
+  'requests.publish': ['发布到抢单板', 'Publish'],
+  'requests.unpublish': ['撤回发布', 'Unpublish'],
+  'requests.dispatchTitle': ['派单：{title}', 'Dispatch: {title}'],
+  'requests.to': ['派给（输入姓名搜索党员，或选服务队）', 'To (type a name, or pick a team)'],
+  'request.kind.service': ['服务', 'Service'],
+  'request.kind.wish': ['微心愿', 'Wish'],
+  'request.status.open': ['待派单', 'Open'],
+  'request.status.published': ['抢单中', 'On the board'],
+  'request.status.dispatched': ['已派单', 'Dispatched'],
+  'request.status.accepted': ['已接单', 'Accepted'],
+  'request.status.completed': ['已完成', 'Completed'],
+  'request.status.confirmed': ['已评价', 'Confirmed'],
+  'request.status.cancelled': ['已取消', 'Cancelled'],
+} as const satisfies Dict

@@ -1,0 +1,89 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
+import { App as AntApp, ConfigProvider } from 'antd'
+import enUS from 'antd/locale/en_US'
+import zhCN from 'antd/locale/zh_CN'
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
+import { LangProvider, useLang, useT } from './i18n'
+import { isProblem } from './lib/api'
+import { SessionProvider, useSession } from './lib/session'
+import { homeOf, SCREENS } from './screens/registry'
+import { Login } from './shell/Login'
+import { Shell } from './shell/Shell'
+import './styles.css'
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 15_000,
+      refetchOnWindowFocus: false,
+      // A problem answer (404, 403, 422 ...) will answer the same again; only network trouble is retried.
+      retry: (count, error) => !isProblem(error) && count < 2,
+    },
+  },
+})
+
+function Home() {
+  const { state } = useSession()
+  if (state.status === 'signedOut') return <Navigate to="/login" replace />
+  if (state.status === 'signedIn' && state.workspace)
+    return <Navigate to={homeOf(state.workspace.role)} replace />
+  return <Shell />
+}
+
+function NotFound() {
+  const t = useT()
+  return <p>{t('common.notFound')}</p>
+}
+
+function Themed() {
+  const { lang } = useLang()
+  const bare = SCREENS.filter((s) => s.bare)
+  return (
+    <ConfigProvider
+      locale={lang === 'zh' ? zhCN : enUS}
+      theme={{
+        // Party red; secondary text and links dark enough for WCAG AA contrast (axe runs on every screen).
+        token: {
+          colorPrimary: '#b5121b',
+          colorLink: '#a8071a',
+          colorError: '#cf1322',
+          colorTextDescription: 'rgba(0, 0, 0, 0.65)',
+          colorTextTertiary: 'rgba(0, 0, 0, 0.62)',
+          borderRadius: 6,
+        },
+      }}
+    >
+      <AntApp>
+        <BrowserRouter basename="/console">
+          <Routes>
+            <Route path="/login" element={<Login />} />
+            <Route path="/" element={<Home />} />
+            {bare.map((s) => (
+              <Route key={s.path} path={`/${s.path}`} element={<s.component />} />
+            ))}
+            <Route element={<Shell />}>
+              {SCREENS.filter((s) => !s.bare).map((s) => (
+                <Route key={s.path} path={`/${s.path}`} element={<s.component />} />
+              ))}
+              <Route path="*" element={<NotFound />} />
+            </Route>
+          </Routes>
+        </BrowserRouter>
+      </AntApp>
+    </ConfigProvider>
+  )
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <LangProvider>
+        <SessionProvider>
+          <Themed />
+        </SessionProvider>
+      </LangProvider>
+    </QueryClientProvider>
+  </StrictMode>,
+)
