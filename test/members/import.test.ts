@@ -28,6 +28,7 @@ describe('parseMemberCsv', () => {
             isPartyMember: p.isPartyMember,
             phone: null,
             workUnit: null,
+            identity: null,
           })),
         })
       }),
@@ -42,9 +43,49 @@ describe('parseMemberCsv', () => {
   it('accepts 是/否 and 1/0 for isPartyMember', () => {
     expect(parseMemberCsv('name,isPartyMember\n甲,是\n乙,0\n')).toEqual({
       rows: [
-        { name: '甲', isPartyMember: true, phone: null, workUnit: null },
-        { name: '乙', isPartyMember: false, phone: null, workUnit: null },
+        { name: '甲', isPartyMember: true, phone: null, workUnit: null, identity: null },
+        { name: '乙', isPartyMember: false, phone: null, workUnit: null, identity: null },
       ],
     })
+  })
+
+  it('reads an identity document from identityType (code or name) and identityNumber, checked per line', () => {
+    const text = [
+      'name,isPartyMember,identityType,identityNumber',
+      '甲,是,resident_id,11010519491231002x',
+      '乙,是,护照,E1234 5678',
+      '丙,否,,',
+    ].join('\n')
+    expect(parseMemberCsv(text)).toEqual({
+      rows: [
+        expect.objectContaining({
+          name: '甲',
+          identity: { type: 'resident_id', number: '11010519491231002X' },
+        }),
+        expect.objectContaining({ name: '乙', identity: { type: 'passport', number: 'E12345678' } }),
+        expect.objectContaining({ name: '丙', identity: null }),
+      ],
+    })
+    const bad = parseMemberCsv(
+      [
+        'name,isPartyMember,identityType,identityNumber',
+        '甲,是,resident_id,110105194912310021',
+        '乙,是,驾驶证,123456',
+        '丙,是,,110105194912310021',
+        '丁,是,passport,',
+        '戊,是,resident_id,1101-0519',
+      ].join('\n'),
+    )
+    expect(bad).toEqual({
+      errors: [
+        { line: 2, message: expect.stringMatching(/^identityNumber .*check digit/) },
+        { line: 3, message: expect.stringMatching(/^identityType must be one of/) },
+        { line: 4, message: 'identityNumber needs identityType' },
+        { line: 5, message: 'identityType needs identityNumber' },
+        { line: 6, message: expect.stringMatching(/^identityNumber may hold only/) },
+      ],
+    })
+    // An error names the line, never the number.
+    for (const e of (bad as { errors: { message: string }[] }).errors) expect(e.message).not.toMatch(/\d{6}/)
   })
 })

@@ -103,6 +103,28 @@ export function identityNumberHash(pii: PiiKeyring, number: string): string {
   return pii.hash(normalizeIdentityNumber(number), HASH_PURPOSE)
 }
 
+/** The four stored columns of a checked number for a member (the import seals many before one insert). */
+export function sealIdentity(
+  pii: PiiKeyring,
+  memberId: string,
+  type: IdentityType,
+  number: string,
+): { type: IdentityType; sealed: string; hash: string; masked: string } {
+  return {
+    type,
+    sealed: pii.seal(number, sealContext(memberId)),
+    hash: pii.hash(number, HASH_PURPOSE),
+    masked: maskIdentityNumber(number),
+  }
+}
+
+/** The type a roster names: its code (resident_id) or its name as printed (居民身份证); undefined when neither. */
+export function identityTypeOf(text: string): IdentityType | undefined {
+  const t = text.trim()
+  if (t in IDENTITY_TYPES) return t as IdentityType
+  return (Object.entries(IDENTITY_TYPES) as [IdentityType, string][]).find(([, name]) => name === t)?.[0]
+}
+
 /** The sealed number of a member (tests and a future key rotation open it; no operation answers it). */
 export function openIdentityNumber(pii: PiiKeyring, memberId: string, sealed: string): string {
   return pii.open(sealed, sealContext(memberId))

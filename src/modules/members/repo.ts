@@ -76,14 +76,30 @@ export async function insertMember(db: Db, f: MemberFields): Promise<string> {
   return row!.id
 }
 
+/** A member of an import: its id chosen beforehand (the identity number is sealed for it), the document sealed. */
+export interface ImportedMember extends MemberFields {
+  id: string
+  identity: { type: string; sealed: string; hash: string; masked: string } | null
+}
+
 /** One statement for the whole import: all rows or none. */
-export async function insertMembers(db: Db, list: MemberFields[]): Promise<{ id: string; name: string }[]> {
+export async function insertMembers(db: Db, list: ImportedMember[]): Promise<{ id: string; name: string }[]> {
+  const flat = list.map(({ identity, ...m }) => ({
+    ...m,
+    identityType: identity?.type ?? null,
+    identitySealed: identity?.sealed ?? null,
+    identityHash: identity?.hash ?? null,
+    identityMasked: identity?.masked ?? null,
+  }))
   return rows<{ id: string; name: string }>(
     db,
-    sql`insert into members (org_unit_id, name, phone, is_party_member, work_unit)
-        select x."orgUnitId", x.name, x.phone, x."isPartyMember", x."workUnit"
-        from jsonb_to_recordset(${JSON.stringify(list)}::jsonb)
-          as x("orgUnitId" uuid, name text, phone text, "isPartyMember" boolean, "workUnit" text)
+    sql`insert into members (id, org_unit_id, name, phone, is_party_member, work_unit, identity_type, identity_sealed,
+                             identity_hash, identity_masked)
+        select x.id, x."orgUnitId", x.name, x.phone, x."isPartyMember", x."workUnit", x."identityType",
+               x."identitySealed", x."identityHash", x."identityMasked"
+        from jsonb_to_recordset(${JSON.stringify(flat)}::jsonb)
+          as x(id uuid, "orgUnitId" uuid, name text, phone text, "isPartyMember" boolean, "workUnit" text,
+               "identityType" text, "identitySealed" text, "identityHash" text, "identityMasked" text)
         returning id, name`,
   )
 }

@@ -132,7 +132,9 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Import members from CSV into a unit: all rows or none (secretary)',
         description:
           'Body text/csv, UTF-8 with or without BOM, header row with columns name,isPartyMember,phone,workUnit ' +
-          '(any order; phone and workUnit optional). isPartyMember: true/false, 1/0, yes/no or 是/否. ' +
+          '(any order; phone and workUnit optional) and optionally identityType,identityNumber (the type by its ' +
+          'code, resident_id, or its name, 居民身份证; the number checked as createMember checks it, sealed under ' +
+          'PII_KEY, shown only masked, e.g. in exportMembersCsv). isPartyMember: true/false, 1/0, yes/no or 是/否. ' +
           'On any error nothing is created and the 400 lists errors:[{line, message}], the header being line 1.',
         querystring: ImportMembersQuery,
         body: {
@@ -157,6 +159,7 @@ export const membersRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.caller,
         request.query.orgUnitId,
         request.body,
+        app.pii,
       )
       return reply.code(201).send(result)
     },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, transaction } from '../../db/client'
 import {
@@ -15,7 +16,7 @@ import { DomainError, forbidden, notFound } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import type { PiiKeyring } from '../../shared/pii'
 import { recordAudit, recordAuditMany } from '../audit'
-import { identityNumberHash, setIdentityDocument } from './identity'
+import { identityNumberHash, sealIdentity, setIdentityDocument } from './identity'
 import { type ImportError, parseMemberCsv } from './import'
 import * as repo from './repo'
 import type { CreateMemberBody, ListMembersQuery, Member, UpdateMemberBody } from './schemas'
@@ -160,29 +161,54 @@ export async function updateMember(
 }
 
 /** CSV import: all rows or none. Errors name lines, counting the header as line 1. */
-export async function importMembers(db: Db, caller: Caller, orgUnitId: string, text: string) {
+export async function importMembers(
+  db: Db,
+  caller: Caller,
+  orgUnitId: string,
+  text: string,
+  pii: PiiKeyring,
+) {
   await requireUnitInScope(db, caller, orgUnitId, MEMBER_WRITERS)
   const parsed = parseMemberCsv(text)
   if ('errors' in parsed) throw importFailed(parsed.errors)
+  // Ids chosen here, so each identity number is sealed for its own member (the value opens for that row only).
+  const members = parsed.rows.map(({ identity, ...r }) => {
+    const id: string = randomUUID()
+    return {
+      ...r,
+      id,
+      orgUnitId,
+      identity: identity ? sealIdentity(pii, id, identity.type, identity.number) : null,
+    }
+  })
   return transaction(db, async (tx) => {
     await requireUnitInScope(tx, caller, orgUnitId, MEMBER_WRITERS)
-    const created = parsed.rows.length
-      ? await repo.insertMembers(
-          tx,
-          parsed.rows.map((r) => ({ ...r, orgUnitId })),
-        )
-      : []
-    await recordAuditMany(
-      tx,
-      caller,
-      created.map((m) => ({
+    const created = members.length ? await repo.insertMembers(tx, members) : []
+    const documents = new Map(members.map((m) => [m.id, m.identity]))
+    await recordAuditMany(tx, caller, [
+      ...created.map((m) => ({
         action: 'member.import',
         targetType: 'member' as const,
         targetId: m.id,
         orgUnitId,
         after: { id: m.id, name: m.name, orgUnitId },
       })),
-    )
+      // As setting it one member at a time does: the type and the mask, never the number.
+      ...created.flatMap((m) => {
+        const doc = documents.get(m.id)
+        return doc
+          ? [
+              {
+                action: 'member.identity_document.set',
+                targetType: 'member' as const,
+                targetId: m.id,
+                orgUnitId,
+                after: { type: doc.type, maskedNumber: doc.masked },
+              },
+            ]
+          : []
+      }),
+    ])
     return { created: created.length }
   })
 }
