@@ -8,11 +8,12 @@ import { clerk } from './clerk'
 import { common } from './common'
 import { grid } from './grid'
 import { member } from './member'
+import { secretary } from './secretary'
 
 export type Lang = 'zh' | 'en'
 export type Dict = Record<string, readonly [string, string]>
 
-const DICT = { ...common, ...member, ...clerk, ...grid } satisfies Dict
+const DICT = { ...common, ...member, ...clerk, ...grid, ...secretary } satisfies Dict
 export type TKey = keyof typeof DICT
 export type T = (key: TKey, vars?: Record<string, string | number>) => string
 

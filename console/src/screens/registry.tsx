@@ -114,18 +114,88 @@ export const SCREENS: ScreenDef[] = [
     bare: true,
     component: lazy(() => import('./grid/CheckInCode')),
   },
-  // Secretary, panelist and admin screens: issue 21's second helper adds theirs here.
+  // 党支部书记 (the first is the home: what waits)
   {
     path: 'secretary',
     role: 'secretary',
-    label: 'nav.pending',
-    component: lazy(() => import('./shared/Pending')),
+    label: 'nav.secretary.home',
+    component: lazy(() => import('./secretary/Home')),
   },
+  {
+    path: 'secretary/activities',
+    role: 'secretary',
+    label: 'nav.secretary.activities',
+    component: lazy(() => import('./secretary/Activities')),
+  },
+  {
+    path: 'secretary/activities/:id',
+    role: 'secretary',
+    label: 'nav.secretary.activities',
+    hidden: true,
+    component: lazy(() => import('./secretary/ActivityDetail')),
+  },
+  {
+    path: 'secretary/claims',
+    role: 'secretary',
+    label: 'nav.secretary.claims',
+    component: lazy(() => import('./secretary/Claims')),
+  },
+  {
+    path: 'secretary/rounds',
+    role: 'secretary',
+    label: 'nav.secretary.rounds',
+    component: lazy(() => import('./secretary/Rounds')),
+  },
+  {
+    path: 'secretary/rounds/:id',
+    role: 'secretary',
+    label: 'nav.secretary.rounds',
+    hidden: true,
+    component: lazy(() => import('./secretary/RoundDetail')),
+  },
+  {
+    path: 'secretary/scoring',
+    role: 'secretary',
+    label: 'nav.secretary.scoring',
+    component: lazy(() => import('./panelist/Queue')),
+  },
+  {
+    path: 'secretary/members',
+    role: 'secretary',
+    label: 'nav.secretary.members',
+    component: lazy(() => import('./secretary/Members')),
+  },
+  {
+    path: 'secretary/rubrics',
+    role: 'secretary',
+    label: 'nav.secretary.rubrics',
+    component: lazy(() => import('./secretary/Rubrics')),
+  },
+  {
+    path: 'secretary/rubrics/:id',
+    role: 'secretary',
+    label: 'nav.secretary.rubrics',
+    hidden: true,
+    component: lazy(() => import('./secretary/RubricDetail')),
+  },
+  {
+    path: 'secretary/reports',
+    role: 'secretary',
+    label: 'nav.secretary.reports',
+    component: lazy(() => import('./secretary/Reports')),
+  },
+  {
+    path: 'secretary/ledger',
+    role: 'secretary',
+    label: 'nav.secretary.ledger',
+    component: lazy(() => import('./secretary/Ledger')),
+  },
+  // 支委
   {
     path: 'panelist',
     role: 'panelist',
-    label: 'nav.pending',
-    component: lazy(() => import('./shared/Pending')),
+    label: 'nav.panelist.queue',
+    component: lazy(() => import('./panelist/Queue')),
   },
   { path: 'admin', role: 'admin', label: 'nav.pending', component: lazy(() => import('./shared/Pending')) },
 ]
