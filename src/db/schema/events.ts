@@ -46,9 +46,13 @@ export const events = pgTable(
     feedSeq: bigint({ mode: 'number' }),
   },
   (t) => [
-    uniqueIndex('events_feed_seq_idx').on(t.feedSeq),
+    // The feed's indexes hold numbered events only, so the causing transaction (a redemption, a finalize) writes
+    // two index entries per event (the key and the dispatcher's queue), and the numbering writes the rest.
+    uniqueIndex('events_feed_seq_idx').on(t.feedSeq).where(sql`${t.feedSeq} is not null`),
     index('events_unsequenced_idx').on(t.txId, t.id).where(sql`${t.feedSeq} is null`),
-    index('events_member_feed_idx').on(t.memberId, t.feedSeq).where(sql`${t.memberId} is not null`),
+    index('events_member_feed_idx')
+      .on(t.memberId, t.feedSeq)
+      .where(sql`${t.memberId} is not null and ${t.feedSeq} is not null`),
     // Events that happen once per subject (the notice a day before a redemption's hold lapses): the sweep that
     // writes them may run in every process and again after a crash; this index makes a second one impossible.
     uniqueIndex('events_once_idx').on(t.type, t.subjectId).where(sql`${t.type} in ('redemption.expiring')`),

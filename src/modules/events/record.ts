@@ -65,10 +65,10 @@ export async function recordEvents(
   )
   await tx.execute(sql`
     insert into events (id, type, org_unit_id, org_path, subject_type, subject_id, member_id, data)
-    select r.id, r.type, r.org_unit_id, (select u.path from org_units u where u.id = r.org_unit_id),
-           r.subject_type, r.subject_id, r.member_id, r.data
-      from jsonb_to_recordset(${payload}::jsonb)
+    select r.id, r.type, r.org_unit_id, u.path, r.subject_type, r.subject_id, r.member_id, r.data
+      from json_to_recordset(${payload}::json)
            as r(id uuid, type text, org_unit_id uuid, subject_type text, subject_id uuid, member_id uuid, data jsonb)
+      left join org_units u on u.id = r.org_unit_id
     ${opts.oncePerSubject ? sql`on conflict do nothing` : sql``}`)
   return ids
 }
