@@ -6,7 +6,8 @@
  *
  * Options: --scale default|city, --repeats N (3), --seconds S (10), --reuse (keep using an existing
  * vp_bench / vp_bench_city database instead of loading a new one), --keep (do not drop the city database
- * afterwards), --only a,b (run some benchmarks: balance, rate, ledger, reports, redemption, hot, checkin, finalize),
+ * afterwards), --only a,b (run some benchmarks: balance, rate, ledger, reports, redemption, hot, checkin, finalize,
+ * events),
  * --cpu-prof (V8 profile of the server in /tmp/vp-bench-profiles), --runtime bundle|tsx (how the server runs:
  * by default `npm run build`'s dist/server.mjs as production runs it; tsx: src/server.ts through tsx, as npm start),
  * --server-flags "..." (V8 flags for the server), --out FILE (BENCHMARKS.md).
@@ -18,6 +19,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import type autocannon from 'autocannon'
 import pg from 'pg'
 import { checkInCodeAt, checkInKey, timeStepAt } from '../src/modules/activities/check-in-codes'
+import { type EventsBench, eventsBench, eventsMarkdown } from './events'
 import {
   type BenchMember,
   describe,
@@ -116,6 +118,8 @@ export interface Results {
   ranking?: { ms: number[]; rows: number; failures: string[] }
   summary?: { ms: number[]; body: unknown; failures: string[] }
   finalize?: { claims: number; seconds: number; posted: number; setupSeconds: number }
+  /** The outbox's cost and the webhook worker's throughput (bench/events.ts). */
+  events?: EventsBench
   /** 签到 burst: every active member checks in to one activity, at an offered rate and all at once. */
   checkIn?: {
     members: number
@@ -179,7 +183,9 @@ async function main() {
   if (!scale) throw new Error(`unknown --scale ${scaleName} (only: ${Object.keys(SCALES).join(', ')})`)
   const repeats = Number(opt('repeats', '3'))
   const seconds = Number(opt('seconds', '10'))
-  const only = new Set(opt('only', 'balance,rate,ledger,reports,redemption,hot,checkin,finalize').split(','))
+  const only = new Set(
+    opt('only', 'balance,rate,ledger,reports,redemption,hot,checkin,finalize,events').split(','),
+  )
   const connections = 50
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
   const dbName = scaleName === 'default' ? 'vp_bench' : `vp_bench_${scaleName}`
@@ -535,6 +541,8 @@ async function main() {
       phases.push('finalize')
       r.finalize = await finalizeBench(g, server.url, secretary)
     }
+    // In process, on its own database (the server idles meanwhile): events with and without the outbox.
+    if (only.has('events')) r.events = await eventsBench(adminUrl)
     r.peakAfter[phases.at(-1) ?? 'start'] = server.peakRssMb()
 
     r.rssMb = server.peakRssMb()
@@ -850,6 +858,7 @@ function section(r: Results): string {
     out.push(
       `finalizeRound of ${r.finalize.claims} claims: ${fmt(r.finalize.seconds, 2)} s (${r.finalize.posted} postings; setup through the API ${fmt(r.finalize.setupSeconds, 1)} s).`,
     )
+  if (r.events) out.push(...eventsMarkdown(r.events))
   out.push(
     `Server peak RSS: ${fmt(r.rssMb)} MB (after start ${fmt(r.idleRssMb)} MB; peak after ${Object.entries(
       r.peakAfter,
