@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Database, one, openDatabase, rows, sql, transaction } from '../../src/db/client'
@@ -24,8 +26,8 @@ import {
 // the test alternates requests between them, the way a round-robin balancer would, and checks that every
 // guarantee of one process holds for two: an Idempotency-Key has one effect whichever process sees it, the last
 // unit of stock goes to one redeemer, a caller's rate limit is one budget, the sweep that releases lapsed
-// reservations runs in both and releases each once. The webhook delivery worker (issue 20, src/modules/events)
-// has not landed yet: its case is the it.todo at the end, written to be filled in the same way.
+// reservations runs in both and releases each once, and the webhook delivery workers (src/modules/events, one in
+// each process) deliver each event once.
 
 const CLUSTER_PORT = 4240
 const RATE_LIMIT_MAX = 30
@@ -108,6 +110,9 @@ beforeAll(async () => {
     // the sweep every second instead of every minute; info logs say how many each process released
     REDEMPTION_SWEEP_SECONDS: '1',
     LOG_LEVEL: 'info',
+    // webhooks to the test's receiver on loopback, the workers polling often
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WEBHOOK_WORKER_INTERVAL_MS: '100',
     ...(redisUnavailable ? {} : { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: redisPrefix }),
   }
   // One after the other: both migrate the same database (serialised by an advisory lock anyway).
@@ -346,7 +351,77 @@ describe('two API processes on one PostgreSQL, requests alternating between them
     report('two-processes sweep', { reservations: N, releasedBy: split, tookMs })
   })
 
-  it.todo(
-    'each event is delivered once across the two processes’ webhook workers (src/modules/events delivery worker, FOR UPDATE SKIP LOCKED): register a webhook to a local receiver, make 50 events through both processes, and count one delivery per event at the receiver',
-  )
+  it('each event is delivered once across the two processes’ webhook workers', async () => {
+    // A receiver on loopback (WEBHOOK_ALLOW_PRIVATE_NETWORKS for this test), a webhook on branch A for
+    // points.posted, and 60 adjustments of 12 members (each member's events are delivered in order, so many
+    // subjects let both workers deliver at once) made through both processes.
+    const received: string[] = []
+    const receiver = createServer((req, res) => {
+      received.push(String(req.headers['webhook-id']))
+      req.resume()
+      req.on('end', () => setTimeout(() => res.writeHead(200).end('ok'), 5))
+    })
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+    try {
+      const port = (receiver.address() as AddressInfo).port
+      const token = await tokenOf(w.secretaryA)
+      const hook = await call(next().base, 'POST', '/api/v1/webhooks', {
+        token,
+        body: { orgUnitId: w.branchA, url: `http://127.0.0.1:${port}/hook`, eventTypes: ['points.posted'] },
+      })
+      expect(hook.status, JSON.stringify(hook.body)).toBe(201)
+      const { createMemberUser, createUser, uniq } = await import('../helpers/factories')
+      const members = []
+      for (let i = 0; i < 12; i++) members.push((await createMemberUser(database.db, w.branchA)).memberId)
+      // three secretaries of branch A, 20 adjustments each: within RATE_LIMIT_MAX per caller
+      const secretaries: string[] = []
+      for (let i = 0; i < 3; i++) {
+        const username = uniq('rel_sec')
+        const userId = await createUser(database.db, { username, grants: [['secretary', w.branchA]] })
+        usernames.set(userId, username)
+        secretaries.push(await tokenOf(userId))
+      }
+      const transactions = await Promise.all(
+        members.map(async (memberId, i) => {
+          const ids: string[] = []
+          for (let j = 0; j < 5; j++) {
+            const r = await call(j % 2 ? a.base : b.base, 'POST', '/api/v1/ledger/adjustments', {
+              token: secretaries[i % 3],
+              key: randomUUID(),
+              body: { memberId, amount: '0.01', reason: `webhook ${j}` },
+            })
+            expect(r.status, JSON.stringify(r.body)).toBe(201)
+            ids.push((r.body as { id: string }).id)
+          }
+          return ids
+        }),
+      )
+      const expected = (
+        await rows<{ id: string }>(
+          database.db,
+          sql`select id::text from events where type = 'points.posted'
+               and data->>'transactionId' in ${transactions.flat()}`,
+        )
+      ).map((e) => e.id)
+      expect(expected).toHaveLength(60)
+      const tookMs = await until(
+        async () => expected.every((id) => received.includes(id)),
+        60_000,
+        'the 60 events delivered',
+      )
+      await sleep(1500) // both workers run again: nothing is delivered a second time
+      const times = new Map<string, number>()
+      for (const id of received) times.set(id, (times.get(id) ?? 0) + 1)
+      expect(expected.filter((id) => times.get(id) !== 1)).toEqual([])
+      expect([...times.values()].filter((n) => n > 1)).toEqual([])
+      const attempts = await one<{ n: string }>(
+        database.db,
+        sql`select count(*)::text as n from webhook_deliveries d where d.event_id in ${expected}`,
+      )
+      expect(attempts!.n).toBe('60')
+      report('two-processes webhooks', { events: 60, received: received.length, tookMs })
+    } finally {
+      await new Promise((r) => receiver.close(r))
+    }
+  })
 })
