@@ -39,6 +39,13 @@ export function parseCents(value: unknown, field = 'value'): Cents {
 
 /** Formats hundredths as the API's decimal string: 1250 -> "12.50", -5 -> "-0.05". */
 export function formatCents(cents: Cents | bigint | string): string {
+  // Safe integers (every figure a row holds in practice) without BigInt: the ledger page formats 200 a request.
+  const x = typeof cents === 'bigint' ? Number.NaN : Number(cents)
+  if (Number.isSafeInteger(x) && (typeof cents !== 'string' || /^-?\d+$/.test(cents))) {
+    const abs = x < 0 ? -x : x
+    const frac = abs % 100
+    return `${x < 0 ? '-' : ''}${(abs - frac) / 100}.${frac < 10 ? '0' : ''}${frac}`
+  }
   const n = BigInt(cents)
   const negative = n < 0n
   const abs = negative ? -n : n
