@@ -69,6 +69,14 @@ try {
 
 const started = Date.now()
 console.log(built ? 'console: sources changed, building console/dist' : 'console: building console/dist')
-await vite.build({ configFile: join(consoleDir, 'vite.config.ts'), mode: 'production', logLevel: 'warn' })
+// Only --force empties console/dist first. A rebuild because sources changed keeps the previous build's hashed
+// assets beside the new ones: a server already running (another checkout's e2e run, npm start) keeps the
+// index.html it read at start and must still find the files it names.
+await vite.build({
+  configFile: join(consoleDir, 'vite.config.ts'),
+  mode: 'production',
+  logLevel: 'warn',
+  build: { emptyOutDir: force },
+})
 writeFileSync(stamp, `${wanted}\n`)
 console.log(`console: built console/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`)

@@ -76,7 +76,24 @@ function Themed() {
   )
 }
 
-createRoot(document.getElementById('root')!).render(
+/**
+ * A table wider than a phone scrolls sideways inside antd's .ant-table-content, which keyboard users cannot reach
+ * unless it takes focus (axe: scrollable-region-focusable). Every such region gets tabindex=0, for every table
+ * of every screen, as they appear.
+ */
+function focusableScrollRegions(root: HTMLElement) {
+  const mark = () => {
+    for (const el of root.querySelectorAll<HTMLElement>('.ant-table-content:not([tabindex])')) {
+      el.tabIndex = 0
+    }
+  }
+  new MutationObserver(mark).observe(root, { childList: true, subtree: true })
+  mark()
+}
+
+const rootElement = document.getElementById('root')!
+focusableScrollRegions(rootElement)
+createRoot(rootElement).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
       <LangProvider>
