@@ -64,14 +64,23 @@ export interface Story {
   close(): Promise<void>
 }
 
-export async function story(name: string, viewport = DESKTOP): Promise<Story> {
+/** `options.baseURL`: a story on a server of its own (story.e2e.ts runs one on PostgreSQL). */
+export async function story(
+  name: string,
+  viewport = DESKTOP,
+  options: { baseURL?: string } = {},
+): Promise<Story> {
   const b = await launch()
   const dir = join(ARTIFACTS, name)
   mkdirSync(dir, { recursive: true })
   let n = 0
   const others: Story[] = []
   const make = async (vp: { width: number; height: number }): Promise<Story> => {
-    const context = await b.newContext({ viewport: vp, locale: 'zh-CN', baseURL: baseURL() })
+    const context = await b.newContext({
+      viewport: vp,
+      locale: 'zh-CN',
+      baseURL: options.baseURL ?? baseURL(),
+    })
     const page = await context.newPage()
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(e.message))
