@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { subtractDecimal } from '../src/lib/decimal'
-import { closeBrowser, signIn, story } from './harness'
+import { closeBrowser, docsScreenshot, signIn, story } from './harness'
 
 afterAll(closeBrowser)
 
@@ -52,6 +52,7 @@ describe('the clerk redeems a towel at the counter and the member sees the balan
         await expect
           .poll(async () => plain(await page.getByTestId('counter-available').textContent()))
           .toBe(subtractDecimal(before, '10.00'))
+        await docsScreenshot(page, 'console-clerk-counter')
       })
       await clerk.step('clerk hands the towel out', async (page) => {
         const row = page.getByRole('row').filter({ hasText: '毛巾' }).filter({ hasText: '待领取' }).first()

@@ -137,6 +137,16 @@ export async function signIn(page: Page, username: string, password = `${usernam
   await page.waitForURL((url) => !url.pathname.endsWith('/login'))
 }
 
+/**
+ * The README's pictures: with E2E_DOCS_SCREENSHOTS=1 a step may save the page as docs/<name>.png (keep them
+ * small: one viewport, PNG under 150 KB). `E2E_DOCS_SCREENSHOTS=1 npm run test:e2e` refreshes them.
+ */
+export async function docsScreenshot(page: Page, name: string): Promise<void> {
+  if (!process.env.E2E_DOCS_SCREENSHOTS) return
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
+  await page.screenshot({ path: fileURLToPath(new URL(`../../docs/${name}.png`, import.meta.url)) })
+}
+
 export async function closeBrowser(): Promise<void> {
   await browser?.close()
   browser = undefined
