@@ -253,6 +253,38 @@ const invitation = await ok(
 )
 await ok({ method: 'POST', url: `/api/v1/resident-invitations/${invitation.id}/revoke`, as: w.admin })
 
+// Events (issue 20): a webhook of branch A (a documentation address: never called, no worker runs here).
+const webhook = await ok(
+  {
+    method: 'POST',
+    url: '/api/v1/webhooks',
+    as: w.admin,
+    payload: { orgUnitId: w.branchA, url: 'https://203.0.113.10/hook', eventTypes: ['points.posted'] },
+  },
+  201,
+)
+// One event of branch A queued to it, so its deliveries list shows a delivery's instants.
+await ok(
+  {
+    method: 'POST',
+    url: '/api/v1/ledger/adjustments',
+    as: w.secretaryA,
+    headers: { 'idempotency-key': idemKey() },
+    payload: { memberId: w.memberA.memberId, amount: '1.00', reason: '时间格式' },
+  },
+  201,
+)
+const feed = await ok({
+  method: 'GET',
+  url: '/api/v1/events?types=points.posted&limit=200',
+  as: w.memberA.userId,
+})
+const posted = (feed.items as { id: string }[]).at(-1)!
+await ok(
+  { method: 'POST', url: `/api/v1/webhooks/${webhook.id}/events/${posted.id}/redeliver`, as: w.admin },
+  202,
+)
+
 // Then every GET operation of the served document, as the first actor it answers 200 (JSON, and CSV where offered).
 interface Operation {
   operationId: string
@@ -279,6 +311,7 @@ const ID_BY_SEGMENT: Record<string, string | undefined> = {
   rewards: n.reward,
   redemptions: n.redemption,
   residents: resident.id,
+  webhooks: webhook.id,
 }
 const ID_BY_NAME: Record<string, string | undefined> = {
   memberId: w.memberA.memberId,
