@@ -58,7 +58,7 @@ function detailOf(error: ProblemError, lang: Lang): string | null {
         const where = e.line !== undefined ? (zh ? `第 ${e.line} 行` : `line ${e.line}`) : (e.field ?? '')
         return translate(lang, 'error.field', { field: where, message: e.message ?? '' })
       })
-      return parts.length ? parts.join('；') : null
+      return parts.length ? parts.join(zh ? '；' : '; ') : null
     }
     case 'out_of_stock':
       return typeof p.available === 'number' ? (zh ? `现有 ${p.available} 件` : `${p.available} left`) : null
@@ -93,7 +93,8 @@ export function messageOf(error: unknown, lang: Lang): string {
     const entry = PROBLEM_MESSAGES[error.code] as readonly [string, string] | undefined
     const base = entry ? entry[lang === 'zh' ? 0 : 1] : (error.problem.title ?? error.code)
     const extra = detailOf(error, lang)
-    return extra ? `${base}（${extra}）` : base
+    if (!extra) return base
+    return lang === 'zh' ? `${base}（${extra}）` : `${base} (${extra})`
   }
   if (error instanceof ResponseError) return translate(lang, 'error.http', { status: error.status })
   if (error instanceof TypeError) return translate(lang, 'error.network')
