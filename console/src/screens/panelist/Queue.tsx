@@ -94,9 +94,11 @@ function RoundQueue({ round }: { round: Round }) {
   const selected = list.find((c) => c.claimId === scoring) ?? null
   return (
     <>
-      <Typography.Text>
-        {t('queue.summary', { period: `${round.periodStart} – ${round.periodEnd}`, n: list.length, todo })}
-      </Typography.Text>
+      {detail.data ? (
+        <Typography.Text data-testid="queue-summary">
+          {t('queue.summary', { period: `${round.periodStart} – ${round.periodEnd}`, n: list.length, todo })}
+        </Typography.Text>
+      ) : null}
       <ApiError error={detail.error ?? claims.error} />
       <List<RoundClaim>
         loading={detail.isLoading}

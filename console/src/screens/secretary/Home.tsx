@@ -42,6 +42,7 @@ export default function SecretaryHome() {
   })
   const rounds = useQuery({
     queryKey: ['rounds', unit],
+    staleTime: 0,
     queryFn: async () =>
       (await api.GET('/api/v1/scoring-rounds', { params: { query: { orgUnitId: unit, limit: 50 } } })).data
         .items,
@@ -50,6 +51,7 @@ export default function SecretaryHome() {
   const objections = useQueries({
     queries: onNotice.map((r) => ({
       queryKey: ['objections', r.id, 'open'],
+      staleTime: 0,
       queryFn: async () =>
         (await api.GET('/api/v1/objections', { params: { query: { roundId: r.id, status: 'open' } } })).data
           .items,

@@ -45,11 +45,13 @@ export default function RoundDetail() {
 
   const round = useQuery({
     queryKey: ['round', id],
+    staleTime: 0,
     queryFn: async () => (await api.GET('/api/v1/scoring-rounds/{id}', { params: { path: { id } } })).data,
   })
   const closedOnce = round.data?.closedAt != null
   const results = useQuery({
     queryKey: ['round-results', id],
+    staleTime: 0,
     enabled: closedOnce,
     queryFn: async () =>
       (
@@ -60,6 +62,7 @@ export default function RoundDetail() {
   })
   const objections = useQuery({
     queryKey: ['objections', id],
+    staleTime: 0,
     enabled: closedOnce,
     queryFn: async () =>
       (await api.GET('/api/v1/objections', { params: { query: { roundId: id } } })).data.items,
@@ -135,6 +138,7 @@ export default function RoundDetail() {
         <Descriptions.Item label={t('round.finalizedAt')}>{formatInstant(r.finalizedAt)}</Descriptions.Item>
       </Descriptions>
       <Space wrap>
+        <Button onClick={() => void refresh()}>{t('common.refresh')}</Button>
         {r.status === 'scoring' ? (
           <Button type="primary" loading={close.isPending} onClick={() => close.mutate()}>
             {t('round.close')}
