@@ -2,16 +2,18 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import { App as AntApp, ConfigProvider } from 'antd'
 import enUS from 'antd/locale/en_US'
 import zhCN from 'antd/locale/zh_CN'
-import { StrictMode } from 'react'
+import { lazy, StrictMode, Suspense } from 'react'
 import { createRoot } from 'react-dom/client'
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
 import { LangProvider, useLang, useT } from './i18n'
 import { isProblem } from './lib/api'
 import { SessionProvider, useSession } from './lib/session'
 import { homeOf, SCREENS } from './screens/registry'
-import { Login } from './shell/Login'
 import { Shell } from './shell/Shell'
 import './styles.css'
+
+// The sign-in form (antd Form and its validator) is its own chunk: a reload of a signed-in tab never loads it.
+const Login = lazy(() => import('./shell/Login'))
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -58,7 +60,14 @@ function Themed() {
       <AntApp>
         <BrowserRouter basename="/console">
           <Routes>
-            <Route path="/login" element={<Login />} />
+            <Route
+              path="/login"
+              element={
+                <Suspense fallback={null}>
+                  <Login />
+                </Suspense>
+              }
+            />
             <Route path="/" element={<Home />} />
             {bare.map((s) => (
               <Route key={s.path} path={`/${s.path}`} element={<s.component />} />

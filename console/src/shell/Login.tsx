@@ -6,7 +6,7 @@ import { messageOf } from '../lib/problems'
 import { useSession } from '../lib/session'
 import { ApiError } from '../lib/ui'
 
-export function Login() {
+export default function Login() {
   const { state, login } = useSession()
   const { lang, setLang } = useLang()
   const t = useT()

@@ -1,11 +1,15 @@
 import { useQueries } from '@tanstack/react-query'
-import { Button, Drawer, Grid, Layout, Menu, Select, Space, Spin, Typography } from 'antd'
-import { Suspense, useState } from 'react'
+import { Button, Grid, Layout, Menu, Space, Spin, Typography } from 'antd'
+import { lazy, Suspense, useState } from 'react'
 import { Navigate, Outlet, useLocation, useNavigate } from 'react-router'
 import { useLang, useT } from '../i18n'
 import { api } from '../lib/api'
 import { useSession } from '../lib/session'
 import { homeOf, ROLE_SEGMENT, screensOf } from '../screens/registry'
+
+// Only users with several grants see the switch, only phones the drawer: both load when first shown.
+const WorkspaceSwitch = lazy(() => import('./WorkspaceSwitch'))
+const Drawer = lazy(() => import('antd/es/drawer'))
 
 /** Unit names of the user's workspaces, for the switch. */
 function useUnitNames(ids: string[]): Record<string, string> {
@@ -84,17 +88,17 @@ export function Shell() {
         </Space>
         <Space size="small" wrap>
           {workspaces.length > 1 ? (
-            <Select
-              aria-label={t('shell.workspace')}
-              value={workspace.key}
-              style={{ minWidth: 160 }}
-              options={workspaces.map((w) => ({ value: w.key, label: label(w) }))}
-              onChange={(key) => {
-                switchTo(key)
-                const next = workspaces.find((w) => w.key === key)
-                if (next) navigate(homeOf(next.role))
-              }}
-            />
+            <Suspense fallback={<Typography.Text className="vp-who">{label(workspace)}</Typography.Text>}>
+              <WorkspaceSwitch
+                value={workspace.key}
+                options={workspaces.map((w) => ({ value: w.key, label: label(w) }))}
+                onChange={(key) => {
+                  switchTo(key)
+                  const next = workspaces.find((w) => w.key === key)
+                  if (next) navigate(homeOf(next.role))
+                }}
+              />
+            </Suspense>
           ) : (
             <Typography.Text className="vp-who">{label(workspace)}</Typography.Text>
           )}
