@@ -43,6 +43,9 @@ export const IDEMPOTENT_OPERATIONS = {
   createRedemption: 'POST /api/v1/redemptions',
   createClaimsBatch: 'POST /api/v1/claims/batch',
   correctServiceHours: 'POST /api/v1/activities/{id}/participants/{memberId}/corrections',
+  requestServiceCertificate: 'POST /api/v1/service-certificate-requests',
+  declineServiceCertificateRequest: 'POST /api/v1/service-certificate-requests/{id}/decline',
+  revokeServiceCertificate: 'POST /api/v1/service-certificates/{id}/revoke',
 } as const satisfies { [Id in IdempotentOperationId]: RouteOf<Id> }
 
 const ROUTES: ReadonlySet<string> = new Set(Object.values(IDEMPOTENT_OPERATIONS))

@@ -311,7 +311,7 @@ export interface paths {
         put?: never;
         /**
          * Import members from CSV into a unit: all rows or none (secretary)
-         * @description Body text/csv, UTF-8 with or without BOM, header row with columns name,isPartyMember,phone,workUnit (any order; phone and workUnit optional). isPartyMember: true/false, 1/0, yes/no or 是/否. On any error nothing is created and the 400 lists errors:[{line, message}], the header being line 1.
+         * @description Body text/csv, UTF-8 with or without BOM, header row with columns name,isPartyMember,phone,workUnit (any order; phone and workUnit optional) and optionally identityType,identityNumber (the type by its code, resident_id, or its name, 居民身份证; the number checked as createMember checks it, sealed under PII_KEY, shown only masked, e.g. in exportMembersCsv). isPartyMember: true/false, 1/0, yes/no or 是/否. On any error nothing is created and the 400 lists errors:[{line, message}], the header being line 1.
          */
         post: operations["importMembers"];
         delete?: never;
@@ -1003,7 +1003,7 @@ export interface paths {
         put?: never;
         /**
          * Issue a 志愿服务记录证明 of verified hours in a period (secretary, grid_worker)
-         * @description Idempotent under Idempotency-Key. The serial number is unique per issuing unit and year. The printable PDF of the certificate is GET {Location}.pdf (getServiceCertificatePdf). `Accept: application/pdf` also works here, the same as GET /api/v1/members/{id}/service-certificates/{certificateId}.pdf.
+         * @description Idempotent under Idempotency-Key. Certifies only the verified service recorded by the issuing unit and its subtree (谁记录谁证明: a member who served in two communities gets one from each), with the holder's identity document masked, their volunteer star, and the issuing unit's certificate settings (person in charge, contact phone, seal text) as they are now: kept with the certificate, later changes do not rewrite it. With `requestId` it issues what the member asked for (requestServiceCertificate: its period and unit; a request of another member or outside your units 404, already decided 409 invalid_state) and marks the request issued; without it `from` and `to` are required. The serial number is unique per issuing unit and year. The printable PDF of the certificate is GET {Location}.pdf (getServiceCertificatePdf). `Accept: application/pdf` also works here, the same as GET /api/v1/members/{id}/service-certificates/{certificateId}.pdf.
          */
         post: operations["issueServiceCertificate"];
         delete?: never;
@@ -1061,11 +1061,75 @@ export interface paths {
         };
         /**
          * Check a certificate by its verification code (no token needed)
-         * @description Shows only validity, serial number, name, total hours, issue date and issuer. Unknown code: 404. Case, spaces and hyphens in the code do not matter. Rate limited per address: 429 rate_limited.
+         * @description Shows only validity, serial number, name, total hours, issue date and issuer; a revoked certificate answers valid false with the date it was revoked (revokedAt). Unknown code: 404. Case, spaces and hyphens in the code do not matter. Rate limited per address: 429 rate_limited.
          */
         get: operations["verifyServiceCertificate"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-certificates/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a certificate: the public check then says it is void, with the date (secretary)
+         * @description Secretaries over the issuing unit (admin); grid workers and other roles 403, a certificate outside your units 404. Idempotent under Idempotency-Key. Nothing else about the certificate changes (the database allows no other change); it stays listed with revokedAt and the reason, and its PDF is marked void. Revoking it again: 409 already_revoked.
+         */
+        post: operations["revokeServiceCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-certificate-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Certificate requests, newest first (staff of the unit asked; a member their own)
+         * @description Secretaries and grid workers see the requests made to units in their subtrees; a member sees their own; a user with neither: 403. orgUnitId narrows to a subtree (outside your units: 404, unless you read your own requests there), status and memberId filter.
+         */
+        get: operations["listServiceCertificateRequests"];
+        put?: never;
+        /**
+         * Ask a unit for a certificate of your service in a period (member, for themself)
+         * @description The caller asks for their own certificate (a user without a member record: 403), from a unit that may certify them: their home unit or one above it, or a community they registered with (双报到) or one above it; another unit: 404. That unit's secretaries and grid workers see it in listServiceCertificateRequests and issue it (issueServiceCertificate with requestId) or decline it with a reason. One waiting request per unit: another while it waits is 409 conflict. Idempotent under Idempotency-Key.
+         */
+        post: operations["requestServiceCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/service-certificate-requests/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a certificate request with a reason (secretary, grid_worker)
+         * @description Staff over the unit asked; outside your units 404, other roles 403. Only a pending request (issued or declined already: 409 invalid_state); the member reads the reason in their list. Idempotent under Idempotency-Key.
+         */
+        post: operations["declineServiceCertificateRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2472,6 +2536,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/appraisals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own year-end outcomes, once published (member)
+         * @description A member (others 403) reads their own appraisal of every year whose list is published (公示, publishAppraisals) for a unit at or above their home unit of that year, newest year first: the outcome, the points and grade kept beside it, the note, and in `history` the earlier outcomes a change after publication superseded (with its reason). A year not yet published is not listed: until then the outcome is the branch's deliberation.
+         */
+        get: operations["listMyAppraisals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-events": {
         parameters: {
             query?: never;
@@ -2486,6 +2570,138 @@ export interface paths {
         get: operations["listAuditEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The pull feed: events the caller may see, oldest first, from a cursor
+         * @description A member reads the events about themself (points posted, their redemptions, objections, service requests, sign-ups); staff (secretary, panelist, grid worker, clerk, admin) the events of their subtrees. Oldest first; pass the answer's nextCursor as `after` to read on: a client that polls never misses or repeats an event, even when transactions commit out of order (an event shows once every transaction older than it has ended, usually within a second). `types` filters by type (comma-separated). The same event bodies as webhook deliveries (README, "Events").
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The webhooks of the units the caller manages
+         * @description Admins and secretaries over the webhook's unit; other roles 403, a webhook outside the caller's scope 404. Filter by orgUnitId (its subtree) and status.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to the events of a unit and its subtree (admin, secretary)
+         * @description Admins and secretaries over the unit; other roles 403, a unit outside the caller's scope 404. Events of the listed types in the unit's subtree, from now on, are POSTed to the URL, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature) with the secret answered here, once: keep it. A URL resolving to a loopback, private or link-local address is 400 unless the service runs with WEBHOOK_ALLOW_PRIVATE_NETWORKS.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook (never its secret)
+         * @description Admins and secretaries over the webhook's unit; other roles 403, a webhook outside the caller's scope 404.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook and its deliveries
+         * @description Admins and secretaries over the webhook's unit; other roles 403, a webhook outside the caller's scope 404. Nothing more is delivered to it; the events stay in the feed.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change, pause or resume a webhook
+         * @description Admins and secretaries over the webhook's unit; other roles 403, a webhook outside the caller's scope 404. status paused holds its deliveries; active again delivers what waited, in order, each with a fresh 24 h of retries (also after the service paused it for repeated failures). A new URL is checked as at creation.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret for a webhook, shown once
+         * @description Admins and secretaries over the webhook's unit; other roles 403, a webhook outside the caller's scope 404. Deliveries from now on are signed with the new secret only.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's deliveries: attempts, status codes, times and the next retry
+         * @description Admins and secretaries over the webhook's unit; other roles 403, a webhook outside the caller's scope 404. Newest first. A delivery is pending (nextAttemptAt: when it is tried next), delivered (a 2xx within 10 s) or failed (no 2xx for 24 h of retries with exponential backoff).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/events/{eventId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver an event to a webhook again, now
+         * @description Admins and secretaries over the webhook's unit; other roles 403, a webhook outside the caller's scope 404. Any event of the webhook's subtree and types, also one from before it existed; another event 404. The delivery becomes pending and due now, with a fresh 24 h of retries.
+         */
+        post: operations["redeliverWebhookEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2508,7 +2724,7 @@ export interface components {
              * @description Stable error code
              * @enum {string}
              */
-            code: "validation_failed" | "unauthorized" | "forbidden" | "recused" | "not_found" | "method_not_allowed" | "conflict" | "invalid_state" | "idempotency_key_reused" | "quorum_not_met" | "payload_too_large" | "unsupported_media_type" | "insufficient_points" | "out_of_stock" | "below_threshold" | "limit_reached" | "out_of_range" | "rate_limited" | "internal_error" | "unavailable";
+            code: "validation_failed" | "unauthorized" | "forbidden" | "recused" | "not_found" | "method_not_allowed" | "conflict" | "invalid_state" | "idempotency_key_reused" | "quorum_not_met" | "already_revoked" | "payload_too_large" | "unsupported_media_type" | "insufficient_points" | "out_of_stock" | "below_threshold" | "limit_reached" | "out_of_range" | "rate_limited" | "internal_error" | "unavailable";
             /** @description validation_failed: every field (or CSV line of an import) at fault */
             errors?: ({
                 /** @description The field (400 validation_failed) */
@@ -4033,7 +4249,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4563,7 +4779,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4815,7 +5031,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8428,7 +8644,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8987,7 +9203,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9304,7 +9520,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9621,7 +9837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10414,7 +10630,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10957,7 +11173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -11456,7 +11672,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12328,7 +12544,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13662,7 +13878,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13927,7 +14143,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -14302,7 +14518,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16030,7 +16246,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16397,7 +16613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16759,7 +16975,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -17118,7 +17334,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -17497,7 +17713,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -17859,7 +18075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18716,7 +18932,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19061,7 +19277,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19406,7 +19622,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19574,7 +19790,12 @@ export interface operations {
                      *           "verificationCode": "7K3M9QXR2TB8VN4HJD6W1CPZ5F",
                      *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *           "memberName": "张建国",
-                     *           "maskedIdentity": "138****5678",
+                     *           "maskedIdentity": "1301**********1234",
+                     *           "identityDocument": {
+                     *             "type": "resident_id",
+                     *             "maskedNumber": "1301**********1234"
+                     *           },
+                     *           "volunteerStar": "一星",
                      *           "from": "2026-01-01",
                      *           "to": "2026-12-31",
                      *           "totalHours": "5.00",
@@ -19598,9 +19819,15 @@ export interface operations {
                      *           ],
                      *           "issuerOrgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
                      *           "issuerName": "石塔社区",
+                     *           "issuerPersonInCharge": "陈建国",
+                     *           "issuerContactPhone": "0311-8765 4321",
+                     *           "issuerSealText": "石塔社区居民委员会",
                      *           "issuedByUserId": "2b540ccc-2671-4a58-86b8-c70050c37900",
                      *           "issuedByName": "刘秀珍",
-                     *           "issuedAt": "2026-12-08T10:15:31.204+08:00"
+                     *           "issuedAt": "2026-12-08T10:15:31.204+08:00",
+                     *           "requestId": "5e0c2f7a-93b1-4d6e-8a4f-1c7b9d2e6a30",
+                     *           "revokedAt": null,
+                     *           "revocationReason": null
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -19625,6 +19852,16 @@ export interface operations {
                             /** @description The member name (at most 100 characters) */
                             memberName: string;
                             maskedIdentity: string | null;
+                            identityDocument: {
+                                /**
+                                 * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                                 * @enum {string}
+                                 */
+                                type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                                /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                                maskedNumber: string;
+                            } | null;
+                            volunteerStar: string | null;
                             /**
                              * Format: date
                              * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
@@ -19637,6 +19874,7 @@ export interface operations {
                             to: string;
                             /** @example 12.50 */
                             totalHours: string;
+                            /** @description Verified service recorded by the issuing unit's subtree in the period (谁记录谁证明) */
                             records: {
                                 /**
                                  * Format: date
@@ -19664,6 +19902,9 @@ export interface operations {
                              */
                             issuerOrgUnitId: string;
                             issuerName: string;
+                            issuerPersonInCharge: string | null;
+                            issuerContactPhone: string | null;
+                            issuerSealText: string | null;
                             /**
                              * Format: uuid
                              * @description UUID
@@ -19675,6 +19916,9 @@ export interface operations {
                              * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
                              */
                             issuedAt: string;
+                            requestId: string | null;
+                            revokedAt: string | null;
+                            revocationReason: string | null;
                         }[];
                         nextCursor: string | null;
                     };
@@ -19858,32 +20102,35 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "from": "2026-01-01",
-                 *       "to": "2026-12-31",
-                 *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8"
+                 *       "requestId": "5e0c2f7a-93b1-4d6e-8a4f-1c7b9d2e6a30"
                  *     }
                  */
                 "application/json": {
                     /**
                      * Format: date
-                     * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                     * @description First day of the period (required unless requestId is given: then the request's)
                      */
-                    from: string;
+                    from?: string;
                     /**
                      * Format: date
-                     * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                     * @description Last day of the period (required unless requestId is given: then the request's)
                      */
-                    to: string;
+                    to?: string;
                     /**
                      * Format: uuid
-                     * @description Issuing unit: the member's home unit or one above it, or a community they registered with (双报到); default: the first of these in your scope
+                     * @description Issuing unit: the member's home unit or one above it, or a community they registered with (双报到); default: the first of these in your scope (with requestId: the unit asked). It certifies only the service recorded in its own subtree (谁记录谁证明)
                      */
                     orgUnitId?: string;
+                    /**
+                     * Format: uuid
+                     * @description Issue what the member asked for (requestServiceCertificate): the request's period and unit, which from, to and orgUnitId, when given, must repeat; the request is then issued
+                     */
+                    requestId?: string;
                 };
             };
         };
         responses: {
-            /** @description The certificate, issued: serial number, verification code and the hours it attests */
+            /** @description The certificate, issued from the member's request: serial number, verification code and the hours it attests */
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19900,7 +20147,12 @@ export interface operations {
                      *       "verificationCode": "7K3M9QXR2TB8VN4HJD6W1CPZ5F",
                      *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *       "memberName": "张建国",
-                     *       "maskedIdentity": "138****5678",
+                     *       "maskedIdentity": "1301**********1234",
+                     *       "identityDocument": {
+                     *         "type": "resident_id",
+                     *         "maskedNumber": "1301**********1234"
+                     *       },
+                     *       "volunteerStar": "一星",
                      *       "from": "2026-01-01",
                      *       "to": "2026-12-31",
                      *       "totalHours": "5.00",
@@ -19924,9 +20176,15 @@ export interface operations {
                      *       ],
                      *       "issuerOrgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
                      *       "issuerName": "石塔社区",
+                     *       "issuerPersonInCharge": "陈建国",
+                     *       "issuerContactPhone": "0311-8765 4321",
+                     *       "issuerSealText": "石塔社区居民委员会",
                      *       "issuedByUserId": "2b540ccc-2671-4a58-86b8-c70050c37900",
                      *       "issuedByName": "刘秀珍",
-                     *       "issuedAt": "2026-12-08T10:15:31.204+08:00"
+                     *       "issuedAt": "2026-12-08T10:15:31.204+08:00",
+                     *       "requestId": "5e0c2f7a-93b1-4d6e-8a4f-1c7b9d2e6a30",
+                     *       "revokedAt": null,
+                     *       "revocationReason": null
                      *     }
                      */
                     "application/json": {
@@ -19947,6 +20205,16 @@ export interface operations {
                         /** @description The member name (at most 100 characters) */
                         memberName: string;
                         maskedIdentity: string | null;
+                        identityDocument: {
+                            /**
+                             * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                             * @enum {string}
+                             */
+                            type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                            /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                            maskedNumber: string;
+                        } | null;
+                        volunteerStar: string | null;
                         /**
                          * Format: date
                          * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
@@ -19959,6 +20227,7 @@ export interface operations {
                         to: string;
                         /** @example 12.50 */
                         totalHours: string;
+                        /** @description Verified service recorded by the issuing unit's subtree in the period (谁记录谁证明) */
                         records: {
                             /**
                              * Format: date
@@ -19986,6 +20255,9 @@ export interface operations {
                          */
                         issuerOrgUnitId: string;
                         issuerName: string;
+                        issuerPersonInCharge: string | null;
+                        issuerContactPhone: string | null;
+                        issuerSealText: string | null;
                         /**
                          * Format: uuid
                          * @description UUID
@@ -19997,6 +20269,9 @@ export interface operations {
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
                          */
                         issuedAt: string;
+                        requestId: string | null;
+                        revokedAt: string | null;
+                        revocationReason: string | null;
                     };
                 };
             };
@@ -20094,7 +20369,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -20280,7 +20555,12 @@ export interface operations {
                      *       "verificationCode": "7K3M9QXR2TB8VN4HJD6W1CPZ5F",
                      *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
                      *       "memberName": "张建国",
-                     *       "maskedIdentity": "138****5678",
+                     *       "maskedIdentity": "1301**********1234",
+                     *       "identityDocument": {
+                     *         "type": "resident_id",
+                     *         "maskedNumber": "1301**********1234"
+                     *       },
+                     *       "volunteerStar": "一星",
                      *       "from": "2026-01-01",
                      *       "to": "2026-12-31",
                      *       "totalHours": "5.00",
@@ -20304,9 +20584,15 @@ export interface operations {
                      *       ],
                      *       "issuerOrgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
                      *       "issuerName": "石塔社区",
+                     *       "issuerPersonInCharge": "陈建国",
+                     *       "issuerContactPhone": "0311-8765 4321",
+                     *       "issuerSealText": "石塔社区居民委员会",
                      *       "issuedByUserId": "2b540ccc-2671-4a58-86b8-c70050c37900",
                      *       "issuedByName": "刘秀珍",
-                     *       "issuedAt": "2026-12-08T10:15:31.204+08:00"
+                     *       "issuedAt": "2026-12-08T10:15:31.204+08:00",
+                     *       "requestId": "5e0c2f7a-93b1-4d6e-8a4f-1c7b9d2e6a30",
+                     *       "revokedAt": null,
+                     *       "revocationReason": null
                      *     }
                      */
                     "application/json": {
@@ -20327,6 +20613,16 @@ export interface operations {
                         /** @description The member name (at most 100 characters) */
                         memberName: string;
                         maskedIdentity: string | null;
+                        identityDocument: {
+                            /**
+                             * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                             * @enum {string}
+                             */
+                            type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                            /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                            maskedNumber: string;
+                        } | null;
+                        volunteerStar: string | null;
                         /**
                          * Format: date
                          * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
@@ -20339,6 +20635,7 @@ export interface operations {
                         to: string;
                         /** @example 12.50 */
                         totalHours: string;
+                        /** @description Verified service recorded by the issuing unit's subtree in the period (谁记录谁证明) */
                         records: {
                             /**
                              * Format: date
@@ -20366,6 +20663,9 @@ export interface operations {
                          */
                         issuerOrgUnitId: string;
                         issuerName: string;
+                        issuerPersonInCharge: string | null;
+                        issuerContactPhone: string | null;
+                        issuerSealText: string | null;
                         /**
                          * Format: uuid
                          * @description UUID
@@ -20377,6 +20677,9 @@ export interface operations {
                          * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
                          */
                         issuedAt: string;
+                        requestId: string | null;
+                        revokedAt: string | null;
+                        revocationReason: string | null;
                     };
                 };
             };
@@ -20741,7 +21044,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The certificate is genuine: what it says, in short */
+            /** @description The certificate is genuine: what it says, in short (revokedAt is set once it is void) */
             200: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -20758,10 +21061,12 @@ export interface operations {
                      *       "memberName": "张建国",
                      *       "totalHours": "5.00",
                      *       "issuedAt": "2026-12-08T10:15:31.204+08:00",
-                     *       "issuer": "石塔社区"
+                     *       "issuer": "石塔社区",
+                     *       "revokedAt": null
                      *     }
                      */
                     "application/json": {
+                        /** @description false once revoked */
                         valid: boolean;
                         /** @description Unique per issuing unit and year: <year>-<unit code>-<number> */
                         serialNumber: string;
@@ -20776,6 +21081,7 @@ export interface operations {
                         issuedAt: string;
                         /** @description Name of the issuing unit */
                         issuer: string;
+                        revokedAt: string | null;
                     };
                 };
             };
@@ -20868,6 +21174,1323 @@ export interface operations {
                      *       "title": "Too many requests",
                      *       "status": 429,
                      *       "detail": "too many attempts; retry in 1 minute",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeServiceCertificate: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Client-chosen key (1-200 printable ASCII characters). The same key and body replays the first answer. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "服务记录录入有误，已重新出具"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why the certificate is void (kept with it; not shown by the public check) */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The certificate, now void: the public check answers valid false with revokedAt */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "b086a1d2-2143-40f2-933c-ddcc28283251",
+                     *       "serialNumber": "2026-ST-SQ-00017",
+                     *       "verificationCode": "7K3M9QXR2TB8VN4HJD6W1CPZ5F",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "maskedIdentity": "1301**********1234",
+                     *       "identityDocument": {
+                     *         "type": "resident_id",
+                     *         "maskedNumber": "1301**********1234"
+                     *       },
+                     *       "volunteerStar": "一星",
+                     *       "from": "2026-01-01",
+                     *       "to": "2026-12-31",
+                     *       "totalHours": "5.00",
+                     *       "records": [
+                     *         {
+                     *           "date": "2026-11-21",
+                     *           "source": "service_request",
+                     *           "sourceId": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *           "title": "帮独居老人更换厨房灯泡",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "hours": "1.50"
+                     *         },
+                     *         {
+                     *           "date": "2026-12-05",
+                     *           "source": "activity",
+                     *           "sourceId": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *           "title": "清理楼道小广告",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "hours": "3.50"
+                     *         }
+                     *       ],
+                     *       "issuerOrgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "issuerName": "石塔社区",
+                     *       "issuerPersonInCharge": "陈建国",
+                     *       "issuerContactPhone": "0311-8765 4321",
+                     *       "issuerSealText": "石塔社区居民委员会",
+                     *       "issuedByUserId": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *       "issuedByName": "刘秀珍",
+                     *       "issuedAt": "2026-12-08T10:15:31.204+08:00",
+                     *       "requestId": "5e0c2f7a-93b1-4d6e-8a4f-1c7b9d2e6a30",
+                     *       "revokedAt": "2026-12-10T09:30:12.018+08:00",
+                     *       "revocationReason": "服务记录录入有误，已重新出具"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /** @description Unique per issuing unit and year: <year>-<unit code>-<number> */
+                        serialNumber: string;
+                        /** @description 26 characters (Crockford base32), 130 random bits; anyone may verify with it */
+                        verificationCode: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @description The member name (at most 100 characters) */
+                        memberName: string;
+                        maskedIdentity: string | null;
+                        identityDocument: {
+                            /**
+                             * @description resident_id (居民身份证), passport (护照), hk_macao_permit (港澳居民来往内地通行证), taiwan_permit (台湾居民来往大陆通行证), foreign_permanent_residence (外国人永久居留身份证)
+                             * @enum {string}
+                             */
+                            type: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_residence";
+                            /** @description The number masked: a 居民身份证 (and any number of 15+ characters) shows its first 4 and last 4 (1301**********1234), shorter ones their first character and last 3 (E*****678) */
+                            maskedNumber: string;
+                        } | null;
+                        volunteerStar: string | null;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        to: string;
+                        /** @example 12.50 */
+                        totalHours: string;
+                        /** @description Verified service recorded by the issuing unit's subtree in the period (谁记录谁证明) */
+                        records: {
+                            /**
+                             * Format: date
+                             * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            date: string;
+                            source: "activity" | "service_request";
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            sourceId: string;
+                            title: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            orgUnitId: string;
+                            /** @example 12.50 */
+                            hours: string;
+                        }[];
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        issuerOrgUnitId: string;
+                        issuerName: string;
+                        issuerPersonInCharge: string | null;
+                        issuerContactPhone: string | null;
+                        issuerSealText: string | null;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        issuedByUserId: string;
+                        issuedByName: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        issuedAt: string;
+                        requestId: string | null;
+                        revokedAt: string | null;
+                        revocationReason: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "reason is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "reason",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "certificate not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/already-revoked",
+                     *       "title": "Already revoked",
+                     *       "status": 409,
+                     *       "detail": "this certificate was already revoked on 2026-12-10T09:30:12.018+08:00",
+                     *       "code": "already_revoked"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listServiceCertificateRequests: {
+        parameters: {
+            query?: {
+                /** @description Requests to this unit and the units below it (staff: one outside your units is 404) */
+                orgUnitId?: string;
+                /** @description pending, then issued (certificateId) or declined (declineReason), once */
+                status?: "pending" | "issued" | "declined";
+                /** @description UUID */
+                memberId?: string;
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests, newest first */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5e0c2f7a-93b1-4d6e-8a4f-1c7b9d2e6a30",
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "memberName": "张建国",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "orgUnitName": "石塔社区",
+                     *           "from": "2026-01-01",
+                     *           "to": "2026-12-31",
+                     *           "status": "pending",
+                     *           "requestedAt": "2026-12-07T19:02:11.480+08:00",
+                     *           "decidedAt": null,
+                     *           "decidedByUserId": null,
+                     *           "declineReason": null,
+                     *           "certificateId": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            /** @description The member name (at most 100 characters) */
+                            memberName: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            orgUnitId: string;
+                            orgUnitName: string;
+                            /**
+                             * Format: date
+                             * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            from: string;
+                            /**
+                             * Format: date
+                             * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            to: string;
+                            /** @description pending, then issued (certificateId) or declined (declineReason), once */
+                            status: "pending" | "issued" | "declined";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            requestedAt: string;
+                            decidedAt: string | null;
+                            decidedByUserId: string | null;
+                            declineReason: string | null;
+                            certificateId: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestServiceCertificate: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Client-chosen key (1-200 printable ASCII characters). The same key and body replays the first answer. */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from": "2026-01-01",
+                 *       "to": "2026-12-31",
+                 *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                     */
+                    from: string;
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                     */
+                    to: string;
+                    /**
+                     * Format: uuid
+                     * @description The unit asked (谁记录谁证明: the one that recorded the service): your home unit or one above it, or a community you registered with (双报到)
+                     */
+                    orgUnitId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request, waiting for the community to issue or decline it */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5e0c2f7a-93b1-4d6e-8a4f-1c7b9d2e6a30",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "orgUnitName": "石塔社区",
+                     *       "from": "2026-01-01",
+                     *       "to": "2026-12-31",
+                     *       "status": "pending",
+                     *       "requestedAt": "2026-12-07T19:02:11.480+08:00",
+                     *       "decidedAt": null,
+                     *       "decidedByUserId": null,
+                     *       "declineReason": null,
+                     *       "certificateId": null
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @description The member name (at most 100 characters) */
+                        memberName: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        orgUnitName: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        to: string;
+                        /** @description pending, then issued (certificateId) or declined (declineReason), once */
+                        status: "pending" | "issued" | "declined";
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        requestedAt: string;
+                        decidedAt: string | null;
+                        decidedByUserId: string | null;
+                        declineReason: string | null;
+                        certificateId: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "from is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "from",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "you already asked this unit for a certificate and it has not answered yet; wait for that answer",
+                     *       "code": "conflict"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declineServiceCertificateRequest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Client-chosen key (1-200 printable ASCII characters). The same key and body replays the first answer. */
+                "idempotency-key": string;
+            };
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "该期间本社区无您的服务记录，请向记录服务的单位申请"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why no certificate is issued (the member reads it) */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request, declined with the reason the member reads */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5e0c2f7a-93b1-4d6e-8a4f-1c7b9d2e6a30",
+                     *       "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *       "memberName": "张建国",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "orgUnitName": "石塔社区",
+                     *       "from": "2026-01-01",
+                     *       "to": "2026-12-31",
+                     *       "status": "declined",
+                     *       "requestedAt": "2026-12-07T19:02:11.480+08:00",
+                     *       "decidedAt": "2026-12-08T09:12:40.377+08:00",
+                     *       "decidedByUserId": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *       "declineReason": "该期间本社区无您的服务记录，请向记录服务的单位申请",
+                     *       "certificateId": null
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        memberId: string;
+                        /** @description The member name (at most 100 characters) */
+                        memberName: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        orgUnitName: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        to: string;
+                        /** @description pending, then issued (certificateId) or declined (declineReason), once */
+                        status: "pending" | "issued" | "declined";
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        requestedAt: string;
+                        decidedAt: string | null;
+                        decidedByUserId: string | null;
+                        declineReason: string | null;
+                        certificateId: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "reason is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "reason",
+                     *           "message": "is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "certificate request not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/invalid-state",
+                     *       "title": "Not allowed in the current state",
+                     *       "status": 409,
+                     *       "detail": "this certificate request is already issued",
+                     *       "code": "invalid_state"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
                      *       "code": "rate_limited"
                      *     }
                      */
@@ -21066,7 +22689,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -21657,7 +23280,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -22002,7 +23625,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -22601,7 +24224,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -23282,7 +24905,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -23618,7 +25241,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -25468,7 +27091,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -25808,7 +27431,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -26491,7 +28114,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -26886,7 +28509,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -27503,7 +29126,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -28180,7 +29803,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -28814,7 +30437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -29224,7 +30847,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -29587,7 +31210,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -29795,7 +31418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -30003,7 +31626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -30265,7 +31888,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -30802,7 +32425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -31071,7 +32694,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -32373,7 +33996,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -32729,7 +34352,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -34650,7 +36273,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -35015,7 +36638,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -35640,7 +37263,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -36202,7 +37825,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -36526,7 +38149,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -42441,7 +44064,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict, invalid_state, idempotency_key_reused or quorum_not_met */
+            /** @description conflict, invalid_state, idempotency_key_reused, quorum_not_met or already_revoked */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -42502,6 +44125,282 @@ export interface operations {
                      *       "status": 415,
                      *       "detail": "send application/json (or text/csv where the operation says so)",
                      *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyAppraisals: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member's own published outcomes, newest year first */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7e3f9b24-1d6a-4f08-8c5e-b92a4d1f6e30",
+                     *           "outcome": "优秀",
+                     *           "note": "全年参加志愿服务 37 小时，带头清理楼道小广告",
+                     *           "reason": "公示期间群众反映其冬季助老服务未计入，经支委会复核",
+                     *           "points": "71.00",
+                     *           "grade": "三星",
+                     *           "recordedBy": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *           "recordedAt": "2026-12-28T16:40:05.118+08:00",
+                     *           "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "memberName": "张建国",
+                     *           "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *           "year": 2026,
+                     *           "published": true,
+                     *           "history": [
+                     *             {
+                     *               "id": "c0a8e1f2-5b7d-4c3e-9a41-2f6d8b0e7c15",
+                     *               "outcome": "合格",
+                     *               "note": null,
+                     *               "reason": null,
+                     *               "points": "71.00",
+                     *               "grade": "三星",
+                     *               "recordedBy": "2b540ccc-2671-4a58-86b8-c70050c37900",
+                     *               "recordedAt": "2026-12-20T10:12:31.402+08:00"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * @description 优秀, 合格, 基本合格 or 不合格
+                             * @enum {string}
+                             */
+                            outcome: "优秀" | "合格" | "基本合格" | "不合格";
+                            note: string | null;
+                            reason: string | null;
+                            /** @example 12.50 */
+                            points: string;
+                            /** @description 等次 the year's points reached when it was recorded (null: none) */
+                            grade: string | null;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            recordedBy: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            recordedAt: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            memberId: string;
+                            memberName: string;
+                            /**
+                             * Format: uuid
+                             * @description The member's home unit when recorded
+                             */
+                            orgUnitId: string;
+                            /**
+                             * Format: int32
+                             * @description The appraisal year (calendar year in the service time zone)
+                             */
+                            year: number;
+                            /** @description The year's list is published for a unit at or above the member's home unit */
+                            published: boolean;
+                            /** @description Earlier outcomes of the member for the year, newest first (each superseded by the one before it) */
+                            history: {
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                id: string;
+                                /**
+                                 * @description 优秀, 合格, 基本合格 or 不合格
+                                 * @enum {string}
+                                 */
+                                outcome: "优秀" | "合格" | "基本合格" | "不合格";
+                                note: string | null;
+                                reason: string | null;
+                                /** @example 12.50 */
+                                points: string;
+                                /** @description 等次 the year's points reached when it was recorded (null: none) */
+                                grade: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                recordedBy: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                                 */
+                                recordedAt: string;
+                            }[];
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -42745,6 +44644,2459 @@ export interface operations {
                      *       "status": 404,
                      *       "detail": "org unit not found",
                      *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page (opaque); absent: from the oldest event */
+                after?: string;
+                /** @description Comma-separated event types; absent: every type */
+                types?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The next events the caller may see, oldest first, and the cursor to read on from */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0196f3b8-2e55-7d13-a4c9-0b7e6f1d2a58",
+                     *           "type": "points.posted",
+                     *           "occurredAt": "2026-05-08T16:20:11.482+08:00",
+                     *           "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *           "subject": {
+                     *             "type": "member",
+                     *             "id": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3"
+                     *           },
+                     *           "data": {
+                     *             "transactionId": "0196f3b8-2e50-7a61-8f3e-6c2d9b4a1e07",
+                     *             "memberId": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *             "kind": "award",
+                     *             "amount": "5.25",
+                     *             "memo": "学习教育 (STUDY)",
+                     *             "reason": null,
+                     *             "reference": {
+                     *               "type": "claim",
+                     *               "id": "0196a1c4-55d2-7f08-b1e3-8a9c0d2e4f61"
+                     *             },
+                     *             "roundId": "0196e0d7-3b19-7c42-9a5e-1f8d6c3b2a90",
+                     *             "effectiveDate": "2026-04-22"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "WzE4MjczNjQ1LCIwMTk2ZjNiOC0yZTU1LTdkMTMtYTRjOS0wYjdlNmYxZDJhNTgiXQ"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description Time-ordered; the consumer's dedupe key (a webhook's webhook-id header)
+                             */
+                            id: string;
+                            /** @description The event type (README, "Events") */
+                            type: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            occurredAt: string;
+                            /**
+                             * Format: uuid
+                             * @description Where it happened: webhooks on this unit or above receive it
+                             */
+                            orgUnitId: string;
+                            subject: {
+                                /** @description What the event is about: member, scoring_round, objection, redemption ... */
+                                type: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                id: string;
+                            };
+                            /** @description What a client needs, by type (README) */
+                            data: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** @description Always given: pass it as `after` to read on (an empty page means nothing newer yet; keep the cursor and ask again later) */
+                        nextCursor: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description UUID */
+                orgUnitId?: string;
+                status?: "active" | "paused";
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the webhooks of the units the caller manages */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0196f3a2-7c41-7b8e-9d20-5e8f1a6c3b47",
+                     *           "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *           "url": "https://office.shita.example.org/hooks/points",
+                     *           "description": "社区办公系统：积分到账提醒",
+                     *           "eventTypes": [
+                     *             "points.posted",
+                     *             "redemption.reserved",
+                     *             "redemption.expiring"
+                     *           ],
+                     *           "status": "active",
+                     *           "pausedReason": null,
+                     *           "consecutiveFailures": 0,
+                     *           "createdAt": "2026-05-06T09:12:00.000+08:00",
+                     *           "updatedAt": "2026-05-06T09:12:00.000+08:00"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            orgUnitId: string;
+                            url: string;
+                            description: string | null;
+                            eventTypes: string[];
+                            /** @enum {string} */
+                            status: "active" | "paused";
+                            /** @description Why the service paused it (repeated failures); null when active or paused by staff */
+                            pausedReason: string | null;
+                            /**
+                             * Format: int32
+                             * @description Deliveries failed for good in a row
+                             */
+                            consecutiveFailures: number;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                 *       "url": "https://office.shita.example.org/hooks/points",
+                 *       "eventTypes": [
+                 *         "points.posted",
+                 *         "redemption.reserved",
+                 *         "redemption.expiring"
+                 *       ],
+                 *       "description": "社区办公系统：积分到账提醒"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description Events of this unit and its subtree are delivered
+                     */
+                    orgUnitId: string;
+                    /**
+                     * Format: uri
+                     * @description http(s) URL receiving POSTs; one resolving to a loopback, private or link-local address is refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set
+                     */
+                    url: string;
+                    eventTypes: ("points.posted" | "round.publicity_started" | "round.finalized" | "objection.filed" | "objection.resolved" | "redemption.reserved" | "redemption.fulfilled" | "redemption.cancelled" | "redemption.expiring" | "redemption.expired" | "service_request.dispatched" | "service_request.completed" | "activity.verified" | "certificate.issued" | "sign_up.promoted")[];
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The webhook, with its signing secret: shown only here (and on rotation) */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0196f3a2-7c41-7b8e-9d20-5e8f1a6c3b47",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "url": "https://office.shita.example.org/hooks/points",
+                     *       "description": "社区办公系统：积分到账提醒",
+                     *       "eventTypes": [
+                     *         "points.posted",
+                     *         "redemption.reserved",
+                     *         "redemption.expiring"
+                     *       ],
+                     *       "status": "active",
+                     *       "pausedReason": null,
+                     *       "consecutiveFailures": 0,
+                     *       "createdAt": "2026-05-06T09:12:00.000+08:00",
+                     *       "updatedAt": "2026-05-06T09:12:00.000+08:00",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+b4vVcY6UtA="
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        url: string;
+                        description: string | null;
+                        eventTypes: string[];
+                        /** @enum {string} */
+                        status: "active" | "paused";
+                        /** @description Why the service paused it (repeated failures); null when active or paused by staff */
+                        pausedReason: string | null;
+                        /**
+                         * Format: int32
+                         * @description Deliveries failed for good in a row
+                         */
+                        consecutiveFailures: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        updatedAt: string;
+                        /** @description The signing secret (Standard Webhooks whsec_ form): shown only in this answer, keep it; rotateWebhookSecret makes a new one */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "eventTypes.0 must be one of: points.posted, round.publicity_started, round.finalized, objection.filed, objection.resolved, redemption.reserved, redemption.fulfilled, redemption.cancelled, redemption.expiring, redemption.expired, service_request.dispatched, service_request.completed, activity.verified, certificate.issued, sign_up.promoted",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "eventTypes.0",
+                     *           "message": "must be one of: points.posted, round.publicity_started, round.finalized, objection.filed, objection.resolved, redemption.reserved, redemption.fulfilled, redemption.cancelled, redemption.expiring, redemption.expired, service_request.dispatched, service_request.completed, activity.verified, certificate.issued, sign_up.promoted"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook (never its secret) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0196f3a2-7c41-7b8e-9d20-5e8f1a6c3b47",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "url": "https://office.shita.example.org/hooks/points",
+                     *       "description": "社区办公系统：积分到账提醒",
+                     *       "eventTypes": [
+                     *         "points.posted",
+                     *         "redemption.reserved",
+                     *         "redemption.expiring"
+                     *       ],
+                     *       "status": "active",
+                     *       "pausedReason": null,
+                     *       "consecutiveFailures": 0,
+                     *       "createdAt": "2026-05-06T09:12:00.000+08:00",
+                     *       "updatedAt": "2026-05-06T09:12:00.000+08:00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        url: string;
+                        description: string | null;
+                        eventTypes: string[];
+                        /** @enum {string} */
+                        status: "active" | "paused";
+                        /** @description Why the service paused it (repeated failures); null when active or paused by staff */
+                        pausedReason: string | null;
+                        /**
+                         * Format: int32
+                         * @description Deliveries failed for good in a row
+                         */
+                        consecutiveFailures: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "webhook not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its deliveries */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "webhook not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "paused"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uri
+                     * @description http(s) URL receiving POSTs; one resolving to a loopback, private or link-local address is refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set
+                     */
+                    url?: string;
+                    eventTypes?: ("points.posted" | "round.publicity_started" | "round.finalized" | "objection.filed" | "objection.resolved" | "redemption.reserved" | "redemption.fulfilled" | "redemption.cancelled" | "redemption.expiring" | "redemption.expired" | "service_request.dispatched" | "service_request.completed" | "activity.verified" | "certificate.issued" | "sign_up.promoted")[];
+                    description?: string | null;
+                    /**
+                     * @description paused: deliveries wait; active again: what waited is delivered, in order
+                     * @enum {string}
+                     */
+                    status?: "active" | "paused";
+                };
+            };
+        };
+        responses: {
+            /** @description The webhook as changed (here: paused) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0196f3a2-7c41-7b8e-9d20-5e8f1a6c3b47",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "url": "https://office.shita.example.org/hooks/points",
+                     *       "description": "社区办公系统：积分到账提醒",
+                     *       "eventTypes": [
+                     *         "points.posted",
+                     *         "redemption.reserved",
+                     *         "redemption.expiring"
+                     *       ],
+                     *       "status": "paused",
+                     *       "pausedReason": null,
+                     *       "consecutiveFailures": 0,
+                     *       "createdAt": "2026-05-06T09:12:00.000+08:00",
+                     *       "updatedAt": "2026-05-09T08:00:00.000+08:00"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        url: string;
+                        description: string | null;
+                        eventTypes: string[];
+                        /** @enum {string} */
+                        status: "active" | "paused";
+                        /** @description Why the service paused it (repeated failures); null when active or paused by staff */
+                        pausedReason: string | null;
+                        /**
+                         * Format: int32
+                         * @description Deliveries failed for good in a row
+                         */
+                        consecutiveFailures: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "status must be one of: active, paused",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "status",
+                     *           "message": "must be one of: active, paused"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "webhook not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook with its new secret: shown only here; the old one no longer signs */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0196f3a2-7c41-7b8e-9d20-5e8f1a6c3b47",
+                     *       "orgUnitId": "8956a80c-c350-4e4c-84fc-708f6d6fdcf8",
+                     *       "url": "https://office.shita.example.org/hooks/points",
+                     *       "description": "社区办公系统：积分到账提醒",
+                     *       "eventTypes": [
+                     *         "points.posted",
+                     *         "redemption.reserved",
+                     *         "redemption.expiring"
+                     *       ],
+                     *       "status": "active",
+                     *       "pausedReason": null,
+                     *       "consecutiveFailures": 0,
+                     *       "createdAt": "2026-05-06T09:12:00.000+08:00",
+                     *       "updatedAt": "2026-05-06T09:12:00.000+08:00",
+                     *       "secret": "whsec_3q2+7wAAAABrZXktcm90YXRlZC1vbi0yMDI2LTA1LTEwAA=="
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        orgUnitId: string;
+                        url: string;
+                        description: string | null;
+                        eventTypes: string[];
+                        /** @enum {string} */
+                        status: "active" | "paused";
+                        /** @description Why the service paused it (repeated failures); null when active or paused by staff */
+                        pausedReason: string | null;
+                        /**
+                         * Format: int32
+                         * @description Deliveries failed for good in a row
+                         */
+                        consecutiveFailures: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        updatedAt: string;
+                        /** @description The signing secret (Standard Webhooks whsec_ form): shown only in this answer, keep it; rotateWebhookSecret makes a new one */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "webhook not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivered" | "failed";
+                /** @description UUID */
+                eventId?: string;
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the webhook's deliveries, newest first, each with its attempts */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0196f3b8-3012-7c5e-8b41-9d6a2f0e1c73",
+                     *           "eventId": "0196f3b8-2e55-7d13-a4c9-0b7e6f1d2a58",
+                     *           "eventType": "points.posted",
+                     *           "subject": {
+                     *             "type": "member",
+                     *             "id": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3"
+                     *           },
+                     *           "status": "delivered",
+                     *           "attempts": 2,
+                     *           "nextAttemptAt": null,
+                     *           "firstAttemptAt": "2026-05-08T16:20:12.003+08:00",
+                     *           "lastAttemptAt": "2026-05-08T16:20:15.114+08:00",
+                     *           "lastStatusCode": 200,
+                     *           "lastError": null,
+                     *           "deliveredAt": "2026-05-08T16:20:15.114+08:00",
+                     *           "createdAt": "2026-05-08T16:20:11.950+08:00",
+                     *           "attemptLog": [
+                     *             {
+                     *               "attempt": 1,
+                     *               "at": "2026-05-08T16:20:12.003+08:00",
+                     *               "durationMs": 31,
+                     *               "statusCode": 503,
+                     *               "error": "HTTP 503"
+                     *             },
+                     *             {
+                     *               "attempt": 2,
+                     *               "at": "2026-05-08T16:20:15.114+08:00",
+                     *               "durationMs": 24,
+                     *               "statusCode": 200,
+                     *               "error": null
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            eventId: string;
+                            eventType: string;
+                            subject: {
+                                /** @description What the event is about: member, scoring_round, objection, redemption ... */
+                                type: string;
+                                /**
+                                 * Format: uuid
+                                 * @description UUID
+                                 */
+                                id: string;
+                            };
+                            /** @enum {string} */
+                            status: "pending" | "delivered" | "failed";
+                            /** Format: int32 */
+                            attempts: number;
+                            /** @description When a pending delivery is tried next (null once delivered or failed) */
+                            nextAttemptAt: string | null;
+                            firstAttemptAt: string | null;
+                            lastAttemptAt: string | null;
+                            lastStatusCode: number | null;
+                            lastError: string | null;
+                            deliveredAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            createdAt: string;
+                            /** @description Every attempt (the last 100), oldest first */
+                            attemptLog: {
+                                /** Format: int32 */
+                                attempt: number;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                                 */
+                                at: string;
+                                /** Format: int32 */
+                                durationMs: number;
+                                /** @description null: no answer (refused, timed out) */
+                                statusCode: number | null;
+                                error: string | null;
+                            }[];
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "webhook not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhookEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description UUID */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending and due now */
+            202: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0196f3b8-3012-7c5e-8b41-9d6a2f0e1c73",
+                     *       "eventId": "0196f3b8-2e55-7d13-a4c9-0b7e6f1d2a58",
+                     *       "eventType": "points.posted",
+                     *       "subject": {
+                     *         "type": "member",
+                     *         "id": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3"
+                     *       },
+                     *       "status": "pending",
+                     *       "attempts": 2,
+                     *       "nextAttemptAt": "2026-05-10T10:00:00.000+08:00",
+                     *       "firstAttemptAt": null,
+                     *       "lastAttemptAt": "2026-05-08T16:20:15.114+08:00",
+                     *       "lastStatusCode": 200,
+                     *       "lastError": null,
+                     *       "deliveredAt": null,
+                     *       "createdAt": "2026-05-08T16:20:11.950+08:00",
+                     *       "attemptLog": [
+                     *         {
+                     *           "attempt": 1,
+                     *           "at": "2026-05-08T16:20:12.003+08:00",
+                     *           "durationMs": 31,
+                     *           "statusCode": 503,
+                     *           "error": "HTTP 503"
+                     *         },
+                     *         {
+                     *           "attempt": 2,
+                     *           "at": "2026-05-08T16:20:15.114+08:00",
+                     *           "durationMs": 24,
+                     *           "statusCode": 200,
+                     *           "error": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        id: string;
+                        /**
+                         * Format: uuid
+                         * @description UUID
+                         */
+                        eventId: string;
+                        eventType: string;
+                        subject: {
+                            /** @description What the event is about: member, scoring_round, objection, redemption ... */
+                            type: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                        };
+                        /** @enum {string} */
+                        status: "pending" | "delivered" | "failed";
+                        /** Format: int32 */
+                        attempts: number;
+                        /** @description When a pending delivery is tried next (null once delivered or failed) */
+                        nextAttemptAt: string | null;
+                        firstAttemptAt: string | null;
+                        lastAttemptAt: string | null;
+                        lastStatusCode: number | null;
+                        lastError: string | null;
+                        deliveredAt: string | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                         */
+                        createdAt: string;
+                        /** @description Every attempt (the last 100), oldest first */
+                        attemptLog: {
+                            /** Format: int32 */
+                            attempt: number;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            at: string;
+                            /** Format: int32 */
+                            durationMs: number;
+                            /** @description null: no answer (refused, timed out) */
+                            statusCode: number | null;
+                            error: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "id must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "id",
+                     *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "event not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/payload-too-large",
+                     *       "title": "Request body too large",
+                     *       "status": 413,
+                     *       "detail": "request body exceeds the limit of 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported_media_type (send application/json) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "send application/json (or text/csv where the operation says so)",
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
