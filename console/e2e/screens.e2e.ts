@@ -28,6 +28,8 @@ describe('every screen opens, reads and passes axe', () => {
           await page.getByRole('heading', { name: heading, level: 1 }).waitFor()
           await page.waitForLoadState('networkidle')
           await expect.poll(() => page.locator('.ant-drawer-open').count()).toBe(0)
+          // Every screen a member has is served to members: no refusal shown.
+          expect(await page.locator('.ant-alert-error').count()).toBe(0)
         })
       }
       await s.step('member switches to English', async (page) => {
@@ -48,6 +50,35 @@ describe('every screen opens, reads and passes axe', () => {
         const alert = page.getByRole('alert').filter({ hasText: '登录' })
         await alert.waitFor()
         expect(await alert.textContent()).not.toContain('{')
+      })
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('member checks in with a door code that is not valid and reads why, in Chinese', async () => {
+    const s = await story('member-activities')
+    try {
+      await s.step('member opens the activities: their sign-ups, no error', async (page) => {
+        await signIn(page, 'demo-member')
+        await page.getByRole('menuitem', { name: '活动报名与签到' }).click()
+        await page.getByRole('heading', { name: '我的报名', level: 2 }).waitFor()
+        await page.waitForLoadState('networkidle')
+        expect(await page.getByRole('alert').count()).toBe(0)
+      })
+      await s.step('a door code of an activity they may not serve at is refused in words', async (page) => {
+        await page
+          .getByLabel('扫描或粘贴现场二维码内容（vp-checkin:…）')
+          .fill('vp-checkin:00000000-0000-4000-8000-000000000000:123456')
+        await page
+          .getByRole('button', { name: /^签\s*到$/ })
+          .first()
+          .click()
+        const toast = page.locator('.ant-message-error')
+        await toast.first().waitFor()
+        const text = (await toast.first().textContent()) ?? ''
+        expect(text).toContain('未找到该记录')
+        expect(text).not.toMatch(/[{}]|not_found/)
       })
     } finally {
       await s.close()

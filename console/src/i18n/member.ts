@@ -66,6 +66,15 @@ export const member = {
   'activity.checkedOut': ['签退成功', 'Checked out'],
   'activity.code': ['现场签到码（6 位数字）', 'The code shown at the door (6 digits)'],
   'activity.mine': ['我的报名', 'My sign-ups'],
+  'activity.noSignUps': [
+    '还没有报名。报名请打开活动通知中的链接，或联系活动组织人。',
+    'No sign-ups yet: open the link in the activity notice, or ask the organiser.',
+  ],
+  'activity.scanTitle': ['扫码签到', 'Check in with the door QR code'],
+  'activity.scan': [
+    '扫描或粘贴现场二维码内容（vp-checkin:…）',
+    'Scan or paste the door QR text (vp-checkin:…)',
+  ],
   'activity.participants': ['参与人数', 'Participants'],
   'activity.totalHours': ['总时长', 'Total hours'],
   'activity.status.open': ['进行中', 'Open'],

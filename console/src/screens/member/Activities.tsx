@@ -1,161 +1,150 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { App, Button, Input, Modal, Space, Table, Tag, Typography } from 'antd'
+import { App, Button, Card, Input, Modal, Space, Table, Tag, Typography } from 'antd'
 import { useState } from 'react'
 import { labelOf, useT } from '../../i18n'
-import { api } from '../../lib/api'
+import { api, type ItemOf } from '../../lib/api'
 import { ApiError, formatInstant, useNotifyError } from '../../lib/ui'
 import { useMemberId } from './Home'
 
-type Activity = Awaited<ReturnType<typeof listOpen>>['items'][number]
-type SignUp = Awaited<ReturnType<typeof listMine>>['items'][number]
+type SignUp = ItemOf<'listMySignUps'>
+type Door = { activityId: string; title: string; kind: 'in' | 'out' }
 
-async function listOpen() {
-  return (await api.GET('/api/v1/activities', { params: { query: { status: 'open', limit: 100 } } })).data
-}
-async function listMine() {
-  return (await api.GET('/api/v1/me/sign-ups', { params: { query: { limit: 100 } } })).data
+/** What the door's QR code holds: vp-checkin:<activityId>:<six digits>. */
+export function parseCheckInPayload(text: string): { activityId: string; code: string } | null {
+  const m = /^vp-checkin:([0-9a-f-]{36}):(\d{6})$/i.exec(text.trim())
+  return m ? { activityId: m[1]!, code: m[2]! } : null
 }
 
-/** 报名 and 签到: open activities the member may join, their sign-ups, and check-in or out with the door's code. */
+/**
+ * 报名 and 签到: the member's sign-ups (cancel, check in and out with the six digits shown at the door) and a
+ * check-in by the door's QR text. A list of the activities a member may join is not served to members
+ * (listActivities is for staff), so signing up happens from an activity's own link or with the organiser.
+ */
 export default function Activities() {
   const t = useT()
   const memberId = useMemberId()
   const { message } = App.useApp()
   const notifyError = useNotifyError()
   const qc = useQueryClient()
-  const [door, setDoor] = useState<{ activity: { id: string; title: string }; kind: 'in' | 'out' } | null>(
-    null,
-  )
+  const [door, setDoor] = useState<Door | null>(null)
   const [code, setCode] = useState('')
-  const open = useQuery({ queryKey: ['activities', 'open'], queryFn: listOpen })
-  const mine = useQuery({ queryKey: ['my-sign-ups'], queryFn: listMine })
-  const refresh = () => qc.invalidateQueries({ queryKey: ['my-sign-ups'] })
-  const signUp = useMutation({
-    mutationFn: async (id: string) =>
-      (await api.POST('/api/v1/activities/{id}/sign-ups', { params: { path: { id } }, body: {} })).data,
-    onSuccess: async (s) => {
-      message.success(labelOf(t, 'signUp.status', s.status))
-      await refresh()
-    },
-    onError: notifyError,
+  const [scanned, setScanned] = useState('')
+  const mine = useQuery({
+    queryKey: ['my-sign-ups'],
+    queryFn: async () => (await api.GET('/api/v1/me/sign-ups', { params: { query: { limit: 100 } } })).data,
   })
   const cancel = useMutation({
-    mutationFn: async (id: string) =>
+    mutationFn: async (activityId: string) =>
       api.POST('/api/v1/activities/{id}/sign-ups/{memberId}/cancel', {
-        params: { path: { id, memberId } },
+        params: { path: { id: activityId, memberId } },
         body: {},
       }),
-    onSuccess: refresh,
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['my-sign-ups'] }),
     onError: notifyError,
   })
   const check = useMutation({
-    mutationFn: async () => {
-      if (!door) return
-      const path = { params: { path: { id: door.activity.id } }, body: { code: code.trim() } }
-      if (door.kind === 'in') await api.POST('/api/v1/activities/{id}/check-ins', path)
-      else await api.POST('/api/v1/activities/{id}/check-outs', path)
+    mutationFn: async (v: { activityId: string; code: string; kind: 'in' | 'out' }) => {
+      const init = { params: { path: { id: v.activityId } }, body: { code: v.code } }
+      if (v.kind === 'in') await api.POST('/api/v1/activities/{id}/check-ins', init)
+      else await api.POST('/api/v1/activities/{id}/check-outs', init)
+      return v.kind
     },
-    onSuccess: () => {
-      message.success(door?.kind === 'in' ? t('activity.checkedIn') : t('activity.checkedOut'))
+    onSuccess: (kind) => {
+      message.success(kind === 'in' ? t('activity.checkedIn') : t('activity.checkedOut'))
       setDoor(null)
       setCode('')
+      setScanned('')
     },
     onError: notifyError,
   })
-  const signedUp = new Map(
-    (mine.data?.items ?? []).filter((s) => s.status !== 'cancelled').map((s) => [s.activityId, s]),
-  )
+  const payload = parseCheckInPayload(scanned)
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
       <Typography.Title level={1} style={{ fontSize: 20, margin: 0 }}>
         {t('nav.member.activities')}
       </Typography.Title>
-      <ApiError error={open.error ?? mine.error} />
-      <Table<Activity>
-        size="small"
-        rowKey="id"
-        loading={open.isLoading}
-        dataSource={open.data?.items ?? []}
-        pagination={{ pageSize: 10, hideOnSinglePage: true }}
-        scroll={{ x: 600 }}
-        locale={{ emptyText: t('common.empty') }}
-        columns={[
-          { title: t('activity.title'), dataIndex: 'title' },
-          { title: t('activity.startsAt'), dataIndex: 'startsAt', render: formatInstant },
-          { title: t('activity.location'), dataIndex: 'location', render: (v: string | null) => v ?? '—' },
-          {
-            title: t('activity.places'),
-            key: 'places',
-            render: (_: unknown, a: Activity) =>
-              a.capacity ? `${a.confirmedCount}/${a.capacity}` : a.confirmedCount,
-          },
-          {
-            title: t('common.actions'),
-            key: 'actions',
-            render: (_: unknown, a: Activity) => {
-              const s = signedUp.get(a.id)
-              return (
-                <Space wrap>
-                  {s ? (
-                    <Tag color={s.status === 'confirmed' ? 'green' : 'orange'}>
-                      {labelOf(t, 'signUp.status', s.status)}
-                      {s.position ? ` #${s.position}` : ''}
-                    </Tag>
-                  ) : (
-                    <Button
-                      size="small"
-                      type="primary"
-                      loading={signUp.isPending && signUp.variables === a.id}
-                      onClick={() => signUp.mutate(a.id)}
-                    >
-                      {t('activity.signUp')}
-                    </Button>
-                  )}
-                  {s ? (
-                    <Button size="small" onClick={() => cancel.mutate(a.id)}>
-                      {t('activity.cancelSignUp')}
-                    </Button>
-                  ) : null}
-                  <Button size="small" onClick={() => setDoor({ activity: a, kind: 'in' })}>
-                    {t('activity.checkIn')}
-                  </Button>
-                  <Button size="small" onClick={() => setDoor({ activity: a, kind: 'out' })}>
-                    {t('activity.checkOut')}
-                  </Button>
-                </Space>
-              )
-            },
-          },
-        ]}
-      />
+      <Card size="small" title={t('activity.scanTitle')}>
+        <Space.Compact style={{ width: '100%' }}>
+          <Input
+            aria-label={t('activity.scan')}
+            placeholder={t('activity.scan')}
+            value={scanned}
+            maxLength={120}
+            onChange={(e) => setScanned(e.target.value)}
+          />
+          <Button
+            type="primary"
+            disabled={!payload}
+            loading={check.isPending && door === null}
+            onClick={() => payload && check.mutate({ ...payload, kind: 'in' })}
+          >
+            {t('activity.checkIn')}
+          </Button>
+        </Space.Compact>
+      </Card>
       <Typography.Title level={2} style={{ fontSize: 16, margin: 0 }}>
         {t('activity.mine')}
       </Typography.Title>
+      <ApiError error={mine.error} />
       <Table<SignUp>
         size="small"
         rowKey={(s) => `${s.activityId}-${s.signedUpAt}`}
         loading={mine.isLoading}
         dataSource={mine.data?.items ?? []}
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
-        scroll={{ x: 480 }}
-        locale={{ emptyText: t('common.empty') }}
+        scroll={{ x: 560 }}
+        locale={{ emptyText: t('activity.noSignUps') }}
         columns={[
           { title: t('activity.title'), dataIndex: 'activityTitle' },
           { title: t('activity.startsAt'), dataIndex: 'activityStartsAt', render: formatInstant },
           {
             title: t('common.status'),
             dataIndex: 'status',
-            render: (v: string) => labelOf(t, 'signUp.status', v),
+            render: (v: string, s: SignUp) => (
+              <Tag color={v === 'confirmed' ? 'green' : v === 'waitlisted' ? 'orange' : undefined}>
+                {labelOf(t, 'signUp.status', v)}
+                {s.position ? ` #${s.position}` : ''}
+              </Tag>
+            ),
+          },
+          {
+            title: t('common.actions'),
+            key: 'actions',
+            render: (_: unknown, s: SignUp) =>
+              s.status === 'cancelled' ? null : (
+                <Space wrap>
+                  <Button
+                    size="small"
+                    onClick={() => setDoor({ activityId: s.activityId, title: s.activityTitle, kind: 'in' })}
+                  >
+                    {t('activity.checkIn')}
+                  </Button>
+                  <Button
+                    size="small"
+                    onClick={() => setDoor({ activityId: s.activityId, title: s.activityTitle, kind: 'out' })}
+                  >
+                    {t('activity.checkOut')}
+                  </Button>
+                  <Button
+                    size="small"
+                    loading={cancel.isPending && cancel.variables === s.activityId}
+                    onClick={() => cancel.mutate(s.activityId)}
+                  >
+                    {t('activity.cancelSignUp')}
+                  </Button>
+                </Space>
+              ),
           },
         ]}
       />
       <Modal
         open={door !== null}
-        title={`${door?.kind === 'in' ? t('activity.checkIn') : t('activity.checkOut')} · ${door?.activity.title ?? ''}`}
+        title={`${door?.kind === 'in' ? t('activity.checkIn') : t('activity.checkOut')} · ${door?.title ?? ''}`}
         okText={t('common.confirm')}
         cancelText={t('common.cancel')}
+        okButtonProps={{ disabled: !/^\d{6}$/.test(code.trim()) }}
         confirmLoading={check.isPending}
-        onOk={() => check.mutate()}
+        onOk={() => door && check.mutate({ activityId: door.activityId, code: code.trim(), kind: door.kind })}
         onCancel={() => setDoor(null)}
       >
         <Input
@@ -163,7 +152,7 @@ export default function Activities() {
           placeholder={t('activity.code')}
           inputMode="numeric"
           value={code}
-          maxLength={80}
+          maxLength={6}
           onChange={(e) => setCode(e.target.value)}
         />
       </Modal>
