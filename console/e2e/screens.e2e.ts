@@ -182,6 +182,18 @@ describe('every screen opens, reads and passes axe', () => {
         await page.getByRole('menuitem', { name: '群众点单' }).click()
         await page.getByRole('heading', { name: '群众点单' }).waitFor()
         await page.waitForLoadState('networkidle')
+        expect(await page.locator('.ant-alert-error').count()).toBe(0)
+      })
+      await s.step('grid worker dispatches an open request to a member found by name', async (page) => {
+        const dispatch = page.getByRole('button', { name: /^派\s*单$/ })
+        if ((await dispatch.count()) === 0) return
+        await dispatch.first().click()
+        const dialog = page.getByRole('dialog')
+        await dialog.locator('.ant-select').click()
+        await page.keyboard.type('张')
+        await page.locator('.ant-select-item-option', { hasText: '张' }).first().click()
+        await dialog.getByRole('button', { name: /^派\s*单$/ }).click()
+        await page.getByText('操作成功').waitFor()
       })
     } finally {
       await s.close()
