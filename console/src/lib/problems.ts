@@ -22,6 +22,7 @@ export const PROBLEM_MESSAGES: Record<ProblemCode, readonly [string, string]> = 
     '当前状态下不能进行此操作，请刷新后查看。',
     'Not possible in the current state; refresh and look.',
   ],
+  already_revoked: ['已经撤销过了。', 'Already revoked.'],
   idempotency_key_reused: [
     '重复提交了不同的内容，请刷新后重试。',
     'A resubmission differed from the first; refresh and retry.',
