@@ -18,6 +18,10 @@ export const INDEX_INCLUDES: Readonly<Record<string, readonly string[]>> = {
   report_volunteer_days_pk: ['n'],
   report_subtree_hours_days_pk: ['hours_cents', 'records', 'requests', 'visiting_records'],
   report_subtree_activity_days_pk: ['activities'],
+  // The ranking (issue 22): a county's members, their months of points and their days of hours, index-only.
+  members_org_unit_idx: ['name'],
+  report_member_months_member_id_month_pk: ['issued', 'deducted'],
+  report_member_days_pk: ['hours_cents'],
 }
 
 /** Tables created UNLOGGED: no WAL, emptied after a crash (drizzle's pgTable has no UNLOGGED). */
