@@ -94,6 +94,60 @@ export async function foreignEvidence(
   }
 }
 
+/** One piece of a claim's evidence as the panel reads it: what it was, when, and the claimant's own figures. */
+export interface EvidenceSummary {
+  kind: 'activity' | 'service_request'
+  id: string
+  /** The member whose claim cites it: hours are theirs. */
+  memberId: string
+  title: string
+  /** The activity's start date, or the date the request was completed (service-zone dates). */
+  date: string | null
+  /** The member's current verified hours on it (an activity's as corrected); null when not theirs. */
+  hoursCents: number | null
+  /** The resident's rating (1-5) of a confirmed request; null for an activity. */
+  rating: number | null
+}
+
+/**
+ * The evidence of many claims in ONE statement (a round's queue, whatever its size): for each (member, activity)
+ * the activity's title and date and that member's hours on it (only once verified), for each (member, request)
+ * its title, completion date, hours and rating (only once confirmed and the member's own). Nothing about the
+ * requester (name, contact) and no other participant. References that resolve to nothing are left out.
+ */
+export async function evidenceSummaries(
+  db: Db,
+  refs: { memberId: string; activityIds: string[]; serviceRequestIds: string[] }[],
+): Promise<EvidenceSummary[]> {
+  const wanted = refs.flatMap((r) =>
+    isUuid(r.memberId)
+      ? [
+          ...r.activityIds.filter(isUuid).map((id) => ({ m: r.memberId, k: 'activity', id })),
+          ...r.serviceRequestIds.filter(isUuid).map((id) => ({ m: r.memberId, k: 'service_request', id })),
+        ]
+      : [],
+  )
+  if (wanted.length === 0) return []
+  const found = await rows<Omit<EvidenceSummary, 'hoursCents'> & { hoursCents: string | null }>(
+    db,
+    sql`with refs as (select distinct x.m, x.k, x.id from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb)
+                        as x(m uuid, k text, id uuid))
+        select 'activity' as kind, a.id, r.m as "memberId", a.title,
+               to_char(a.starts_at::date, 'YYYY-MM-DD') as date,
+               case when a.status = 'verified' then p.hours_cents end as "hoursCents", null::int as rating
+          from refs r join activities a on a.id = r.id
+          left join activity_participant_hours p on p.activity_id = a.id and p.member_id = r.m
+         where r.k = 'activity'
+        union all
+        select 'service_request', s.id, r.m, s.title, to_char(s.completed_at::date, 'YYYY-MM-DD'),
+               case when s.status = 'confirmed' and s.member_id = r.m then s.hours_cents end,
+               case when s.status = 'confirmed' and s.member_id = r.m then s.rating end
+          from refs r join service_requests s on s.id = r.id
+         where r.k = 'service_request'`,
+  )
+  return found.map((f) => ({ ...f, hoursCents: f.hoursCents === null ? null : centsFromDb(f.hoursCents) }))
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export function isUuid(value: string): boolean {
   return UUID.test(value)

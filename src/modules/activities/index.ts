@@ -12,6 +12,7 @@ export {
   requestServiceCertificate,
 } from './certificate-requests'
 export { issueServiceCertificate, revokeServiceCertificate } from './certificates'
+export { type EvidenceSummary, evidenceSummaries } from './claims'
 export { correctServiceHours } from './corrections'
 export { activitiesExamples } from './examples'
 export type { ClaimFollowing, EvidenceHooks, HoursCorrected } from './hooks'

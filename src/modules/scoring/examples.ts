@@ -101,6 +101,18 @@ const round = {
       scoredByMe: true,
       myScore,
       recused: false,
+      detail: {
+        memberName: EX.memberName.zhang,
+        occurredOn: claim.occurredOn,
+        quantity: claim.quantity,
+        description: claim.description,
+        source: 'activity',
+        evidence: {
+          activities: [{ id: EX.activity, title: '清理楼道小广告', date: '2026-12-05', hours: '3.50' }],
+          serviceRequests: [],
+          links: [],
+        },
+      },
     },
     {
       claimId: EX.otherClaim,
@@ -112,6 +124,26 @@ const round = {
       scoredByMe: false,
       myScore: null,
       recused: false,
+      detail: {
+        memberName: EX.memberName.li,
+        occurredOn: '2026-11-28',
+        quantity: '2.00',
+        description: '两次上门帮助独居老人：更换厨房灯泡，陪同到社区医院复诊',
+        source: 'manual',
+        evidence: {
+          activities: [],
+          serviceRequests: [
+            {
+              id: EX.serviceRequest,
+              title: '帮独居老人更换厨房灯泡',
+              completedOn: '2026-11-21',
+              hours: '1.50',
+              rating: 5,
+            },
+          ],
+          links: ['https://shita.example.cn/photos/2026-11-28-care.jpg'],
+        },
+      },
     },
   ],
   closedAt: null,
@@ -316,7 +348,9 @@ export const scoringExamples: OperationExamples = {
   },
   getScoringRound: {
     description:
-      'The round with its claims: how many scores each has, and your own (values stay hidden until close)',
+      'The round with its claims, as the panel reads it: each member’s name, the claim and its evidence ' +
+      '(activities with the member’s hours, service requests with completion and rating), how many scores ' +
+      'each has, and your own (values stay hidden until close)',
     response: round,
   },
   submitScore: {

@@ -5,6 +5,7 @@ import { formatCents, parseCents } from '../../shared/decimal'
 import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
 import { decodeCursor, pageLimit, toPage } from '../../shared/pagination'
 import { endOfDayAfter, formatInstant } from '../../shared/time'
+import { evidenceSummaries } from '../activities'
 import { recordAudit } from '../audit'
 import { recordEvent } from '../events'
 import { effectiveSettings } from '../org'
@@ -38,12 +39,75 @@ function roundSummary(round: repo.RoundRow, tz: string) {
   }
 }
 
+/** Who reads a round's claims to score them: its panel, and secretaries and panelists over its unit. */
+function readsClaimsOf(caller: Caller, round: repo.RoundRow): boolean {
+  return (
+    round.panelUserIds.includes(caller.userId) || coversPath(caller, round.path, ['secretary', 'panelist'])
+  )
+}
+
+/**
+ * The claims' detail for the panel (RoundClaimDetail): names in one statement, the evidence of every claim in
+ * one more (activities' evidenceSummaries), whatever the round's size. Only the name of the member: the panel
+ * scores the work, it has no use for a phone or an identity document, and a panelist alone may read neither.
+ */
+async function claimDetails(db: Db, claims: repo.ClaimRow[]) {
+  const names = await repo.memberNames(db, [...new Set(claims.map((c) => c.memberId))])
+  const summaries = await evidenceSummaries(
+    db,
+    claims.map((c) => ({
+      memberId: c.memberId,
+      activityIds: c.evidence.activityIds ?? [],
+      serviceRequestIds: c.evidence.serviceRequestIds ?? [],
+    })),
+  )
+  const key = (kind: string, memberId: string, id: string) => `${kind} ${memberId} ${id}`.toLowerCase()
+  const byRef = new Map(summaries.map((e) => [key(e.kind, e.memberId, e.id), e]))
+  const hours = (v: number | null) => (v === null ? null : formatCents(v))
+  return new Map(
+    claims.map((c) => {
+      const found = (kind: string, ids: string[] | undefined) =>
+        (ids ?? []).flatMap((id) => {
+          const e = byRef.get(key(kind, c.memberId, id))
+          return e ? [e] : []
+        })
+      return [
+        c.id,
+        {
+          memberName: names.get(c.memberId) ?? '',
+          occurredOn: c.occurredOn,
+          quantity: formatCents(c.quantity),
+          description: c.description,
+          source: c.source,
+          evidence: {
+            activities: found('activity', c.evidence.activityIds).map((e) => ({
+              id: e.id,
+              title: e.title,
+              date: e.date,
+              hours: hours(e.hoursCents),
+            })),
+            serviceRequests: found('service_request', c.evidence.serviceRequestIds).map((e) => ({
+              id: e.id,
+              title: e.title,
+              completedOn: e.date,
+              hours: hours(e.hoursCents),
+              rating: e.rating,
+            })),
+            links: c.evidence.links ?? [],
+          },
+        },
+      ] as const
+    }),
+  )
+}
+
 async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string) {
   const claims = await repo.roundClaims(db, round.id)
   const scores = await repo.scoresOf(
     db,
     claims.map((c) => c.id),
   )
+  const details = readsClaimsOf(caller, round) ? await claimDetails(db, claims) : null
   return {
     ...roundSummary(round, tz),
     // Only counts and "did I score it": the values stay hidden until the claim's scoring closes.
@@ -68,6 +132,7 @@ async function roundOut(db: Db, caller: Caller, round: repo.RoundRow, tz: string
             }
           : null,
         recused: caller.memberId === c.memberId,
+        detail: details?.get(c.id) ?? null,
       }
     }),
   }

@@ -189,7 +189,8 @@ export const scoringRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getScoringRound',
         summary: 'A round with its claims and how many scores each has (values hidden until close)',
         description:
-          "Secretaries and panelists over the unit, the round's panel and the branch's members. Per claim: how many scores it has and your own score; other panelists' values stay hidden until close.",
+          "Secretaries and panelists over the unit, the round's panel and the branch's members. Per claim: how many scores it has and your own score; other panelists' values stay hidden until close. " +
+          "For the panel and the secretaries and panelists over the unit, each claim's `detail` is what they score from, read in one go (a panelist who may not list members or read activities needs nothing else): the member's name (no phone, no identity document), the claim's date, quantity and description, each evidence activity's title, date and the member's verified hours, each service request's title, completion date, hours and rating, and the links. The branch's members get `detail: null`.",
         params: IdParams,
         response: { 200: Round, ...problems(403, 404) },
       },

@@ -158,6 +158,48 @@ export const CreateRoundBody = Body({
 })
 export type CreateRoundBody = Static<typeof CreateRoundBody>
 
+const Hours = Type.Union([Decimal, Type.Null()], {
+  description:
+    "The claimant's verified hours on it (as corrected); null when they are not (or no longer) theirs",
+})
+const EvidenceActivity = Type.Object({
+  id: Id,
+  title: Text(200),
+  date: Type.Union([DateString, Type.Null()], { description: 'The day it was held (service time zone)' }),
+  hours: Hours,
+})
+const EvidenceRequest = Type.Object({
+  id: Id,
+  title: Text(200),
+  completedOn: Type.Union([DateString, Type.Null()], {
+    description: 'The day the member completed it (service time zone)',
+  }),
+  hours: Hours,
+  rating: Type.Union([Int32(1, 5), Type.Null()], { description: "The resident's rating once confirmed" }),
+})
+
+/** What the panel reads to score a claim: who, what, and its evidence resolved (never contact data). */
+export const RoundClaimDetail = Type.Object(
+  {
+    memberName: MemberName,
+    occurredOn: DateString,
+    quantity: Decimal,
+    description: Description,
+    source: Type.Union([Type.Literal('manual'), Type.Literal('activity'), Type.Literal('service_request')]),
+    evidence: Type.Object({
+      activities: Type.Array(EvidenceActivity, { maxItems: 50 }),
+      serviceRequests: Type.Array(EvidenceRequest, { maxItems: 50 }),
+      links: Links,
+    }),
+  },
+  {
+    description:
+      "The member's name, the claim's date, quantity and description, and its evidence: each activity's title, " +
+      "date and the member's verified hours, each service request's title, completion date, hours and rating, " +
+      'and the links. Only the member name: no phone, no identity document, nothing of the requester',
+  },
+)
+
 export const RoundClaim = Type.Object({
   claimId: Id,
   memberId: Id,
@@ -180,6 +222,11 @@ export const RoundClaim = Type.Object({
     { description: 'Your own score of the claim in its current scoring (you always see your own)' },
   ),
   recused: Type.Boolean({ description: 'The claim is your own: you do not score it' }),
+  detail: Type.Union([RoundClaimDetail, Type.Null()], {
+    description:
+      "For the round's panel and secretaries and panelists over its unit (who may read the claim to score it): " +
+      'the member and the evidence; null for the branch members who see the round',
+  }),
 })
 
 export const Round = Type.Object({
