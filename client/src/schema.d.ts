@@ -1509,7 +1509,7 @@ export interface paths {
         };
         /**
          * A round with its claims and how many scores each has (values hidden until close)
-         * @description Secretaries and panelists over the unit, the round's panel and the branch's members. Per claim: how many scores it has and your own score; other panelists' values stay hidden until close.
+         * @description Secretaries and panelists over the unit, the round's panel and the branch's members. Per claim: how many scores it has and your own score; other panelists' values stay hidden until close. For the panel and the secretaries and panelists over the unit, each claim's `detail` is what they score from, read in one go (a panelist who may not list members or read activities needs nothing else): the member's name (no phone, no identity document), the claim's date, quantity and description, each evidence activity's title, date and the member's verified hours, each service request's title, completion date, hours and rating, and the links. The branch's members get `detail: null`.
          */
         get: operations["getScoringRound"];
         put?: never;
@@ -29606,7 +29606,26 @@ export interface operations {
                      *           "scoreCount": 0,
                      *           "scoredByMe": false,
                      *           "myScore": null,
-                     *           "recused": false
+                     *           "recused": false,
+                     *           "detail": {
+                     *             "memberName": "张建国",
+                     *             "occurredOn": "2026-12-05",
+                     *             "quantity": "3.50",
+                     *             "description": "清理楼道小广告（石塔社区 1-6 号楼），服务 3.5 小时",
+                     *             "source": "activity",
+                     *             "evidence": {
+                     *               "activities": [
+                     *                 {
+                     *                   "id": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *                   "title": "清理楼道小广告",
+                     *                   "date": "2026-12-05",
+                     *                   "hours": "3.50"
+                     *                 }
+                     *               ],
+                     *               "serviceRequests": [],
+                     *               "links": []
+                     *             }
+                     *           }
                      *         },
                      *         {
                      *           "claimId": "8fca6d85-2d01-4298-af4b-35872dcfe52a",
@@ -29617,7 +29636,29 @@ export interface operations {
                      *           "scoreCount": 0,
                      *           "scoredByMe": false,
                      *           "myScore": null,
-                     *           "recused": false
+                     *           "recused": false,
+                     *           "detail": {
+                     *             "memberName": "李秀英",
+                     *             "occurredOn": "2026-11-28",
+                     *             "quantity": "2.00",
+                     *             "description": "两次上门帮助独居老人：更换厨房灯泡，陪同到社区医院复诊",
+                     *             "source": "manual",
+                     *             "evidence": {
+                     *               "activities": [],
+                     *               "serviceRequests": [
+                     *                 {
+                     *                   "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *                   "title": "帮独居老人更换厨房灯泡",
+                     *                   "completedOn": "2026-11-21",
+                     *                   "hours": "1.50",
+                     *                   "rating": 5
+                     *                 }
+                     *               ],
+                     *               "links": [
+                     *                 "https://shita.example.cn/photos/2026-11-28-care.jpg"
+                     *               ]
+                     *             }
+                     *           }
                      *         }
                      *       ],
                      *       "closedAt": null,
@@ -29697,6 +29738,48 @@ export interface operations {
                             } | null;
                             /** @description The claim is your own: you do not score it */
                             recused: boolean;
+                            /** @description For the round's panel and secretaries and panelists over its unit (who may read the claim to score it): the member and the evidence; null for the branch members who see the round */
+                            detail: {
+                                memberName: string;
+                                /**
+                                 * Format: date
+                                 * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                                 */
+                                occurredOn: string;
+                                /** @example 12.50 */
+                                quantity: string;
+                                description: string;
+                                source: "manual" | "activity" | "service_request";
+                                evidence: {
+                                    activities: {
+                                        /**
+                                         * Format: uuid
+                                         * @description UUID
+                                         */
+                                        id: string;
+                                        title: string;
+                                        /** @description The day it was held (service time zone) */
+                                        date: string | null;
+                                        /** @description The claimant's verified hours on it (as corrected); null when they are not (or no longer) theirs */
+                                        hours: string | null;
+                                    }[];
+                                    serviceRequests: {
+                                        /**
+                                         * Format: uuid
+                                         * @description UUID
+                                         */
+                                        id: string;
+                                        title: string;
+                                        /** @description The day the member completed it (service time zone) */
+                                        completedOn: string | null;
+                                        /** @description The claimant's verified hours on it (as corrected); null when they are not (or no longer) theirs */
+                                        hours: string | null;
+                                        /** @description The resident's rating once confirmed */
+                                        rating: number | null;
+                                    }[];
+                                    links: string[];
+                                };
+                            } | null;
                         }[];
                         closedAt: string | null;
                         publicityEndsAt: string | null;
@@ -29948,7 +30031,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The round with its claims: how many scores each has, and your own (values stay hidden until close) */
+            /** @description The round with its claims, as the panel reads it: each member’s name, the claim and its evidence (activities with the member’s hours, service requests with completion and rating), how many scores each has, and your own (values stay hidden until close) */
             200: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -29992,7 +30075,26 @@ export interface operations {
                      *             "points": "3.50",
                      *             "comment": "清理彻底，拍照留档完整"
                      *           },
-                     *           "recused": false
+                     *           "recused": false,
+                     *           "detail": {
+                     *             "memberName": "张建国",
+                     *             "occurredOn": "2026-12-05",
+                     *             "quantity": "3.50",
+                     *             "description": "清理楼道小广告（石塔社区 1-6 号楼），服务 3.5 小时",
+                     *             "source": "activity",
+                     *             "evidence": {
+                     *               "activities": [
+                     *                 {
+                     *                   "id": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *                   "title": "清理楼道小广告",
+                     *                   "date": "2026-12-05",
+                     *                   "hours": "3.50"
+                     *                 }
+                     *               ],
+                     *               "serviceRequests": [],
+                     *               "links": []
+                     *             }
+                     *           }
                      *         },
                      *         {
                      *           "claimId": "8fca6d85-2d01-4298-af4b-35872dcfe52a",
@@ -30003,7 +30105,29 @@ export interface operations {
                      *           "scoreCount": 1,
                      *           "scoredByMe": false,
                      *           "myScore": null,
-                     *           "recused": false
+                     *           "recused": false,
+                     *           "detail": {
+                     *             "memberName": "李秀英",
+                     *             "occurredOn": "2026-11-28",
+                     *             "quantity": "2.00",
+                     *             "description": "两次上门帮助独居老人：更换厨房灯泡，陪同到社区医院复诊",
+                     *             "source": "manual",
+                     *             "evidence": {
+                     *               "activities": [],
+                     *               "serviceRequests": [
+                     *                 {
+                     *                   "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *                   "title": "帮独居老人更换厨房灯泡",
+                     *                   "completedOn": "2026-11-21",
+                     *                   "hours": "1.50",
+                     *                   "rating": 5
+                     *                 }
+                     *               ],
+                     *               "links": [
+                     *                 "https://shita.example.cn/photos/2026-11-28-care.jpg"
+                     *               ]
+                     *             }
+                     *           }
                      *         }
                      *       ],
                      *       "closedAt": null,
@@ -30083,6 +30207,48 @@ export interface operations {
                             } | null;
                             /** @description The claim is your own: you do not score it */
                             recused: boolean;
+                            /** @description For the round's panel and secretaries and panelists over its unit (who may read the claim to score it): the member and the evidence; null for the branch members who see the round */
+                            detail: {
+                                memberName: string;
+                                /**
+                                 * Format: date
+                                 * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                                 */
+                                occurredOn: string;
+                                /** @example 12.50 */
+                                quantity: string;
+                                description: string;
+                                source: "manual" | "activity" | "service_request";
+                                evidence: {
+                                    activities: {
+                                        /**
+                                         * Format: uuid
+                                         * @description UUID
+                                         */
+                                        id: string;
+                                        title: string;
+                                        /** @description The day it was held (service time zone) */
+                                        date: string | null;
+                                        /** @description The claimant's verified hours on it (as corrected); null when they are not (or no longer) theirs */
+                                        hours: string | null;
+                                    }[];
+                                    serviceRequests: {
+                                        /**
+                                         * Format: uuid
+                                         * @description UUID
+                                         */
+                                        id: string;
+                                        title: string;
+                                        /** @description The day the member completed it (service time zone) */
+                                        completedOn: string | null;
+                                        /** @description The claimant's verified hours on it (as corrected); null when they are not (or no longer) theirs */
+                                        hours: string | null;
+                                        /** @description The resident's rating once confirmed */
+                                        rating: number | null;
+                                    }[];
+                                    links: string[];
+                                };
+                            } | null;
                         }[];
                         closedAt: string | null;
                         publicityEndsAt: string | null;
@@ -30650,7 +30816,26 @@ export interface operations {
                      *             "points": "3.50",
                      *             "comment": "清理彻底，拍照留档完整"
                      *           },
-                     *           "recused": false
+                     *           "recused": false,
+                     *           "detail": {
+                     *             "memberName": "张建国",
+                     *             "occurredOn": "2026-12-05",
+                     *             "quantity": "3.50",
+                     *             "description": "清理楼道小广告（石塔社区 1-6 号楼），服务 3.5 小时",
+                     *             "source": "activity",
+                     *             "evidence": {
+                     *               "activities": [
+                     *                 {
+                     *                   "id": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *                   "title": "清理楼道小广告",
+                     *                   "date": "2026-12-05",
+                     *                   "hours": "3.50"
+                     *                 }
+                     *               ],
+                     *               "serviceRequests": [],
+                     *               "links": []
+                     *             }
+                     *           }
                      *         },
                      *         {
                      *           "claimId": "8fca6d85-2d01-4298-af4b-35872dcfe52a",
@@ -30661,7 +30846,29 @@ export interface operations {
                      *           "scoreCount": 3,
                      *           "scoredByMe": false,
                      *           "myScore": null,
-                     *           "recused": false
+                     *           "recused": false,
+                     *           "detail": {
+                     *             "memberName": "李秀英",
+                     *             "occurredOn": "2026-11-28",
+                     *             "quantity": "2.00",
+                     *             "description": "两次上门帮助独居老人：更换厨房灯泡，陪同到社区医院复诊",
+                     *             "source": "manual",
+                     *             "evidence": {
+                     *               "activities": [],
+                     *               "serviceRequests": [
+                     *                 {
+                     *                   "id": "c48676f9-64a2-4364-9fcb-7e8bd9c5b98c",
+                     *                   "title": "帮独居老人更换厨房灯泡",
+                     *                   "completedOn": "2026-11-21",
+                     *                   "hours": "1.50",
+                     *                   "rating": 5
+                     *                 }
+                     *               ],
+                     *               "links": [
+                     *                 "https://shita.example.cn/photos/2026-11-28-care.jpg"
+                     *               ]
+                     *             }
+                     *           }
                      *         }
                      *       ],
                      *       "closedAt": "2026-12-07T09:30:00.000+08:00",
@@ -30741,6 +30948,48 @@ export interface operations {
                             } | null;
                             /** @description The claim is your own: you do not score it */
                             recused: boolean;
+                            /** @description For the round's panel and secretaries and panelists over its unit (who may read the claim to score it): the member and the evidence; null for the branch members who see the round */
+                            detail: {
+                                memberName: string;
+                                /**
+                                 * Format: date
+                                 * @description YYYY-MM-DD in the service time zone; an input is a real calendar day from 2000-01-01 to 2100-12-31
+                                 */
+                                occurredOn: string;
+                                /** @example 12.50 */
+                                quantity: string;
+                                description: string;
+                                source: "manual" | "activity" | "service_request";
+                                evidence: {
+                                    activities: {
+                                        /**
+                                         * Format: uuid
+                                         * @description UUID
+                                         */
+                                        id: string;
+                                        title: string;
+                                        /** @description The day it was held (service time zone) */
+                                        date: string | null;
+                                        /** @description The claimant's verified hours on it (as corrected); null when they are not (or no longer) theirs */
+                                        hours: string | null;
+                                    }[];
+                                    serviceRequests: {
+                                        /**
+                                         * Format: uuid
+                                         * @description UUID
+                                         */
+                                        id: string;
+                                        title: string;
+                                        /** @description The day the member completed it (service time zone) */
+                                        completedOn: string | null;
+                                        /** @description The claimant's verified hours on it (as corrected); null when they are not (or no longer) theirs */
+                                        hours: string | null;
+                                        /** @description The resident's rating once confirmed */
+                                        rating: number | null;
+                                    }[];
+                                    links: string[];
+                                };
+                            } | null;
                         }[];
                         closedAt: string | null;
                         publicityEndsAt: string | null;
