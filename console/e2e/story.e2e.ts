@@ -278,12 +278,18 @@ describe.skipIf(!BASE_DB)(
         await panelist.step('panelist scores the queue within each ceiling', async (page) => {
           await signIn(page, 'demo-panelist')
           await page.getByRole('heading', { name: '待评申报' }).waitFor()
+          // A panelist who is not a secretary reads neither the roster nor activities: the round itself names
+          // each member and resolves the evidence (getScoringRound's detail).
+          for (const name of ['张伟', '李娜'])
+            await page.getByRole('button', { name: new RegExp(`^评分 ${name} CIVILITY`) }).waitFor()
           // A score above the ceiling is stopped in the form, before the API's 422.
-          await page
-            .getByRole('button', { name: /^评分 / })
-            .first()
-            .click()
+          await page.getByRole('button', { name: /^评分 张伟 CIVILITY/ }).click()
           const drawer = page.getByRole('dialog')
+          await drawer.getByText('张伟', { exact: true }).waitFor()
+          await drawer
+            .getByTestId('score-evidence')
+            .getByText(`活动：文明县城创建：清理小区楼道（${day}，本人服务 2.00 小时，已核实）`)
+            .waitFor()
           const ceiling = plain(await drawer.getByTestId('score-ceiling').textContent())
           await drawer.getByLabel('时间').fill('4')
           await drawer.getByLabel('内容').fill('5')

@@ -1,4 +1,4 @@
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import {
   App,
   Button,
@@ -19,21 +19,22 @@ import { useEffect, useState } from 'react'
 import { labelOf, useT } from '../../i18n'
 import { type AnswerOf, api, type ItemOf } from '../../lib/api'
 import { useWorkspace } from '../../lib/session'
-import { Amount, ApiError, formatInstant, useNotifyError } from '../../lib/ui'
+import { Amount, ApiError, useNotifyError } from '../../lib/ui'
 import { PageTitle, say } from '../secretary/kit'
 import { pointsBounds, pointsProblem, RATINGS, type Rating, ratingProblem, scoreBody } from './score'
 
 type Round = ItemOf<'listScoringRounds'>
 type RoundClaim = AnswerOf<'getScoringRound'>['claims'][number]
-type Claim = ItemOf<'listClaims'>
+type Detail = NonNullable<RoundClaim['detail']>
 type RubricItem = AnswerOf<'getRubric'>['items'][number]
 
 /**
  * 评分 (the panel's queue): the rounds being scored where the user sits on the panel, each round's claims with
- * their evidence, the rubric item and its ceiling, and the score form (time, content, quality 0-5; points
- * within the ceiling). Claims of the user's own member record are shown as recused, without a form. Other
- * panelists' scores are never shown (the API hides them until close). Used by panelists and, for a secretary
- * on the panel, from the secretary's menu.
+ * the member's name and their evidence (read from getScoringRound's `detail`, which the panel gets whether or not
+ * it may list members or read activities: one call per round), the rubric item and its ceiling, and the score
+ * form (time, content, quality 0-5; points within the ceiling). Claims of the user's own member record are shown
+ * as recused, without a form. Other panelists' scores are never shown (the API hides them until close). Used by
+ * panelists and, for a secretary on the panel, from the secretary's menu.
  */
 export default function Queue() {
   const t = useT()
@@ -75,19 +76,12 @@ function RoundQueue({ round }: { round: Round }) {
     queryFn: async () =>
       (await api.GET('/api/v1/scoring-rounds/{id}', { params: { path: { id: round.id } } })).data,
   })
-  const claims = useQuery({
-    queryKey: ['claims', 'round', round.id],
-    queryFn: async () =>
-      (await api.GET('/api/v1/claims', { params: { query: { roundId: round.id, limit: 200 } } })).data.items,
-  })
   const rubric = useQuery({
     queryKey: ['rubric', round.rubricId],
     staleTime: 10 * 60_000,
     queryFn: async () =>
       (await api.GET('/api/v1/rubrics/{id}', { params: { path: { id: round.rubricId } } })).data,
   })
-  const names = useNames(round.orgUnitId)
-  const byId = new Map((claims.data ?? []).map((c) => [c.id, c]))
   const items = new Map((rubric.data?.items ?? []).map((i) => [i.code, i]))
   const list = detail.data?.claims ?? []
   const todo = list.filter((c) => !c.recused && !c.scoredByMe && c.status === 'scoring').length
@@ -99,14 +93,14 @@ function RoundQueue({ round }: { round: Round }) {
           {t('queue.summary', { period: `${round.periodStart} – ${round.periodEnd}`, n: list.length, todo })}
         </Typography.Text>
       ) : null}
-      <ApiError error={detail.error ?? claims.error} />
+      <ApiError error={detail.error} />
       <List<RoundClaim>
         loading={detail.isLoading}
         dataSource={list}
         renderItem={(c) => {
-          const claim = byId.get(c.claimId)
+          const claim = c.detail
           const item = items.get(c.itemCode)
-          const who = names(c.memberId)
+          const who = claim?.memberName ?? null
           return (
             <List.Item
               actions={
@@ -142,6 +136,7 @@ function RoundQueue({ round }: { round: Round }) {
                   <span>
                     {t('queue.ceiling')} <Amount value={c.ceiling} />
                     {claim ? ` · ${claim.occurredOn} · ${claim.description}` : ''}
+                    {claim ? <EvidenceLine evidence={claim.evidence} /> : null}
                   </span>
                 }
               />
@@ -152,34 +147,11 @@ function RoundQueue({ round }: { round: Round }) {
       <ScoreDrawer
         roundId={round.id}
         roundClaim={selected}
-        claim={selected ? byId.get(selected.claimId) : undefined}
         item={selected ? items.get(selected.itemCode) : undefined}
-        who={selected ? names(selected.memberId) : null}
         onClose={() => setScoring(null)}
       />
     </>
   )
-}
-
-/**
- * Member names for a panelist who may read the roster (a secretary on the panel); a panelist alone may not
- * (listMembers is staff's): then no name is shown and the claim speaks for itself.
- */
-function useNames(orgUnitId: string): (id: string) => string | null {
-  const { me } = useWorkspace()
-  const mayRead = me.roles.some(
-    (g) => g.role === 'secretary' || g.role === 'grid_worker' || g.role === 'admin',
-  )
-  const members = useQuery({
-    queryKey: ['members', 'names', orgUnitId],
-    enabled: mayRead,
-    retry: false,
-    staleTime: 60_000,
-    queryFn: async () =>
-      (await api.GET('/api/v1/members', { params: { query: { orgUnitId, limit: 200 } } })).data.items,
-  })
-  const map = new Map((members.data ?? []).map((m) => [m.id, m.name]))
-  return (id) => map.get(id) ?? null
 }
 
 interface FormValues {
@@ -193,9 +165,7 @@ interface FormValues {
 function ScoreDrawer(props: {
   roundId: string
   roundClaim: RoundClaim | null
-  claim: Claim | undefined
   item: RubricItem | undefined
-  who: string | null
   onClose: () => void
 }) {
   const t = useT()
@@ -229,7 +199,7 @@ function ScoreDrawer(props: {
     onError: notifyError,
   })
   const bounds = c ? pointsBounds(c.ceiling) : { min: '0.00', max: '0.00' }
-  const evidence = props.claim?.evidence
+  const claim = c?.detail ?? null
   return (
     <Drawer
       open={c !== null}
@@ -241,7 +211,9 @@ function ScoreDrawer(props: {
       {c ? (
         <Space direction="vertical" size="middle" style={{ width: '100%' }}>
           <Descriptions size="small" column={1} bordered>
-            {props.who ? <Descriptions.Item label={t('claims.member')}>{props.who}</Descriptions.Item> : null}
+            {claim ? (
+              <Descriptions.Item label={t('claims.member')}>{claim.memberName}</Descriptions.Item>
+            ) : null}
             <Descriptions.Item label={t('queue.item')}>
               {props.item ? `${props.item.code} ${props.item.name}` : c.itemCode}
             </Descriptions.Item>
@@ -260,23 +232,21 @@ function ScoreDrawer(props: {
                 <Amount value={c.ceiling} />
               </strong>
             </Descriptions.Item>
-            {props.claim ? (
+            {claim ? (
               <>
-                <Descriptions.Item label={t('claims.occurredOn')}>{props.claim.occurredOn}</Descriptions.Item>
+                <Descriptions.Item label={t('claims.occurredOn')}>{claim.occurredOn}</Descriptions.Item>
                 <Descriptions.Item label={t('claims.quantity')}>
-                  <Amount value={props.claim.quantity} />
+                  <Amount value={claim.quantity} />
                   {props.item?.unit === 'hour' ? ` ${t('common.hours')}` : ''}
                 </Descriptions.Item>
-                <Descriptions.Item label={t('claims.description')}>
-                  {props.claim.description}
-                </Descriptions.Item>
+                <Descriptions.Item label={t('claims.description')}>{claim.description}</Descriptions.Item>
                 <Descriptions.Item label={t('queue.source')}>
-                  {labelOf(t, 'claimSource', props.claim.source)}
+                  {labelOf(t, 'claimSource', claim.source)}
                 </Descriptions.Item>
               </>
             ) : null}
           </Descriptions>
-          {evidence ? <Evidence evidence={evidence} /> : null}
+          {claim ? <Evidence evidence={claim.evidence} /> : null}
           <Form<FormValues> form={form} layout="vertical" onFinish={(v) => submit.mutate(v)}>
             <Space wrap>
               {RATINGS.map((r: Rating) => (
@@ -315,47 +285,43 @@ function reject(t: ReturnType<typeof useT>, problem: Parameters<typeof say>[1]) 
   return problem ? Promise.reject(new Error(say(t, problem))) : Promise.resolve()
 }
 
-/**
- * The claim's evidence: its activities with their hours (read when the user may read activities, a secretary
- * on the panel; a panelist alone sees how many), its service requests and links.
- */
-function Evidence({ evidence }: { evidence: Claim['evidence'] }) {
+/** One line under a claim in the queue: how much evidence it has, by kind (the drawer lists it). */
+function EvidenceLine({ evidence }: { evidence: Detail['evidence'] }) {
   const t = useT()
-  const { me } = useWorkspace()
-  const mayRead = me.roles.some(
-    (g) => g.role === 'secretary' || g.role === 'grid_worker' || g.role === 'admin',
-  )
-  const activities = useQueries({
-    queries: evidence.activityIds.map((id) => ({
-      queryKey: ['activity', id],
-      enabled: mayRead,
-      retry: false,
-      queryFn: async () => (await api.GET('/api/v1/activities/{id}', { params: { path: { id } } })).data,
-    })),
-  })
-  if (!evidence.activityIds.length && !evidence.serviceRequestIds.length && !evidence.links.length)
+  const parts = [
+    evidence.activities.length ? t('queue.activities', { n: evidence.activities.length }) : null,
+    evidence.serviceRequests.length ? t('queue.requests', { n: evidence.serviceRequests.length }) : null,
+    evidence.links.length ? t('queue.links', { n: evidence.links.length }) : null,
+  ].filter((p): p is string => p !== null)
+  return parts.length ? <span data-testid="queue-evidence">{` · ${parts.join('，')}`}</span> : null
+}
+
+/**
+ * The claim's evidence as the round gives it to the panel: each activity with its date and the member's verified
+ * hours, each service request with its completion date, hours and the resident's rating, and the links.
+ */
+function Evidence({ evidence }: { evidence: Detail['evidence'] }) {
+  const t = useT()
+  if (!evidence.activities.length && !evidence.serviceRequests.length && !evidence.links.length)
     return <Typography.Text type="secondary">{t('queue.noEvidence')}</Typography.Text>
   return (
-    <div>
+    <div data-testid="score-evidence">
       <Typography.Text strong>{t('queue.evidence')}</Typography.Text>
       <ul style={{ margin: '4px 0 0', paddingInlineStart: 20 }}>
-        {evidence.activityIds.map((id, i) => {
-          const a = activities[i]?.data
-          return (
-            <li key={id}>
-              {a
-                ? t('queue.activity', {
-                    title: a.title,
-                    at: formatInstant(a.startsAt),
-                    hours: a.totalHours,
-                    n: a.participantCount,
-                  })
-                : t('queue.activityRef', { n: i + 1 })}
-            </li>
-          )
-        })}
-        {evidence.serviceRequestIds.map((id, i) => (
-          <li key={id}>{t('queue.requestRef', { n: i + 1 })}</li>
+        {evidence.activities.map((a) => (
+          <li key={a.id}>
+            {t('queue.activity', { title: a.title, on: a.date ?? '—', hours: a.hours ?? '—' })}
+          </li>
+        ))}
+        {evidence.serviceRequests.map((r) => (
+          <li key={r.id}>
+            {t('queue.request', {
+              title: r.title,
+              on: r.completedOn ?? '—',
+              hours: r.hours ?? '—',
+              rating: r.rating ?? '—',
+            })}
+          </li>
         ))}
         {evidence.links.map((href) => (
           <li key={href}>
