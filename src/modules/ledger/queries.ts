@@ -37,6 +37,15 @@ export async function readBalanceCents(db: Db, memberId: string) {
 }
 
 /**
+ * SQL expression: the member's available points (balance - held) in cents, null without an account, for other
+ * modules' lists that show it beside a member (the redemption counter's lookup) in their own statement: the
+ * ledger's tables stay read here only.
+ */
+export function availableCentsOf(memberIdExpr: SQL): SQL {
+  return sql`(select la.balance - la.held from ledger_accounts la where la.member_id = ${memberIdExpr})`
+}
+
+/**
  * The balance answer in one named statement: the account's cached figures, the member's cumulative verified hours
  * from their rollup row (report_member_hours, kept equal to the sum over verified_service_hours by the hours
  * triggers) and the volunteer stars their home unit inherits (org's volunteerStarsAt, the one definition). Was two
@@ -116,21 +125,33 @@ const toRow = (r: LedgerDbRow): LedgerRow => ({
  * connection instead of on every page (planning the three-table join cost more than running it). Dates and
  * instants come as PostgreSQL's text (to_char and to_json cost more than the rest of the row).
  */
-const LEDGER_PAGE_STATEMENT = {
-  name: 'ledger_member_page',
-  text: `select t.id as "transactionId", t.kind, t.reference_type as "referenceType", t.reference_id as "referenceId",
-       e.amount, e.balance_after as "balanceAfter", e.held_change as "heldChange", e.held_after as "heldAfter",
-       t.memo, t.effective_date::text as "effectiveDate", t.created_at::text as "createdAt",
-       t.chain_seq as version
+function ledgerPageSql(member: SQL, before: SQL, period: SQL, limit: SQL): SQL {
+  return sql`select t.id as "transactionId", t.kind, t.reference_type as "referenceType",
+       t.reference_id as "referenceId", e.amount, e.balance_after as "balanceAfter", e.held_change as "heldChange",
+       e.held_after as "heldAfter", t.memo, t.effective_date::text as "effectiveDate",
+       t.created_at::text as "createdAt", t.chain_seq as version
   from ledger_accounts a
     join ledger_transactions t on t.account_id = a.id
-    join ledger_entries e on e.account_id = a.id and e.account_version = t.chain_seq and e.transaction_id = t.id
-  where a.member_id = $1::uuid
-    and t.chain_seq < coalesce($2::bigint, 9223372036854775807)
-    and t.created_at >= coalesce($3::timestamptz, '-infinity')
-    and t.created_at < coalesce($4::timestamptz, 'infinity')
+    join ledger_entries e on e.account_id = a.id and e.account_version = t.chain_seq
+      and (e.transaction_id = t.id) is true
+  where a.member_id = ${member} and t.chain_seq < coalesce(${before}, 9223372036854775807) ${period}
   order by t.chain_seq desc
-  limit $5::int`,
+  limit ${limit}`
+}
+
+/**
+ * The page without a period, the one a member's app asks for, is named; a period runs as an unnamed statement,
+ * planned with its dates. One named statement for both (the period as nullable parameters) got a generic plan
+ * that intersected the transactions' created_at index over every transaction in the database (a BitmapAnd: 4.6
+ * of 5.1 ms a page at 200 k entries). The entry's transaction id is checked as a filter (`is true`), not offered
+ * as a join key: as one, the generic plan fetched each entry through ledger_entries (transaction_id), a random
+ * descent per row (7.8 ms a page against 0.4-0.5 ms through (account_id, account_version), EXPLAIN ANALYZE).
+ */
+const LEDGER_PAGE_STATEMENT = {
+  name: 'ledger_member_page',
+  text: new PgDialect().sqlToQuery(
+    ledgerPageSql(sql.raw('$1::uuid'), sql.raw('$2::bigint'), sql.raw(''), sql.raw('$3::int')),
+  ).sql,
 }
 
 async function fetchLedger(
@@ -138,13 +159,19 @@ async function fetchLedger(
   memberId: string,
   q: { fromTs: Date | null; toTs: Date | null; beforeVersion: number | null; limit: number },
 ): Promise<LedgerDbRow[]> {
-  return prepared<LedgerDbRow>(db, LEDGER_PAGE_STATEMENT, [
-    memberId,
-    q.beforeVersion,
-    q.fromTs?.toISOString() ?? null,
-    q.toTs?.toISOString() ?? null,
-    q.limit,
-  ])
+  if (!q.fromTs && !q.toTs)
+    return prepared<LedgerDbRow>(db, LEDGER_PAGE_STATEMENT, [memberId, q.beforeVersion, q.limit])
+  const period = sql.join(
+    [
+      q.fromTs ? sql`and t.created_at >= ${q.fromTs.toISOString()}` : sql``,
+      q.toTs ? sql`and t.created_at < ${q.toTs.toISOString()}` : sql``,
+    ],
+    sql` `,
+  )
+  return rows<LedgerDbRow>(
+    db,
+    ledgerPageSql(sql`${memberId}::uuid`, sql`${q.beforeVersion}::bigint`, period, sql`${q.limit}`),
+  )
 }
 
 /** The member reading their own ledger exists (users.member_id is a foreign key): no visibility read. */
