@@ -184,6 +184,19 @@ const rows: AuthzRow[] = [
     },
   },
   {
+    operation: 'findMembersAtCounter',
+    request: ({ w }) => ({
+      method: 'GET',
+      url: `/api/v1/counter/members?orgUnitId=${w.communityA}&q=${encodeURIComponent('张三')}`,
+    }),
+    // The counter's lookup, not the roster: the clerk over the office (and admin); the other office's clerk 404.
+    expect: clerks(200),
+    check: (res, { w }) => {
+      if (res.statusCode !== 200) return
+      expect(res.json().items.map((m: { id: string }) => m.id)).toContain(w.memberA.memberId)
+    },
+  },
+  {
     operation: 'listRedemptions',
     request: ({ w }) => ({ method: 'GET', url: `/api/v1/redemptions?orgUnitId=${w.communityA}&limit=200` }),
     // Members list their own (member B: none of community A's); clerk B gets an empty page.

@@ -38,13 +38,8 @@ export function canStep(step: RequestStep, status: ServiceRequestStatus): boolea
   return (REQUEST_STEPS[step].from as readonly ServiceRequestStatus[]).includes(status)
 }
 
-/** "13812345678" -> "138****5678"; shorter numbers keep only their last two characters. */
-export function maskPhone(phone: string | null | undefined): string | null {
-  const p = phone?.replace(/\s+/g, '') ?? ''
-  if (!p) return null
-  if (p.length >= 11) return `${p.slice(0, 3)}****${p.slice(-4)}`
-  return `${'*'.repeat(Math.max(p.length - 2, 1))}${p.slice(-2)}`
-}
+// The phone's mask is shared (the redemption counter's lookup shows it too).
+export { maskPhone } from '../../shared/mask'
 
 // Crockford base32: no I, L, O, U, so a code read aloud or typed from paper is not misread.
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'

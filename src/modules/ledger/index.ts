@@ -7,6 +7,7 @@
 export { createAdjustment } from './corrections'
 export { ledgerMemo } from './domain'
 export { ledgerExamples } from './examples'
+export { availableCentsOf } from './queries'
 export { postingJson } from './repo'
 export { ledgerRoutes } from './routes'
 export {

@@ -74,6 +74,30 @@ const cannotEnd = (status: string, ending: string) => ({
 })
 
 export const rewardsExamples: OperationExamples = {
+  findMembersAtCounter: {
+    description:
+      'The members of the community (or registered with it) that match, exact keys first: at most 20, phones masked',
+    response: {
+      items: [
+        {
+          id: EX.member.zhang,
+          name: EX.memberName.zhang,
+          maskedPhone: '138****5678',
+          homeUnitName: EX.unitName.branch,
+          availablePoints: '26.75',
+        },
+        {
+          id: EX.member.zhao,
+          name: '张丽',
+          maskedPhone: null,
+          homeUnitName: EX.unitName.otherBranch,
+          availablePoints: '0.00',
+        },
+      ],
+      more: false,
+    },
+    errors: { 404: { code: 'not_found', detail: 'org unit not found' } },
+  },
   createReward: {
     description: 'The reward, in the office’s catalogue (no stock yet: receive some with receiveStock)',
     request: {

@@ -2,10 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { sendIdempotent } from '../../plugins/idempotency'
 import { IdempotencyHeaders, IdParams, Page, problems } from '../../shared/schemas'
+import * as counter from './counter'
 import type { RewardsContext } from './dto'
 import * as redemptions from './redemptions'
 import {
   CancelRedemptionBody,
+  COUNTER_LOOKUP_ROWS,
+  CounterMembers,
+  CounterMembersQuery,
   CreateRedemptionBody,
   CreateRewardBody,
   ListRedemptionsQuery,
@@ -27,8 +31,47 @@ function context(app: FastifyInstance): RewardsContext {
   return { timezone: app.settings.timezone, holdDays: app.settings.redemptionHoldDays }
 }
 
+/**
+ * The counter's lookups per caller and minute, as a multiple of the lookups' budget (LOGIN_RATE_LIMIT, 10 by
+ * default: 60 a minute): a queue at the counter, typos included, not a way to walk the roster.
+ */
+const COUNTER_LOOKUPS_PER_LOGIN_BUDGET = 6
+
 export const rewardsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = () => context(app)
+  // Per caller (the user the token names; before authentication the address), in the shared counters as the
+  // other lookups' budgets, so N processes share it.
+  const counterLookups = COUNTER_LOOKUPS_PER_LOGIN_BUDGET * app.settings.loginRateLimit
+  const counterLimit = app.rateLimit({
+    max: counterLookups,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `counter-lookup:${request.caller?.userId ?? `ip:${request.ip}`}`,
+  })
+
+  app.get(
+    '/counter/members',
+    {
+      onRequest: counterLimit,
+      schema: {
+        tags,
+        operationId: 'findMembersAtCounter',
+        summary: 'Find a member at the redemption counter by name, phone or member code (clerk)',
+        description:
+          "Clerk over `orgUnitId` (admin: any; other roles and members: 403; a unit outside the caller's " +
+          'scope: 404). Finds, among the members createRedemption lets the clerk serve at that community ' +
+          '(home unit inside it, or an accepted 双报到 registration with it), those whose name contains `q`, ' +
+          'whose phone is `q` or ends with it (exactly 4 digits), or whose member code (id) is `q`: exact keys ' +
+          `first, then names starting with q, then by name; at most ${COUNTER_LOOKUP_ROWS} rows (\`more\`: ` +
+          'others match). Each row: id, name, the phone masked, home unit name and available points; never ' +
+          'the phone or the identity document. Not the roster: listMembers and getMember stay closed to ' +
+          'clerks. At most 60 lookups a minute per caller (429 rate_limited with ' +
+          'Retry-After). Reads are not audited.',
+        querystring: CounterMembersQuery,
+        response: { 200: CounterMembers, ...problems(403, 404) },
+      },
+    },
+    async (request) => counter.findMembersAtCounter(app.db, request.caller, request.query),
+  )
 
   app.post(
     '/rewards',

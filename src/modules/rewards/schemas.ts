@@ -142,3 +142,41 @@ export const ListRedemptionsQuery = Type.Object({
 export type ListRedemptionsQuery = Static<typeof ListRedemptionsQuery>
 
 export const ListStockQuery = Type.Object({ ...PageQuery })
+
+// ---- the counter's member lookup (findMembersAtCounter)
+
+export const COUNTER_LOOKUP_ROWS = 20
+
+export const CounterMembersQuery = Type.Object({
+  orgUnitId: {
+    ...Id,
+    description: 'The community whose counter asks: members whose home unit lies in it or registered with it',
+  },
+  q: Text(100, {
+    minLength: 1,
+    pattern: NON_BLANK_TEXT_PATTERN,
+    description:
+      'Part of the name, the whole phone number or its last 4 digits, or the member code (the member id the ' +
+      'member code screen shows)',
+  }),
+})
+export type CounterMembersQuery = Static<typeof CounterMembersQuery>
+
+export const CounterMember = Type.Object({
+  id: { ...Id, description: 'The member id (what createRedemption takes as memberId)' },
+  name: Text(100),
+  maskedPhone: Type.Union([Text(40), Type.Null()], {
+    description: 'The phone with its middle digits hidden (138****5678); null without one',
+  }),
+  homeUnitName: Text(200, { description: "The member's home unit" }),
+  availablePoints: { ...Decimal, description: 'balance - held: what a redemption may take now' },
+})
+export type CounterMember = Static<typeof CounterMember>
+
+export const CounterMembers = Type.Object({
+  items: Type.Array(CounterMember, { maxItems: COUNTER_LOOKUP_ROWS }),
+  more: Type.Boolean({
+    description: `More than ${COUNTER_LOOKUP_ROWS} members match: ask with more of the name, or the phone`,
+  }),
+})
+export type CounterMembers = Static<typeof CounterMembers>
