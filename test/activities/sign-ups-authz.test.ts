@@ -17,6 +17,8 @@ import { uniq } from '../helpers/factories'
 
 let t: TestApp
 let w: AuthzWorld
+/** The activity of branch A made for the current listOpenActivities cell. */
+let listed = ''
 
 beforeAll(async () => {
   t = await buildTestApp()
@@ -114,6 +116,21 @@ const rows: AuthzRow[] = [
     request: () => ({ method: 'GET', url: '/api/v1/me/sign-ups' }),
     // Only a login with a member record has sign-ups of its own.
     expect: expectStatuses({ ok: 200, allowed: ['member', 'memberSibling'], cells: { resident: 403 } }),
+  },
+  {
+    operation: 'listOpenActivities',
+    request: async (ctx) => {
+      listed = await openActivity(ctx)
+      return { method: 'GET', url: '/api/v1/me/activities?limit=200' }
+    },
+    // Members only, each seeing what they may sign up for: branch A's activity for member A, not for member B.
+    expect: expectStatuses({ ok: 200, allowed: ['member', 'memberSibling'], cells: { resident: 403 } }),
+    check: (res, _ctx, actor) => {
+      if (res.statusCode !== 200) return
+      const ids = res.json().items.map((a: { id: string }) => a.id)
+      if (actor === 'member') expect(ids).toContain(listed)
+      else expect(ids).not.toContain(listed)
+    },
   },
 ]
 

@@ -152,6 +152,7 @@ describe('crafted pagination cursors are 400 validation_failed on every list, ne
     listActivityCheckIns: 'timestamp,uuid',
     listActivitySignUps: 'int,timestamp,uuid',
     listMySignUps: 'timestamp,uuid',
+    listOpenActivities: 'timestamp,uuid',
     getStandings: 'int,int,text,uuid',
     listAppraisals: 'text,uuid',
     getDualRegistrationReport: 'text,uuid,uuid',

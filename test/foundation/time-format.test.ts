@@ -285,6 +285,23 @@ await ok(
   202,
 )
 
+// An activity of branch A still taking sign-ups, so listOpenActivities shows member A one.
+const signUpStarts = Date.now() + 48 * 3_600_000
+await ok(
+  {
+    method: 'POST',
+    url: '/api/v1/activities',
+    as: w.admin,
+    payload: {
+      orgUnitId: w.branchA,
+      title: '报名中的活动',
+      startsAt: new Date(signUpStarts).toISOString(),
+      endsAt: new Date(signUpStarts + 7_200_000).toISOString(),
+    },
+  },
+  201,
+)
+
 // Then every GET operation of the served document, as the first actor it answers 200 (JSON, and CSV where offered).
 interface Operation {
   operationId: string
@@ -330,6 +347,8 @@ const QUERY_OF: Record<string, Record<string, string>> = {
   listRedemptions: { orgUnitId: w.communityA },
   listResidents: { orgUnitId: w.communityA },
   listResidentInvitations: { orgUnitId: w.communityA },
+  // The counter's lookup: community A's office, member A by name.
+  findMembersAtCounter: { orgUnitId: w.communityA, q: '张三' },
 }
 const ACTORS = [w.admin, w.secretaryA, w.clerkA, w.memberA.userId]
 

@@ -1,8 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, one, rows } from '../../db/client'
 import type { ActivityVisibility, SignUpStatus } from '../../db/schema/activities'
+import { formatCents } from '../../shared/decimal'
 import { formatInstant, formatInstantOrNull } from '../../shared/time'
-import type { SignUp } from './sign-ups-schemas'
+import type { OpenActivity, SignUp } from './sign-ups-schemas'
 
 /** What a sign-up command needs of the activity, with the window read on the database's clock. */
 export interface SignUpActivity {
@@ -225,5 +226,96 @@ export async function listForMember(
     tx,
     sql`${SIGN_UP_SELECT} where ${sql.join(conds, sql` and `)}
         order by a.starts_at desc, a.id desc limit ${limit + 1}`,
+  )
+}
+
+interface OpenActivityRow {
+  id: string
+  orgUnitId: string
+  orgUnitName: string
+  title: string
+  startsAt: Date
+  endsAt: Date
+  location: string | null
+  lengthCents: string
+  capacity: number | null
+  confirmedCount: number
+  waitlisted: string
+  signUpOpensAt: Date | null
+  signUpClosesAt: Date
+  notYetOpen: boolean
+  myStatus: SignUpStatus | null
+  myPosition: string | null
+  /** starts_at as text, to the microsecond, for keyset cursors. */
+  cursorAt: string
+}
+
+export function toOpenActivity(r: OpenActivityRow): OpenActivity {
+  return {
+    id: r.id,
+    orgUnitId: r.orgUnitId,
+    orgUnitName: r.orgUnitName,
+    title: r.title,
+    startsAt: formatInstant(r.startsAt),
+    endsAt: formatInstant(r.endsAt),
+    location: r.location,
+    lengthHours: formatCents(r.lengthCents),
+    capacity: r.capacity,
+    confirmedCount: r.confirmedCount,
+    placesLeft: r.capacity === null ? null : Math.max(r.capacity - r.confirmedCount, 0),
+    waitlisted: Number(r.waitlisted),
+    signUpOpensAt: formatInstantOrNull(r.signUpOpensAt),
+    signUpClosesAt: formatInstant(r.signUpClosesAt),
+    signUp: r.notYetOpen ? 'upcoming' : 'open',
+    mySignUp: r.myStatus
+      ? { status: r.myStatus, position: r.myPosition === null ? null : Number(r.myPosition) }
+      : null,
+  }
+}
+
+/**
+ * Activities still taking sign-ups (open, not verified, before their close) that satisfy `joinable` (written
+ * against u, the activity's unit, and a), with the member's own sign-up; the soonest first.
+ */
+export async function listOpen(
+  tx: Db,
+  q: {
+    memberId: string
+    joinable: SQL
+    state: 'open' | 'upcoming' | undefined
+    after: [string, string] | undefined
+    limit: number
+  },
+): Promise<OpenActivityRow[]> {
+  const conds: SQL[] = [
+    sql`a.status = 'open'`,
+    sql`now() < coalesce(a.sign_up_closes_at, a.starts_at)`,
+    q.joinable,
+  ]
+  if (q.state === 'open') conds.push(sql`not coalesce(now() < a.sign_up_opens_at, false)`)
+  if (q.state === 'upcoming') conds.push(sql`coalesce(now() < a.sign_up_opens_at, false)`)
+  if (q.after) conds.push(sql`(a.starts_at, a.id) > (${q.after[0]}::timestamptz, ${q.after[1]}::uuid)`)
+  return rows<OpenActivityRow>(
+    tx,
+    sql`select a.id, a.org_unit_id as "orgUnitId", u.name as "orgUnitName", a.title, a.starts_at as "startsAt",
+               a.ends_at as "endsAt", a.location, a.length_cents as "lengthCents", a.capacity,
+               a.confirmed_count as "confirmedCount",
+               (select count(*) from activity_sign_ups w
+                where w.activity_id = a.id and w.status = 'waitlisted') as waitlisted,
+               a.sign_up_opens_at as "signUpOpensAt",
+               coalesce(a.sign_up_closes_at, a.starts_at) as "signUpClosesAt",
+               coalesce(now() < a.sign_up_opens_at, false) as "notYetOpen",
+               s.status as "myStatus",
+               case when s.status = 'waitlisted' then
+                 (select count(*) from activity_sign_ups w
+                  where w.activity_id = s.activity_id and w.status = 'waitlisted'
+                    and (w.queued_at, w.member_id) <= (s.queued_at, s.member_id))
+               end as "myPosition",
+               a.starts_at::text as "cursorAt"
+        from activities a
+        join org_units u on u.id = a.org_unit_id
+        left join activity_sign_ups s on s.activity_id = a.id and s.member_id = ${q.memberId}
+        where ${sql.join(conds, sql` and `)}
+        order by a.starts_at, a.id limit ${q.limit + 1}`,
   )
 }

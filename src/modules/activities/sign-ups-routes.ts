@@ -1,8 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdParams, problems } from '../../shared/schemas'
+import { IdParams, Page, problems } from '../../shared/schemas'
 import { ParticipantParams } from './schemas'
 import * as signUps from './sign-ups'
-import { CancelSignUpBody, ListSignUpsQuery, SignUp, SignUpBody, SignUpPage } from './sign-ups-schemas'
+import {
+  CancelSignUpBody,
+  ListOpenActivitiesQuery,
+  ListSignUpsQuery,
+  OpenActivity,
+  SignUp,
+  SignUpBody,
+  SignUpPage,
+} from './sign-ups-schemas'
 
 const TAGS = ['activities']
 
@@ -103,5 +111,28 @@ export const signUpRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => signUps.listMySignUps(app.db, request.caller, request.query),
+  )
+
+  app.get(
+    '/me/activities',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'listOpenActivities',
+        summary:
+          'Activities you may sign up for (报名), open now or opening later, with places left and your sign-up',
+        description:
+          'For a login linked to a member (others: 403). The activities signUpForActivity would take you for: ' +
+          "the activity's unit lies on your home line (your unit, above or below it) or, when its `visibility` " +
+          'is subtree_and_registered, on the line of a community you registered with (双报到, accepted); not ' +
+          'verified and before sign-up closes (`signUpClosesAt`, or the start). `signUp` says whether sign-up is ' +
+          '`open` now or `upcoming` (opens at `signUpOpensAt`); `status` narrows to one. Each row: `placesLeft` ' +
+          '(null: no limit; 0: a sign-up joins the waitlist), `waitlisted`, and `mySignUp` (your status and ' +
+          'waitlist position, or null). The soonest first.',
+        querystring: ListOpenActivitiesQuery,
+        response: { 200: Page(OpenActivity), ...problems(400, 403) },
+      },
+    },
+    async (request) => signUps.listOpenActivities(app.db, request.caller, request.query),
   )
 }

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox'
-import { Body, Count, DateTime, Id, Page, PageQuery, Text } from '../../shared/schemas'
+import { Body, Count, DateTime, Decimal, Id, Page, PageQuery, Text } from '../../shared/schemas'
 
 // 报名 (issue 18): members sign up for activities, within capacity or on the waitlist.
 
@@ -62,3 +62,46 @@ export const ListSignUpsQuery = Type.Object({
   ...PageQuery,
 })
 export type ListSignUpsQuery = Static<typeof ListSignUpsQuery>
+
+// ---- activities a member may sign up for (listOpenActivities)
+
+export const OpenActivityState = Type.Union([Type.Literal('open'), Type.Literal('upcoming')], {
+  description: 'open: sign-up is open now; upcoming: it opens at signUpOpensAt',
+})
+
+export const OpenActivity = Type.Object({
+  id: Id,
+  orgUnitId: Id,
+  orgUnitName: Text(200),
+  title: Text(200),
+  startsAt: DateTime,
+  endsAt: DateTime,
+  location: Nullable(Text(200)),
+  lengthHours: Decimal,
+  capacity: Nullable({ ...Count('Places (null: no limit)'), minimum: 1 }),
+  confirmedCount: Count('Confirmed sign-ups'),
+  placesLeft: Nullable(Count('capacity - confirmedCount; null without a limit; 0: a sign-up is waitlisted')),
+  waitlisted: Count('Sign-ups waiting for a place'),
+  signUpOpensAt: Nullable(DateTime),
+  signUpClosesAt: { ...DateTime, description: 'When sign-up closes (without a set time: the start)' },
+  signUp: OpenActivityState,
+  mySignUp: Nullable(
+    Type.Object(
+      {
+        status: SignUpStatus,
+        position: Nullable({
+          ...Count('Place in the waitlist, 1 first; null unless waitlisted'),
+          minimum: 1,
+        }),
+      },
+      { description: 'Your sign-up (a cancelled one may be made again); null: you have not signed up' },
+    ),
+  ),
+})
+export type OpenActivity = Static<typeof OpenActivity>
+
+export const ListOpenActivitiesQuery = Type.Object({
+  status: Type.Optional(OpenActivityState),
+  ...PageQuery,
+})
+export type ListOpenActivitiesQuery = Static<typeof ListOpenActivitiesQuery>

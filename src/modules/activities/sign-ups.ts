@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'drizzle-orm'
 import { type Db, transaction } from '../../db/client'
 import { type Caller, coversPath, hasRole, requireRole } from '../../shared/authz'
 import { DomainError, forbidden, invalidState, notFound, validation } from '../../shared/errors'
@@ -8,7 +9,7 @@ import { recordEvent } from '../events'
 import { mayServeIn, STAFF } from './domain'
 import { type MemberLine, memberLine } from './repo'
 import * as repo from './sign-ups-repo'
-import type { ListSignUpsQuery, SignUp } from './sign-ups-schemas'
+import type { ListOpenActivitiesQuery, ListSignUpsQuery, SignUp } from './sign-ups-schemas'
 
 /**
  * 报名 (issue 18). Members sign up for an activity themselves (staff may sign up a member): within capacity the
@@ -32,6 +33,19 @@ function mayJoin(activity: repo.SignUpActivity, member: MemberLine): boolean {
       member.registrations.map((r) => r.path),
     )
   )
+}
+
+/**
+ * mayJoin as an SQL condition on u.path (the activity's unit) and a.visibility, for listing what a member may
+ * sign up for: the same two terms (mayServeIn on the home line; on a registered community's line only for
+ * subtree_and_registered), so the list shows exactly the activities signUpForActivity accepts.
+ */
+function mayJoinWhere(member: MemberLine): SQL {
+  const onLine = (p: string) => sql`(u.path like ${`${p}%`} or ${p} like u.path || '%')`
+  const home = member.paths[0]!
+  const registered = member.registrations.map((r) => onLine(r.path))
+  if (!registered.length) return onLine(home)
+  return sql`(${onLine(home)} or (a.visibility = 'subtree_and_registered' and (${sql.join(registered, sql` or `)})))`
 }
 
 /** Who a sign-up command is about: the caller themself, or (staff only) the member they name. */
@@ -197,4 +211,24 @@ export async function listMySignUps(db: Db, caller: Caller, query: ListSignUpsQu
   const after = decodeCursor(query.cursor, ['timestamp', 'uuid'])
   const found = await repo.listForMember(db, caller.memberId, query.status, after, limit)
   return toPage(found, limit, (r) => [r.startsKey, r.activityId], repo.toSignUp)
+}
+
+/**
+ * Activities the caller (a member) may sign up for whose sign-up is open now or opens later, with places left and
+ * their own sign-up; the soonest first.
+ */
+export async function listOpenActivities(db: Db, caller: Caller, query: ListOpenActivitiesQuery) {
+  if (!caller.memberId) throw forbidden('only a member signs up for activities')
+  const limit = pageLimit(query.limit)
+  const after = decodeCursor(query.cursor, ['timestamp', 'uuid'])
+  const member = await memberLine(db, caller.memberId)
+  if (!member) throw forbidden('only a member signs up for activities')
+  const found = await repo.listOpen(db, {
+    memberId: caller.memberId,
+    joinable: mayJoinWhere(member),
+    state: query.status,
+    after,
+    limit,
+  })
+  return toPage(found, limit, (r) => [r.cursorAt, r.id], repo.toOpenActivity)
 }
