@@ -1288,6 +1288,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activities you may sign up for (报名), open now or opening later, with places left and your sign-up
+         * @description For a login linked to a member (others: 403). The activities signUpForActivity would take you for: the activity's unit lies on your home line (your unit, above or below it) or, when its `visibility` is subtree_and_registered, on the line of a community you registered with (双报到, accepted); not verified and before sign-up closes (`signUpClosesAt`, or the start). `signUp` says whether sign-up is `open` now or `upcoming` (opens at `signUpOpensAt`); `status` narrows to one. Each row: `placesLeft` (null: no limit; 0: a sign-up joins the waitlist), `waitlisted`, and `mySignUp` (your status and waitlist position, or null). The soonest first.
+         */
+        get: operations["listOpenActivities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rubric-templates/default": {
         parameters: {
             query?: never;
@@ -1832,6 +1852,26 @@ export interface paths {
          * @description Secretary over the unit (default: every unit the caller is secretary of). Lists the first 1,000 problems found and counts them all (`problemCount`); `ok` is true when there is none.
          */
         get: operations["verifyLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counter/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find a member at the redemption counter by name, phone or member code (clerk)
+         * @description Clerk over `orgUnitId` (admin: any; other roles and members: 403; a unit outside the caller's scope: 404). Finds, among the members createRedemption lets the clerk serve at that community (home unit inside it, or an accepted 双报到 registration with it), those whose name contains `q`, whose phone is `q` or ends with it (exactly 4 digits), or whose member code (id) is `q`: exact keys first, then names starting with q, then by name; at most 20 rows (`more`: others match). Each row: id, name, the phone masked, home unit name and available points; never the phone or the identity document. Not the roster: listMembers and getMember stay closed to clerks. At most 60 lookups a minute per caller (429 rate_limited with Retry-After). Reads are not audited.
+         */
+        get: operations["findMembersAtCounter"];
         put?: never;
         post?: never;
         delete?: never;
@@ -25606,6 +25646,273 @@ export interface operations {
             };
         };
     };
+    listOpenActivities: {
+        parameters: {
+            query?: {
+                /** @description open: sign-up is open now; upcoming: it opens at signUpOpensAt */
+                status?: "open" | "upcoming";
+                limit?: number;
+                /** @description Opaque: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of activities you may sign up for, the soonest first, with your own sign-up */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "ab197f3d-3cb3-47bb-86bf-2d0090537a90",
+                     *           "orgUnitId": "848a7bf0-515c-4dfb-bbf6-e9c6bbfb1a30",
+                     *           "orgUnitName": "石塔社区第一党支部",
+                     *           "title": "清理楼道小广告",
+                     *           "startsAt": "2026-12-05T08:30:00.000+08:00",
+                     *           "endsAt": "2026-12-05T12:00:00.000+08:00",
+                     *           "location": "石塔社区 3 号楼",
+                     *           "lengthHours": "3.50",
+                     *           "capacity": 20,
+                     *           "confirmedCount": 20,
+                     *           "placesLeft": 0,
+                     *           "waitlisted": 2,
+                     *           "signUpOpensAt": "2026-12-01T18:00:00.000+08:00",
+                     *           "signUpClosesAt": "2026-12-04T20:00:00.000+08:00",
+                     *           "signUp": "open",
+                     *           "mySignUp": {
+                     *             "status": "waitlisted",
+                     *             "position": 2
+                     *           }
+                     *         },
+                     *         {
+                     *           "id": "6f1d2c3e-8b4a-4f5e-9a7b-2c1d0e9f8a71",
+                     *           "orgUnitId": "bc4aca61-15a6-45c3-890e-77b1d78f443d",
+                     *           "orgUnitName": "青山社区",
+                     *           "title": "敬老院包饺子",
+                     *           "startsAt": "2026-12-12T09:00:00.000+08:00",
+                     *           "endsAt": "2026-12-12T11:00:00.000+08:00",
+                     *           "location": null,
+                     *           "lengthHours": "2.00",
+                     *           "capacity": null,
+                     *           "confirmedCount": 0,
+                     *           "placesLeft": null,
+                     *           "waitlisted": 0,
+                     *           "signUpOpensAt": "2026-12-08T09:00:00.000+08:00",
+                     *           "signUpClosesAt": "2026-12-12T09:00:00.000+08:00",
+                     *           "signUp": "upcoming",
+                     *           "mySignUp": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            id: string;
+                            /**
+                             * Format: uuid
+                             * @description UUID
+                             */
+                            orgUnitId: string;
+                            orgUnitName: string;
+                            title: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            startsAt: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339; an input falls on a real calendar day from 2000-01-01 to 2100-12-31
+                             */
+                            endsAt: string;
+                            location: string | null;
+                            /** @example 12.50 */
+                            lengthHours: string;
+                            capacity: number | null;
+                            /**
+                             * Format: int32
+                             * @description Confirmed sign-ups
+                             */
+                            confirmedCount: number;
+                            placesLeft: number | null;
+                            /**
+                             * Format: int32
+                             * @description Sign-ups waiting for a place
+                             */
+                            waitlisted: number;
+                            signUpOpensAt: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When sign-up closes (without a set time: the start)
+                             */
+                            signUpClosesAt: string;
+                            /** @description open: sign-up is open now; upcoming: it opens at signUpOpensAt */
+                            signUp: "open" | "upcoming";
+                            mySignUp: {
+                                /** @description confirmed: has a place; waitlisted: in the queue for one; cancelled: withdrawn */
+                                status: "confirmed" | "waitlisted" | "cancelled";
+                                position: number | null;
+                            } | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "limit must be at most 200",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "limit",
+                     *           "message": "must be at most 200"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getDefaultRubricTemplate: {
         parameters: {
             query?: never;
@@ -34811,6 +35118,239 @@ export interface operations {
                      *         {
                      *           "field": "orgUnitId",
                      *           "message": "must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unauthorized",
+                     *       "title": "Not authenticated",
+                     *       "status": 401,
+                     *       "detail": "the access token is invalid or expired",
+                     *       "code": "unauthorized"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden or recused */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/forbidden",
+                     *       "title": "Not allowed",
+                     *       "status": 403,
+                     *       "detail": "your roles do not allow this action",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not_found (also anything outside your scope) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "org unit not found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: over the per-caller budget (or a tighter one of this operation); see Retry-After */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "too many requests; retry in 17 s",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal_error (quote the x-request-id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/internal-error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "unexpected error; quote request id 3d6f0a52-8c1b-4e7a-9f25-6b0c1e4d8a73 when reporting it",
+                     *       "code": "internal_error"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unavailable: the database is unreachable or the service overloaded; retry after Retry-After */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database is unavailable; retry shortly",
+                     *       "code": "unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    findMembersAtCounter: {
+        parameters: {
+            query: {
+                /** @description The community whose counter asks: members whose home unit lies in it or registered with it */
+                orgUnitId: string;
+                /** @description Part of the name, the whole phone number or its last 4 digits, or the member code (the member id the member code screen shows) */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The members of the community (or registered with it) that match, exact keys first: at most 20, phones masked */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5c22d69e-4e33-4c04-9551-b3d6d0d972d3",
+                     *           "name": "张建国",
+                     *           "maskedPhone": "138****5678",
+                     *           "homeUnitName": "石塔社区第一党支部",
+                     *           "availablePoints": "26.75"
+                     *         },
+                     *         {
+                     *           "id": "4d99981f-993d-455b-9b37-c8a35e17f2ad",
+                     *           "name": "张丽",
+                     *           "maskedPhone": null,
+                     *           "homeUnitName": "青山社区党支部",
+                     *           "availablePoints": "0.00"
+                     *         }
+                     *       ],
+                     *       "more": false
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uuid
+                             * @description The member id (what createRedemption takes as memberId)
+                             */
+                            id: string;
+                            name: string;
+                            /** @description The phone with its middle digits hidden (138****5678); null without one */
+                            maskedPhone: string | null;
+                            /** @description The member's home unit */
+                            homeUnitName: string;
+                            /**
+                             * @description balance - held: what a redemption may take now
+                             * @example 12.50
+                             */
+                            availablePoints: string;
+                        }[];
+                        /** @description More than 20 members match: ask with more of the name, or the phone */
+                        more: boolean;
+                    };
+                };
+            };
+            /** @description validation_failed */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://volunteer-points.example/problems/validation-failed",
+                     *       "title": "Request is not valid",
+                     *       "status": 400,
+                     *       "detail": "orgUnitId is required; q is required",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "field": "orgUnitId",
+                     *           "message": "is required"
+                     *         },
+                     *         {
+                     *           "field": "q",
+                     *           "message": "is required"
                      *         }
                      *       ]
                      *     }
