@@ -31,17 +31,23 @@ describe('the clerk redeems a towel at the counter and the member sees the balan
         await signIn(page, 'demo-clerk')
         await page.getByRole('heading', { name: '兑换柜台' }).waitFor()
       })
-      await clerk.step('clerk finds the member by the code they show', async (page) => {
-        await page.getByLabel('姓名、手机号或会员码').fill(code)
-        await page.getByRole('button', { name: /查\s*询/ }).click()
-        await page
-          .getByRole('button', { name: /^选择 / })
-          .first()
-          .click()
-        await expect
-          .poll(async () => plain(await page.getByTestId('counter-available').textContent()))
-          .toBe(before)
-      })
+      await clerk.step(
+        'clerk finds the member by name (the phone masked), the code still works',
+        async (page) => {
+          const search = page.getByLabel('姓名、手机号或会员码')
+          await search.fill(code)
+          await page.getByRole('button', { name: /查\s*询/ }).click()
+          await page.getByRole('button', { name: '选择 张伟' }).waitFor()
+          await search.fill('张伟')
+          await page.getByRole('button', { name: /查\s*询/ }).click()
+          const found = page.getByRole('listitem').filter({ hasText: '张伟' }).first()
+          await expect.poll(async () => (await found.textContent()) ?? '').toMatch(/\d{3}\*{4}\d{4}/)
+          await page.getByRole('button', { name: '选择 张伟' }).click()
+          await expect
+            .poll(async () => plain(await page.getByTestId('counter-available').textContent()))
+            .toBe(before)
+        },
+      )
       await clerk.step('clerk reserves a towel from the catalogue', async (page) => {
         await page.getByRole('button', { name: '兑换 毛巾' }).click()
         await page

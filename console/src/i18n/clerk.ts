@@ -6,10 +6,6 @@ export const clerk = {
   'nav.clerk.today': ['今日兑换', "Today's redemptions"],
   'counter.find': ['姓名、手机号或会员码', 'Name, phone or member code'],
   'counter.byCode': ['会员码 …{tail}', 'Member code …{tail}'],
-  'counter.useCode': [
-    '按姓名或手机号查找需要网格员或书记权限；请让党员打开“会员码”页面，扫码或输入其中的编号。',
-    'Finding by name or phone needs a grid worker or secretary grant: ask the member to open “Member code” and scan or type it.',
-  ],
   'counter.none': ['没有找到党员', 'No member found'],
   'counter.pick': ['选择', 'Select'],
   'counter.noPhone': ['无手机号', 'No phone'],

@@ -2,41 +2,32 @@ import { useQuery } from '@tanstack/react-query'
 import { Button, Card, Descriptions, Input, List, Space, Typography } from 'antd'
 import { useState } from 'react'
 import { useT } from '../../i18n'
-import { api, isProblem } from '../../lib/api'
+import { api } from '../../lib/api'
 import { formatDecimal } from '../../lib/decimal'
 import { useWorkspace } from '../../lib/session'
 import { ApiError } from '../../lib/ui'
 import { Catalogue, Redemptions } from '../shared/redemptions'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** What a member's 会员码 screen shows: the prefix and their member id (see member/MemberCode.tsx). */
 export const MEMBER_CODE_PREFIX = 'vp-member:'
 
 interface Member {
   id: string
   name: string
-  phone: string | null
+  /** Masked (138****5678): the counter sees enough to tell two 张伟 apart, never the number. */
+  maskedPhone: string | null
+  homeUnitName: string
 }
 
 /**
- * A member by the code their phone shows (their id) or by name or phone. Reading the roster (listMembers,
- * getMember) is for secretaries and grid workers; a clerk's grant reads points only (getBalance), so for a
- * clerk the code is the way in, and the member shows as 会员码 …<last six> instead of a name.
+ * A member by name, phone (whole or its last 4 digits) or the code their phone shows (their id), through the
+ * counter's own lookup (findMembersAtCounter): only members this office may redeem for, not the roster, which
+ * stays closed to clerks.
  */
-async function searchMembers(text: string, codeLabel: (tail: string) => string): Promise<Member[]> {
-  const code = text.startsWith(MEMBER_CODE_PREFIX) ? text.slice(MEMBER_CODE_PREFIX.length) : text
-  if (UUID.test(code)) {
-    try {
-      const { data } = await api.GET('/api/v1/members/{id}', { params: { path: { id: code } } })
-      return [{ id: data.id, name: data.name, phone: data.phone ?? null }]
-    } catch (error) {
-      if (!isProblem(error, 'forbidden')) throw error
-      await api.GET('/api/v1/members/{id}/balance', { params: { path: { id: code } } })
-      return [{ id: code, name: codeLabel(code.slice(-6)), phone: null }]
-    }
-  }
-  const { data } = await api.GET('/api/v1/members', { params: { query: { q: text, limit: 20 } } })
-  return data.items.map((m) => ({ id: m.id, name: m.name, phone: m.phone ?? null }))
+async function searchMembers(text: string, orgUnitId: string): Promise<Member[]> {
+  const q = text.startsWith(MEMBER_CODE_PREFIX) ? text.slice(MEMBER_CODE_PREFIX.length) : text
+  const { data } = await api.GET('/api/v1/counter/members', { params: { query: { orgUnitId, q } } })
+  return data.items
 }
 
 /**
@@ -50,8 +41,8 @@ export default function Counter() {
   const [query, setQuery] = useState('')
   const [member, setMember] = useState<Member | null>(null)
   const found = useQuery({
-    queryKey: ['member-search', query],
-    queryFn: () => searchMembers(query, (tail) => t('counter.byCode', { tail })),
+    queryKey: ['counter-members', workspace.orgUnitId, query],
+    queryFn: () => searchMembers(query, workspace.orgUnitId),
     enabled: query.length > 0,
   })
   const balance = useQuery({
@@ -80,9 +71,6 @@ export default function Counter() {
           }}
         />
         <ApiError error={found.error} />
-        {isProblem(found.error, 'forbidden') ? (
-          <Typography.Text type="secondary">{t('counter.useCode')}</Typography.Text>
-        ) : null}
         {query && !member ? (
           <List<Member>
             loading={found.isLoading}
@@ -101,7 +89,10 @@ export default function Counter() {
                   </Button>,
                 ]}
               >
-                <List.Item.Meta title={m.name} description={m.phone ?? t('counter.noPhone')} />
+                <List.Item.Meta
+                  title={m.name}
+                  description={`${m.maskedPhone ?? t('counter.noPhone')} · ${m.homeUnitName}`}
+                />
               </List.Item>
             )}
           />
@@ -129,7 +120,7 @@ export default function Counter() {
               <Descriptions.Item label={t('member.available')}>
                 <strong data-testid="counter-available">{formatDecimal(balance.data?.available)}</strong>
               </Descriptions.Item>
-              <Descriptions.Item label={t('counter.phone')}>{member.phone ?? '—'}</Descriptions.Item>
+              <Descriptions.Item label={t('counter.phone')}>{member.maskedPhone ?? '—'}</Descriptions.Item>
             </Descriptions>
           </Card>
           <Typography.Title level={2} style={{ fontSize: 16, margin: 0 }}>
