@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { closeBrowser, PHONE, signIn, story } from './harness'
+import { baseURL, closeBrowser, PHONE, signIn, story } from './harness'
 
 afterAll(closeBrowser)
 
@@ -56,15 +56,64 @@ describe('every screen opens, reads and passes axe', () => {
     }
   })
 
+  /** JSON from the demo server as a demo login (setup the story needs that no screen makes). */
+  async function asDemo(username: string) {
+    const login = await fetch(`${baseURL()}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: `${username}-pass` }),
+    })
+    const { accessToken } = (await login.json()) as { accessToken: string }
+    return async (path: string, body?: unknown) => {
+      const res = await fetch(`${baseURL()}/api/v1${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      expect(res.ok, `${path}: ${res.status}`).toBe(true)
+      return res.json()
+    }
+  }
+
+  /**
+   * An activity of 张伟's community starting in two days, made by the admin (a unit above the branch, so the
+   * branch's secretary and grid worker screens, which other stories read, do not list it).
+   */
+  async function communityActivity(title: string): Promise<void> {
+    const member = await asDemo('demo-member')
+    const me = (await member('/me')) as { member: { orgUnitId: string } }
+    const branch = (await member(`/org-units/${me.member.orgUnitId}`)) as { parentId: string }
+    const admin = await asDemo('demo-admin')
+    const startsAt = Date.now() + 48 * 3_600_000
+    await admin('/activities', {
+      orgUnitId: branch.parentId,
+      title,
+      startsAt: new Date(startsAt).toISOString(),
+      endsAt: new Date(startsAt + 2 * 3_600_000).toISOString(),
+      capacity: 30,
+    })
+  }
+
   it('member checks in with a door code that is not valid and reads why, in Chinese', async () => {
     const s = await story('member-activities')
+    const title = `社区环境整治 ${Date.now().toString(36)}`
     try {
+      await communityActivity(title)
       await s.step('member opens the activities: their sign-ups, no error', async (page) => {
         await signIn(page, 'demo-member')
         await page.getByRole('menuitem', { name: '活动报名与签到' }).click()
         await page.getByRole('heading', { name: '我的报名', level: 2 }).waitFor()
         await page.waitForLoadState('networkidle')
         expect(await page.getByRole('alert').count()).toBe(0)
+      })
+      await s.step('member signs up for an activity of the community from the open list', async (page) => {
+        await page.getByRole('heading', { name: '可报名的活动', level: 2 }).waitFor()
+        await page.getByRole('button', { name: `报名 ${title}` }).click()
+        await page.getByText('报名成功').first().waitFor()
+        const row = page.getByRole('row').filter({ hasText: title })
+        await row.first().getByText('已报名').waitFor()
+        // And it is among their sign-ups below.
+        await expect.poll(async () => await page.getByRole('row').filter({ hasText: title }).count()).toBe(2)
       })
       await s.step('a door code of an activity they may not serve at is refused in words', async (page) => {
         await page

@@ -7,6 +7,7 @@ import { ApiError, formatInstant, useNotifyError } from '../../lib/ui'
 import { useMemberId } from './Home'
 
 type SignUp = ItemOf<'listMySignUps'>
+type OpenActivity = ItemOf<'listOpenActivities'>
 type Door = { activityId: string; title: string; kind: 'in' | 'out' }
 
 /** What the door's QR code holds: vp-checkin:<activityId>:<six digits>. */
@@ -16,9 +17,9 @@ export function parseCheckInPayload(text: string): { activityId: string; code: s
 }
 
 /**
- * 报名 and 签到: the member's sign-ups (cancel, check in and out with the six digits shown at the door) and a
- * check-in by the door's QR text. A list of the activities a member may join is not served to members
- * (listActivities is for staff), so signing up happens from an activity's own link or with the organiser.
+ * 报名 and 签到: the activities the member may sign up for (listOpenActivities: open now or later, places left,
+ * their own sign-up) with a 报名 button, their sign-ups (cancel, check in and out with the six digits shown at the
+ * door) and a check-in by the door's QR text.
  */
 export default function Activities() {
   const t = useT()
@@ -33,13 +34,40 @@ export default function Activities() {
     queryKey: ['my-sign-ups'],
     queryFn: async () => (await api.GET('/api/v1/me/sign-ups', { params: { query: { limit: 100 } } })).data,
   })
+  const open = useQuery({
+    queryKey: ['open-activities'],
+    queryFn: async () => (await api.GET('/api/v1/me/activities', { params: { query: { limit: 100 } } })).data,
+  })
+  const refresh = () =>
+    Promise.all([
+      qc.invalidateQueries({ queryKey: ['my-sign-ups'] }),
+      qc.invalidateQueries({ queryKey: ['open-activities'] }),
+    ])
+  const signUp = useMutation({
+    mutationFn: async (activityId: string) =>
+      (
+        await api.POST('/api/v1/activities/{id}/sign-ups', {
+          params: { path: { id: activityId } },
+          body: null,
+        })
+      ).data,
+    onSuccess: (s) => {
+      message.success(
+        s.status === 'waitlisted'
+          ? t('activity.waitlistedAt', { position: String(s.position ?? '') })
+          : t('activity.signedUp'),
+      )
+      return refresh()
+    },
+    onError: notifyError,
+  })
   const cancel = useMutation({
     mutationFn: async (activityId: string) =>
       api.POST('/api/v1/activities/{id}/sign-ups/{memberId}/cancel', {
         params: { path: { id: activityId, memberId } },
         body: {},
       }),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['my-sign-ups'] }),
+    onSuccess: refresh,
     onError: notifyError,
   })
   const check = useMutation({
@@ -82,6 +110,59 @@ export default function Activities() {
           </Button>
         </Space.Compact>
       </Card>
+      <Typography.Title level={2} style={{ fontSize: 16, margin: 0 }}>
+        {t('activity.open')}
+      </Typography.Title>
+      <ApiError error={open.error} />
+      <Table<OpenActivity>
+        size="small"
+        rowKey="id"
+        loading={open.isLoading}
+        dataSource={open.data?.items ?? []}
+        pagination={{ pageSize: 10, hideOnSinglePage: true }}
+        scroll={{ x: 640 }}
+        locale={{ emptyText: t('activity.noOpen') }}
+        columns={[
+          { title: t('activity.title'), dataIndex: 'title' },
+          { title: t('activity.unit'), dataIndex: 'orgUnitName' },
+          { title: t('activity.startsAt'), dataIndex: 'startsAt', render: formatInstant },
+          {
+            title: t('activity.placesLeft'),
+            key: 'places',
+            render: (_: unknown, a: OpenActivity) =>
+              a.placesLeft === null
+                ? t('activity.unlimited')
+                : a.placesLeft === 0
+                  ? t('activity.full')
+                  : a.placesLeft,
+          },
+          {
+            title: t('common.actions'),
+            key: 'actions',
+            render: (_: unknown, a: OpenActivity) =>
+              a.mySignUp && a.mySignUp.status !== 'cancelled' ? (
+                <Tag color={a.mySignUp.status === 'confirmed' ? 'green' : 'orange'}>
+                  {labelOf(t, 'signUp.status', a.mySignUp.status)}
+                  {a.mySignUp.position ? ` #${a.mySignUp.position}` : ''}
+                </Tag>
+              ) : a.signUp === 'upcoming' ? (
+                <Typography.Text type="secondary">
+                  {t('activity.opensAt', { at: formatInstant(a.signUpOpensAt) })}
+                </Typography.Text>
+              ) : (
+                <Button
+                  size="small"
+                  type="primary"
+                  aria-label={`${t('activity.signUp')} ${a.title}`}
+                  loading={signUp.isPending && signUp.variables === a.id}
+                  onClick={() => signUp.mutate(a.id)}
+                >
+                  {t('activity.signUp')}
+                </Button>
+              ),
+          },
+        ]}
+      />
       <Typography.Title level={2} style={{ fontSize: 16, margin: 0 }}>
         {t('activity.mine')}
       </Typography.Title>
