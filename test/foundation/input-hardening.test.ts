@@ -41,11 +41,13 @@ let rewardId: string
 let roundId: string
 let rubricId: string
 let activityId: string
+let webhookId: string
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
 const UUID = '6f1f3c4e-5b7a-4c1d-9e2f-0a1b2c3d4e5f'
 
 beforeAll(async () => {
-  t = await buildTestApp()
+  // Private networks allowed so a webhook on 127.0.0.1 can be made; no worker runs in this app.
+  t = await buildTestApp({ webhookAllowPrivateNetworks: true })
   w = await createWorld(t.db)
   rewardId = (await stockedReward(t, w.clerkA, w.communityA, { stock: 3 })).id
   await stockedReward(t, w.clerkA, w.communityA)
@@ -54,6 +56,14 @@ beforeAll(async () => {
   roundId = (await openRound(t, w, { rubricId, panelUserIds: await panel(t.db, w) })).id
   await t.db.execute(sql`update scoring_rounds set closed_at = now() where id = ${roundId}`)
   activityId = await createPastActivity(t, w.secretaryA, w.branchA)
+  const hook = await t.call({
+    method: 'POST',
+    url: '/api/v1/webhooks',
+    as: w.admin,
+    payload: { orgUnitId: w.branchA, url: 'http://127.0.0.1:9/hook', eventTypes: ['points.posted'] },
+  })
+  expect(hook.statusCode, hook.body).toBe(201)
+  webhookId = hook.json().id
 })
 
 /** Values of the path and required query parameters, so each request reaches the cursor. */
@@ -68,6 +78,7 @@ function pathOf(op: Operation): string {
     '/api/v1/scoring-rounds/{id}/results': () => roundId,
     '/api/v1/activities/{id}/check-ins': () => activityId,
     '/api/v1/activities/{id}/sign-ups': () => activityId,
+    '/api/v1/webhooks/{id}/deliveries': () => webhookId,
   }
   if (op.path.includes('{')) {
     const id = ids[op.path]
@@ -153,6 +164,10 @@ describe('crafted pagination cursors are 400 validation_failed on every list, ne
     listActivitySignUps: 'int,timestamp,uuid',
     listMySignUps: 'timestamp,uuid',
     listOpenActivities: 'timestamp,uuid',
+    listServiceCertificateRequests: 'timestamp,uuid',
+    listMyAppraisals: 'int',
+    listWebhooks: 'uuid',
+    listWebhookDeliveries: 'int',
     getStandings: 'int,int,text,uuid',
     listAppraisals: 'text,uuid',
     getDualRegistrationReport: 'text,uuid,uuid',
@@ -272,6 +287,12 @@ describe('dates at the edges are 400 validation_failed naming the field, never a
         startsAt: `${yearStart()}T09:00:00+08:00`,
         endsAt: `${yearStart()}T11:00:00+08:00`,
       },
+    }),
+    // A member asks their home branch; the date is refused before anything is looked up.
+    requestServiceCertificate: () => ({
+      url: '/api/v1/service-certificate-requests',
+      headers: { 'idempotency-key': crypto.randomUUID() },
+      payload: { from: yearStart(), to: yearEnd(), orgUnitId: w.branchA },
     }),
     issueServiceCertificate: () => ({
       url: `/api/v1/members/${w.memberA.memberId}/service-certificates`,
