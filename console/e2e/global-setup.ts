@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
+import { freePort, stopServer, waitUntilReady } from './server'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,17 +13,6 @@ declare module 'vitest' {
 }
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
 
 let server: ChildProcess | undefined
 let dataDir: string | undefined
@@ -59,27 +48,13 @@ export default async function setup(project: TestProject) {
   server.stdout?.pipe(log)
   server.stderr?.pipe(log)
   const baseURL = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 150_000
-  for (;;) {
-    if (server.exitCode !== null)
-      throw new Error(`the server exited (${server.exitCode}); see console/e2e/artifacts/server.log`)
-    try {
-      if ((await fetch(`${baseURL}/readyz`)).ok) break
-    } catch {}
-    if (Date.now() > deadline) throw new Error('the server was not ready within 150 s')
-    await new Promise((r) => setTimeout(r, 500))
-  }
+  await waitUntilReady(server, baseURL, 150, 'console/e2e/artifacts/server.log')
   project.provide('baseURL', baseURL)
   return teardown
 }
 
 async function teardown() {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r))
-    server.kill('SIGTERM')
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())])
-    if (server.exitCode === null) server.kill('SIGKILL')
-  }
+  await stopServer(server)
   server?.stdout?.destroy()
   server?.stderr?.destroy()
   if (dataDir) rmSync(dataDir, { recursive: true, force: true })

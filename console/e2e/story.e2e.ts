@@ -14,7 +14,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createWriteStream, mkdirSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -22,6 +21,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDecimal, subtractDecimal } from '../src/lib/decimal'
 import { ARTIFACTS, closeBrowser, PHONE, signIn, story } from './harness'
+import { freePort, stopServer, waitUntilReady } from './server'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const BASE_DB = process.env.TEST_DATABASE_URL
@@ -34,17 +34,6 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url)
   u.pathname = `/${database}`
   return u.toString()
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
 }
 
 /** YYYY-MM-DD of a day relative to today in the service zone. */
@@ -89,16 +78,7 @@ beforeAll(async () => {
   server.stdout?.pipe(log)
   server.stderr?.pipe(log)
   baseURL = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 120_000
-  for (;;) {
-    if (server.exitCode !== null)
-      throw new Error(`the server exited (${server.exitCode}); see ${ARTIFACTS}story/server.log`)
-    try {
-      if ((await fetch(`${baseURL}/readyz`)).ok) break
-    } catch {}
-    if (Date.now() > deadline) throw new Error('the server was not ready within 120 s')
-    await new Promise((r) => setTimeout(r, 500))
-  }
+  await waitUntilReady(server, baseURL, 120, `${ARTIFACTS}story/server.log`)
   // The server migrated the database; the demo goes in as `npm start` puts it into the embedded one.
   execFileSync(
     process.execPath,
@@ -112,12 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closeBrowser()
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r))
-    server.kill('SIGTERM')
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())])
-    if (server.exitCode === null) server.kill('SIGKILL')
-  }
+  await stopServer(server)
   if (admin) {
     if (database) await admin.query(`drop database if exists ${database} with (force)`)
     await admin.end()

@@ -3,20 +3,15 @@ import { App, Button, Modal, Select, Space, Table, Tag, Typography } from 'antd'
 import { useState } from 'react'
 import { labelOf, useT } from '../../i18n'
 import { api, type ItemOf } from '../../lib/api'
+import { enumValues } from '../../lib/enums'
 import { useWorkspace } from '../../lib/session'
 import { ApiError, formatInstant, useNotifyError } from '../../lib/ui'
 
 type Request = ItemOf<'listServiceRequests'>
 type Status = Request['status']
-const STATUSES: Status[] = [
-  'open',
-  'published',
-  'dispatched',
-  'accepted',
-  'completed',
-  'confirmed',
-  'cancelled',
-]
+const all = enumValues<Status>()
+/** Every state of the API's enum (the compiler checks the list against it), in a request's order of life. */
+const STATUSES = all(['open', 'published', 'dispatched', 'accepted', 'completed', 'confirmed', 'cancelled'])
 
 async function list(orgUnitId: string, status: Status | undefined) {
   return (

@@ -1,15 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { App, Button, Form, Input, Modal, Select, Space, Table, Tag } from 'antd'
+import { App, Form, Input, Modal, Select, Space, Table, Tag } from 'antd'
 import { useState } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { labelOf, useT } from '../../i18n'
 import { api, type ItemOf } from '../../lib/api'
+import { enumValues } from '../../lib/enums'
 import { useWorkspace } from '../../lib/session'
 import { Amount, ApiError, formatInstant, useNotifyError } from '../../lib/ui'
-import { activeRubricOf, PageTitle, say, useRubrics } from './kit'
+import { activeRubricOf, listTable, PageTitle, StatusFilter, say, useRubrics } from './kit'
 import { activityTimeProblem } from './rules'
 
 type Activity = ItemOf<'listActivities'>
+const ACTIVITY_STATUSES = enumValues<Activity['status']>()(['open', 'verified'])
 
 interface ActivityForm {
   title: string
@@ -139,35 +141,21 @@ export default function Activities() {
   })
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-      <PageTitle
-        extra={
-          <Button type="primary" onClick={() => setCreating(true)}>
-            {t('activities.new')}
-          </Button>
-        }
-      >
+      <PageTitle create={{ label: t('activities.new'), onClick: () => setCreating(true) }}>
         {t('nav.secretary.activities')}
       </PageTitle>
-      <Select
-        aria-label={t('common.status')}
-        allowClear
+      <StatusFilter
+        values={ACTIVITY_STATUSES}
+        prefix="activityStatus"
         placeholder={t('activities.allStates')}
-        style={{ width: 160 }}
+        width={160}
         value={status}
         onChange={setStatus}
-        options={(['open', 'verified'] as const).map((s) => ({
-          value: s,
-          label: labelOf(t, 'activityStatus', s),
-        }))}
       />
       <ApiError error={list.error} />
       <Table<Activity>
         rowKey="id"
-        size="small"
-        loading={list.isLoading}
-        dataSource={list.data ?? []}
-        pagination={{ pageSize: 20, hideOnSinglePage: true }}
-        scroll={{ x: true }}
+        {...listTable(list)}
         columns={[
           {
             title: t('activities.titleLabel'),

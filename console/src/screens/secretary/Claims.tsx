@@ -3,13 +3,25 @@ import { App, Button, Form, Input, Modal, Select, Space, Table, Tag } from 'antd
 import { useState } from 'react'
 import { labelOf, useT } from '../../i18n'
 import { api, type ItemOf } from '../../lib/api'
+import { enumValues } from '../../lib/enums'
 import { useWorkspace } from '../../lib/session'
 import { Amount, ApiError, useNotifyError } from '../../lib/ui'
-import { activeRubricOf, MemberPicker, PageTitle, say, today, useMemberNames, useRubrics } from './kit'
+import {
+  activeRubricOf,
+  listTable,
+  MemberPicker,
+  PageTitle,
+  StatusFilter,
+  say,
+  today,
+  useMemberNames,
+  useRubrics,
+} from './kit'
 import { decimalProblem } from './rules'
 
 type Claim = ItemOf<'listClaims'>
 type ClaimStatus = Claim['status']
+const CLAIM_STATUSES = enumValues<ClaimStatus>()(['submitted', 'scoring', 'scored', 'posted', 'withdrawn'])
 
 interface ClaimForm {
   memberId?: string
@@ -189,26 +201,18 @@ export default function Claims() {
       >
         {t('nav.secretary.claims')}
       </PageTitle>
-      <Select
-        aria-label={t('common.status')}
-        allowClear
+      <StatusFilter
+        values={CLAIM_STATUSES}
+        prefix="claimStatus"
         placeholder={t('claims.allStates')}
-        style={{ width: 160 }}
+        width={160}
         value={status}
         onChange={setStatus}
-        options={(['submitted', 'scoring', 'scored', 'posted', 'withdrawn'] as const).map((s) => ({
-          value: s,
-          label: labelOf(t, 'claimStatus', s),
-        }))}
       />
       <ApiError error={claims.error} />
       <Table<Claim>
         rowKey="id"
-        size="small"
-        loading={claims.isLoading}
-        dataSource={claims.data ?? []}
-        pagination={{ pageSize: 20, hideOnSinglePage: true }}
-        scroll={{ x: true }}
+        {...listTable(claims)}
         columns={[
           { title: t('claims.member'), render: (_, c) => nameOf(c.memberId) },
           { title: t('claims.item'), dataIndex: 'itemCode' },

@@ -5,7 +5,7 @@ import { labelOf, useT } from '../../i18n'
 import { api, type ItemOf } from '../../lib/api'
 import { useWorkspace } from '../../lib/session'
 import { Amount, ApiError, formatInstant, useNotifyError } from '../../lib/ui'
-import { MemberPicker, PageTitle, SectionTitle, say } from './kit'
+import { listTable, MemberPicker, PageTitle, ReasonInput, SectionTitle, say } from './kit'
 import { adjustmentProblems } from './rules'
 
 type Row = ItemOf<'listMemberLedger'>
@@ -140,11 +140,7 @@ export default function Ledger() {
           <ApiError error={ledger.error} />
           <Table<Row>
             rowKey="transactionId"
-            size="small"
-            loading={ledger.isLoading}
-            dataSource={ledger.data ?? []}
-            pagination={{ pageSize: 20, hideOnSinglePage: true }}
-            scroll={{ x: true }}
+            {...listTable(ledger)}
             columns={[
               { title: t('common.date'), dataIndex: 'effectiveDate' },
               { title: t('ledger.kind'), render: (_, r) => labelOf(t, 'ledger.kind', r.kind) },
@@ -180,13 +176,7 @@ export default function Ledger() {
         <Typography.Paragraph>
           {reversing ? `${reversing.effectiveDate} ${reversing.memo} ${reversing.amount}` : ''}
         </Typography.Paragraph>
-        <Input.TextArea
-          aria-label={t('common.reason')}
-          placeholder={t('common.reason')}
-          rows={3}
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-        />
+        <ReasonInput value={reason} onChange={setReason} />
       </Modal>
     </Space>
   )

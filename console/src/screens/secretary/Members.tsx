@@ -5,7 +5,7 @@ import { labelOf, useT } from '../../i18n'
 import { api, type ItemOf, isProblem } from '../../lib/api'
 import { useWorkspace } from '../../lib/session'
 import { ApiError, formatInstant, useNotifyError } from '../../lib/ui'
-import { FileButton, type Member, PageTitle } from './kit'
+import { FileButton, listTable, type Member, PageTitle, ReasonInput } from './kit'
 
 type Registration = ItemOf<'listRegistrations'>
 type LineError = { line?: number; field?: string; message: string }
@@ -68,11 +68,7 @@ function Search() {
       <ApiError error={members.error} />
       <Table<Member>
         rowKey="id"
-        size="small"
-        loading={members.isLoading}
-        dataSource={members.data ?? []}
-        pagination={{ pageSize: 20, hideOnSinglePage: true }}
-        scroll={{ x: true }}
+        {...listTable(members)}
         columns={[
           { title: t('members.name'), dataIndex: 'name' },
           { title: t('members.phone'), render: (_, m) => m.phone ?? '—' },
@@ -227,11 +223,7 @@ function Registrations() {
       <ApiError error={list.error} />
       <Table<Registration>
         rowKey="id"
-        size="small"
-        loading={list.isLoading}
-        dataSource={list.data ?? []}
-        pagination={{ pageSize: 20, hideOnSinglePage: true }}
-        scroll={{ x: true }}
+        {...listTable(list)}
         columns={[
           { title: t('members.name'), dataIndex: 'memberName' },
           { title: t('members.homeUnit'), dataIndex: 'homeUnitName' },
@@ -273,13 +265,7 @@ function Registrations() {
         onCancel={() => setEnding(null)}
         onOk={() => ending && act.mutate({ r: ending, action: 'end', why: reason.trim() })}
       >
-        <Input.TextArea
-          aria-label={t('common.reason')}
-          placeholder={t('common.reason')}
-          rows={3}
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-        />
+        <ReasonInput value={reason} onChange={setReason} />
       </Modal>
     </Space>
   )

@@ -5,7 +5,7 @@ import { useT } from '../../i18n'
 import { api, type ItemOf } from '../../lib/api'
 import { useWorkspace } from '../../lib/session'
 import { Amount, ApiError } from '../../lib/ui'
-import { FileButton, PageTitle, SectionTitle } from './kit'
+import { FileButton, listTable, PageTitle, SectionTitle } from './kit'
 
 type Rank = ItemOf<'getRanking'>
 
@@ -131,11 +131,8 @@ export default function Reports() {
       <ApiError error={ranking.error} />
       <Table<Rank>
         rowKey="memberId"
-        size="small"
-        loading={ranking.isLoading}
-        dataSource={ranking.data ?? []}
+        {...listTable(ranking)}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
-        scroll={{ x: true }}
         columns={[
           { title: t('reports.rank'), dataIndex: 'rank', width: 60 },
           { title: t('members.name'), dataIndex: 'name' },

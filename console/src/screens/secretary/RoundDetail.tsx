@@ -20,7 +20,7 @@ import { labelOf, useT } from '../../i18n'
 import { type AnswerOf, api, type ItemOf, isProblem } from '../../lib/api'
 import { useWorkspace } from '../../lib/session'
 import { Amount, ApiError, formatInstant, useNotifyError } from '../../lib/ui'
-import { FileButton, PageTitle, SectionTitle, useMemberNames } from './kit'
+import { FileButton, listTable, PageTitle, SectionTitle, useMemberNames } from './kit'
 
 type RoundClaim = AnswerOf<'getScoringRound'>['claims'][number]
 type Result = ItemOf<'getRoundResults'>
@@ -258,11 +258,8 @@ export default function RoundDetail() {
           <ApiError error={results.error} />
           <Table<Result>
             rowKey="claimId"
-            size="small"
-            loading={results.isLoading}
+            {...listTable(results)}
             pagination={false}
-            scroll={{ x: true }}
-            dataSource={results.data ?? []}
             rowClassName={(x) => (x.divergent ? 'vp-row-warn' : '')}
             columns={[
               { title: t('claims.member'), dataIndex: 'memberName' },

@@ -1,21 +1,22 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { App, Button, Checkbox, Form, Input, InputNumber, Modal, Select, Space, Table, Tag } from 'antd'
+import { App, Checkbox, Form, Input, InputNumber, Modal, Select, Space, Table, Tag } from 'antd'
 import { useState } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { labelOf, useT } from '../../i18n'
 import { api, type ItemOf } from '../../lib/api'
 import { useWorkspace } from '../../lib/session'
 import { ApiError, formatInstant, useNotifyError } from '../../lib/ui'
-import { activeRubricOf, PageTitle, say, today, useRubrics } from './kit'
+import { activeRubricOf, EnumSelect, listTable, PageTitle, StatusFilter, say, today, useRubrics } from './kit'
 import { defaultQuorum, roundProblems } from './rules'
 
 type Round = ItemOf<'listScoringRounds'>
 
-const STATUS_COLOR: Record<Round['status'], string> = {
+const STATUS_COLOR = {
   scoring: 'processing',
   publicity: 'warning',
   finalized: 'success',
-}
+} as const satisfies Record<Round['status'], string>
+const ROUND_STATUSES = Object.keys(STATUS_COLOR) as Round['status'][]
 
 /** Users who may sit on the unit's panel: panelists and secretaries over it. */
 export function usePanelCandidates(orgUnitId: string) {
@@ -190,12 +191,10 @@ function CreateRound({ open, onClose }: { open: boolean; onClose: () => void }) 
             <InputNumber min={1} max={50} precision={0} />
           </Form.Item>
           <Form.Item name="aggregation" label={t('rounds.aggregation')}>
-            <Select
+            <EnumSelect
               style={{ minWidth: 140 }}
-              options={(['mean', 'median', 'trimmed_mean'] as const).map((a) => ({
-                value: a,
-                label: labelOf(t, 'aggregation', a),
-              }))}
+              values={['mean', 'median', 'trimmed_mean'] as const}
+              prefix="aggregation"
             />
           </Form.Item>
           <Form.Item
@@ -229,35 +228,22 @@ export default function Rounds() {
   })
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-      <PageTitle
-        extra={
-          <Button type="primary" onClick={() => setCreating(true)}>
-            {t('rounds.new')}
-          </Button>
-        }
-      >
+      <PageTitle create={{ label: t('rounds.new'), onClick: () => setCreating(true) }}>
         {t('nav.secretary.rounds')}
       </PageTitle>
-      <Select
-        aria-label={t('common.status')}
-        allowClear
+      <StatusFilter
+        values={ROUND_STATUSES}
+        prefix="roundStatus"
         placeholder={t('rounds.allStates')}
-        style={{ width: 180 }}
+        width={180}
         value={status}
         onChange={setStatus}
-        options={(['scoring', 'publicity', 'finalized'] as const).map((s) => ({
-          value: s,
-          label: labelOf(t, 'roundStatus', s),
-        }))}
       />
       <ApiError error={rounds.error} />
       <Table<Round>
         rowKey="id"
-        size="small"
-        loading={rounds.isLoading}
-        dataSource={rounds.data ?? []}
+        {...listTable(rounds)}
         pagination={false}
-        scroll={{ x: true }}
         columns={[
           {
             title: t('rounds.period'),

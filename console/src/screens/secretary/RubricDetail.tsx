@@ -1,15 +1,18 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { Alert, App, Button, Input, Select, Space, Table, Tag, Typography } from 'antd'
+import { Alert, App, Button, Input, Space, Table, Tag, Typography } from 'antd'
 import { useEffect, useState } from 'react'
 import { useParams } from 'react-router'
 import { labelOf, useT } from '../../i18n'
 import { type AnswerOf, api, isProblem } from '../../lib/api'
+import { enumValues } from '../../lib/enums'
 import { ApiError, formatInstant, useNotifyError } from '../../lib/ui'
-import { PageTitle, say } from './kit'
+import { EnumSelect, PageTitle, say } from './kit'
 import { itemProblems } from './rules'
 
 type Item = AnswerOf<'getRubric'>['items'][number]
 type Row = Omit<Item, 'nameEn'> & { nameEn: string | null; key: number }
+const ITEM_KINDS = enumValues<Item['kind']>()(['award', 'deduction'])
+const ITEM_UNITS = enumValues<Item['unit']>()(['hour', 'occurrence', 'fixed'])
 
 let nextKey = 1
 
@@ -103,6 +106,25 @@ export default function RubricDetail() {
       </div>
     )
   }
+  const choice = <F extends 'kind' | 'unit'>(
+    row: Row,
+    field: F,
+    values: readonly Row[F][],
+    prefix: string,
+  ) =>
+    draft ? (
+      <EnumSelect<Row[F]>
+        size="small"
+        aria-label={t(`rubric.${field}`)}
+        value={row[field]}
+        style={{ width: 90 }}
+        onChange={(value) => set(row.key, { [field]: value })}
+        values={values}
+        prefix={prefix}
+      />
+    ) : (
+      labelOf(t, prefix, row[field])
+    )
   const problemCount = Object.keys(problems).length
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
@@ -178,44 +200,8 @@ export default function RubricDetail() {
         columns={[
           { title: t('rubric.code'), render: (_, row, i) => cell(row, i, 'code', 70) },
           { title: t('rubric.name'), render: (_, row, i) => cell(row, i, 'name', 180) },
-          {
-            title: t('rubric.kind'),
-            render: (_, row) =>
-              draft ? (
-                <Select
-                  size="small"
-                  aria-label={t('rubric.kind')}
-                  value={row.kind}
-                  style={{ width: 90 }}
-                  onChange={(kind) => set(row.key, { kind })}
-                  options={(['award', 'deduction'] as const).map((k) => ({
-                    value: k,
-                    label: labelOf(t, 'itemKind', k),
-                  }))}
-                />
-              ) : (
-                labelOf(t, 'itemKind', row.kind)
-              ),
-          },
-          {
-            title: t('rubric.unit'),
-            render: (_, row) =>
-              draft ? (
-                <Select
-                  size="small"
-                  aria-label={t('rubric.unit')}
-                  value={row.unit}
-                  style={{ width: 90 }}
-                  onChange={(unit) => set(row.key, { unit })}
-                  options={(['hour', 'occurrence', 'fixed'] as const).map((u) => ({
-                    value: u,
-                    label: labelOf(t, 'itemUnit', u),
-                  }))}
-                />
-              ) : (
-                labelOf(t, 'itemUnit', row.unit)
-              ),
-          },
+          { title: t('rubric.kind'), render: (_, row) => choice(row, 'kind', ITEM_KINDS, 'itemKind') },
+          { title: t('rubric.unit'), render: (_, row) => choice(row, 'unit', ITEM_UNITS, 'itemUnit') },
           { title: t('rubric.pointsPerUnit'), render: (_, row, i) => cell(row, i, 'pointsPerUnit', 70) },
           { title: t('rubric.maxPerClaim'), render: (_, row, i) => cell(row, i, 'maxPerClaim', 70) },
           { title: t('rubric.capPerYear'), render: (_, row, i) => cell(row, i, 'capPerYear', 70) },

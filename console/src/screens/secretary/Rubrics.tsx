@@ -1,12 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { App, Button, Form, Input, InputNumber, Modal, Space, Table, Tag } from 'antd'
+import { App, Form, Input, InputNumber, Modal, Space, Table, Tag } from 'antd'
 import { useState } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { labelOf, useT } from '../../i18n'
 import { api } from '../../lib/api'
 import { useWorkspace } from '../../lib/session'
 import { ApiError, formatInstant, useNotifyError } from '../../lib/ui'
-import { PageTitle, type Rubric, useRubrics } from './kit'
+import { listTable, PageTitle, type Rubric, useRubrics } from './kit'
 
 /** 积分细则: the unit's rubrics by year; a new one from the shipped 20-item template. */
 export default function Rubrics() {
@@ -38,23 +38,15 @@ export default function Rubrics() {
   })
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-      <PageTitle
-        extra={
-          <Button type="primary" onClick={() => setOpen(true)}>
-            {t('rubrics.fromTemplate')}
-          </Button>
-        }
-      >
+      <PageTitle create={{ label: t('rubrics.fromTemplate'), onClick: () => setOpen(true) }}>
         {t('nav.secretary.rubrics')}
       </PageTitle>
       <ApiError error={rubrics.error} />
       <Table<Rubric>
         rowKey="id"
-        size="small"
-        loading={rubrics.isLoading}
+        {...listTable(rubrics)}
         dataSource={[...(rubrics.data ?? [])].sort((a, b) => b.year - a.year)}
         pagination={false}
-        scroll={{ x: true }}
         columns={[
           { title: t('rubrics.year'), dataIndex: 'year' },
           {

@@ -1,8 +1,11 @@
-/** Pieces the secretary's and panelist's screens share: titles, member names and pickers, files, rule messages. */
+/**
+ * Pieces the secretary's and panelist's screens share: titles, enum selects and status filters, list tables,
+ * member names and pickers, files, rule messages.
+ */
 import { useQuery } from '@tanstack/react-query'
-import { Button, Select, Typography } from 'antd'
+import { Button, Input, Select, type SelectProps, type TableProps, Typography } from 'antd'
 import { type ReactNode, useState } from 'react'
-import { type T, type TKey, useT } from '../../i18n'
+import { labelOf, type T, type TKey, useT } from '../../i18n'
 import { api, type ItemOf } from '../../lib/api'
 import { useNotifyError } from '../../lib/ui'
 import type { Problem } from './rules'
@@ -10,7 +13,16 @@ import './secretary.css'
 
 export type Member = ItemOf<'listMembers'>
 
-export function PageTitle({ children, extra }: { children: ReactNode; extra?: ReactNode }) {
+/** A screen's title; `extra` beside it, or `create`: the list's one primary button (new activity, round...). */
+export function PageTitle({
+  children,
+  extra,
+  create,
+}: {
+  children: ReactNode
+  extra?: ReactNode
+  create?: { label: string; onClick: () => void }
+}) {
   return (
     <div
       style={{
@@ -24,7 +36,13 @@ export function PageTitle({ children, extra }: { children: ReactNode; extra?: Re
       <Typography.Title level={1} style={{ fontSize: 20, margin: 0 }}>
         {children}
       </Typography.Title>
-      {extra}
+      {create ? (
+        <Button type="primary" onClick={create.onClick}>
+          {create.label}
+        </Button>
+      ) : (
+        extra
+      )}
     </div>
   )
 }
@@ -34,6 +52,65 @@ export function SectionTitle({ children }: { children: ReactNode }) {
     <Typography.Title level={2} style={{ fontSize: 16, margin: '8px 0 0' }}>
       {children}
     </Typography.Title>
+  )
+}
+
+/** A select over an enum of the API, each value labelled by its `prefix.value` key (labelOf). */
+export function EnumSelect<V extends string>({
+  values,
+  prefix,
+  ...props
+}: Omit<SelectProps<V>, 'options'> & { values: readonly V[]; prefix: string }) {
+  const t = useT()
+  return <Select<V> {...props} options={values.map((v) => ({ value: v, label: labelOf(t, prefix, v) }))} />
+}
+
+/** The status filter above a list: cleared, every state. */
+export function StatusFilter<S extends string>(props: {
+  values: readonly S[]
+  prefix: string
+  placeholder: string
+  width: number
+  value: S | undefined
+  onChange: (value: S | undefined) => void
+}) {
+  const t = useT()
+  return (
+    <EnumSelect<S>
+      aria-label={t('common.status')}
+      allowClear
+      placeholder={props.placeholder}
+      style={{ width: props.width }}
+      value={props.value}
+      onChange={props.onChange}
+      values={props.values}
+      prefix={props.prefix}
+    />
+  )
+}
+
+/** What every list table of these screens shares, from its query: small, 20 rows a page, sideways scroll. */
+export function listTable<R>(query: { data: R[] | undefined; isLoading: boolean }) {
+  return {
+    size: 'small',
+    loading: query.isLoading,
+    dataSource: query.data ?? [],
+    pagination: { pageSize: 20, hideOnSinglePage: true },
+    scroll: { x: true },
+  } satisfies TableProps<R>
+}
+
+/** The reason a reversal or an ending asks for, in its dialog. */
+export function ReasonInput({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  const t = useT()
+  return (
+    <Input.TextArea
+      aria-label={t('common.reason')}
+      placeholder={t('common.reason')}
+      rows={3}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+    />
   )
 }
 
