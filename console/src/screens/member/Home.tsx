@@ -13,9 +13,15 @@ export function useMemberId(): string {
   return me.member.id
 }
 
+/**
+ * The member's balance, read afresh whenever a screen showing it opens or the window regains focus: others change
+ * it (the clerk hands out a reward at the counter, a round is finalized), and it is the cheapest read of the API.
+ */
 export function useBalance(memberId: string) {
   return useQuery({
     queryKey: ['balance', memberId],
+    staleTime: 0,
+    refetchOnWindowFocus: true,
     queryFn: async () =>
       (await api.GET('/api/v1/members/{id}/balance', { params: { path: { id: memberId } } })).data,
   })
