@@ -5,7 +5,6 @@ import { one, rows, transaction } from '../../src/db/client'
 import { recordEvent, startEventWorker } from '../../src/modules/events'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMemberUser, createWorld, type World } from '../helpers/factories'
-import { award } from '../helpers/ledger'
 import { startReceiver, until } from './receiver'
 
 let t: TestApp
@@ -350,21 +349,27 @@ describe('webhooks', () => {
       expect(again.json()).toMatchObject({ eventId, status: 'pending' })
       await until(async () => rx.received.length === 2)
       expect(rx.received[1]!.headers['webhook-id']).toBe(eventId)
-      // An event of another branch is not this webhook's to redeliver.
-      const other = await award(t.db, w.memberB.memberId, 100)
-      expect(other).toBeTruthy()
+      // An event of another branch is not this webhook's to redeliver: branch B's secretary adjusts member B,
+      // which writes a points.posted event of branch B.
+      const adjusted = await t.call({
+        method: 'POST',
+        url: '/api/v1/ledger/adjustments',
+        as: w.secretaryB,
+        headers: { 'idempotency-key': crypto.randomUUID() },
+        payload: { memberId: w.memberB.memberId, amount: '1.00', reason: '补记' },
+      })
+      expect(adjusted.statusCode, adjusted.body).toBe(201)
       const foreign = await one<{ id: string }>(
         t.db,
         sql`select id from events where org_path not like (select path from org_units where id = ${w.branchA}) || '%' limit 1`,
       )
-      if (foreign) {
-        const r = await t.call({
-          method: 'POST',
-          url: `/api/v1/webhooks/${hook.id}/events/${foreign.id}/redeliver`,
-          as: w.secretaryA,
-        })
-        expect(r.statusCode).toBe(404)
-      }
+      expect(foreign, 'an event outside branch A').toBeTruthy()
+      const r = await t.call({
+        method: 'POST',
+        url: `/api/v1/webhooks/${hook.id}/events/${foreign!.id}/redeliver`,
+        as: w.secretaryA,
+      })
+      expect(r.statusCode).toBe(404)
 
       const del = await t.call({ method: 'DELETE', url: `/api/v1/webhooks/${hook.id}`, as: w.secretaryA })
       expect(del.statusCode).toBe(204)
