@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { buildApp } from '../src/app'
 import { openDatabase } from '../src/db/client'
+import { migrate } from '../src/db/migrate'
 import { startEventWorker } from '../src/modules/events'
 import { describe } from './generate'
 
@@ -28,6 +29,7 @@ await admin.connect()
 await admin.query('create extension if not exists pg_walinspect')
 const g = await describe(url)
 const database = await openDatabase({ databaseUrl: url, poolSize: 2, timezone: 'Asia/Shanghai' })
+await migrate(database) // a database an older checkout's bench loaded
 const app = await buildApp({
   database,
   jwtSecret: 'wal-bench-secret-wal-bench-secret-0123456789',

@@ -139,7 +139,7 @@ describe('listEvents, the pull feed', () => {
     )
     const numbered = await rows<{ n: number }>(
       t.db,
-      sql`select count(*)::int as n from events where feed_seq is null`,
+      sql`select count(*)::int as n from event_feed where seq is null`,
     )
     expect(numbered).toEqual([{ n: 0 }])
   })

@@ -4,6 +4,7 @@ import { rows } from '../../src/db/client'
 import { sweepExpiredRedemptions, sweepExpiringRedemptions } from '../../src/modules/rewards/sweep'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createWorld, type World } from '../helpers/factories'
+import { refusal } from '../helpers/refusal'
 import { givePoints, redeem, stockedReward } from '../helpers/rewards'
 
 let t: TestApp
@@ -104,8 +105,21 @@ describe('redemption events', () => {
     expect(await eventsOf(id)).toHaveLength(3)
   })
 
-  it('the outbox is append-only', async () => {
-    await expect(t.db.execute(sql`update events set type = 'x.y'`)).rejects.toThrow()
-    await expect(t.db.execute(sql`delete from events`)).rejects.toThrow()
+  it('the outbox is append-only, and a feed row changes once: its number', async () => {
+    await reserveOne()
+    const appendOnly = { code: '55000', message: expect.stringContaining('events is append-only') }
+    expect(await refusal(t.db.execute(sql`update events set type = 'x.y'`))).toMatchObject(appendOnly)
+    expect(await refusal(t.db.execute(sql`delete from events`))).toMatchObject(appendOnly)
+    // Every event entered the feed in the statement that wrote it.
+    const [missing] = await rows<{ n: number }>(
+      t.db,
+      sql`select count(*)::int as n from events e where not exists (select 1 from event_feed f where f.event_id = e.id)`,
+    )
+    expect(missing).toEqual({ n: 0 })
+    await t.call({ method: 'GET', url: '/api/v1/events', as: w.memberA.userId }) // numbers what has committed
+    const onlyNumbered = { code: '55000', message: expect.stringContaining('event_feed rows are only numbered') }
+    expect(await refusal(t.db.execute(sql`update event_feed set seq = seq + 1000000`))).toMatchObject(onlyNumbered)
+    expect(await refusal(t.db.execute(sql`update event_feed set member_id = null`))).toMatchObject(onlyNumbered)
+    expect(await refusal(t.db.execute(sql`delete from event_feed`))).toMatchObject(onlyNumbered)
   })
 })

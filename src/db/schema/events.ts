@@ -21,10 +21,8 @@ import * as col from './columns'
  * (src/db/sql/events.sql). `id` is time-ordered (uuid v7) and is the consumer's dedupe key (webhook-id).
  *
  * Time-ordered ids are taken before commit, so transactions make their events visible out of id order: a reader
- * that resumed after the last id it saw could miss an event committed late with a smaller id. So the dispatcher
- * (one at a time, under the lock of event_dispatch_state) gives each committed event the next `feedSeq`, in its
- * own transactions, in order: a reader of `feedSeq > cursor` never misses or repeats one. An event written by a
- * transaction still running gets its number when it commits, after everything numbered before.
+ * that resumed after the last id it saw could miss an event committed late with a smaller id. So each event gets a
+ * row in event_feed (below) and the dispatcher numbers those in commit order.
  * `txId` (the writing transaction's id) orders events of one dispatch: roughly commit order.
  */
 export const events = pgTable(
@@ -42,21 +40,43 @@ export const events = pgTable(
     /** The member the event is about, if any: that member reads it in their own feed. */
     memberId: uuid(),
     data: jsonb().notNull(),
-    /** The commit-order position the dispatcher gives it (null until then): the pull feed's cursor. */
-    feedSeq: bigint({ mode: 'number' }),
   },
   (t) => [
-    // The feed's indexes hold numbered events only, so the causing transaction (a redemption, a finalize) writes
-    // two index entries per event (the key and the dispatcher's queue), and the numbering writes the rest.
-    uniqueIndex('events_feed_seq_idx').on(t.feedSeq).where(sql`${t.feedSeq} is not null`),
-    index('events_unsequenced_idx').on(t.txId, t.id).where(sql`${t.feedSeq} is null`),
-    index('events_member_feed_idx')
-      .on(t.memberId, t.feedSeq)
-      .where(sql`${t.memberId} is not null and ${t.feedSeq} is not null`),
     // Events that happen once per subject (the notice a day before a redemption's hold lapses): the sweep that
     // writes them may run in every process and again after a crash; this index makes a second one impossible.
     uniqueIndex('events_once_idx').on(t.type, t.subjectId).where(sql`${t.type} in ('redemption.expiring')`),
     check('events_type_chk', sql`${t.type} ~ '^[a-z_]+\\.[a-z_]+$'`),
+  ],
+)
+
+/**
+ * The pull feed's order: one narrow row per event, written with it (a statement trigger on events,
+ * src/db/sql/events.sql), numbered later. The dispatcher (one at a time, under the lock of event_dispatch_state)
+ * gives each committed event the next `seq`, in its own transactions, in order: a reader of `seq > cursor` never
+ * misses or repeats one. An event written by a transaction still running gets its number when it commits, after
+ * everything numbered before. The number lives here, not on the event, so that numbering rewrites a row of four
+ * columns instead of the event with its payload (a second copy of every event in the WAL, issue 22); the events
+ * table is then never updated at all. No foreign key to events: the trigger is the only writer and events are
+ * never deleted, and the key check would lock (and log) each event row again.
+ */
+export const eventFeed = pgTable(
+  'event_feed',
+  {
+    eventId: uuid().primaryKey(),
+    txId: bigint({ mode: 'number' }).notNull(),
+    /** The member the event is about, if any: that member reads it in their own feed. */
+    memberId: uuid(),
+    /** The commit-order position the dispatcher gives it (null until then): the pull feed's cursor. */
+    seq: bigint({ mode: 'number' }),
+  },
+  (t) => [
+    // The feed's indexes hold numbered events only: the causing transaction writes two index entries per event
+    // (the key and the dispatcher's queue), the numbering writes the rest.
+    uniqueIndex('event_feed_seq_idx').on(t.seq).where(sql`${t.seq} is not null`),
+    index('event_feed_unnumbered_idx').on(t.txId, t.eventId).where(sql`${t.seq} is null`),
+    index('event_feed_member_idx')
+      .on(t.memberId, t.seq)
+      .where(sql`${t.memberId} is not null and ${t.seq} is not null`),
   ],
 )
 
@@ -147,7 +167,7 @@ export const webhookDeliveryAttempts = pgTable(
   (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
 )
 
-/** The dispatcher's state (one row, locked by the dispatcher): the last feedSeq it gave out. */
+/** The dispatcher's state (one row, locked by the dispatcher): the last event_feed.seq it gave out. */
 export const eventDispatchState = pgTable(
   'event_dispatch_state',
   {

@@ -15,7 +15,7 @@ export const FEED_STAFF: readonly Role[] = ['secretary', 'panelist', 'grid_worke
 /**
  * The pull feed (listEvents): the events the caller may see, oldest first, from a cursor that never misses or
  * repeats one. Time-ordered ids are taken before commit, so events become visible out of id order; the feed
- * reads by the number the dispatcher gives each committed event in commit order (feed_seq, see the events
+ * reads by the number the dispatcher gives each committed event in commit order (event_feed.seq, see that
  * table), so no event can later appear behind a cursor handed out. The worker numbers events every second; the
  * feed numbers what has committed itself first (one indexed probe when there is nothing to number), so a reader
  * is never behind the writers it can see.
@@ -34,16 +34,16 @@ export async function listEvents(db: Db, caller: Caller, q: ListEventsQuery) {
   const unknown = types.find((t) => !(EVENT_TYPES as readonly string[]).includes(t))
   if (unknown) throw validation('types', `${unknown} is not an event type`)
   const visible: SQL[] = []
-  if (caller.memberId) visible.push(sql`e.member_id = ${caller.memberId}::uuid`)
+  if (caller.memberId) visible.push(sql`f.member_id = ${caller.memberId}::uuid`)
   if (staff && scopePaths(caller, FEED_STAFF).length)
     visible.push(pathInScope(sql`e.org_path`, caller, FEED_STAFF))
-  const conds: SQL[] = [sql`(${sql.join(visible, sql` or `)})`, sql`e.feed_seq > ${after}::bigint`]
+  const conds: SQL[] = [sql`(${sql.join(visible, sql` or `)})`, sql`f.seq > ${after}::bigint`]
   if (types.length) conds.push(sql`e.type = any (${`{${types.join(',')}}`}::text[])`)
   await dispatchEvents(db)
   const found = await rows<{ seq: string; event: EventRow }>(
     db,
-    sql`select e.feed_seq as seq, ${EVENT_JSON} as event from events e
-        where ${sql.join(conds, sql` and `)} order by e.feed_seq limit ${limit}`,
+    sql`select f.seq, ${EVENT_JSON} as event from event_feed f join events e on e.id = f.event_id
+        where ${sql.join(conds, sql` and `)} order by f.seq limit ${limit}`,
   )
   const last = found[found.length - 1]
   return {

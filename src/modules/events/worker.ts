@@ -66,24 +66,27 @@ export function backoffMs(
 }
 
 /**
- * Numbers the committed events not yet numbered (feed_seq, in (txId, id) order, after the last number given) and
- * fans them out to one delivery per matching webhook, in one statement. The state row is taken with SKIP
- * LOCKED: one dispatcher at a time, the others pass; so numbers are given in commit order of the dispatchers'
- * transactions and a feed reader never sees a later number before an earlier one. Returns how many it numbered.
+ * Numbers the committed events not yet numbered (their event_feed rows' seq, in (txId, id) order, after the last
+ * number given) and fans them out to one delivery per matching webhook, in one statement. The state row is taken
+ * with SKIP LOCKED: one dispatcher at a time, the others pass; so numbers are given in commit order of the
+ * dispatchers' transactions and a feed reader never sees a later number before an earlier one. Returns how many
+ * it numbered.
  */
 export async function dispatchEvents(db: Db, limit = 1000): Promise<number> {
   const [row] = await rows<{ n: number }>(
     db,
     sql`with st as (select last_seq from event_dispatch_state where id = 1 for update skip locked),
-        todo as (select e.id, st.last_seq + row_number() over (order by e.tx_id, e.id) as seq
-                   from (select id, tx_id from events where feed_seq is null order by tx_id, id limit ${limit}) e, st),
-        numbered as (update events e set feed_seq = todo.seq from todo where e.id = todo.id
-                     returning e.id, e.feed_seq, e.type, e.org_path, e.occurred_at, e.subject_type, e.subject_id),
+        todo as (select f.event_id, st.last_seq + row_number() over (order by f.tx_id, f.event_id) as seq
+                   from (select event_id, tx_id from event_feed where seq is null
+                          order by tx_id, event_id limit ${limit}) f, st),
+        numbered as (update event_feed f set seq = todo.seq from todo where f.event_id = todo.event_id
+                     returning f.event_id, f.seq),
         ins as (insert into webhook_deliveries (webhook_id, event_id, subject_key)
-                select w.id, n.id, n.subject_type || ':' || n.subject_id
-                  from numbered n join webhooks w on n.org_path like w.org_path || '%' and n.type = any (w.event_types)
-                   and w.created_at <= n.occurred_at
-                 order by n.feed_seq, w.id
+                select w.id, e.id, e.subject_type || ':' || e.subject_id
+                  from numbered n join events e on e.id = n.event_id
+                  join webhooks w on e.org_path like w.org_path || '%' and e.type = any (w.event_types)
+                   and w.created_at <= e.occurred_at
+                 order by n.seq, w.id
                 on conflict do nothing),
         moved as (update event_dispatch_state s set last_seq = s.last_seq + (select count(*) from todo)
                    where s.id = 1 and exists (select 1 from todo))
