@@ -117,9 +117,16 @@ describe('redemption events', () => {
     )
     expect(missing).toEqual({ n: 0 })
     await t.call({ method: 'GET', url: '/api/v1/events', as: w.memberA.userId }) // numbers what has committed
-    const onlyNumbered = { code: '55000', message: expect.stringContaining('event_feed rows are only numbered') }
-    expect(await refusal(t.db.execute(sql`update event_feed set seq = seq + 1000000`))).toMatchObject(onlyNumbered)
-    expect(await refusal(t.db.execute(sql`update event_feed set member_id = null`))).toMatchObject(onlyNumbered)
+    const onlyNumbered = {
+      code: '55000',
+      message: expect.stringContaining('event_feed rows are only numbered'),
+    }
+    expect(await refusal(t.db.execute(sql`update event_feed set seq = seq + 1000000`))).toMatchObject(
+      onlyNumbered,
+    )
+    expect(await refusal(t.db.execute(sql`update event_feed set member_id = null`))).toMatchObject(
+      onlyNumbered,
+    )
     expect(await refusal(t.db.execute(sql`delete from event_feed`))).toMatchObject(onlyNumbered)
   })
 })
