@@ -112,6 +112,7 @@ export interface Results {
   ledger?: ReturnType<typeof summarise>
   ledgerPage?: ReturnType<typeof summarise>
   redemption?: ReturnType<typeof summarise> & { baseP50: number; baseP99: number }
+  createAlone?: ReturnType<typeof summarise>
   walPerCycleKb?: number
   walPerBareWriteKb?: number
   hot?: ReturnType<typeof summarise>
@@ -507,6 +508,46 @@ async function main() {
         baseP99: median(red.b.map((s) => s.p99)),
       }
       console.log('redemption', r.redemption)
+      // createRedemption alone, per request (issue 22's figure): only reservations in the timed run, each with a
+      // fresh Idempotency-Key; what it reserved is cancelled after it, untimed, so every run starts from the same
+      // stock and points. Interleaved with bare writes as the cycle is.
+      const reserved: { id: string; auth: string }[] = []
+      const createsOnly = async () => {
+        let n = 0
+        const sample = await run(server.url, [
+          {
+            method: 'POST',
+            path: '/api/v1/redemptions',
+            setupRequest: (req, context) => {
+              const m = active[n++ % active.length]!
+              ;(context as Ctx).auth = m.auth
+              return {
+                ...req,
+                headers: {
+                  authorization: m.auth,
+                  'content-type': 'application/json',
+                  'idempotency-key': randomUUID(),
+                },
+                body: JSON.stringify({ memberId: m.memberId, rewardId: anyReward(m, n), quantity: 1 }),
+              }
+            },
+            onResponse: (status, body, context) => {
+              if (status === 201) reserved.push({ id: JSON.parse(body).id, auth: (context as Ctx).auth! })
+            },
+          },
+        ])
+        const todo = reserved.splice(0)
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            for (let x = todo.pop(); x; x = todo.pop())
+              await api(server.url, x.auth, 'POST', `/api/v1/redemptions/${x.id}/cancel`, {})
+          }),
+        )
+        return sample
+      }
+      const alone = await interleaved(repeats, createsOnly, () => redemptionBase())
+      r.createAlone = summarise('createRedemption alone (requests/s) vs bare write', alone.a, alone.b)
+      console.log('createRedemption alone', r.createAlone)
     }
     r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
     if (only.has('hot')) {
@@ -781,6 +822,7 @@ function section(r: Results): string {
   const rows = [
     r.balance,
     r.redemption,
+    r.createAlone,
     r.hot,
     r.ledger,
     r.ledgerPage,
