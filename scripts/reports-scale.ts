@@ -79,11 +79,11 @@ async function measure() {
   const cases: [string, () => Promise<unknown>][] = [
     [
       'getRanking county year (first page of 50)',
-      () => getRanking(db, caller, { orgUnitId: county!.id, year }, TZ),
+      () => getRanking(db, caller, { orgUnitId: county!.id, year }),
     ],
     [
       'getRanking county year (CSV, all rows)',
-      () => getRanking(db, caller, { orgUnitId: county!.id, year }, TZ, { all: true }),
+      () => getRanking(db, caller, { orgUnitId: county!.id, year }, { all: true }),
     ],
     [
       'getSummary city year',

@@ -87,6 +87,34 @@ function raw(): Promise<RollupRow[]> {
   )
 }
 
+/**
+ * report_member_years of the world's members against the ledger itself: each member's earning postings summed per
+ * service-zone year (this connection's zone), positive and negative entries apart; a member with only
+ * redemptions in a year has no row.
+ */
+async function yearsAgree(): Promise<void> {
+  const ids = sql.join(
+    members.map((m) => sql`${m}::uuid`),
+    sql`, `,
+  )
+  const kept = await rows(
+    t.db,
+    sql`select member_id as "memberId", year, issued::text, deducted::text from report_member_years
+        where member_id in (${ids}) order by 1, 2`,
+  )
+  const raw = await rows(
+    t.db,
+    sql`select a.member_id as "memberId", extract(year from t.created_at)::int as year,
+               sum(greatest(e.amount, 0))::text as issued, sum(greatest(-e.amount, 0))::text as deducted
+        from ledger_accounts a join ledger_entries e on e.account_id = a.id
+        join ledger_transactions t on t.id = e.transaction_id
+        where a.member_id in (${ids}) and t.kind in ('award','deduction','adjustment','reversal')
+        group by 1, 2 order by 1, 2`,
+  )
+  expect(raw.length).toBeGreaterThan(0)
+  expect(kept).toEqual(raw)
+}
+
 /** report_unit_months of the world's units against the member rollup summed per unit (and so the ledger). */
 async function unitsAgree(): Promise<void> {
   const units = sql`select id from org_units where path like (select path from org_units where id = ${w.street}) || '%'`
@@ -232,11 +260,13 @@ describe('report_member_months', () => {
     expect(kept).toEqual(expected)
     await unitsAgree()
     await unitDaysAgree()
+    await yearsAgree()
 
     await rebuild()
     expect(await rollup()).toEqual(expected)
     await unitsAgree()
     await unitDaysAgree()
+    await yearsAgree()
   })
 
   it('follows a member who moves to another home unit', async () => {

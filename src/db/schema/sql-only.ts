@@ -22,6 +22,8 @@ export const INDEX_INCLUDES: Readonly<Record<string, readonly string[]>> = {
   members_org_unit_idx: ['name'],
   report_member_months_member_id_month_pk: ['issued', 'deducted'],
   report_member_days_pk: ['hours_cents'],
+  // The year's points of each member (the ranking reads them index-only).
+  report_member_years_member_id_year_pk: ['issued', 'deducted'],
 }
 
 /** Tables created UNLOGGED: no WAL, emptied after a crash (drizzle's pgTable has no UNLOGGED). */

@@ -55,6 +55,13 @@ BEGIN
          earning_postings = r.earning_postings + excluded.earning_postings,
          redeemed = r.redeemed + excluded.redeemed,
          redemptions = r.redemptions + excluded.redemptions;
+  -- The member's year (the ranking's one row per member); a settled redemption earns nothing there.
+  IF p.earning_postings > 0 THEN
+    INSERT INTO report_member_years AS y (member_id, year, issued, deducted)
+    VALUES (NEW.member_id, extract(year FROM p.month)::integer, p.issued, p.deducted)
+    ON CONFLICT (member_id, year) DO UPDATE
+       SET issued = y.issued + excluded.issued, deducted = y.deducted + excluded.deducted;
+  END IF;
   RETURN NULL;
 END;
 $$;
@@ -160,8 +167,8 @@ BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'report_rollups_rebuild() must run in READ COMMITTED' USING ERRCODE = '25000';
   END IF;
-  LOCK TABLE report_member_months, report_unit_months, report_unit_days, report_hours_days,
-             report_member_days, report_volunteer_days, report_subtree_hours_days,
+  LOCK TABLE report_member_months, report_member_years, report_unit_months, report_unit_days,
+             report_hours_days, report_member_days, report_volunteer_days, report_subtree_hours_days,
              report_subtree_activity_days, report_member_hours IN EXCLUSIVE MODE;
   IF p_time_zone IS NOT NULL THEN
     PERFORM now() AT TIME ZONE p_time_zone; -- an unknown zone fails here, before anything changes
@@ -185,6 +192,10 @@ BEGIN
     FROM report_rebuild_points p JOIN members m ON m.id = p.member_id
    GROUP BY 1, 2, 3;
   GET DIAGNOSTICS n = ROW_COUNT;
+  DELETE FROM report_member_years;
+  INSERT INTO report_member_years (member_id, year, issued, deducted)
+  SELECT member_id, extract(year FROM month)::integer, sum(issued), sum(deducted)
+    FROM report_member_months WHERE earning_postings > 0 GROUP BY 1, 2;
   DELETE FROM report_unit_months;
   INSERT INTO report_unit_months
          (org_unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)

@@ -165,7 +165,7 @@ export const printRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request, reply) => {
         const q = request.query
         const run = kind === 'ranking' ? getRanking : getStandings
-        const { items } = await run(app.readDb, request.caller, q, tz(), { all: true })
+        const { items } = await run(app.readDb, request.caller, q, { all: true })
         // The service call above checked the caller may read the unit.
         const unit = (await findUnit(app.readDb, q.orgUnitId))!
         const pdf = await renderRankingPdf(kind, { unitName: unit.name, year: q.year, items }, tz())

@@ -99,9 +99,7 @@ export interface RankingKey {
 export async function rankMembers(
   db: Db,
   unitPath: string,
-  plan: PeriodPlan,
-  tz: string,
-  hours: { from: string; to: string },
+  year: number,
   after: RankingKey | undefined,
   limit: number | null,
 ): Promise<RankedRow[]> {
@@ -117,13 +115,16 @@ export async function rankMembers(
     sql`with m as materialized (
           select m.id, m.name, m.org_unit_id from members m join org_units u on u.id = m.org_unit_id
           where u.path like ${`${unitPath}%`}),
-        p as (${earnedByMember(sql`select id from m`, plan, tz)}),
-        -- verified hours of the service-zone days from..to: each member's days of report_member_days, the
-        -- rollup of verified_service_hours per member and day (reports read the rollups, cut in the service
-        -- zone); summing the view per member read every participation of the year through the corrections
+        -- points earned in the service-zone year: one report_member_years row per member (twelve months each
+        -- from report_member_months was 40 % of the ranking's time)
+        p as (select r.member_id, r.issued - r.deducted as cents from report_member_years r
+              where r.member_id in (select id from m) and r.year = ${year}::integer),
+        -- verified hours of the service-zone year: each member's days of report_member_days, the rollup of
+        -- verified_service_hours per member and day (reports read the rollups, cut in the service zone); summing
+        -- the view per member read every participation of the year through the corrections
         h as (select r.member_id, sum(r.hours_cents) as hours from report_member_days r
               where r.member_id in (select id from m)
-                and r.day >= ${hours.from}::date and r.day <= ${hours.to}::date
+                and r.day >= ${`${year}-01-01`}::date and r.day <= ${`${year}-12-31`}::date
               group by r.member_id),
         ranked as (
           select m.id, m.name, m.org_unit_id, coalesce(p.cents, 0) as cents, coalesce(h.hours, 0) as hours,

@@ -128,7 +128,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'hours (most first), then name.',
     query: RankingQuery,
     item: RankingItem,
-    run: (caller, query, opts) => getRanking(app.readDb, caller, query, tz(), opts),
+    run: (caller, query, opts) => getRanking(app.readDb, caller, query, opts),
     filename: (query) => `ranking-${query.year}.csv`,
     columns: [
       { header: '排名 rank', value: (r) => r.rank },
@@ -153,7 +153,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'setting standingsVisibleToMembers is false, members get 403 (staff still read it).',
     query: RankingQuery,
     item: RankingItem,
-    run: (caller, query, opts) => getStandings(app.readDb, caller, query, tz(), opts),
+    run: (caller, query, opts) => getStandings(app.readDb, caller, query, opts),
     filename: (query) => `standings-${query.year}.csv`,
     columns: [
       { header: '排名 rank', value: (r) => r.rank },
@@ -181,7 +181,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: MyStanding, ...problems(400, 403) },
       },
     },
-    async (request) => getMyStanding(app.readDb, request.caller, request.query, tz()),
+    async (request) => getMyStanding(app.readDb, request.caller, request.query),
   )
 
   /** The summary as a one-row CSV: getSummary's figures (same access and period). */

@@ -28,11 +28,10 @@ export async function getRanking(
   db: Db,
   caller: Caller,
   q: RankingQuery,
-  timeZone: string,
   opts: PageOpts = {},
 ): Promise<ReportPage<RankingItem>> {
   const unit = await requireUnitInScope(db, caller, q.orgUnitId, REPORT_ROLES)
-  return gradedRankingPage(db, unit.path, q, timeZone, opts)
+  return gradedRankingPage(db, unit.path, q, opts)
 }
 
 /** Figures for a unit's subtree over service-zone dates `from`..`to`, both included, either end open. */

@@ -22,23 +22,12 @@ export async function rankYearWithGrades(
   db: Db,
   unitPath: string,
   q: { year: number; limit?: number; cursor?: string },
-  timeZone: string,
   opts: PageOpts,
 ): Promise<{ rows: GradedRow[]; limit: number }> {
-  const from = `${q.year}-01-01`
-  const to = `${q.year}-12-31`
   const limit = opts.all ? null : pageLimit(q.limit)
   const key = opts.all ? undefined : decodeCursor(q.cursor, ['int', 'int', 'text', 'uuid'])
   const after = key ? { rank: key[0], hoursCents: key[1], name: key[2], memberId: key[3] } : undefined
-  const fetched = await rankMembers(
-    db,
-    unitPath,
-    planPeriod(from, to),
-    timeZone,
-    { from, to },
-    after,
-    limit === null ? null : limit + 1,
-  )
+  const fetched = await rankMembers(db, unitPath, q.year, after, limit === null ? null : limit + 1)
   const settings = await effectiveSettingsOf(
     db,
     fetched.map((r) => r.orgUnitId),
@@ -55,10 +44,9 @@ export async function gradedRankingPage(
   db: Db,
   unitPath: string,
   q: RankingQuery,
-  timeZone: string,
   opts: PageOpts,
 ): Promise<ReportPage<RankingItem>> {
-  const { rows, limit } = await rankYearWithGrades(db, unitPath, q, timeZone, opts)
+  const { rows, limit } = await rankYearWithGrades(db, unitPath, q, opts)
   return toPage(
     rows,
     limit,
@@ -83,13 +71,12 @@ export async function getStandings(
   db: Db,
   caller: Caller,
   q: RankingQuery,
-  timeZone: string,
   opts: PageOpts = {},
 ): Promise<ReportPage<RankingItem>> {
   const { unit, as } = await requireUnitForStaffOrMember(db, caller, q.orgUnitId, REPORT_ROLES)
   if (as === 'member' && !(await effectiveSettings(db, unit.id)).standingsVisibleToMembers)
     throw forbidden("this unit's standings are not shown to members (standingsVisibleToMembers)")
-  return gradedRankingPage(db, unit.path, q, timeZone, opts)
+  return gradedRankingPage(db, unit.path, q, opts)
 }
 
 /** The branch a member belongs to: the nearest branch at or above their home unit, else the home unit itself. */
@@ -108,16 +95,11 @@ async function branchOf(db: Db, memberId: string) {
  * order as the standings), the year's points and hours, the grade and the points to the next one, and their
  * volunteer star. With standingsVisibleToMembers off, the rank is not given (null); the rest is the member's own.
  */
-export async function getMyStanding(
-  db: Db,
-  caller: Caller,
-  q: MyStandingQuery,
-  timeZone: string,
-): Promise<MyStanding> {
+export async function getMyStanding(db: Db, caller: Caller, q: MyStandingQuery): Promise<MyStanding> {
   if (!caller.memberId) throw forbidden('only a member has a standing')
   const memberId = caller.memberId
   const branch = (await branchOf(db, memberId))!
-  const { rows } = await rankYearWithGrades(db, branch.path, { year: q.year }, timeZone, { all: true })
+  const { rows } = await rankYearWithGrades(db, branch.path, { year: q.year }, { all: true })
   const mine = rows.find((r) => r.memberId === memberId)!
   const visible = (await effectiveSettings(db, branch.id)).standingsVisibleToMembers
   const star = await volunteerStandingOf(db, memberId)
