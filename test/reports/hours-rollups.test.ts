@@ -92,6 +92,12 @@ async function rollupTables() {
       t.db,
       sql`select member_id, hours_cents::text from report_member_hours where member_id in (${ids}) order by 1`,
     ),
+    // Each member's hours per year (the ranking and standings read it).
+    memberYears: await rows(
+      t.db,
+      sql`select member_id, year, hours_cents::text from report_member_year_hours
+          where member_id in (${ids}) order by 1, 2`,
+    ),
   }
 }
 
@@ -150,6 +156,11 @@ async function expectedTables() {
       t.db,
       sql`select member_id, coalesce(sum(hours_cents), 0)::text as hours_cents from ${recs} r
           group by 1 order by 1`,
+    ),
+    memberYears: await rows(
+      t.db,
+      sql`select member_id, extract(year from day)::int as year, coalesce(sum(hours_cents), 0)::text as hours_cents
+          from ${recs} r group by 1, 2 order by 1, 2`,
     ),
   }
 }

@@ -104,6 +104,24 @@ export const reportMemberYears = pgTable(
 )
 
 /**
+ * A member's verified hours per service-zone year: what a year's ranking and standings read beside the points, one
+ * row per member instead of each of their days (report_member_days). Kept where the days are, at commit under
+ * the member's advisory lock (report_hours_add, report_hours_corrected), and apart from report_member_years
+ * on purpose: the posting path and the hours path never share a row, so neither can wait for the other. A
+ * member with a record of 0 hours in the year has a row of 0, like their day. report_rollups_rebuild() sums
+ * the days; test/reports/hours-rollups.test.ts proves it equals verified_service_hours per year.
+ */
+export const reportMemberYearHours = pgTable(
+  'report_member_year_hours',
+  {
+    memberId: uuid().notNull(),
+    year: integer().notNull(),
+    hoursCents: bigint({ mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.memberId, t.year] })],
+)
+
+/**
  * The same points per home unit and month: what a city's or county's summary reads (one row per unit and
  * month instead of one per member). Kept by a DEFERRED trigger, i.e. at commit, after the posting
  * transaction has taken every member lock it needs: the unit row is then locked only for the instant of

@@ -24,6 +24,7 @@ export const INDEX_INCLUDES: Readonly<Record<string, readonly string[]>> = {
   report_member_days_pk: ['hours_cents'],
   // The year's points of each member (the ranking reads them index-only).
   report_member_years_member_id_year_pk: ['issued', 'deducted'],
+  report_member_year_hours_member_id_year_pk: ['hours_cents'],
 }
 
 /** Tables created UNLOGGED: no WAL, emptied after a crash (drizzle's pgTable has no UNLOGGED). */

@@ -169,7 +169,7 @@ BEGIN
   END IF;
   LOCK TABLE report_member_months, report_member_years, report_unit_months, report_unit_days,
              report_hours_days, report_member_days, report_volunteer_days, report_subtree_hours_days,
-             report_subtree_activity_days, report_member_hours IN EXCLUSIVE MODE;
+             report_subtree_activity_days, report_member_hours, report_member_year_hours IN EXCLUSIVE MODE;
   IF p_time_zone IS NOT NULL THEN
     PERFORM now() AT TIME ZONE p_time_zone; -- an unknown zone fails here, before anything changes
     UPDATE report_settings SET time_zone = p_time_zone;
@@ -223,6 +223,9 @@ BEGIN
    GROUP BY 1, 2, 3;
   INSERT INTO report_member_days (member_id, day, hours_cents)
   SELECT member_id, day, sum(h) FROM report_rebuild_recs GROUP BY 1, 2;
+  DELETE FROM report_member_year_hours;
+  INSERT INTO report_member_year_hours (member_id, year, hours_cents)
+  SELECT member_id, extract(year FROM day)::integer, sum(hours_cents) FROM report_member_days GROUP BY 1, 2;
   DELETE FROM report_member_hours;
   INSERT INTO report_member_hours (member_id, hours_cents)
   SELECT member_id, sum(h) FROM report_rebuild_recs GROUP BY 1;
@@ -318,8 +321,8 @@ CREATE CONSTRAINT TRIGGER report_rollup_unit_posting
 -- serialises two verifications of one member (their previous/next day lookups) and a member's move; rows
 -- of a branch and day are shared by its members, so verifications of one branch on one day queue for each
 -- other for the instant of their commit, nothing else does.
--- The full lock order: member advisory locks, report_hours_days, report_member_hours, report_subtree_hours_days,
--- report_volunteer_days, each in one sorted statement.
+-- The full lock order: member advisory locks, report_hours_days, report_member_hours, report_member_year_hours,
+-- report_subtree_hours_days, report_volunteer_days, each in one sorted statement.
 CREATE OR REPLACE FUNCTION report_hours_add(p_work uuid, p_day date, p_members uuid[], p_hours bigint[],
                                             p_request boolean) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -340,6 +343,11 @@ BEGIN
   INSERT INTO report_member_hours AS r (member_id, hours_cents)
   SELECT x.m, sum(coalesce(x.h, 0)) FROM unnest(p_members, p_hours) AS x(m, h) GROUP BY x.m ORDER BY x.m
   ON CONFLICT (member_id) DO UPDATE SET hours_cents = r.hours_cents + excluded.hours_cents;
+  -- And their year's (the ranking's): the same members' rows, under the same locks.
+  INSERT INTO report_member_year_hours AS r (member_id, year, hours_cents)
+  SELECT x.m, extract(year FROM p_day)::integer, sum(coalesce(x.h, 0))
+    FROM unnest(p_members, p_hours) AS x(m, h) GROUP BY x.m ORDER BY x.m
+  ON CONFLICT (member_id, year) DO UPDATE SET hours_cents = r.hours_cents + excluded.hours_cents;
   WITH recs AS (
          SELECT coalesce(x.h, 0) AS h, report_unit_line(mm.org_unit_id) AS home_line
            FROM unnest(p_members, p_hours) AS x(m, h) JOIN members mm ON mm.id = x.m),

@@ -119,13 +119,10 @@ export async function rankMembers(
         -- from report_member_months was 40 % of the ranking's time)
         p as (select r.member_id, r.issued - r.deducted as cents from report_member_years r
               where r.member_id in (select id from m) and r.year = ${year}::integer),
-        -- verified hours of the service-zone year: each member's days of report_member_days, the rollup of
-        -- verified_service_hours per member and day (reports read the rollups, cut in the service zone); summing
-        -- the view per member read every participation of the year through the corrections
-        h as (select r.member_id, sum(r.hours_cents) as hours from report_member_days r
-              where r.member_id in (select id from m)
-                and r.day >= ${`${year}-01-01`}::date and r.day <= ${`${year}-12-31`}::date
-              group by r.member_id),
+        -- verified hours of the service-zone year: one report_member_year_hours row per member (the rollup of
+        -- verified_service_hours per member and year; summing their days was the other half of the time)
+        h as (select r.member_id, r.hours_cents as hours from report_member_year_hours r
+              where r.member_id in (select id from m) and r.year = ${year}::integer),
         ranked as (
           select m.id, m.name, m.org_unit_id, coalesce(p.cents, 0) as cents, coalesce(h.hours, 0) as hours,
                  rank() over (order by coalesce(p.cents, 0) desc) as rank
