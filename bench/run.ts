@@ -419,33 +419,41 @@ async function main() {
     }
 
     // --- redemption cycle: create (idempotent, fresh key) then cancel ------------------------------
-    const redemptionReal = (rewardOf: (m: Member, i: number) => string, secs?: number, who = active) => {
+    /** createRedemption with a fresh Idempotency-Key, `who` taking turns; `created` sees each answer. */
+    const createRequest = (
+      rewardOf: (m: Member, i: number) => string,
+      who: Member[],
+      created: (status: number, body: string, ctx: Ctx) => void,
+    ): autocannon.Request => {
       let n = 0
-      return run(
+      return {
+        method: 'POST',
+        path: '/api/v1/redemptions',
+        setupRequest: (req, context) => {
+          const i = n++
+          const m = who[i % who.length]!
+          const ctx = context as Ctx
+          ctx.auth = m.auth
+          return {
+            ...req,
+            headers: {
+              authorization: m.auth,
+              'content-type': 'application/json',
+              'idempotency-key': randomUUID(),
+            },
+            body: JSON.stringify({ memberId: m.memberId, rewardId: rewardOf(m, i), quantity: 1 }),
+          }
+        },
+        onResponse: (status, body, context) => created(status, body, context as Ctx),
+      }
+    }
+    const redemptionReal = (rewardOf: (m: Member, i: number) => string, secs?: number, who = active) =>
+      run(
         server.url,
         [
-          {
-            method: 'POST',
-            path: '/api/v1/redemptions',
-            setupRequest: (req, context) => {
-              const i = n++
-              const m = who[i % who.length]!
-              const ctx = context as Ctx
-              ctx.auth = m.auth
-              return {
-                ...req,
-                headers: {
-                  authorization: m.auth,
-                  'content-type': 'application/json',
-                  'idempotency-key': randomUUID(),
-                },
-                body: JSON.stringify({ memberId: m.memberId, rewardId: rewardOf(m, i), quantity: 1 }),
-              }
-            },
-            onResponse: (status, body, context) => {
-              ;(context as Ctx).rid = status === 201 ? JSON.parse(body).id : undefined
-            },
-          },
+          createRequest(rewardOf, who, (status, body, ctx) => {
+            ctx.rid = status === 201 ? JSON.parse(body).id : undefined
+          }),
           {
             method: 'POST',
             setupRequest: (req, context) => ({
@@ -458,7 +466,6 @@ async function main() {
         ],
         secs,
       )
-    }
     // Realistic: each member picks among their own community office's rewards.
     const anyReward = (m: Member, i: number) => {
       const list = g.rewardsByCommunity.get(m.communityId)!
@@ -513,28 +520,10 @@ async function main() {
       // stock and points. Interleaved with bare writes as the cycle is.
       const reserved: { id: string; auth: string }[] = []
       const createsOnly = async () => {
-        let n = 0
         const sample = await run(server.url, [
-          {
-            method: 'POST',
-            path: '/api/v1/redemptions',
-            setupRequest: (req, context) => {
-              const m = active[n++ % active.length]!
-              ;(context as Ctx).auth = m.auth
-              return {
-                ...req,
-                headers: {
-                  authorization: m.auth,
-                  'content-type': 'application/json',
-                  'idempotency-key': randomUUID(),
-                },
-                body: JSON.stringify({ memberId: m.memberId, rewardId: anyReward(m, n), quantity: 1 }),
-              }
-            },
-            onResponse: (status, body, context) => {
-              if (status === 201) reserved.push({ id: JSON.parse(body).id, auth: (context as Ctx).auth! })
-            },
-          },
+          createRequest(anyReward, active, (status, body, ctx) => {
+            if (status === 201) reserved.push({ id: JSON.parse(body).id, auth: ctx.auth! })
+          }),
         ])
         const todo = reserved.splice(0)
         await Promise.all(
