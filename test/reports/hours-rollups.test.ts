@@ -95,7 +95,7 @@ async function rollupTables() {
     // Each member's hours per year (the ranking and standings read it).
     memberYears: await rows(
       t.db,
-      sql`select member_id, year, hours_cents::text from report_member_year_hours
+      sql`select member_id, year, org_unit_id, hours_cents::text from report_member_year_hours
           where member_id in (${ids}) order by 1, 2`,
     ),
   }
@@ -159,8 +159,9 @@ async function expectedTables() {
     ),
     memberYears: await rows(
       t.db,
-      sql`select member_id, extract(year from day)::int as year, coalesce(sum(hours_cents), 0)::text as hours_cents
-          from ${recs} r group by 1, 2 order by 1, 2`,
+      sql`select member_id, extract(year from day)::int as year, home as org_unit_id,
+                 coalesce(sum(hours_cents), 0)::text as hours_cents
+          from ${recs} r group by 1, 2, 3 order by 1, 2`,
     ),
   }
 }

@@ -89,8 +89,8 @@ function raw(): Promise<RollupRow[]> {
 
 /**
  * report_member_years of the world's members against the ledger itself: each member's earning postings summed per
- * service-zone year (this connection's zone), positive and negative entries apart; a member with only
- * redemptions in a year has no row.
+ * service-zone year (this connection's zone), positive and negative entries apart, under their current home
+ * unit; a member with only redemptions in a year has no row.
  */
 async function yearsAgree(): Promise<void> {
   const ids = sql.join(
@@ -99,17 +99,18 @@ async function yearsAgree(): Promise<void> {
   )
   const kept = await rows(
     t.db,
-    sql`select member_id as "memberId", year, issued::text, deducted::text from report_member_years
-        where member_id in (${ids}) order by 1, 2`,
+    sql`select member_id as "memberId", year, org_unit_id as "orgUnitId", issued::text, deducted::text
+        from report_member_years where member_id in (${ids}) order by 1, 2`,
   )
   const raw = await rows(
     t.db,
     sql`select a.member_id as "memberId", extract(year from t.created_at)::int as year,
-               sum(greatest(e.amount, 0))::text as issued, sum(greatest(-e.amount, 0))::text as deducted
+               m.org_unit_id as "orgUnitId", sum(greatest(e.amount, 0))::text as issued,
+               sum(greatest(-e.amount, 0))::text as deducted
         from ledger_accounts a join ledger_entries e on e.account_id = a.id
-        join ledger_transactions t on t.id = e.transaction_id
+        join ledger_transactions t on t.id = e.transaction_id join members m on m.id = a.member_id
         where a.member_id in (${ids}) and t.kind in ('award','deduction','adjustment','reversal')
-        group by 1, 2 order by 1, 2`,
+        group by 1, 2, 3 order by 1, 2`,
   )
   expect(raw.length).toBeGreaterThan(0)
   expect(kept).toEqual(raw)
@@ -279,6 +280,7 @@ describe('report_member_months', () => {
     expect(await rollup()).toEqual(await raw())
     await unitsAgree()
     await unitDaysAgree()
+    await yearsAgree()
   })
 
   it('a rebuild cuts months in its zone: a posting at 2026-01-31T16:30Z is February in Shanghai, January in UTC', async () => {

@@ -94,11 +94,16 @@ export const reportMemberYears = pgTable(
   {
     memberId: uuid().notNull(),
     year: integer().notNull(),
+    /** The member's current home unit, moved with the member (as report_member_months). */
+    orgUnitId: uuid().notNull(),
     issued: bigint({ mode: 'number' }).notNull().default(0),
     deducted: bigint({ mode: 'number' }).notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.memberId, t.year] }),
+    // INCLUDE (see ./sql-only.ts): a subtree's year is one index-only range per home unit, the rows of one unit's
+    // members side by side (by member id they were 2,000 random leaf pages for a county).
+    index('report_member_years_unit_idx').on(t.orgUnitId, t.year),
     check('report_member_years_signs_chk', sql`${t.issued} >= 0 and ${t.deducted} >= 0`),
   ],
 )
@@ -116,9 +121,15 @@ export const reportMemberYearHours = pgTable(
   {
     memberId: uuid().notNull(),
     year: integer().notNull(),
+    /** The member's current home unit, moved with the member (report_hours_member_moved). */
+    orgUnitId: uuid().notNull(),
     hoursCents: bigint({ mode: 'number' }).notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.memberId, t.year] })],
+  (t) => [
+    primaryKey({ columns: [t.memberId, t.year] }),
+    // INCLUDE (see ./sql-only.ts), as report_member_years_unit_idx.
+    index('report_member_year_hours_unit_idx').on(t.orgUnitId, t.year),
+  ],
 )
 
 /**

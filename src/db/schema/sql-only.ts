@@ -25,6 +25,9 @@ export const INDEX_INCLUDES: Readonly<Record<string, readonly string[]>> = {
   // The year's points of each member (the ranking reads them index-only).
   report_member_years_member_id_year_pk: ['issued', 'deducted'],
   report_member_year_hours_member_id_year_pk: ['hours_cents'],
+  // A subtree's year by home unit (the ranking and standings), index-only.
+  report_member_years_unit_idx: ['member_id', 'issued', 'deducted'],
+  report_member_year_hours_unit_idx: ['member_id', 'hours_cents'],
 }
 
 /** Tables created UNLOGGED: no WAL, emptied after a crash (drizzle's pgTable has no UNLOGGED). */

@@ -58,8 +58,8 @@ CREATE TRIGGER activity_hours_corrections_append_only
 -- The hours rollups (reports.sql) took the participation in at its verified figure (report_hours_final); a
 -- correction moves them by the difference, at the same (work unit, service-zone day of the start, home unit), in
 -- every unit above either end and in the member's own total, year and day (report_member_hours,
--- report_member_year_hours, report_member_days), at COMMIT like the verification (DEFERRABLE INITIALLY DEFERRED), after the member's advisory lock: the lock
--- order of report_hours_add, and a member's move (report_hours_member_moved, which reads the current figure
+-- report_member_year_hours, report_member_days), at COMMIT like the verification (DEFERRABLE INITIALLY DEFERRED),
+-- after the member's advisory lock: the lock order of report_hours_add, and a member's move (report_hours_member_moved, which reads the current figure
 -- through verified_service_hours) either sees this correction or is followed by it. Records and active days do
 -- not change: a participation corrected to 0.00 stays a record, with 0 hours.
 CREATE OR REPLACE FUNCTION report_hours_corrected() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -81,8 +81,8 @@ BEGIN
   ON CONFLICT (work_unit_id, day, home_unit_id) DO UPDATE SET hours_cents = r.hours_cents + excluded.hours_cents;
   INSERT INTO report_member_hours AS r (member_id, hours_cents) VALUES (NEW.member_id, delta)
   ON CONFLICT (member_id) DO UPDATE SET hours_cents = r.hours_cents + excluded.hours_cents;
-  INSERT INTO report_member_year_hours AS r (member_id, year, hours_cents)
-  VALUES (NEW.member_id, extract(year FROM d)::integer, delta)
+  INSERT INTO report_member_year_hours AS r (member_id, year, org_unit_id, hours_cents)
+  VALUES (NEW.member_id, extract(year FROM d)::integer, home, delta)
   ON CONFLICT (member_id, year) DO UPDATE SET hours_cents = r.hours_cents + excluded.hours_cents;
   UPDATE report_member_days SET hours_cents = hours_cents + delta WHERE member_id = NEW.member_id AND day = d;
   INSERT INTO report_subtree_hours_days AS s (unit_id, day, hours_cents, records, requests, visiting_records)

@@ -57,8 +57,8 @@ BEGIN
          redemptions = r.redemptions + excluded.redemptions;
   -- The member's year (the ranking's one row per member); a settled redemption earns nothing there.
   IF p.earning_postings > 0 THEN
-    INSERT INTO report_member_years AS y (member_id, year, issued, deducted)
-    VALUES (NEW.member_id, extract(year FROM p.month)::integer, p.issued, p.deducted)
+    INSERT INTO report_member_years AS y (member_id, year, org_unit_id, issued, deducted)
+    VALUES (NEW.member_id, extract(year FROM p.month)::integer, p.org_unit_id, p.issued, p.deducted)
     ON CONFLICT (member_id, year) DO UPDATE
        SET issued = y.issued + excluded.issued, deducted = y.deducted + excluded.deducted;
   END IF;
@@ -102,6 +102,7 @@ BEGIN
          redeemed = u.redeemed + excluded.redeemed,
          redemptions = u.redemptions + excluded.redemptions;
   UPDATE report_member_months SET org_unit_id = NEW.org_unit_id WHERE member_id = NEW.id;
+  UPDATE report_member_years SET org_unit_id = NEW.org_unit_id WHERE member_id = NEW.id;
   SELECT time_zone INTO tz FROM report_settings;
   WITH mine AS (
          SELECT (t.created_at AT TIME ZONE tz)::date AS day, sum(p.issued) AS issued, sum(p.deducted) AS deducted,
@@ -193,9 +194,9 @@ BEGIN
    GROUP BY 1, 2, 3;
   GET DIAGNOSTICS n = ROW_COUNT;
   DELETE FROM report_member_years;
-  INSERT INTO report_member_years (member_id, year, issued, deducted)
-  SELECT member_id, extract(year FROM month)::integer, sum(issued), sum(deducted)
-    FROM report_member_months WHERE earning_postings > 0 GROUP BY 1, 2;
+  INSERT INTO report_member_years (member_id, year, org_unit_id, issued, deducted)
+  SELECT member_id, extract(year FROM month)::integer, org_unit_id, sum(issued), sum(deducted)
+    FROM report_member_months WHERE earning_postings > 0 GROUP BY 1, 2, 3;
   DELETE FROM report_unit_months;
   INSERT INTO report_unit_months
          (org_unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
@@ -224,8 +225,9 @@ BEGIN
   INSERT INTO report_member_days (member_id, day, hours_cents)
   SELECT member_id, day, sum(h) FROM report_rebuild_recs GROUP BY 1, 2;
   DELETE FROM report_member_year_hours;
-  INSERT INTO report_member_year_hours (member_id, year, hours_cents)
-  SELECT member_id, extract(year FROM day)::integer, sum(hours_cents) FROM report_member_days GROUP BY 1, 2;
+  INSERT INTO report_member_year_hours (member_id, year, org_unit_id, hours_cents)
+  SELECT d.member_id, extract(year FROM d.day)::integer, m.org_unit_id, sum(d.hours_cents)
+    FROM report_member_days d JOIN members m ON m.id = d.member_id GROUP BY 1, 2, 3;
   DELETE FROM report_member_hours;
   INSERT INTO report_member_hours (member_id, hours_cents)
   SELECT member_id, sum(h) FROM report_rebuild_recs GROUP BY 1;
@@ -344,9 +346,10 @@ BEGIN
   SELECT x.m, sum(coalesce(x.h, 0)) FROM unnest(p_members, p_hours) AS x(m, h) GROUP BY x.m ORDER BY x.m
   ON CONFLICT (member_id) DO UPDATE SET hours_cents = r.hours_cents + excluded.hours_cents;
   -- And their year's (the ranking's): the same members' rows, under the same locks.
-  INSERT INTO report_member_year_hours AS r (member_id, year, hours_cents)
-  SELECT x.m, extract(year FROM p_day)::integer, sum(coalesce(x.h, 0))
-    FROM unnest(p_members, p_hours) AS x(m, h) GROUP BY x.m ORDER BY x.m
+  INSERT INTO report_member_year_hours AS r (member_id, year, org_unit_id, hours_cents)
+  SELECT x.m, extract(year FROM p_day)::integer, mm.org_unit_id, sum(coalesce(x.h, 0))
+    FROM unnest(p_members, p_hours) AS x(m, h) JOIN members mm ON mm.id = x.m
+   GROUP BY x.m, mm.org_unit_id ORDER BY x.m
   ON CONFLICT (member_id, year) DO UPDATE SET hours_cents = r.hours_cents + excluded.hours_cents;
   WITH recs AS (
          SELECT coalesce(x.h, 0) AS h, report_unit_line(mm.org_unit_id) AS home_line
@@ -446,6 +449,7 @@ DECLARE
   new_line uuid[] := report_unit_line(NEW.org_unit_id);
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended('report-hours:' || NEW.id::text, 0));
+  UPDATE report_member_year_hours SET org_unit_id = NEW.org_unit_id WHERE member_id = NEW.id;
   SELECT time_zone INTO tz FROM report_settings;
   CREATE TEMP TABLE report_moved_recs ON COMMIT DROP AS
   SELECT v.org_unit_id AS work, (v.occurred_at AT TIME ZONE tz)::date AS day, coalesce(v.hours_cents, 0) AS h,

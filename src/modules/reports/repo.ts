@@ -91,9 +91,8 @@ export interface RankingKey {
 }
 
 /**
- * Members whose home unit lies in the subtree, ranked by net points earned in the period — zero for
- * those with none — with rank() so ties share a rank, and verified hours of the period `hours` (local dates,
- * both included). Within a tie: more hours first, then by name, then by id (a total order, so pages neither
+ * Members whose home unit lies in the subtree, ranked by net points earned in the service-zone year — zero
+ * for those with none — with rank() so ties share a rank, and their verified hours of the year. Within a tie: more hours first, then by name, then by id (a total order, so pages neither
  * repeat nor skip a member). Keyset on (rank, -hours, name, id).
  */
 export async function rankMembers(
@@ -112,17 +111,15 @@ export async function rankMembers(
     hours: string
   }>(
     db,
-    sql`with m as materialized (
-          select m.id, m.name, m.org_unit_id from members m join org_units u on u.id = m.org_unit_id
-          where u.path like ${`${unitPath}%`}),
-        -- points earned in the service-zone year: one report_member_years row per member (twelve months each
-        -- from report_member_months was 40 % of the ranking's time)
+    sql`with u as materialized (select id from org_units where path like ${`${unitPath}%`}),
+        m as materialized (select m.id, m.name, m.org_unit_id from members m where m.org_unit_id in (select id from u)),
+        -- points earned and verified hours of the service-zone year: the year rollups, read by the members' home
+        -- units (one index-only range per unit, its members' rows side by side; by member id they were one random
+        -- leaf page each, and before the year rollups twelve months and every day of each member)
         p as (select r.member_id, r.issued - r.deducted as cents from report_member_years r
-              where r.member_id in (select id from m) and r.year = ${year}::integer),
-        -- verified hours of the service-zone year: one report_member_year_hours row per member (the rollup of
-        -- verified_service_hours per member and year; summing their days was the other half of the time)
+              where r.org_unit_id in (select id from u) and r.year = ${year}::integer),
         h as (select r.member_id, r.hours_cents as hours from report_member_year_hours r
-              where r.member_id in (select id from m) and r.year = ${year}::integer),
+              where r.org_unit_id in (select id from u) and r.year = ${year}::integer),
         ranked as (
           select m.id, m.name, m.org_unit_id, coalesce(p.cents, 0) as cents, coalesce(h.hours, 0) as hours,
                  rank() over (order by coalesce(p.cents, 0) desc) as rank
