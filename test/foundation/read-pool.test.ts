@@ -237,7 +237,7 @@ describe('a read pool on the same database (another application_name, read-only 
     await admin.connect()
     try {
       await admin.query('begin')
-      await admin.query('lock table report_member_months in access exclusive mode')
+      await admin.query('lock table report_member_years in access exclusive mode')
       const answer = call(t, readOperations(w, rewardId).getRanking!)
       let waiting: { application_name: string; query: string }[] = []
       for (let i = 0; i < 200 && waiting.length === 0; i++) {
@@ -252,7 +252,7 @@ describe('a read pool on the same database (another application_name, read-only 
       await admin.query('rollback')
       expect(waiting).toHaveLength(1)
       expect(waiting[0]!.application_name).toBe(READ_APP)
-      expect(waiting[0]!.query).toMatch(/from report_member_months/)
+      expect(waiting[0]!.query).toMatch(/from report_member_years/)
       expect((await answer).statusCode).toBe(200)
     } finally {
       await admin.end()
