@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one } from '../../src/db/client'
 import { residentIdCheck } from '../../src/modules/members/identity'
+import { localDate } from '../../src/shared/time'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createUser, createWorld, type World } from '../helpers/factories'
 import { pdfText } from '../helpers/pdf'
@@ -14,6 +15,11 @@ let secretaryCommB: string
 let rubricId: string
 let number: string
 let registrationId: string
+/**
+ * The first day of the report's period: the Shanghai day the activities start on. They start five hours back, so
+ * between 00:00 and 05:00 in Shanghai that is yesterday, and a period of today alone would leave them out.
+ */
+let since: string
 
 const HOUR = 3_600_000
 
@@ -79,6 +85,7 @@ const report = (as: string, query = '', ext = '') =>
   })
 
 beforeAll(async () => {
+  since = localDate(new Date(Date.now() - 5 * HOUR), 'Asia/Shanghai')
   t = await buildTestApp()
   w = await createWorld(t.db)
   secretaryCommB = await createUser(t.db, { grants: [['secretary', w.communityB]] })
@@ -118,7 +125,7 @@ describe('GET /api/v1/reports/dual-registration (双报告)', () => {
     await activity(w.gridWorkerA, w.gridA, '1.00')
     await request(w.gridWorkerA, w.gridA, '2.00', 1)
 
-    const res = await report(w.secretaryA, `&from=${today()}&to=${today()}`)
+    const res = await report(w.secretaryA, `&from=${since}&to=${today()}`)
     expect(res.statusCode, res.body).toBe(200)
     const items = res.json().items
     expect(items).toHaveLength(1)
@@ -164,7 +171,7 @@ describe('GET /api/v1/reports/dual-registration (双报告)', () => {
     expect(closed.statusCode, closed.body).toBe(200)
     await endPublicity(t.db, round.id)
     expect((await finalize(t, w.secretaryA, round.id)).statusCode).toBe(200)
-    const after = (await report(w.secretaryA, `&from=${today()}`)).json().items[0]
+    const after = (await report(w.secretaryA, `&from=${since}`)).json().items[0]
     expect(after).toMatchObject({ claims: 3, claimsPosted: 3, points: '3.00', hours: '5.00' })
   })
 
@@ -183,7 +190,7 @@ describe('GET /api/v1/reports/dual-registration (双报告)', () => {
   })
 
   it('CSV and PDF carry the same figures and the identity number masked only', async () => {
-    const csv = await report(w.secretaryA, `&from=${today()}`, '.csv')
+    const csv = await report(w.secretaryA, `&from=${since}`, '.csv')
     expect(csv.statusCode, csv.body).toBe(200)
     expect(csv.headers['content-type']).toMatch(/^text\/csv/)
     expect(csv.body).toContain('张三')
@@ -192,14 +199,14 @@ describe('GET /api/v1/reports/dual-registration (双报告)', () => {
     expect(csv.body).toContain(',5.00,4.50,3,3,3.00,')
     expect(csv.body).not.toContain(number)
 
-    const pdf = await report(w.secretaryA, `&from=${today()}&to=${today()}`, '.pdf')
+    const pdf = await report(w.secretaryA, `&from=${since}&to=${today()}`, '.pdf')
     expect(pdf.statusCode, pdf.body).toBe(200)
     expect(pdf.headers['content-type']).toBe('application/pdf')
     const { text, size } = await pdfText(pdf.rawPayload)
     expect(size.map(Math.round)).toEqual([842, 595])
     const compact = text.replace(/\s+/g, '')
     expect(compact).toContain('在职党员到社区报到服务情况反馈表')
-    expect(compact).toContain(`统计期间：${today()}至${today()}`)
+    expect(compact).toContain(`统计期间：${since}至${today()}`)
     for (const s of [
       '张三',
       `1301**********${number.slice(-4)}`,
@@ -244,7 +251,7 @@ describe('GET /api/v1/reports/dual-registration (双报告)', () => {
       payload: { reason: '搬家' },
     })
     expect(ended.statusCode, ended.body).toBe(200)
-    const item = (await report(w.secretaryA, `&from=${today()}`)).json().items[0]
+    const item = (await report(w.secretaryA, `&from=${since}`)).json().items[0]
     expect(item.endedAt).not.toBeNull()
     expect(item).toMatchObject({ hours: '5.00', claimsPosted: 3 })
   })
