@@ -1,8 +1,6 @@
-import { PGlite } from '@electric-sql/pglite'
 import { type SQL, sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 
 /**
@@ -115,6 +113,12 @@ function dropOnReadTimeout(client: pg.PoolClient): void {
 }
 
 async function openPglite(dataDir: string, timezone: string): Promise<Database> {
+  // Loaded here, not at start: a server on PostgreSQL (DATABASE_URL) never needs PGlite's wasm build, which
+  // cost ~5 MB of resident memory loaded for nothing (docs/performance.md, "Server memory").
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ])
   const client = await PGlite.create(dataDir)
   await client.exec(`SET TIME ZONE '${timezone.replace(/'/g, "''")}'`)
   const db = drizzlePglite(client, { casing: 'snake_case' }) as unknown as Db

@@ -70,7 +70,7 @@ export const authPlugin = fp(
     const clock = opts.clock ?? Date.now
     const counters: CounterStore = opts.redisUrl
       ? unavailableOnError(
-          new RedisCounterStore(
+          await RedisCounterStore.open(
             opts.redisUrl,
             (err) => app.log.warn({ err }, 'redis (shared counters) failed'),
             opts.redisPrefix,

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { type Db, prepared } from '../db/client'
 import { DomainError } from './errors'
 
@@ -245,13 +245,13 @@ type Scripted = Redis & {
  */
 export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis'
-  private readonly redis: Scripted
 
-  constructor(
-    url: string,
-    onError: (err: Error) => void,
-    private readonly prefix = 'vp:',
-  ) {
+  /**
+   * ioredis is loaded here, only when REDIS_URL is set: loaded at every start it held ~4 MB of resident memory
+   * in the servers that keep their counters in PostgreSQL (docs/performance.md, "Server memory").
+   */
+  static async open(url: string, onError: (err: Error) => void, prefix = 'vp:'): Promise<RedisCounterStore> {
+    const { Redis } = await import('ioredis')
     // Fail fast rather than queue: a request waiting on a dead Redis is worse than a 503 (or, for the per-caller
     // budget, counting locally until it is back).
     const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 })
@@ -259,8 +259,13 @@ export class RedisCounterStore implements CounterStore {
     redis.defineCommand('vpAdd', { numberOfKeys: 1, lua: ADD_LUA })
     redis.defineCommand('vpClaim', { numberOfKeys: 1, lua: CLAIM_LUA })
     redis.defineCommand('vpFail', { numberOfKeys: 1, lua: FAIL_LUA })
-    this.redis = redis as Scripted
+    return new RedisCounterStore(redis as Scripted, prefix)
   }
+
+  private constructor(
+    private readonly redis: Scripted,
+    private readonly prefix: string,
+  ) {}
 
   async add(entries: ReadonlyArray<readonly [string, number]>, windowMs: number, nowMs: number) {
     if (entries.length === 0) return []

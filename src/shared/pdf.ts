@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import PDFDocument from 'pdfkit'
 import Type from 'typebox'
 
 /**
@@ -19,13 +18,24 @@ export function cjkFont(): Buffer {
   return fontBytes
 }
 
+/**
+ * pdfkit (with fontkit, brotli and their tables), loaded on the first printed sheet: most processes never print
+ * one, and loading it at start cost ~10 MB of resident memory for nothing (docs/performance.md, "Server memory").
+ */
+let pdfkit: Promise<typeof import('pdfkit')> | undefined
+export async function loadPdfkit(): Promise<typeof import('pdfkit')> {
+  pdfkit ??= import('pdfkit').then((m) => m.default)
+  return pdfkit
+}
+
 export const A4_MARGIN = 56
 
 /** A4 document with the CJK font registered as 'cjk' and selected; `done()` ends it and gives its bytes. */
-export function a4Document(
+export async function a4Document(
   info: { Title: string; Author?: string; Subject?: string },
   opts: { layout?: 'portrait' | 'landscape'; margin?: number } = {},
-): { doc: PDFKit.PDFDocument; done: () => Promise<Buffer> } {
+): Promise<{ doc: PDFKit.PDFDocument; done: () => Promise<Buffer> }> {
+  const PDFDocument = await loadPdfkit()
   const doc = new PDFDocument({
     size: 'A4',
     layout: opts.layout ?? 'portrait',

@@ -1,7 +1,6 @@
-import PDFDocument from 'pdfkit'
-import QRCode from 'qrcode'
-// The embedded Noto Sans SC every printable sheet shares (src/shared/pdf.ts: nothing fetched at run time).
-import { cjkFont as font } from '../../shared/pdf'
+// The embedded Noto Sans SC every printable sheet shares (src/shared/pdf.ts: nothing fetched at run time), and
+// pdfkit loaded on the first sheet printed.
+import { cjkFont as font, loadPdfkit } from '../../shared/pdf'
 import { IDENTITY_TYPES } from '../members'
 import type { ServiceCertificate } from './schemas'
 
@@ -30,11 +29,25 @@ export function verificationUrl(publicBaseUrl: string, code: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/service-certificates/${code}`
 }
 
+/** qrcode, loaded with the first certificate printed (like pdfkit, not at start: docs/performance.md). */
+let qrcode: Promise<typeof import('qrcode')> | undefined
+const loadQrcode = async () => {
+  qrcode ??= import('qrcode').then((m) => m.default)
+  return qrcode
+}
+
 /**
  * The QR code of `text` as vector squares (one path, so it prints sharp at any size), `size` points wide with
  * its top left corner at (x, y). Error correction M: still readable with a stamp or a fold across it.
  */
-function drawQrCode(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number) {
+function drawQrCode(
+  QRCode: typeof import('qrcode'),
+  doc: PDFKit.PDFDocument,
+  text: string,
+  x: number,
+  y: number,
+  size: number,
+) {
   const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' })
   const quiet = 2
   const cell = size / (modules.size + 2 * quiet)
@@ -60,6 +73,7 @@ export async function renderCertificatePdf(
   timeZone: string,
   publicBaseUrl: string,
 ): Promise<Buffer> {
+  const [PDFDocument, QRCode] = await Promise.all([loadPdfkit(), loadQrcode()])
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
@@ -159,7 +173,7 @@ export async function renderCertificatePdf(
   const url = verificationUrl(publicBaseUrl, c.verificationCode)
   const top = doc.y
   const textWidth = width - QR_SIZE - 16
-  drawQrCode(doc, url, MARGIN + width - QR_SIZE, top, QR_SIZE)
+  drawQrCode(QRCode, doc, url, MARGIN + width - QR_SIZE, top, QR_SIZE)
   doc.fontSize(12)
   doc.text(`出具单位（盖章）：${c.issuerSealText ?? c.issuerName}`, MARGIN, top, { width: textWidth })
   if (c.issuerSealText && c.issuerSealText !== c.issuerName) {

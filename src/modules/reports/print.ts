@@ -24,7 +24,7 @@ export async function renderRankingPdf(
     kind === 'ranking'
       ? `${sheet.unitName} ${sheet.year} 年度党员积分排名`
       : `${sheet.unitName} ${sheet.year} 年度党员积分亮榜`
-  const { doc, done } = a4Document({ Title: title, Author: sheet.unitName })
+  const { doc, done } = await a4Document({ Title: title, Author: sheet.unitName })
   doc.fontSize(18).text(title, { align: 'center' })
   doc.moveDown(0.5)
   doc
@@ -67,7 +67,7 @@ export async function renderDualRegistrationPdf(
 ): Promise<Buffer> {
   const title = '在职党员到社区报到服务情况反馈表'
   const period = `${sheet.from ?? '（不限）'} 至 ${sheet.to ?? printedDate(new Date(), tz)}`
-  const { doc, done } = a4Document(
+  const { doc, done } = await a4Document(
     { Title: `${title} ${sheet.unitName}`, Author: sheet.unitName, Subject: period },
     { layout: 'landscape', margin: 40 },
   )

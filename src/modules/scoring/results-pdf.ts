@@ -98,7 +98,7 @@ function tableRows(rows: NoticeSheet['rows']): string[][] {
 
 export async function renderNoticeSheetPdf(s: NoticeSheet, tz: string): Promise<Buffer> {
   const title = `${s.unitName}党员积分评议结果公示`
-  const { doc, done } = a4Document({
+  const { doc, done } = await a4Document({
     Title: title,
     Author: s.unitName,
     Subject: `${s.periodStart} 至 ${s.periodEnd}`,
