@@ -49,9 +49,13 @@ export async function cleanupTestDatabase(): Promise<void> {
   // drop below closes whatever is left, so waiting more than a few seconds helps nobody.
   const closing = Promise.allSettled(opened.splice(0).map((d) => d.close()))
   await Promise.race([closing, new Promise((r) => setTimeout(r, 5000).unref())])
-  if (!createdName) return
+  const name = createdName
+  // The next file run by this worker (test.isolate is off: workers are reused) clones a database of its own.
+  created = undefined
+  createdName = undefined
+  if (!name) return
   const drop = new pg.Client({ connectionString: inject('databaseUrl') })
   await drop.connect()
-  await drop.query(`drop database if exists ${createdName} with (force)`)
+  await drop.query(`drop database if exists ${name} with (force)`)
   await drop.end()
 }
