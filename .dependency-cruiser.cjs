@@ -5,6 +5,7 @@
  *   each other freely.
  * - No import cycles anywhere in src/.
  * - shared/, db/ and plugins/ are the kernel every module builds on: they import no module.
+ * - Packages only some servers use (pdfkit, qrcode, ioredis, PGlite) are imported dynamically, on first use.
  *
  * The one exception to the borders is not about imports: reports read every module's tables, read-only, in
  * their own SQL (see src/modules/reports/index.ts).
@@ -38,6 +39,19 @@ module.exports = {
       to: { path: '^src/(modules|demo)/' },
     },
     {
+      name: 'heavy-package-at-start',
+      severity: 'error',
+      comment:
+        'pdfkit, qrcode, ioredis and PGlite are loaded on first use (await import(...)), not at start: a server on PostgreSQL that prints nothing and has no REDIS_URL never needs them, and loaded at start they held ~20 MB of its peak RSS (docs/performance.md, "Server memory"). Import their types only.',
+      from: { path: '^src/' },
+      to: {
+        // A package with its own types resolves to its code, one typed by @types/<name> to those types.
+        path: '(^|node_modules/)(@types/)?(pdfkit|qrcode|ioredis|@electric-sql/pglite)(/|$)',
+        dynamic: false,
+        dependencyTypesNot: ['type-only', 'type-import'],
+      },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       comment:
@@ -52,6 +66,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '\\.d\\.ts$' },
+    exclude: { path: '^src/.*\\.d\\.ts$' },
   },
 }

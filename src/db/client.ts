@@ -114,7 +114,7 @@ function dropOnReadTimeout(client: pg.PoolClient): void {
 
 async function openPglite(dataDir: string, timezone: string): Promise<Database> {
   // Loaded here, not at start: a server on PostgreSQL (DATABASE_URL) never needs PGlite's wasm build, which
-  // cost ~5 MB of resident memory loaded for nothing (docs/performance.md, "Server memory").
+  // held resident memory for nothing (docs/performance.md, "Server memory").
   const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('drizzle-orm/pglite'),

@@ -247,7 +247,7 @@ export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis'
 
   /**
-   * ioredis is loaded here, only when REDIS_URL is set: loaded at every start it held ~4 MB of resident memory
+   * ioredis is loaded here, only when REDIS_URL is set: loaded at every start it held resident memory
    * in the servers that keep their counters in PostgreSQL (docs/performance.md, "Server memory").
    */
   static async open(url: string, onError: (err: Error) => void, prefix = 'vp:'): Promise<RedisCounterStore> {

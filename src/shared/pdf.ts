@@ -20,7 +20,8 @@ export function cjkFont(): Buffer {
 
 /**
  * pdfkit (with fontkit, brotli and their tables), loaded on the first printed sheet: most processes never print
- * one, and loading it at start cost ~10 MB of resident memory for nothing (docs/performance.md, "Server memory").
+ * one. Loaded at start, it and the other modules only some servers use (PGlite, qrcode, ioredis) held ~20 MB of
+ * the benchmark's peak RSS (docs/performance.md, "Server memory").
  */
 let pdfkit: Promise<typeof import('pdfkit')> | undefined
 export async function loadPdfkit(): Promise<typeof import('pdfkit')> {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -8,7 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 // The rules `npm run lint:deps` (and so CI) applies: a module is used only through its index.ts, no cycles,
 // the kernel (shared, db, plugins) imports no module.
 const require = createRequire(import.meta.url)
-const config = require('../../.dependency-cruiser.cjs') as { forbidden: unknown[] }
+const config = require('../../.dependency-cruiser.cjs') as {
+  forbidden: unknown[]
+  options: { exclude: unknown }
+}
 
 async function violations(baseDir: string, files: Record<string, string>): Promise<string[]> {
   for (const [path, text] of Object.entries(files)) {
@@ -22,6 +25,8 @@ async function violations(baseDir: string, files: Record<string, string>): Promi
       ruleSet: { forbidden: config.forbidden } as never,
       tsPreCompilationDeps: true,
       validate: true,
+      doNotFollow: { path: 'node_modules' },
+      exclude: config.options.exclude as never,
     })
     return (result.output as ICruiseResult).summary.violations.map(
       (v) => `${v.rule.name}: ${v.from} -> ${v.to}`,
@@ -35,6 +40,8 @@ const dirs: string[] = []
 function sandbox(): string {
   const dir = mkdtempSync(join(tmpdir(), 'borders-'))
   dirs.push(dir)
+  // Packages resolve as they do in the project (the rules on packages match their node_modules paths).
+  symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'))
   return dir
 }
 afterAll(() => {
@@ -86,6 +93,23 @@ describe('module borders (dependency-cruiser rules of npm run lint)', () => {
     })
     expect(found.some((v) => v.startsWith('no-circular: src/modules/a/index.ts'))).toBe(true)
     expect(found).toContain('kernel-imports-module: src/shared/authz.ts -> src/modules/a/index.ts')
+  })
+
+  it('pdfkit, qrcode, ioredis and PGlite are imported on first use, never at start', async () => {
+    const found = await violations(sandbox(), {
+      'src/shared/pdf.ts': "import PDFDocument from 'pdfkit'\nexport const doc = () => new PDFDocument()\n",
+      'src/shared/counters.ts': "import { Redis } from 'ioredis'\nexport const r = () => new Redis()\n",
+      'src/db/client.ts':
+        "import type { PGlite } from '@electric-sql/pglite'\nexport const open = async (): Promise<PGlite> => {\n  const { PGlite } = await import('@electric-sql/pglite')\n  return PGlite.create()\n}\n",
+      'src/modules/activities/pdf.ts':
+        "export const qr = async (draw: (q: typeof import('qrcode')) => void) => draw(await import('qrcode'))\n",
+    })
+    // The static imports only (ioredis has its own types, pdfkit's come from @types/pdfkit); type imports and
+    // import() on first use pass.
+    expect(found.map((v) => v.replace(/ -> .*node_modules\//, ' -> ')).sort()).toEqual([
+      'heavy-package-at-start: src/shared/counters.ts -> ioredis/built/index.js',
+      'heavy-package-at-start: src/shared/pdf.ts -> @types/pdfkit/index.d.ts',
+    ])
   })
 
   it('code outside the modules (app, demo) also goes through index.ts', async () => {
