@@ -18,17 +18,6 @@ export function cjkFont(): Buffer {
   return fontBytes
 }
 
-/**
- * pdfkit (with fontkit, brotli and their tables), loaded on the first printed sheet: most processes never print
- * one. Loaded at start, it and the other modules only some servers use (PGlite, qrcode, ioredis) held ~20 MB of
- * the benchmark's peak RSS (docs/performance.md, "Server memory").
- */
-let pdfkit: Promise<typeof import('pdfkit')> | undefined
-export async function loadPdfkit(): Promise<typeof import('pdfkit')> {
-  pdfkit ??= import('pdfkit').then((m) => m.default)
-  return pdfkit
-}
-
 export const A4_MARGIN = 56
 
 /** A4 document with the CJK font registered as 'cjk' and selected; `done()` ends it and gives its bytes. */
@@ -36,7 +25,11 @@ export async function a4Document(
   info: { Title: string; Author?: string; Subject?: string },
   opts: { layout?: 'portrait' | 'landscape'; margin?: number } = {},
 ): Promise<{ doc: PDFKit.PDFDocument; done: () => Promise<Buffer> }> {
-  const PDFDocument = await loadPdfkit()
+  // pdfkit (with fontkit, brotli and their tables) is loaded on the first sheet printed, not at start: most
+  // processes never print one. Loaded at start, it and the other packages only some servers use (PGlite, qrcode,
+  // ioredis) held ~20 MB of the benchmark's peak RSS (docs/performance.md, "Server memory"). Node keeps the
+  // module once loaded, so later sheets find it at once.
+  const { default: PDFDocument } = await import('pdfkit')
   const doc = new PDFDocument({
     size: 'A4',
     layout: opts.layout ?? 'portrait',

@@ -1,6 +1,5 @@
-// The embedded Noto Sans SC every printable sheet shares (src/shared/pdf.ts: nothing fetched at run time), and
-// pdfkit loaded on the first sheet printed.
-import { cjkFont as font, loadPdfkit } from '../../shared/pdf'
+// The embedded Noto Sans SC every printable sheet shares (src/shared/pdf.ts: nothing fetched at run time).
+import { cjkFont as font } from '../../shared/pdf'
 import { IDENTITY_TYPES } from '../members'
 import type { ServiceCertificate } from './schemas'
 
@@ -27,13 +26,6 @@ function printedAt(iso: string, timeZone: string): string {
 /** Where anyone checks a certificate in a browser (or by scanning its QR code): the public verification page. */
 export function verificationUrl(publicBaseUrl: string, code: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/service-certificates/${code}`
-}
-
-/** qrcode, loaded with the first certificate printed (like pdfkit, not at start: docs/performance.md). */
-let qrcode: Promise<typeof import('qrcode')> | undefined
-const loadQrcode = async () => {
-  qrcode ??= import('qrcode').then((m) => m.default)
-  return qrcode
 }
 
 /**
@@ -73,7 +65,8 @@ export async function renderCertificatePdf(
   timeZone: string,
   publicBaseUrl: string,
 ): Promise<Buffer> {
-  const [PDFDocument, QRCode] = await Promise.all([loadPdfkit(), loadQrcode()])
+  // pdfkit and qrcode load with the first certificate printed, not at start (as in a4Document, src/shared/pdf.ts).
+  const [{ default: PDFDocument }, { default: QRCode }] = await Promise.all([import('pdfkit'), import('qrcode')])
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
