@@ -66,7 +66,10 @@ export async function renderCertificatePdf(
   publicBaseUrl: string,
 ): Promise<Buffer> {
   // pdfkit and qrcode load with the first certificate printed, not at start (as in a4Document, src/shared/pdf.ts).
-  const [{ default: PDFDocument }, { default: QRCode }] = await Promise.all([import('pdfkit'), import('qrcode')])
+  const [{ default: PDFDocument }, { default: QRCode }] = await Promise.all([
+    import('pdfkit'),
+    import('qrcode'),
+  ])
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
