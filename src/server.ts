@@ -4,7 +4,7 @@ import { openDatabase } from './db/client'
 import { migrate } from './db/migrate'
 import { startEventWorker } from './modules/events'
 import { bootstrapAdmin, ensureRoot } from './modules/identity'
-import { alignRollupZone } from './modules/reports'
+import { alignRollupZone, startPointsFold } from './modules/reports'
 import { startRedemptionSweep } from './modules/rewards'
 import { consoleFolder, consolePlugin } from './plugins/console'
 
@@ -125,6 +125,8 @@ async function main() {
 
   // Releases lapsed redemption holds; safe with any number of processes (FOR UPDATE SKIP LOCKED).
   startRedemptionSweep(app, { intervalMs: config.redemptionSweepSeconds * 1000 })
+  // Folds each month that is over into per-subtree rows (a city's summary reads its own dozen); any number of processes.
+  startPointsFold(app, database.db)
   // Delivers webhooks (and numbers committed events for the feed); any number of processes (SKIP LOCKED, leases).
   startEventWorker(app, {
     intervalMs: config.webhookWorkerIntervalMs,

@@ -22,6 +22,11 @@ export const reportSettings = pgTable(
   {
     id: boolean().primaryKey().default(true),
     timeZone: text().notNull(),
+    /**
+     * The months before this one (service-zone first of a month) are folded into report_subtree_months; from it on,
+     * a subtree's points are summed from report_unit_months. '-infinity' until the first fold.
+     */
+    pointsFoldedBefore: date({ mode: 'string' }).notNull().default(sql`'-infinity'`),
   },
   (t) => [check('report_settings_one_row_chk', sql`${t.id}`)],
 )
@@ -153,6 +158,41 @@ export const reportUnitMonths = pgTable(
     index('report_unit_months_month_idx').on(t.month),
     check('report_unit_months_month_chk', sql`extract(day from ${t.month}) = 1`),
   ],
+)
+
+/**
+ * report_unit_months folded per SUBTREE for the months that are over (before report_settings.points_folded_before):
+ * a city's year of points is its own dozen rows instead of every unit's (144,000 at city scale). Only
+ * report_points_fold() and the rebuild write it (src/db/sql/reports.sql): a closed month changes afterwards only
+ * through a posting that commits late (begun before the month ended) or a member who moves, and both append to
+ * report_subtree_month_deltas instead, so no posting ever waits on a subtree row (the city's row would serialise
+ * every posting of the city).
+ */
+export const reportSubtreeMonths = pgTable(
+  'report_subtree_months',
+  {
+    unitId: uuid().notNull(),
+    month: date({ mode: 'string' }).notNull(),
+    ...points(),
+  },
+  (t) => [
+    primaryKey({ name: 'report_subtree_months_pk', columns: [t.unitId, t.month] }),
+    check('report_subtree_months_month_chk', sql`extract(day from ${t.month}) = 1`),
+  ],
+)
+
+/**
+ * Changes to folded months that arrived after their fold, per subtree (a late posting, a member's move): appended
+ * only (no key, so no writer waits on another), read with report_subtree_months, and moved into it by the next fold.
+ */
+export const reportSubtreeMonthDeltas = pgTable(
+  'report_subtree_month_deltas',
+  {
+    unitId: uuid().notNull(),
+    month: date({ mode: 'string' }).notNull(),
+    ...points(),
+  },
+  (t) => [index('report_subtree_month_deltas_unit_idx').on(t.unitId, t.month)],
 )
 
 /*

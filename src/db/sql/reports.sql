@@ -101,6 +101,20 @@ BEGIN
          earning_postings = u.earning_postings + excluded.earning_postings,
          redeemed = u.redeemed + excluded.redeemed,
          redemptions = u.redemptions + excluded.redemptions;
+  -- The folded months (report_subtree_months) as deltas: out of the old unit's line, into the new one's (the
+  -- units above both cancel out). Read after the unit rows above, which wait for a fold in progress.
+  INSERT INTO report_subtree_month_deltas
+         (unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
+  SELECT u, m.month, sum(s.sign * m.issued), sum(s.sign * m.deducted), sum(s.sign * m.earning_postings),
+         sum(s.sign * m.redeemed), sum(s.sign * m.redemptions)
+    FROM report_member_months m
+   CROSS JOIN LATERAL (VALUES (-1, report_unit_line(OLD.org_unit_id)), (1, report_unit_line(NEW.org_unit_id)))
+         AS s(sign, line)
+   CROSS JOIN LATERAL unnest(s.line) u
+   WHERE m.member_id = NEW.id AND m.month < (SELECT points_folded_before FROM report_settings)
+   GROUP BY 1, 2
+  HAVING sum(s.sign * m.issued) <> 0 OR sum(s.sign * m.deducted) <> 0 OR sum(s.sign * m.earning_postings) <> 0
+      OR sum(s.sign * m.redeemed) <> 0 OR sum(s.sign * m.redemptions) <> 0;
   UPDATE report_member_months SET org_unit_id = NEW.org_unit_id WHERE member_id = NEW.id;
   UPDATE report_member_years SET org_unit_id = NEW.org_unit_id WHERE member_id = NEW.id;
   SELECT time_zone INTO tz FROM report_settings;
@@ -142,6 +156,78 @@ CREATE TRIGGER report_rollup_member_moved
 DROP TRIGGER IF EXISTS report_unit_days_member_moved ON members;
 DROP FUNCTION IF EXISTS report_unit_days_member_moved();
 
+-- report_unit_months summed per subtree for the months in [p_from, p_to): each unit's row to every unit of its line.
+-- Writes report_subtree_months rows that must not exist yet; the callers hold report_unit_months locked (the fold
+-- SHARE ROW EXCLUSIVE, the rebuild EXCLUSIVE), so no posting adds to these months meanwhile.
+CREATE OR REPLACE FUNCTION report_points_fold_months(p_from date, p_to date) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+BEGIN
+  INSERT INTO report_subtree_months (unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
+  SELECT u, r.month, sum(r.issued), sum(r.deducted), sum(r.earning_postings), sum(r.redeemed), sum(r.redemptions)
+    FROM report_unit_months r
+    JOIN org_units o ON o.id = r.org_unit_id
+   CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from o.path), '/')::uuid[]) u
+   WHERE r.month >= p_from AND r.month < p_to
+   GROUP BY 1, 2;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END;
+$$;
+
+-- The fold: the months that are over (before p_before; NULL: before the current service-zone month) into
+-- report_subtree_months, once, and the deltas appended since the last fold into their rows. Called by the service
+-- at start and every hour (startPointsFold, src/modules/reports/fold.ts) and safe in any number of processes: one
+-- fold at a time (SHARE ROW EXCLUSIVE conflicts with itself), a second finds the months done. Nothing depends on
+-- it for correctness: the reports read report_unit_months from points_folded_before on, so an unfolded month is
+-- only slower to sum. Returns the rows written.
+-- The lock on report_unit_months makes the postings whose commit already added to it finish first (the fold's
+-- INSERT then sees them) and later ones wait for the fold to commit (their trigger then finds the month folded
+-- and appends a delta): a posting that began in a month and commits after its fold is never lost. A month's
+-- fold at city scale takes about a tenth of a second, once a month, during which postings wait at their commit.
+-- READ COMMITTED only: the INSERT needs a snapshot taken after the lock.
+CREATE OR REPLACE FUNCTION report_points_fold(p_before date) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  tz text;
+  done date;
+  upto date;
+  n bigint := 0;
+  m bigint;
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'report_points_fold() must run in READ COMMITTED' USING ERRCODE = '25000';
+  END IF;
+  SELECT time_zone, points_folded_before INTO tz, done FROM report_settings;
+  upto := coalesce(p_before, date_trunc('month', now() AT TIME ZONE tz)::date);
+  IF upto > done THEN
+    LOCK TABLE report_unit_months IN SHARE ROW EXCLUSIVE MODE;
+    SELECT points_folded_before INTO done FROM report_settings;
+    IF upto > done THEN
+      n := report_points_fold_months(done, upto);
+      UPDATE report_settings SET points_folded_before = upto;
+    END IF;
+  END IF;
+  -- The deltas into their rows in one statement: a report sees each either as a delta or in its row.
+  WITH d AS (DELETE FROM report_subtree_month_deltas RETURNING *)
+  INSERT INTO report_subtree_months AS s (unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
+  SELECT unit_id, month, sum(issued), sum(deducted), sum(earning_postings), sum(redeemed), sum(redemptions)
+    FROM d GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (unit_id, month) DO UPDATE
+     SET issued = s.issued + excluded.issued,
+         deducted = s.deducted + excluded.deducted,
+         earning_postings = s.earning_postings + excluded.earning_postings,
+         redeemed = s.redeemed + excluded.redeemed,
+         redemptions = s.redemptions + excluded.redemptions;
+  GET DIAGNOSTICS m = ROW_COUNT;
+  RETURN n + m;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION report_points_fold() RETURNS bigint LANGUAGE sql AS $$
+  SELECT report_points_fold(NULL::date);
+$$;
+
 -- The documented rebuild job: recomputes every rollup row from the ledger. Run it after loading history
 -- with triggers off (session_replication_role = replica, as the benchmark generator does), after any
 -- change made outside the API, or with a zone to recut the months after TIMEZONE changed:
@@ -169,6 +255,7 @@ BEGIN
     RAISE EXCEPTION 'report_rollups_rebuild() must run in READ COMMITTED' USING ERRCODE = '25000';
   END IF;
   LOCK TABLE report_member_months, report_member_years, report_unit_months, report_unit_days,
+             report_subtree_months, report_subtree_month_deltas,
              report_hours_days, report_member_days, report_volunteer_days, report_subtree_hours_days,
              report_subtree_activity_days, report_member_hours, report_member_year_hours IN EXCLUSIVE MODE;
   IF p_time_zone IS NOT NULL THEN
@@ -210,6 +297,11 @@ BEGIN
     FROM report_rebuild_points p JOIN members m ON m.id = p.member_id
    GROUP BY 1, 2;
   DROP TABLE report_rebuild_points;
+  -- The months that are over, folded per subtree again (in the zone just set).
+  DELETE FROM report_subtree_month_deltas;
+  DELETE FROM report_subtree_months;
+  UPDATE report_settings SET points_folded_before = date_trunc('month', now() AT TIME ZONE tz)::date;
+  PERFORM report_points_fold_months('-infinity'::date, date_trunc('month', now() AT TIME ZONE tz)::date);
 
   DELETE FROM report_hours_days;
   DELETE FROM report_member_days;
@@ -303,6 +395,16 @@ BEGIN
          earning_postings = r.earning_postings + excluded.earning_postings,
          redeemed = r.redeemed + excluded.redeemed,
          redemptions = r.redemptions + excluded.redemptions;
+  -- A month already folded into report_subtree_months (this posting began before its month ended and commits
+  -- after the fold): its subtrees get the points as appended deltas, which no other writer waits on. Read after
+  -- the unit row above: that insert waits for a fold in progress (report_points_fold locks report_unit_months),
+  -- so either the fold saw this posting or this sees the fold.
+  IF p.month < (SELECT points_folded_before FROM report_settings) THEN
+    INSERT INTO report_subtree_month_deltas
+           (unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
+    SELECT u, p.month, p.issued, p.deducted, p.earning_postings, p.redeemed, p.redemptions
+      FROM unnest(report_unit_line(p.org_unit_id)) u;
+  END IF;
   RETURN NULL;
 END;
 $$;
@@ -525,3 +627,4 @@ CREATE CONSTRAINT TRIGGER report_activity_created
 -- or something it defines was missing), the rows are recomputed by the definitions above. On an empty database
 -- this costs nothing; on a loaded one it is the documented rebuild, under the migration lock.
 SELECT report_rollups_rebuild();
+

@@ -9,6 +9,7 @@
  */
 
 export { reportsExamples } from './examples'
+export { foldPoints, startPointsFold } from './fold'
 export { alignRollupZone } from './repo'
 export { reportsRoutes } from './routes'
 export { memberYearGrade } from './standings'

@@ -165,6 +165,12 @@ export interface PointsFigures {
   redemptions: number
 }
 
+/** The unit whose subtree a report sums: its id (the folded rows) and its path (the units under it). */
+export interface SubtreeRoot {
+  id: string
+  path: string
+}
+
 interface PointsRow {
   key: string
   issued: string | null
@@ -180,19 +186,35 @@ interface PointsRow {
  */
 async function pointsGrouped(
   db: Db,
-  unitPath: string,
+  unit: SubtreeRoot,
   plan: PeriodPlan,
   byMonth: boolean,
 ): Promise<PointsRow[]> {
-  const units = sql`select id from org_units where path like ${`${unitPath}%`}`
+  const units = sql`select id from org_units where path like ${`${unit.path}%`}`
   const parts: SQL[] = []
-  if (plan.months) {
-    // One primary-key range per unit of the subtree: a city's year is ~12 rows per branch.
-    parts.push(sql`select ${byMonth ? sql`to_char(r.month, 'YYYY-MM')` : sql`''`} as key,
-                          sum(r.issued) as issued, sum(r.deducted) as deducted,
-                          sum(r.redeemed) as redeemed, sum(r.redemptions) as n
-                   from report_unit_months r
-                   where r.org_unit_id in (${units}) and ${inMonths(sql`r.month`, plan.months)}
+  const months = plan.months
+  if (months) {
+    // The months that are over from the subtree's own folded rows and their deltas (report_points_fold in
+    // src/db/sql/reports.sql), the rest (the open month, or any the fold has not reached) from each unit's rows.
+    // The boundary is read first, on its own: it only ever moves forward, and each part below is read in the
+    // one statement's snapshot, so a fold in between only means a month summed from the unit rows (exact, slower).
+    const folded = await one<{ before: string }>(
+      db,
+      sql`select points_folded_before::text as before from report_settings`,
+    )
+    const before = folded?.before ?? '-infinity'
+    const subtree = (table: SQL) =>
+      sql`select s.month, s.issued, s.deducted, s.redeemed, s.redemptions from ${table} s
+          where s.unit_id = ${unit.id} and s.month < ${before}::date and ${inMonths(sql`s.month`, months)}`
+    parts.push(sql`select ${byMonth ? sql`to_char(x.month, 'YYYY-MM')` : sql`''`} as key,
+                          sum(x.issued) as issued, sum(x.deducted) as deducted,
+                          sum(x.redeemed) as redeemed, sum(x.redemptions) as n
+                   from (${subtree(sql`report_subtree_months`)}
+                         union all ${subtree(sql`report_subtree_month_deltas`)}
+                         union all
+                         select r.month, r.issued, r.deducted, r.redeemed, r.redemptions from report_unit_months r
+                         where r.org_unit_id in (${units}) and r.month >= ${before}::date
+                           and ${inMonths(sql`r.month`, months)}) x
                    group by 1`)
   }
   for (const range of plan.days) {
@@ -225,18 +247,18 @@ function toFigures(r: PointsRow | undefined): PointsFigures {
 }
 
 /** A subtree's points over a period: the plan's months from report_unit_months, its edge days from report_unit_days. */
-export async function pointsFigures(db: Db, unitPath: string, plan: PeriodPlan): Promise<PointsFigures> {
-  const [row] = await pointsGrouped(db, unitPath, plan, false)
+export async function pointsFigures(db: Db, unit: SubtreeRoot, plan: PeriodPlan): Promise<PointsFigures> {
+  const [row] = await pointsGrouped(db, unit, plan, false)
   return toFigures(row)
 }
 
 /** The same figures per service-zone month ('YYYY-MM'); months with nothing are absent. */
 export async function pointsByMonth(
   db: Db,
-  unitPath: string,
+  unit: SubtreeRoot,
   plan: PeriodPlan,
 ): Promise<Map<string, PointsFigures>> {
-  const found = await pointsGrouped(db, unitPath, plan, true)
+  const found = await pointsGrouped(db, unit, plan, true)
   return new Map(found.map((r) => [r.key, toFigures(r)]))
 }
 

@@ -41,7 +41,7 @@ export async function getSummary(db: Db, caller: Caller, q: SummaryQuery): Promi
   const to = q.to ?? null
   checkPeriod(from, to)
   const hours = await hoursSummary(db, unit.path, from, to, true)
-  const points = await pointsFigures(db, unit.path, planPeriod(from, to))
+  const points = await pointsFigures(db, unit, planPeriod(from, to))
   return {
     activities: hours.activities,
     volunteers: hours.volunteers,
@@ -73,7 +73,7 @@ export async function getMonthlyTotals(
   const page = limit === null ? months : months.slice(0, limit + 1)
   // The whole year in two grouped queries (twelve rows at most), whatever the page.
   const hours = await hoursByMonth(db, unit.path, { from, to }, true)
-  const points = await pointsByMonth(db, unit.path, planPeriod(from, to))
+  const points = await pointsByMonth(db, unit, planPeriod(from, to))
   return toPage(
     page,
     limit ?? page.length,

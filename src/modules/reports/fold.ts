@@ -1,0 +1,49 @@
+import { sql } from 'drizzle-orm'
+import type { FastifyInstance } from 'fastify'
+import { type Db, one } from '../../db/client'
+
+/**
+ * Folds the months that are over into the per-subtree rows the summary reads (report_points_fold in
+ * src/db/sql/reports.sql), and the late changes appended since. Returns the rows written: 0 when there was nothing
+ * to do, which is the usual case (one read of report_settings and of an empty delta table).
+ */
+export async function foldPoints(db: Db, before?: string): Promise<number> {
+  const row = await one<{ n: string }>(
+    db,
+    before ? sql`select report_points_fold(${before}::date) as n` : sql`select report_points_fold() as n`,
+  )
+  return Number(row?.n ?? 0)
+}
+
+/**
+ * Runs the fold at start and then every `intervalMs` (an hour by default): a month is folded within the hour after
+ * it ends. Any number of processes may run it (the SQL lets one fold at a time and the others find it done); a
+ * failure is logged and retried at the next interval, and reports stay exact meanwhile (they sum the unit rows of
+ * any month not folded yet).
+ */
+export function startPointsFold(app: FastifyInstance, db: Db, opts: { intervalMs?: number } = {}) {
+  let running: Promise<void> | undefined
+  let stopped = false
+  const run = () => {
+    if (running || stopped) return
+    running = foldPoints(db)
+      .then((n) => {
+        if (n) app.log.info({ rows: n }, 'report months folded per subtree')
+      })
+      .catch((err) =>
+        app.log.error({ err }, 'folding report months failed; it runs again at the next interval'),
+      )
+      .finally(() => {
+        running = undefined
+      })
+  }
+  run()
+  const timer = setInterval(run, opts.intervalMs ?? 3_600_000)
+  timer.unref()
+  app.addHook('onClose', async () => {
+    stopped = true
+    clearInterval(timer)
+    await running
+  })
+  return { runNow: run }
+}

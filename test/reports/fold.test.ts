@@ -1,0 +1,234 @@
+import { sql } from 'drizzle-orm'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { one, rows, transaction } from '../../src/db/client'
+import { postClaimResults } from '../../src/modules/ledger/service'
+import { foldPoints } from '../../src/modules/reports'
+import { localDate } from '../../src/shared/time'
+import { buildTestApp, type TestApp } from '../helpers/app'
+import { createMember, createWorld, type World } from '../helpers/factories'
+import { award } from '../helpers/ledger'
+import { givePoints, idemKey, redeem, stockedReward } from '../helpers/rewards'
+
+/**
+ * The months that are over are folded per subtree (report_subtree_months), so that a city's summary reads its own
+ * dozen rows instead of every unit's. The summary must say what the ledger says whatever the fold has reached:
+ * before it, after it, for a posting that commits after its month was folded, for a member who moves afterwards,
+ * with a fold racing a posting's commit, and after a rebuild. Here the current month is folded "ahead" (the fold's
+ * boundary set to next month), so every posting of the file is one that arrives after its month's fold.
+ */
+
+let t: TestApp
+let w: World
+let extra: string
+const month = `${localDate(new Date(), 'Asia/Shanghai').slice(0, 7)}-01`
+const nextMonth = (() => {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`
+})()
+
+beforeAll(async () => {
+  t = await buildTestApp()
+  w = await createWorld(t.db)
+  extra = await createMember(t.db, w.gridA, { name: '折叠' })
+  await givePoints(t.db, w.memberA.memberId, 5_000)
+  await award(t.db, extra, 1_250)
+  await award(t.db, w.memberB.memberId, -300)
+  const reward = await stockedReward(t, w.clerkA, w.communityA, { pointsCost: '4.00', stock: 10 })
+  const r = await redeem(t, w.clerkA, { memberId: w.memberA.memberId, rewardId: reward.id, quantity: 2 })
+  expect(r.statusCode, r.body).toBe(201)
+  const f = await t.call({ method: 'POST', url: `/api/v1/redemptions/${r.json().id}/fulfil`, as: w.clerkA })
+  expect(f.statusCode, f.body).toBe(200)
+})
+
+const SUBTREES = ['street', 'communityA', 'branchA', 'gridA', 'communityB'] as const
+
+/** The points of the summary (all time) for each subtree of the world, as the API answers them. */
+async function summaries(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  for (const k of SUBTREES) {
+    const res = await t.call({ method: 'GET', url: `/api/v1/reports/summary?orgUnitId=${w[k]}`, as: w.admin })
+    expect(res.statusCode, res.body).toBe(200)
+    const b = res.json()
+    out[k] = [b.pointsIssued, b.pointsDeducted, b.pointsRedeemed, b.redemptions]
+  }
+  return out
+}
+
+/**
+ * The same figures from the ledger itself: the earning entries of the members whose home unit is in the subtree,
+ * positive and negative apart, and their fulfilled redemptions from the redemptions table.
+ */
+async function truth(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  for (const k of SUBTREES) {
+    const members = sql`select m.id from members m join org_units u on u.id = m.org_unit_id
+                        where u.path like (select path from org_units where id = ${w[k]}) || '%'`
+    const row = await one<{ i: string; d: string; r: string; n: number }>(
+      t.db,
+      sql`select (select to_char(coalesce(sum(greatest(e.amount, 0)), 0) / 100.0, 'FM999999990.00')
+                    from ledger_accounts a join ledger_entries e on e.account_id = a.id
+                    join ledger_transactions x on x.id = e.transaction_id
+                   where a.member_id in (${members}) and x.kind in ('award','deduction','adjustment','reversal')) as i,
+                 (select to_char(coalesce(sum(greatest(-e.amount, 0)), 0) / 100.0, 'FM999999990.00')
+                    from ledger_accounts a join ledger_entries e on e.account_id = a.id
+                    join ledger_transactions x on x.id = e.transaction_id
+                   where a.member_id in (${members}) and x.kind in ('award','deduction','adjustment','reversal')) as d,
+                 (select to_char(coalesce(sum(amount), 0) / 100.0, 'FM999999990.00') from redemptions
+                   where member_id in (${members}) and status = 'fulfilled') as r,
+                 (select count(*)::int from redemptions where member_id in (${members}) and status = 'fulfilled') as n`,
+    )
+    out[k] = [row!.i, row!.d, row!.r, row!.n]
+  }
+  return out
+}
+
+async function folded(): Promise<{ before: string; rows: number; deltas: number }> {
+  const row = await one<{ before: string; rows: number; deltas: number }>(
+    t.db,
+    sql`select points_folded_before::text as before,
+               (select count(*)::int from report_subtree_months where unit_id = ${w.street}) as rows,
+               (select count(*)::int from report_subtree_month_deltas) as deltas
+        from report_settings`,
+  )
+  return row!
+}
+
+describe('folding closed months per subtree (report_points_fold)', () => {
+  it('gives the same figures before and after the fold, read from the subtree rows after it', async () => {
+    const before = await summaries()
+    expect(before).toEqual(await truth())
+    expect((before.communityA as unknown[])[3]).toBe(1)
+    expect(await foldPoints(t.db)).toBe(0) // the current month is not over: nothing to fold
+    expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0)
+    expect(await folded()).toMatchObject({ before: nextMonth, rows: 1, deltas: 0 })
+    expect(await foldPoints(t.db, nextMonth)).toBe(0) // once
+    expect(await summaries()).toEqual(before)
+
+    // The summary reads the folded rows, not the unit rows, for a folded month: a change made to the street's row
+    // behind the triggers' back shows (and is undone).
+    await t.db.execute(
+      sql`update report_subtree_months set issued = issued + 100 where unit_id = ${w.street}`,
+    )
+    expect(((await summaries()).street as unknown[])[0]).not.toEqual((before.street as unknown[])[0])
+    await t.db.execute(
+      sql`update report_subtree_months set issued = issued - 100 where unit_id = ${w.street}`,
+    )
+    expect(await summaries()).toEqual(before)
+  })
+
+  it('counts postings and a redemption that commit after their month was folded, as deltas, then folds them', async () => {
+    await award(t.db, extra, 777)
+    await award(t.db, w.memberB.memberId, 420)
+    const adj = await t.call({
+      method: 'POST',
+      url: '/api/v1/ledger/adjustments',
+      as: w.secretaryA,
+      headers: { 'idempotency-key': idemKey() },
+      payload: { memberId: w.memberA.memberId, amount: '-1.50', reason: '核对' },
+    })
+    expect(adj.statusCode, adj.body).toBe(201)
+    const reward = await stockedReward(t, w.clerkB, w.communityB, { pointsCost: '1.00', stock: 5 })
+    const r = await redeem(t, w.clerkB, { memberId: w.memberB.memberId, rewardId: reward.id, quantity: 1 })
+    expect(r.statusCode, r.body).toBe(201)
+    const f = await t.call({ method: 'POST', url: `/api/v1/redemptions/${r.json().id}/fulfil`, as: w.clerkB })
+    expect(f.statusCode, f.body).toBe(200)
+
+    expect((await folded()).deltas).toBeGreaterThan(0)
+    const expected = await truth()
+    expect(await summaries()).toEqual(expected)
+    expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0) // the deltas into their rows
+    expect((await folded()).deltas).toBe(0)
+    expect(await summaries()).toEqual(expected)
+  })
+
+  it('moves a member’s folded points from the old subtree to the new one', async () => {
+    const before = await summaries()
+    const res = await t.call({
+      method: 'PATCH',
+      url: `/api/v1/members/${extra}`,
+      as: w.admin,
+      headers: { 'idempotency-key': idemKey() },
+      payload: { orgUnitId: w.branchB },
+    })
+    expect(res.statusCode, res.body).toBe(200)
+    const after = await summaries()
+    expect(after).toEqual(await truth())
+    expect(after.communityB).not.toEqual(before.communityB)
+    expect(after.gridA).not.toEqual(before.gridA)
+    expect(after.street).toEqual(before.street) // the street holds both ends: the move cancels out there
+    await foldPoints(t.db, nextMonth)
+    expect(await summaries()).toEqual(after)
+  })
+
+  it('never loses a posting whose commit races the fold, in either order', async () => {
+    const claim = (cents: number) => [
+      { memberId: w.memberA.memberId, claimId: crypto.randomUUID(), amountCents: cents, memo: 'race', effectiveDate: '2026-05-01' },
+    ]
+    // Reset the boundary to this month, so the fold below has a month to fold again.
+    await t.db.execute(sql`select report_rollups_rebuild()`)
+    expect((await folded()).before).toBe(month)
+
+    // 1. The posting's commit reaches the unit rows first (its deferred trigger fired early): the fold waits for
+    //    it, and its INSERT sees the posting.
+    let commit!: () => void
+    const held = new Promise<void>((resolve) => {
+      commit = resolve
+    })
+    let reached!: () => void
+    const atUnitRows = new Promise<void>((resolve) => {
+      reached = resolve
+    })
+    const posting = transaction(t.db, async (tx) => {
+      await postClaimResults(tx, null, claim(1_111))
+      await tx.execute(sql`set constraints all immediate`)
+      reached()
+      await held
+    })
+    await atUnitRows
+    let foldDone = false
+    const fold = foldPoints(t.db, nextMonth).then((n) => {
+      foldDone = true
+      return n
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    expect(foldDone).toBe(false)
+    commit()
+    await posting
+    expect(await fold).toBeGreaterThan(0)
+    expect((await folded()).deltas).toBe(0)
+    expect(await summaries()).toEqual(await truth())
+
+    // 2. The posting began before the fold and commits after it: its trigger finds the month folded and appends
+    //    deltas.
+    let commit2!: () => void
+    const held2 = new Promise<void>((resolve) => {
+      commit2 = resolve
+    })
+    let posted!: () => void
+    const inFlight = new Promise<void>((resolve) => {
+      posted = resolve
+    })
+    await t.db.execute(sql`select report_rollups_rebuild()`)
+    const late = transaction(t.db, async (tx) => {
+      await postClaimResults(tx, null, claim(2_222))
+      posted()
+      await held2
+    })
+    await inFlight
+    expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0)
+    commit2()
+    await late
+    expect((await folded()).deltas).toBeGreaterThan(0)
+    expect(await summaries()).toEqual(await truth())
+  })
+
+  it('a rebuild folds the months that are over again and drops the deltas', async () => {
+    await foldPoints(t.db, nextMonth)
+    await award(t.db, extra, 55)
+    expect((await folded()).deltas).toBeGreaterThan(0)
+    const [r] = await rows<{ n: string }>(t.db, sql`select report_rollups_rebuild() as n`)
+    expect(Number(r!.n)).toBeGreaterThan(0)
+    expect(await folded()).toMatchObject({ before: month, deltas: 0 })
+    expect(await summaries()).toEqual(await truth())
+  })
+})
