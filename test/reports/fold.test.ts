@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { one, rows, transaction } from '../../src/db/client'
 import { postClaimResults } from '../../src/modules/ledger/service'
-import { foldPoints } from '../../src/modules/reports'
+import { foldPoints, startPointsFold } from '../../src/modules/reports'
 import { localDate } from '../../src/shared/time'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, type World } from '../helpers/factories'
@@ -162,7 +162,13 @@ describe('folding closed months per subtree (report_points_fold)', () => {
 
   it('never loses a posting whose commit races the fold, in either order', async () => {
     const claim = (cents: number) => [
-      { memberId: w.memberA.memberId, claimId: crypto.randomUUID(), amountCents: cents, memo: 'race', effectiveDate: '2026-05-01' },
+      {
+        memberId: w.memberA.memberId,
+        claimId: crypto.randomUUID(),
+        amountCents: cents,
+        memo: 'race',
+        effectiveDate: '2026-05-01',
+      },
     ]
     // Reset the boundary to this month, so the fold below has a month to fold again.
     await t.db.execute(sql`select report_rollups_rebuild()`)
@@ -230,5 +236,24 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     expect(Number(r!.n)).toBeGreaterThan(0)
     expect(await folded()).toMatchObject({ before: month, deltas: 0 })
     expect(await summaries()).toEqual(await truth())
+  })
+
+  it('runs in the server at start (and on its interval), and stops when the app closes', async () => {
+    await foldPoints(t.db, nextMonth)
+    await award(t.db, extra, 66)
+    expect((await folded()).deltas).toBeGreaterThan(0)
+    const server = await buildTestApp({
+      beforeReady: (app) => {
+        startPointsFold(app, app.db, { intervalMs: 25 })
+      },
+    })
+    const deadline = Date.now() + 5_000
+    while ((await folded()).deltas > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+    expect((await folded()).deltas).toBe(0)
+    expect(await summaries()).toEqual(await truth())
+    await server.app.close()
+    await award(t.db, extra, 67)
+    await new Promise((r) => setTimeout(r, 150))
+    expect((await folded()).deltas).toBeGreaterThan(0)
   })
 })

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { type Db, one } from '../../db/client'
+import { startPeriodic } from '../../shared/periodic'
 
 /**
  * Folds the months that are over into the per-subtree rows the summary reads (report_points_fold in
@@ -22,28 +23,13 @@ export async function foldPoints(db: Db, before?: string): Promise<number> {
  * any month not folded yet).
  */
 export function startPointsFold(app: FastifyInstance, db: Db, opts: { intervalMs?: number } = {}) {
-  let running: Promise<void> | undefined
-  let stopped = false
-  const run = () => {
-    if (running || stopped) return
-    running = foldPoints(db)
-      .then((n) => {
-        if (n) app.log.info({ rows: n }, 'report months folded per subtree')
-      })
-      .catch((err) =>
-        app.log.error({ err }, 'folding report months failed; it runs again at the next interval'),
-      )
-      .finally(() => {
-        running = undefined
-      })
-  }
-  run()
-  const timer = setInterval(run, opts.intervalMs ?? 3_600_000)
-  timer.unref()
-  app.addHook('onClose', async () => {
-    stopped = true
-    clearInterval(timer)
-    await running
-  })
-  return { runNow: run }
+  return startPeriodic(
+    app,
+    'folding report months',
+    async () => {
+      const n = await foldPoints(db)
+      if (n) app.log.info({ rows: n }, 'report months folded per subtree')
+    },
+    { intervalMs: opts.intervalMs ?? 3_600_000, atStart: true },
+  )
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { type Db, transaction } from '../../db/client'
+import { startPeriodic } from '../../shared/periodic'
 import { recordEvents } from '../events'
 import { redemptionDto } from './dto'
 import { dueForExpiringNotice, findRedemptionToEnd, lockExpired } from './redemption-repo'
@@ -91,36 +92,23 @@ export async function sweepExpiringRedemptions(db: Db, opts: SweepOptions): Prom
 }
 
 /**
- * Runs the sweep inside the server every `intervalMs` (default one minute). The timer is unref'd so it
- * never keeps a process alive, a run never overlaps the previous one, and app.close() stops the timer
- * and waits for a run in progress. Call before the app is ready (it adds an onClose hook).
+ * Runs the sweep inside the server every `intervalMs` (default one minute), paced by startPeriodic (no overlap,
+ * stops with the app). Call before the app is ready (it adds an onClose hook).
  */
 export function startRedemptionSweep(app: FastifyInstance, opts: { intervalMs?: number } = {}) {
-  let running: Promise<void> | undefined
-  let stopped = false
-  const run = () => {
-    if (running || stopped) return
-    const opts = { holdDays: app.settings.redemptionHoldDays, timezone: app.settings.timezone }
-    running = sweepExpiredRedemptions(app.db, opts)
-      .then(async ({ released, failed }) => {
-        const { noticed } = await sweepExpiringRedemptions(app.db, opts)
-        if (noticed) app.log.info({ noticed }, 'redemption.expiring events written')
-        if (released.length) app.log.info({ released: released.length }, 'expired redemptions released')
-        for (const f of failed) {
-          app.log.error({ err: f.error, redemptionId: f.id }, 'could not release an expired redemption')
-        }
-      })
-      .catch((err) => app.log.error({ err }, 'redemption sweep failed; it runs again at the next interval'))
-      .finally(() => {
-        running = undefined
-      })
-  }
-  const timer = setInterval(run, opts.intervalMs ?? 60_000)
-  timer.unref()
-  app.addHook('onClose', async () => {
-    stopped = true
-    clearInterval(timer)
-    await running
-  })
-  return { runNow: run }
+  return startPeriodic(
+    app,
+    'redemption sweep',
+    async () => {
+      const opts = { holdDays: app.settings.redemptionHoldDays, timezone: app.settings.timezone }
+      const { released, failed } = await sweepExpiredRedemptions(app.db, opts)
+      const { noticed } = await sweepExpiringRedemptions(app.db, opts)
+      if (noticed) app.log.info({ noticed }, 'redemption.expiring events written')
+      if (released.length) app.log.info({ released: released.length }, 'expired redemptions released')
+      for (const f of failed) {
+        app.log.error({ err: f.error, redemptionId: f.id }, 'could not release an expired redemption')
+      }
+    },
+    { intervalMs: opts.intervalMs ?? 60_000 },
+  )
 }
