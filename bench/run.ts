@@ -127,6 +127,8 @@ export interface Results {
     rate: number
     atRate: ReturnType<typeof summarise>
     burst: ReturnType<typeof summarise>
+    /** The server's CPU time per check-in (/proc), arriving at random and all at once, in microseconds. */
+    cpuUs?: { atRate: number; burst: number }
     stored: number[]
   }
   runtime: string
@@ -562,7 +564,7 @@ async function main() {
     r.peakAfter[phases.length ? phases.at(-1)! : 'start'] = server.peakRssMb()
     if (only.has('checkin')) {
       phases.push('checkin')
-      r.checkIn = await checkInBench(g, server.url, active)
+      r.checkIn = await checkInBench(g, server, active)
     }
 
     // --- finalize a 2,000-claim round -----------------------------------------------------------
@@ -601,7 +603,8 @@ async function main() {
  * used for the first: its connections fire together (50 requests every half second at 100/s), a queue no door
  * makes. Every answer must be 201, and each activity must hold exactly one open check-in per member.
  */
-async function checkInBench(g: Generated, base: string, members: Member[]) {
+async function checkInBench(g: Generated, server: Proc, members: Member[]) {
+  const base = server.url
   const c = new pg.Client({ connectionString: g.url })
   await c.connect()
   const key = checkInKey(JWT_SECRET)
@@ -682,9 +685,9 @@ async function checkInBench(g: Generated, base: string, members: Member[]) {
     await burst(await activity('签到压测：预热'), members.slice(0, 200))
     const rate = Math.round(members.length / 20)
     const paced = await activity('签到压测：一分钟的人流')
-    const atRate = await arrivals(paced, members, rate)
+    const atRate = await withCpu(server, () => arrivals(paced, members, rate))
     const crowd = await activity('签到压测：一齐涌入')
-    const all = await burst(crowd, members)
+    const all = await withCpu(server, () => burst(crowd, members))
     const out = {
       members: members.length,
       rate,
@@ -694,6 +697,7 @@ async function checkInBench(g: Generated, base: string, members: Member[]) {
         undefined,
       ),
       burst: summarise(`checkIn, ${members.length} members, all at once`, [all], undefined),
+      cpuUs: { atRate: atRate.cpuUsPerRequest ?? Number.NaN, burst: all.cpuUsPerRequest ?? Number.NaN },
       stored: [await stored(paced), await stored(crowd)],
     }
     console.log('checkin', out)
@@ -883,7 +887,10 @@ function section(r: Results): string {
       `Check-in burst (签到): ${r.checkIn.members} members, each with their own token, check in once to one activity with the door's code: ` +
         `arriving at random at ${r.checkIn.rate}/s on average (a minute's crowd bunched into 20 s) p50 ${fmt(r.checkIn.atRate.p50)} ms, p99 ${fmt(r.checkIn.atRate.p99)} ms (goal < 50 ms); ` +
         `all at once over ${r.connections} connections ${fmt(r.checkIn.burst.rps)} rps, p99 ${fmt(r.checkIn.burst.p99)} ms; ` +
-        `${r.checkIn.atRate.errors + r.checkIn.burst.errors} errors or non-2xx; check-ins stored ${r.checkIn.stored.join(' and ')}.`,
+        `${r.checkIn.atRate.errors + r.checkIn.burst.errors} errors or non-2xx; check-ins stored ${r.checkIn.stored.join(' and ')}` +
+        (r.checkIn.cpuUs
+          ? `; server CPU per check-in ${fmt(r.checkIn.cpuUs.atRate)} us arriving at random, ${fmt(r.checkIn.cpuUs.burst)} us all at once.`
+          : '.'),
     )
   if (r.finalize)
     out.push(

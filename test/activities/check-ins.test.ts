@@ -217,11 +217,21 @@ describe('checking in', () => {
       checkedInByUserId: w.gridWorkerA,
       checkInReason: '老人没有智能手机',
     })
-    const event = await one<{ after: { reason: string; memberId: string; method: string } }>(
+    // Written by the check-in's own statement: the generated id, the time as answered, the actor and the unit's path.
+    const event = await one<{ after: Record<string, unknown>; actor: string; path: string | null }>(
       t.db,
-      sql`select after from audit_events where target_id = ${id} and action = 'activity.check_in'`,
+      sql`select after, actor_user_id as actor, org_path as path from audit_events
+          where target_id = ${id} and action = 'activity.check_in'`,
     )
-    expect(event!.after).toMatchObject({ reason: '老人没有智能手机', memberId: m.memberId, method: 'staff' })
+    expect(event!.after).toEqual({
+      checkInId: ok.json().id,
+      memberId: m.memberId,
+      method: 'staff',
+      at: ok.json().checkedInAt,
+      reason: '老人没有智能手机',
+    })
+    expect(event!.actor).toBe(w.gridWorkerA)
+    expect(event!.path).toMatch(/^\//)
   })
 
   it('a code checks in only yourself, and only a member may use one; staff may not give a time in the future', async () => {

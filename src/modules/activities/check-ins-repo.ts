@@ -109,16 +109,20 @@ export async function insertCheckIn(
     by: string
     reason: string | null
   },
+  /** The audit event, as auditCall's SQL over the inserted row `c`: written by the same statement, or not at all. */
+  audit: (row: SQL) => SQL,
 ): Promise<CheckInRow | undefined> {
   const found = await named<CheckInRow>(
     tx,
     'check_ins_insert',
-    sql`insert into activity_check_ins as c (activity_id, member_id, checked_in_at, check_in_method, checked_in_by,
-                                             check_in_reason)
-        values (${c.activityId}::uuid, ${c.memberId}::uuid, ${c.at.toISOString()}::timestamptz, ${c.method},
-                ${c.by}::uuid, ${c.reason}::text)
-        on conflict (activity_id, member_id) where checked_out_at is null do nothing
-        returning ${sql.raw(COLUMNS)}`,
+    sql`with c as (
+          insert into activity_check_ins as c (activity_id, member_id, checked_in_at, check_in_method, checked_in_by,
+                                               check_in_reason)
+          values (${c.activityId}::uuid, ${c.memberId}::uuid, ${c.at.toISOString()}::timestamptz, ${c.method},
+                  ${c.by}::uuid, ${c.reason}::text)
+          on conflict (activity_id, member_id) where checked_out_at is null do nothing
+          returning ${sql.raw(COLUMNS)})
+        select c.*, ${audit(sql`c`)} is not null as audited from c`,
   )
   return found[0]
 }

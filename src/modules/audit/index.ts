@@ -5,4 +5,4 @@
  */
 export { auditExamples } from './examples'
 export { auditRoutes } from './routes'
-export { type AuditEvent, type AuditTargetType, recordAudit, recordAuditMany } from './writer'
+export { type AuditEvent, type AuditTargetType, auditCall, recordAudit, recordAuditMany } from './writer'
