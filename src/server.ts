@@ -126,7 +126,7 @@ async function main() {
   // Releases lapsed redemption holds; safe with any number of processes (FOR UPDATE SKIP LOCKED).
   startRedemptionSweep(app, { intervalMs: config.redemptionSweepSeconds * 1000 })
   // Folds each month that is over into per-subtree rows (a city's summary reads its own dozen); any number of processes.
-  startPointsFold(app, database.db)
+  startPointsFold(app)
   // Delivers webhooks (and numbers committed events for the feed); any number of processes (SKIP LOCKED, leases).
   startEventWorker(app, {
     intervalMs: config.webhookWorkerIntervalMs,

@@ -244,7 +244,7 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     expect((await folded()).deltas).toBeGreaterThan(0)
     const server = await buildTestApp({
       beforeReady: (app) => {
-        startPointsFold(app, app.db, { intervalMs: 25 })
+        startPointsFold(app, { intervalMs: 25 })
       },
     })
     const deadline = Date.now() + 5_000

@@ -22,12 +22,12 @@ export async function foldPoints(db: Db, before?: string): Promise<number> {
  * failure is logged and retried at the next interval, and reports stay exact meanwhile (they sum the unit rows of
  * any month not folded yet).
  */
-export function startPointsFold(app: FastifyInstance, db: Db, opts: { intervalMs?: number } = {}) {
+export function startPointsFold(app: FastifyInstance, opts: { intervalMs?: number } = {}) {
   return startPeriodic(
     app,
     'folding report months',
     async () => {
-      const n = await foldPoints(db)
+      const n = await foldPoints(app.db)
       if (n) app.log.info({ rows: n }, 'report months folded per subtree')
     },
     { intervalMs: opts.intervalMs ?? 3_600_000, atStart: true },
