@@ -7,6 +7,7 @@ import { localDate } from '../../src/shared/time'
 import { buildTestApp, type TestApp } from '../helpers/app'
 import { createMember, createWorld, type World } from '../helpers/factories'
 import { award } from '../helpers/ledger'
+import { refusal } from '../helpers/refusal'
 import { givePoints, idemKey, redeem, stockedReward } from '../helpers/rewards'
 
 /**
@@ -102,6 +103,11 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0)
     expect(await folded()).toMatchObject({ before: nextMonth, rows: 1, deltas: 0 })
     expect(await foldPoints(t.db, nextMonth)).toBe(0) // once
+    // The boundary is a first of a month, by the database's own check: a fold to mid-month is refused.
+    expect(await refusal(foldPoints(t.db, `${nextMonth.slice(0, 8)}15`))).toMatchObject({
+      code: '23514',
+      constraint: 'report_settings_points_folded_before_chk',
+    })
     expect(await summaries()).toEqual(before)
 
     // The summary reads the folded rows, not the unit rows, for a folded month: a change made to the street's row

@@ -28,7 +28,14 @@ export const reportSettings = pgTable(
      */
     pointsFoldedBefore: date({ mode: 'string' }).notNull().default(sql`'-infinity'`),
   },
-  (t) => [check('report_settings_one_row_chk', sql`${t.id}`)],
+  (t) => [
+    check('report_settings_one_row_chk', sql`${t.id}`),
+    // The fold's boundary splits periods into folded and open months: a first of a month, or nothing folded yet.
+    check(
+      'report_settings_points_folded_before_chk',
+      sql`${t.pointsFoldedBefore} = '-infinity' or extract(day from ${t.pointsFoldedBefore}) = 1`,
+    ),
+  ],
 )
 
 /**
