@@ -399,8 +399,8 @@ export async function loadDemoContent(
     endsAt: new Date(yesterday.getTime() + 2 * 3_600_000).toISOString(),
     location: '城关镇敬老院',
   })
-  await recordParticipation(db, grid, open.id, ids['黄丽']!, { hours: '2.00' })
-  await recordParticipation(db, grid, open.id, ids['吴敏']!, { hours: '2.00' })
+  await recordParticipation(db, grid, open.id, ids.黄丽!, { hours: '2.00' })
+  await recordParticipation(db, grid, open.id, ids.吴敏!, { hours: '2.00' })
 
   // Service requests (群众点单), one in each state; the member steps are demo-member's.
   const request = (title: string, requesterName: string, description: string) =>
