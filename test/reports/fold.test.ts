@@ -22,10 +22,11 @@ let t: TestApp
 let w: World
 let extra: string
 const month = `${localDate(new Date(), 'Asia/Shanghai').slice(0, 7)}-01`
-const nextMonth = (() => {
-  const [y, m] = month.split('-').map(Number) as [number, number]
+const monthAfter = (first: string) => {
+  const [y, m] = first.split('-').map(Number) as [number, number]
   return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`
-})()
+}
+const nextMonth = monthAfter(month)
 
 beforeAll(async () => {
   t = await buildTestApp()
@@ -83,10 +84,23 @@ async function truth(): Promise<Record<string, unknown>> {
   return out
 }
 
-async function folded(): Promise<{ before: string; rows: number; deltas: number }> {
-  const row = await one<{ before: string; rows: number; deltas: number }>(
+/** One claim's posting for member A (a posting of this month, like every posting of the file). */
+const claim = (cents: number) => [
+  {
+    memberId: w.memberA.memberId,
+    claimId: crypto.randomUUID(),
+    amountCents: cents,
+    memo: 'race',
+    effectiveDate: '2026-05-01',
+  },
+]
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+async function folded(): Promise<{ before: string; cutoff: string; rows: number; deltas: number }> {
+  const row = await one<{ before: string; cutoff: string; rows: number; deltas: number }>(
     t.db,
-    sql`select points_folded_before::text as before,
+    sql`select points_folded_before::text as before, points_fold_cutoff::text as cutoff,
                (select count(*)::int from report_subtree_months where unit_id = ${w.street}) as rows,
                (select count(*)::int from report_subtree_month_deltas) as deltas
         from report_settings`,
@@ -101,13 +115,26 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     expect((before.communityA as unknown[])[3]).toBe(1)
     expect(await foldPoints(t.db)).toBe(0) // the current month is not over: nothing to fold
     expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0)
-    expect(await folded()).toMatchObject({ before: nextMonth, rows: 1, deltas: 0 })
+    expect(await folded()).toMatchObject({ before: nextMonth, cutoff: nextMonth, rows: 1, deltas: 0 })
     expect(await foldPoints(t.db, nextMonth)).toBe(0) // once
-    // The boundary is a first of a month, by the database's own check: a fold to mid-month is refused.
+    // The readers' side never passes the postings' side (a month read folded that postings do not add deltas to).
+    expect(
+      await refusal(
+        t.db.execute(sql`update report_settings set points_folded_before = ${monthAfter(nextMonth)}::date`),
+      ),
+    ).toMatchObject({ code: '23514', constraint: 'report_settings_points_fold_cutoff_chk' })
+    // The boundary is a first of a month, by the database's own checks: a fold to mid-month is refused.
     expect(await refusal(foldPoints(t.db, `${nextMonth.slice(0, 8)}15`))).toMatchObject({
       code: '23514',
-      constraint: 'report_settings_points_folded_before_chk',
+      constraint: 'report_settings_points_fold_cutoff_chk',
     })
+    expect(
+      await refusal(
+        t.db.execute(
+          sql`update report_settings set points_folded_before = ${`${month.slice(0, 8)}15`}::date`,
+        ),
+      ),
+    ).toMatchObject({ code: '23514', constraint: 'report_settings_points_folded_before_chk' })
     expect(await summaries()).toEqual(before)
 
     // The summary reads the folded rows, not the unit rows, for a folded month: a change made to the street's row
@@ -167,15 +194,6 @@ describe('folding closed months per subtree (report_points_fold)', () => {
   })
 
   it('never loses a posting whose commit races the fold, in either order', async () => {
-    const claim = (cents: number) => [
-      {
-        memberId: w.memberA.memberId,
-        claimId: crypto.randomUUID(),
-        amountCents: cents,
-        memo: 'race',
-        effectiveDate: '2026-05-01',
-      },
-    ]
     // Reset the boundary to this month, so the fold below has a month to fold again.
     await t.db.execute(sql`select report_rollups_rebuild()`)
     expect((await folded()).before).toBe(month)
@@ -231,6 +249,63 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     commit2()
     await late
     expect((await folded()).deltas).toBeGreaterThan(0)
+    expect(await summaries()).toEqual(await truth())
+  })
+
+  it('holds up no posting: one commits while the fold is open, one between its two steps; each counted once', async () => {
+    await t.db.execute(sql`select report_rollups_rebuild()`)
+    expect(await folded()).toMatchObject({ before: month, cutoff: month, deltas: 0 })
+
+    // The first step moves the postings' cutoff; the readers' boundary stays, so reports read the unit rows.
+    const [begun] = await rows<{ ok: boolean }>(
+      t.db,
+      sql`select report_points_fold_begin(${nextMonth}::date) as ok`,
+    )
+    expect(begun!.ok).toBe(true)
+    expect(await folded()).toMatchObject({ before: month, cutoff: nextMonth })
+    // A posting between the steps: in the unit rows, and its deltas appended.
+    await transaction(t.db, (tx) => postClaimResults(tx, null, claim(3_333)))
+    expect((await folded()).deltas).toBeGreaterThan(0)
+    expect(await summaries()).toEqual(await truth())
+
+    // The second step, its transaction held open after its statements ran: a posting commits meanwhile.
+    let commit!: () => void
+    const held = new Promise<void>((resolve) => {
+      commit = resolve
+    })
+    let ran!: () => void
+    const statementsRan = new Promise<void>((resolve) => {
+      ran = resolve
+    })
+    const fold = transaction(t.db, async (tx) => {
+      const [r] = await rows<{ n: string }>(tx, sql`select report_points_fold_finish() as n`)
+      ran()
+      await held
+      return Number(r!.n)
+    })
+    await statementsRan
+    try {
+      const posting = transaction(t.db, (tx) => postClaimResults(tx, null, claim(4_444))).then(
+        () => 'committed',
+      )
+      expect(await Promise.race([posting, sleep(5_000).then(() => 'waiting for the fold')])).toBe('committed')
+      expect(await summaries()).toEqual(await truth()) // the fold not committed: still the unit rows
+    } finally {
+      commit()
+    }
+    expect(await fold).toBeGreaterThan(0)
+
+    // The posting between the steps is in the folded rows (the fold dropped the deltas it saw); the one during the
+    // fold is a delta, not in them: 44.44 is all that is left as deltas on the street's line.
+    expect(await folded()).toMatchObject({ before: nextMonth, cutoff: nextMonth })
+    const [left] = await rows<{ issued: string }>(
+      t.db,
+      sql`select coalesce(sum(issued), 0)::text as issued from report_subtree_month_deltas where unit_id = ${w.street}`,
+    )
+    expect(left!.issued).toBe('4444')
+    expect(await summaries()).toEqual(await truth())
+    expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0)
+    expect((await folded()).deltas).toBe(0)
     expect(await summaries()).toEqual(await truth())
   })
 

@@ -27,6 +27,12 @@ export const reportSettings = pgTable(
      * a subtree's points are summed from report_unit_months. '-infinity' until the first fold.
      */
     pointsFoldedBefore: date({ mode: 'string' }).notNull().default(sql`'-infinity'`),
+    /**
+     * The postings' side of the fold (report_points_fold_begin): a posting or a member's move in a month before this
+     * one also appends report_subtree_month_deltas. Moved first, in a short transaction, so that the fold itself
+     * (report_points_fold_finish, which then moves points_folded_before up to it) runs without holding up postings.
+     */
+    pointsFoldCutoff: date({ mode: 'string' }).notNull().default(sql`'-infinity'`),
   },
   (t) => [
     check('report_settings_one_row_chk', sql`${t.id}`),
@@ -34,6 +40,10 @@ export const reportSettings = pgTable(
     check(
       'report_settings_points_folded_before_chk',
       sql`${t.pointsFoldedBefore} = '-infinity' or extract(day from ${t.pointsFoldedBefore}) = 1`,
+    ),
+    check(
+      'report_settings_points_fold_cutoff_chk',
+      sql`(${t.pointsFoldCutoff} = '-infinity' or extract(day from ${t.pointsFoldCutoff}) = 1) and ${t.pointsFoldedBefore} <= ${t.pointsFoldCutoff}`,
     ),
   ],
 )
@@ -169,9 +179,9 @@ export const reportUnitMonths = pgTable(
 
 /**
  * report_unit_months folded per SUBTREE for the months that are over (before report_settings.points_folded_before):
- * a city's year of points is its own dozen rows instead of every unit's (144,000 at city scale). Only
- * report_points_fold() and the rebuild write it (src/db/sql/reports.sql): a closed month changes afterwards only
- * through a posting that commits late (begun before the month ended) or a member who moves, and both append to
+ * a city's year of points is its own dozen rows instead of every unit's (144,000 at city scale). Only the fold
+ * (report_points_fold_finish) and the rebuild write it (src/db/sql/reports.sql): a closed month changes afterwards
+ * only through a posting that commits late (begun before the month ended) or a member who moves, and both append to
  * report_subtree_month_deltas instead, so no posting ever waits on a subtree row (the city's row would serialise
  * every posting of the city).
  */
@@ -189,8 +199,10 @@ export const reportSubtreeMonths = pgTable(
 )
 
 /**
- * Changes to folded months that arrived after their fold, per subtree (a late posting, a member's move): appended
- * only (no key, so no writer waits on another), read with report_subtree_months, and moved into it by the next fold.
+ * Changes to folded months that arrived after their fold began (before report_settings.points_fold_cutoff), per
+ * subtree (a late posting, a member's move): appended only (no key, so no writer waits on another), read with
+ * report_subtree_months, and moved into it by the next fold. Those of a month the fold has begun but not finished are
+ * in the unit rows too: reports do not read them, and the fold drops the ones it counted from the unit rows.
  */
 export const reportSubtreeMonthDeltas = pgTable(
   'report_subtree_month_deltas',

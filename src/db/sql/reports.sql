@@ -101,8 +101,9 @@ BEGIN
          earning_postings = u.earning_postings + excluded.earning_postings,
          redeemed = u.redeemed + excluded.redeemed,
          redemptions = u.redemptions + excluded.redemptions;
-  -- The folded months (report_subtree_months) as deltas: out of the old unit's line, into the new one's (the
-  -- units above both cancel out). Read after the unit rows above, which wait for a fold in progress.
+  -- The months folded or being folded (before points_fold_cutoff) as deltas: out of the old unit's line, into the
+  -- new one's (the units above both cancel out). The cutoff is read after the unit rows above, which wait for a
+  -- fold's begin in progress.
   INSERT INTO report_subtree_month_deltas
          (unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
   SELECT u, m.month, sum(s.sign * m.issued), sum(s.sign * m.deducted), sum(s.sign * m.earning_postings),
@@ -111,7 +112,7 @@ BEGIN
    CROSS JOIN LATERAL (VALUES (-1, report_unit_line(OLD.org_unit_id)), (1, report_unit_line(NEW.org_unit_id)))
          AS s(sign, line)
    CROSS JOIN LATERAL unnest(s.line) u
-   WHERE m.member_id = NEW.id AND m.month < (SELECT points_folded_before FROM report_settings)
+   WHERE m.member_id = NEW.id AND m.month < (SELECT points_fold_cutoff FROM report_settings)
    GROUP BY 1, 2
   HAVING sum(s.sign * m.issued) <> 0 OR sum(s.sign * m.deducted) <> 0 OR sum(s.sign * m.earning_postings) <> 0
       OR sum(s.sign * m.redeemed) <> 0 OR sum(s.sign * m.redemptions) <> 0;
@@ -157,13 +158,17 @@ DROP TRIGGER IF EXISTS report_unit_days_member_moved ON members;
 DROP FUNCTION IF EXISTS report_unit_days_member_moved();
 
 -- report_unit_months summed per subtree for the months in [p_from, p_to): each unit's row to every unit of its line.
--- Writes report_subtree_months rows that must not exist yet; the callers hold report_unit_months locked (the fold
--- SHARE ROW EXCLUSIVE, the rebuild EXCLUSIVE), so no posting adds to these months meanwhile.
+-- Writes report_subtree_months rows that must not exist yet. The deltas of those months are deleted in the same
+-- statement (one snapshot): they are of late postings and moves, which are in the unit rows too, so each is counted
+-- once, in the folded row if this statement sees it and as a delta if it commits after. No posting adds to these
+-- months without a delta meanwhile: they are before points_fold_cutoff (report_points_fold_finish), or the caller
+-- holds report_unit_months locked (the rebuild, EXCLUSIVE).
 CREATE OR REPLACE FUNCTION report_points_fold_months(p_from date, p_to date) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
   n bigint;
 BEGIN
+  WITH counted AS (DELETE FROM report_subtree_month_deltas WHERE month >= p_from AND month < p_to RETURNING 1)
   INSERT INTO report_subtree_months (unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
   SELECT u, r.month, sum(r.issued), sum(r.deducted), sum(r.earning_postings), sum(r.redeemed), sum(r.redemptions)
     FROM report_unit_months r
@@ -177,41 +182,73 @@ END;
 $$;
 
 -- The fold: the months that are over (before p_before; NULL: before the current service-zone month) into
--- report_subtree_months, once, and the deltas appended since the last fold into their rows. Called by the service
--- at start and every hour (startPointsFold, src/modules/reports/fold.ts) and safe in any number of processes: one
--- fold at a time (SHARE ROW EXCLUSIVE conflicts with itself), a second finds the months done. Nothing depends on
--- it for correctness: the reports read report_unit_months from points_folded_before on, so an unfolded month is
--- only slower to sum. Returns the rows written.
--- The lock on report_unit_months makes the postings whose commit already added to it finish first (the fold's
--- INSERT then sees them) and later ones wait for the fold to commit (their trigger then finds the month folded
--- and appends a delta): a posting that began in a month and commits after its fold is never lost. A month's
--- fold at city scale takes about half a second (0.53 s measured, 15,752 rows), once a month, during which postings
--- wait at their commit. This relies on postings running in READ COMMITTED, as every transaction of the service
--- does (src/db/client.ts): their trigger's read of the boundary must see a fold that committed while they waited.
--- READ COMMITTED only: the INSERT needs a snapshot taken after the lock.
-CREATE OR REPLACE FUNCTION report_points_fold(p_before date) RETURNS bigint LANGUAGE plpgsql AS $$
+-- report_subtree_months, once, and the deltas appended since into their rows. The service runs it at start and
+-- every hour (foldPoints, src/modules/reports/fold.ts) as two transactions, so that postings never wait for it:
+--
+-- 1. report_points_fold_begin moves points_fold_cutoff, the postings' side: from its commit on, a posting (or a
+--    member's move) in a month before it also appends report_subtree_month_deltas. Its lock on report_unit_months
+--    (SHARE ROW EXCLUSIVE) waits only for the postings in flight, whose commit already added to the unit rows: each
+--    posting therefore either committed before the cutoff moved, or reads the new cutoff (its trigger reads it
+--    after its unit-row upsert, which waits for this lock) and appends deltas. Held for milliseconds.
+-- 2. report_points_fold_finish folds [points_folded_before, points_fold_cutoff) from the unit rows, with no lock
+--    a posting waits on, and moves points_folded_before, the readers' side, up to the cutoff. The unit rows of those
+--    months hold every posting, and the deltas of those months only the late ones, also in the unit rows: one
+--    statement folds the unit rows and deletes the deltas its snapshot sees, so a late posting is counted once,
+--    in the folded row if the statement saw it and as a delta if it committed after.
+--
+-- Readers (pointsGrouped, src/modules/reports/repo.ts) sum the folded rows and their deltas before
+-- points_folded_before and the unit rows from it on, so between the two steps they read unit rows, as before a fold.
+-- Safe in any number of processes: one fold at a time (the advisory lock; a second finds it taken and returns, the
+-- next interval finds the months done). Nothing depends on it for correctness: an unfolded month is only slower to
+-- sum. A month's fold at city scale is about half a second (0.53 s measured, 15,752 rows). Both steps need READ
+-- COMMITTED, as every transaction of the service runs (src/db/client.ts): the posting trigger's read of the cutoff
+-- must see a begin that committed while it waited, and each statement needs a snapshot taken after its locks.
+CREATE OR REPLACE FUNCTION report_points_fold_begin(p_before date) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   tz text;
-  done date;
+  cutoff date;
   upto date;
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'report_points_fold_begin() must run in READ COMMITTED' USING ERRCODE = '25000';
+  END IF;
+  IF NOT pg_try_advisory_xact_lock(727005) THEN
+    RETURN false; -- another process is folding
+  END IF;
+  SELECT time_zone, points_fold_cutoff INTO tz, cutoff FROM report_settings;
+  upto := coalesce(p_before, date_trunc('month', now() AT TIME ZONE tz)::date);
+  IF upto > cutoff THEN
+    LOCK TABLE report_unit_months IN SHARE ROW EXCLUSIVE MODE;
+    UPDATE report_settings SET points_fold_cutoff = upto WHERE points_fold_cutoff < upto;
+  END IF;
+  RETURN true;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION report_points_fold_finish() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  done date;
+  cutoff date;
   n bigint := 0;
   m bigint;
 BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'report_points_fold() must run in READ COMMITTED' USING ERRCODE = '25000';
+    RAISE EXCEPTION 'report_points_fold_finish() must run in READ COMMITTED' USING ERRCODE = '25000';
   END IF;
-  SELECT time_zone, points_folded_before INTO tz, done FROM report_settings;
-  upto := coalesce(p_before, date_trunc('month', now() AT TIME ZONE tz)::date);
-  IF upto > done THEN
-    LOCK TABLE report_unit_months IN SHARE ROW EXCLUSIVE MODE;
-    SELECT points_folded_before INTO done FROM report_settings;
-    IF upto > done THEN
-      n := report_points_fold_months(done, upto);
-      UPDATE report_settings SET points_folded_before = upto;
-    END IF;
+  IF NOT pg_try_advisory_xact_lock(727005) THEN
+    RETURN 0;
   END IF;
-  -- The deltas into their rows in one statement: a report sees each either as a delta or in its row.
-  WITH d AS (DELETE FROM report_subtree_month_deltas RETURNING *)
+  -- The tables before the settings row, in the rebuild's order (it locks them all, then updates the row).
+  LOCK TABLE report_subtree_months, report_subtree_month_deltas IN ROW EXCLUSIVE MODE;
+  SELECT points_folded_before, points_fold_cutoff INTO done, cutoff FROM report_settings FOR UPDATE;
+  IF cutoff > done THEN
+    n := report_points_fold_months(done, cutoff);
+    UPDATE report_settings SET points_folded_before = cutoff;
+    done := cutoff;
+  END IF;
+  -- The deltas of the folded months into their rows in one statement: a report sees each either as a delta or in
+  -- its row.
+  WITH d AS (DELETE FROM report_subtree_month_deltas WHERE month < done RETURNING *)
   INSERT INTO report_subtree_months AS s (unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
   SELECT unit_id, month, sum(issued), sum(deducted), sum(earning_postings), sum(redeemed), sum(redemptions)
     FROM d GROUP BY 1, 2 ORDER BY 1, 2
@@ -223,6 +260,17 @@ BEGIN
          redemptions = s.redemptions + excluded.redemptions;
   GET DIAGNOSTICS m = ROW_COUNT;
   RETURN n + m;
+END;
+$$;
+
+-- Both steps in one transaction, for psql by hand (`select report_points_fold();`): correct, but the begin's lock
+-- is then held until the fold commits, so postings wait for the whole fold. The service runs the steps apart.
+CREATE OR REPLACE FUNCTION report_points_fold(p_before date) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT report_points_fold_begin(p_before) THEN
+    RETURN 0;
+  END IF;
+  RETURN report_points_fold_finish();
 END;
 $$;
 
@@ -302,7 +350,8 @@ BEGIN
   -- The months that are over, folded per subtree again (in the zone just set).
   DELETE FROM report_subtree_month_deltas;
   DELETE FROM report_subtree_months;
-  UPDATE report_settings SET points_folded_before = date_trunc('month', now() AT TIME ZONE tz)::date;
+  UPDATE report_settings SET points_folded_before = date_trunc('month', now() AT TIME ZONE tz)::date,
+                             points_fold_cutoff = date_trunc('month', now() AT TIME ZONE tz)::date;
   PERFORM report_points_fold_months('-infinity'::date, date_trunc('month', now() AT TIME ZONE tz)::date);
 
   DELETE FROM report_hours_days;
@@ -397,11 +446,12 @@ BEGIN
          earning_postings = r.earning_postings + excluded.earning_postings,
          redeemed = r.redeemed + excluded.redeemed,
          redemptions = r.redemptions + excluded.redemptions;
-  -- A month already folded into report_subtree_months (this posting began before its month ended and commits
-  -- after the fold): its subtrees get the points as appended deltas, which no other writer waits on. Read after
-  -- the unit row above: that insert waits for a fold in progress (report_points_fold locks report_unit_months),
-  -- so either the fold saw this posting or this sees the fold.
-  IF p.month < (SELECT points_folded_before FROM report_settings) THEN
+  -- A month folded or being folded into report_subtree_months (this posting began before its month ended and
+  -- commits after the fold began): its subtrees get the points as appended deltas too, which no other writer waits
+  -- on. The cutoff is read after the unit row above: that upsert waits for a fold's begin in progress
+  -- (report_points_fold_begin locks report_unit_months), so either the posting committed before the cutoff moved
+  -- or this reads the new cutoff.
+  IF p.month < (SELECT points_fold_cutoff FROM report_settings) THEN
     INSERT INTO report_subtree_month_deltas
            (unit_id, month, issued, deducted, earning_postings, redeemed, redemptions)
     SELECT u, p.month, p.issued, p.deducted, p.earning_postings, p.redeemed, p.redemptions
