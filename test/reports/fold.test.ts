@@ -309,6 +309,46 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     expect(await summaries()).toEqual(await truth())
   })
 
+  it('folds one at a time across processes, and only in READ COMMITTED', async () => {
+    await foldPoints(t.db, nextMonth)
+    await award(t.db, extra, 11)
+    const pending = await folded()
+    expect(pending.deltas).toBeGreaterThan(0)
+    // Another process folding: the fold's lock held by a transaction of its own. This one leaves it to that one.
+    let release!: () => void
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let locked!: () => void
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve
+    })
+    const other = transaction(t.db, async (tx) => {
+      await tx.execute(sql`select report_points_fold_lock()`)
+      locked()
+      await released
+    })
+    await holding
+    try {
+      expect(await foldPoints(t.db, nextMonth)).toBe(0)
+      expect(await folded()).toEqual(pending)
+    } finally {
+      release()
+    }
+    await other
+    expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0)
+    expect((await folded()).deltas).toBe(0)
+    expect(await summaries()).toEqual(await truth())
+    // Its reasoning needs each statement's own snapshot: refused in REPEATABLE READ.
+    expect(
+      await refusal(
+        transaction(t.db, (tx) => tx.execute(sql`select report_points_fold()`), {
+          isolationLevel: 'repeatable read',
+        }),
+      ),
+    ).toMatchObject({ code: '25000' })
+  })
+
   it('a rebuild folds the months that are over again and drops the deltas', async () => {
     await foldPoints(t.db, nextMonth)
     await award(t.db, extra, 55)

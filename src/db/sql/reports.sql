@@ -203,16 +203,24 @@ $$;
 -- sum. A month's fold at city scale is about half a second (0.53 s measured, 15,752 rows). Both steps need READ
 -- COMMITTED, as every transaction of the service runs (src/db/client.ts): the posting trigger's read of the cutoff
 -- must see a begin that committed while it waited, and each statement needs a snapshot taken after its locks.
+-- Each step's first call: one fold at a time across processes (false when another holds it, until its transaction
+-- ends), and READ COMMITTED, or nothing.
+CREATE OR REPLACE FUNCTION report_points_fold_lock() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'the fold (report_points_fold_begin, _finish) must run in READ COMMITTED' USING ERRCODE = '25000';
+  END IF;
+  RETURN pg_try_advisory_xact_lock(727005);
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION report_points_fold_begin(p_before date) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   tz text;
   cutoff date;
   upto date;
 BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'report_points_fold_begin() must run in READ COMMITTED' USING ERRCODE = '25000';
-  END IF;
-  IF NOT pg_try_advisory_xact_lock(727005) THEN
+  IF NOT report_points_fold_lock() THEN
     RETURN false; -- another process is folding
   END IF;
   SELECT time_zone, points_fold_cutoff INTO tz, cutoff FROM report_settings;
@@ -232,10 +240,7 @@ DECLARE
   n bigint := 0;
   m bigint;
 BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'report_points_fold_finish() must run in READ COMMITTED' USING ERRCODE = '25000';
-  END IF;
-  IF NOT pg_try_advisory_xact_lock(727005) THEN
+  IF NOT report_points_fold_lock() THEN
     RETURN 0;
   END IF;
   -- The tables before the settings row, in the rebuild's order (it locks them all, then updates the row).
