@@ -30,13 +30,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import { opt } from './lib'
 
 const run = promisify(execFile)
 const args = process.argv.slice(2)
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt
-}
 const PORT = Number(opt('port', '4170'))
 const BENCH_ARGS = opt('bench', '--repeats 1 --seconds 2').split(/\s+/).filter(Boolean)
 const root = resolve(import.meta.dirname, '..')

@@ -19,12 +19,8 @@ import { sql } from 'drizzle-orm'
 import { type Db, one, openDatabase, rows, transaction } from '../src/db/client'
 import { postClaimResults } from '../src/modules/ledger/service'
 import { foldPoints } from '../src/modules/reports'
+import { opt } from './lib'
 
-const args = process.argv.slice(2)
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt
-}
 const url = opt('url', 'postgres://postgres@127.0.0.1:5432/vp_bench_city')
 const repeats = Number(opt('repeats', '2'))
 const workers = Number(opt('workers', '4'))

@@ -180,3 +180,9 @@ export function summarise(label: string, real: Sample[], base: Sample[] | undefi
     ratios,
   }
 }
+
+/** The value after `--name` on the bench scripts' command line, or `dflt`. */
+export function opt(name: string, dflt: string, args = process.argv.slice(2)): string {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt
+}

@@ -34,6 +34,7 @@ import {
   interleaved,
   load,
   median,
+  opt,
   type Proc,
   type Sample,
   startPinned,
@@ -42,10 +43,6 @@ import {
 } from './lib'
 
 const args = process.argv.slice(2)
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt
-}
 const flag = (name: string) => args.includes(`--${name}`)
 
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789'

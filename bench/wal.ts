@@ -15,12 +15,8 @@ import { openDatabase } from '../src/db/client'
 import { migrate } from '../src/db/migrate'
 import { startEventWorker } from '../src/modules/events'
 import { describe } from './generate'
+import { opt } from './lib'
 
-const args = process.argv.slice(2)
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt
-}
 const url = opt('url', 'postgres://postgres@127.0.0.1:5432/vp_bench')
 const cycles = Number(opt('cycles', '300'))
 
