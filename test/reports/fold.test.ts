@@ -97,6 +97,15 @@ const claim = (cents: number) => [
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
+/** A promise and what settles it: one connection's transaction waits on it while the test goes on with another. */
+function signal() {
+  let fire!: () => void
+  const fired = new Promise<void>((resolve) => {
+    fire = resolve
+  })
+  return { fire, fired }
+}
+
 async function folded(): Promise<{ before: string; cutoff: string; rows: number; deltas: number }> {
   const row = await one<{ before: string; cutoff: string; rows: number; deltas: number }>(
     t.db,
@@ -200,21 +209,15 @@ describe('folding closed months per subtree (report_points_fold)', () => {
 
     // 1. The posting's commit reaches the unit rows first (its deferred trigger fired early): the fold waits for
     //    it, and its INSERT sees the posting.
-    let commit!: () => void
-    const held = new Promise<void>((resolve) => {
-      commit = resolve
-    })
-    let reached!: () => void
-    const atUnitRows = new Promise<void>((resolve) => {
-      reached = resolve
-    })
+    const commit = signal()
+    const reached = signal()
     const posting = transaction(t.db, async (tx) => {
       await postClaimResults(tx, null, claim(1_111))
       await tx.execute(sql`set constraints all immediate`)
-      reached()
-      await held
+      reached.fire()
+      await commit.fired
     })
-    await atUnitRows
+    await reached.fired
     let foldDone = false
     const fold = foldPoints(t.db, nextMonth).then((n) => {
       foldDone = true
@@ -222,7 +225,7 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     })
     await new Promise((r) => setTimeout(r, 300))
     expect(foldDone).toBe(false)
-    commit()
+    commit.fire()
     await posting
     expect(await fold).toBeGreaterThan(0)
     expect((await folded()).deltas).toBe(0)
@@ -230,23 +233,17 @@ describe('folding closed months per subtree (report_points_fold)', () => {
 
     // 2. The posting began before the fold and commits after it: its trigger finds the month folded and appends
     //    deltas.
-    let commit2!: () => void
-    const held2 = new Promise<void>((resolve) => {
-      commit2 = resolve
-    })
-    let posted!: () => void
-    const inFlight = new Promise<void>((resolve) => {
-      posted = resolve
-    })
+    const commit2 = signal()
+    const posted = signal()
     await t.db.execute(sql`select report_rollups_rebuild()`)
     const late = transaction(t.db, async (tx) => {
       await postClaimResults(tx, null, claim(2_222))
-      posted()
-      await held2
+      posted.fire()
+      await commit2.fired
     })
-    await inFlight
+    await posted.fired
     expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0)
-    commit2()
+    commit2.fire()
     await late
     expect((await folded()).deltas).toBeGreaterThan(0)
     expect(await summaries()).toEqual(await truth())
@@ -269,21 +266,15 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     expect(await summaries()).toEqual(await truth())
 
     // The second step, its transaction held open after its statements ran: a posting commits meanwhile.
-    let commit!: () => void
-    const held = new Promise<void>((resolve) => {
-      commit = resolve
-    })
-    let ran!: () => void
-    const statementsRan = new Promise<void>((resolve) => {
-      ran = resolve
-    })
+    const commit = signal()
+    const ran = signal()
     const fold = transaction(t.db, async (tx) => {
       const [r] = await rows<{ n: string }>(tx, sql`select report_points_fold_finish() as n`)
-      ran()
-      await held
+      ran.fire()
+      await commit.fired
       return Number(r!.n)
     })
-    await statementsRan
+    await ran.fired
     try {
       const posting = transaction(t.db, (tx) => postClaimResults(tx, null, claim(4_444))).then(
         () => 'committed',
@@ -291,7 +282,7 @@ describe('folding closed months per subtree (report_points_fold)', () => {
       expect(await Promise.race([posting, sleep(5_000).then(() => 'waiting for the fold')])).toBe('committed')
       expect(await summaries()).toEqual(await truth()) // the fold not committed: still the unit rows
     } finally {
-      commit()
+      commit.fire()
     }
     expect(await fold).toBeGreaterThan(0)
 
@@ -315,25 +306,19 @@ describe('folding closed months per subtree (report_points_fold)', () => {
     const pending = await folded()
     expect(pending.deltas).toBeGreaterThan(0)
     // Another process folding: the fold's lock held by a transaction of its own. This one leaves it to that one.
-    let release!: () => void
-    const released = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let locked!: () => void
-    const holding = new Promise<void>((resolve) => {
-      locked = resolve
-    })
+    const release = signal()
+    const locked = signal()
     const other = transaction(t.db, async (tx) => {
       await tx.execute(sql`select report_points_fold_lock()`)
-      locked()
-      await released
+      locked.fire()
+      await release.fired
     })
-    await holding
+    await locked.fired
     try {
       expect(await foldPoints(t.db, nextMonth)).toBe(0)
       expect(await folded()).toEqual(pending)
     } finally {
-      release()
+      release.fire()
     }
     await other
     expect(await foldPoints(t.db, nextMonth)).toBeGreaterThan(0)
