@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify'
  * (a tick that finds the previous run still going is skipped); the timer is unref'd, so it never keeps a process
  * alive; a failure is logged as "`what` failed" and the job runs again at the next tick; app.close() stops the
  * timer and waits for a run in progress. Call before the app is ready (it adds an onClose hook). The jobs that use
- * it are safe in any number of processes on their own (SKIP LOCKED, table locks): this only paces one process.
+ * it are safe in any number of processes on their own (the sweep SKIP LOCKED, the fold an advisory lock): this
+ * only paces one process.
  */
 export function startPeriodic(
   app: FastifyInstance,

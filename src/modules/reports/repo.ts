@@ -194,8 +194,9 @@ async function pointsGrouped(
   const parts: SQL[] = []
   const months = plan.months
   if (months) {
-    // The months that are over from the subtree's own folded rows and their deltas (report_points_fold in
+    // The months that are over from the subtree's own folded rows and their deltas (report_points_fold_finish in
     // src/db/sql/reports.sql), the rest (the open month, or any the fold has not reached) from each unit's rows.
+    // Deltas of months from the boundary on (a fold begun, not finished) are in the unit rows already: not read.
     // The boundary is read first, on its own: it only ever moves forward, and each part below is read in the
     // one statement's snapshot, so a fold in between only means a month summed from the unit rows (exact, slower).
     const folded = await one<{ before: string }>(
